@@ -1,0 +1,76 @@
+package action
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestActionsReporter(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	out, summary := filepath.Join(dir, "output"), filepath.Join(dir, "summary")
+	env := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": out, "GITHUB_STEP_SUMMARY": summary}
+	var stdout bytes.Buffer
+	r := New(Config{Getenv: func(k string) string { return env[k] }, Stdout: &stdout})
+	if _, ok := r.(*Actions); !ok {
+		t.Fatalf("New() = %T, want *Actions", r)
+	}
+	r.Mask("line one\nline two\n")
+	end := r.Group("build")
+	end()
+	if err := r.Output("digest", "sha256:abc"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Summary(Summary{Title: "build", Rows: []Row{{Name: "dist/a|b", Role: "artifact", Digest: "sha256:abc", Size: 2048}}}); err != nil {
+		t.Fatal(err)
+	}
+	r.Error("slipway build", "glob \"x\" matched nothing", "action.yml")
+
+	got := stdout.String()
+	for _, want := range []string{"::add-mask::line one\n", "::add-mask::line two\n", "::group::build\n", "::endgroup::\n", "::error file=action.yml,title=slipway build::glob \"x\" matched nothing\n"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, got)
+		}
+	}
+	o, _ := os.ReadFile(out)
+	if !strings.HasPrefix(string(o), "digest<<") || !strings.Contains(string(o), "\nsha256:abc\n") {
+		t.Errorf("GITHUB_OUTPUT = %q", o)
+	}
+	s, _ := os.ReadFile(summary)
+	if !strings.Contains(string(s), "| `dist/a|b` | artifact | `sha256:abc` | 2.0 KiB |") {
+		t.Errorf("summary = %q", s)
+	}
+}
+
+func TestActionsOutputUnwritable(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": filepath.Join(t.TempDir(), "missing", "output")}
+	r := New(Config{Getenv: func(k string) string { return env[k] }, Stdout: &bytes.Buffer{}})
+	err := r.Output("x", "y")
+	if err == nil || !strings.Contains(err.Error(), "writing output x for GitHub Actions") {
+		t.Fatalf("Output() error = %v", err)
+	}
+	env["GITHUB_OUTPUT"] = ""
+	if err := r.Output("x", "y"); err == nil || !strings.Contains(err.Error(), "GITHUB_OUTPUT is not set") {
+		t.Fatalf("Output() error = %v", err)
+	}
+}
+
+func TestCLIReporter(t *testing.T) {
+	t.Parallel()
+	var stdout, stderr bytes.Buffer
+	r := New(Config{Getenv: func(string) string { return "" }, Stdout: &stdout, Stderr: &stderr})
+	r.Mask("s3cret")
+	_ = r.Output("digest", "sha256:abc")
+	_ = r.Output("list", "a\nb")
+	_ = r.Summary(Summary{Title: "build", Rows: []Row{{Name: "a", Role: "artifact", Digest: "sha256:abc", Size: 1}}})
+	if want := "digest=sha256:abc\nlist<<EOF_SLIPWAY\na\nb\nEOF_SLIPWAY\n"; stdout.String() != want {
+		t.Errorf("stdout = %q, want %q", stdout.String(), want)
+	}
+	if strings.Contains(stderr.String(), "s3cret") || !strings.Contains(stderr.String(), "sha256:abc") {
+		t.Errorf("stderr = %q", stderr.String())
+	}
+}

@@ -1,0 +1,119 @@
+package artifact
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/slipway/actions/internal/atomicfile"
+	"github.com/slipway/actions/internal/digest"
+)
+
+// ManifestMediaType identifies a serialized artifact set.
+const ManifestMediaType = "application/vnd.slipway.artifacts.v1+json"
+
+// Manifest is the artifact set as written between stages, jobs and machines.
+type Manifest struct {
+	MediaType string   `json:"mediaType"`
+	Records   []Record `json:"artifacts"`
+}
+
+// NewManifest returns an empty manifest.
+func NewManifest() *Manifest { return &Manifest{MediaType: ManifestMediaType} }
+
+// Add appends r, replacing an earlier record with the same name and role.
+func (m *Manifest) Add(r Record) {
+	for i, old := range m.Records {
+		if old.Name == r.Name && old.Role == r.Role {
+			m.Records[i] = r
+			return
+		}
+	}
+	m.Records = append(m.Records, r)
+}
+
+// ByRole returns the records with role r, in manifest order.
+func (m *Manifest) ByRole(r Role) []Record {
+	var out []Record
+	for _, rec := range m.Records {
+		if rec.Role == r {
+			out = append(out, rec)
+		}
+	}
+	return out
+}
+
+// Describing returns the records that describe the artifact with digest d.
+func (m *Manifest) Describing(d digest.SHA256) []Record {
+	var out []Record
+	for _, rec := range m.Records {
+		if rec.Describes == d {
+			out = append(out, rec)
+		}
+	}
+	return out
+}
+
+// Subjects returns the artifacts as subjects (name and digest).
+func (m *Manifest) Subjects() []Subject {
+	var out []Subject
+	for _, r := range m.ByRole(RoleArtifact) {
+		out = append(out, Subject{Name: r.Name, Digest: r.Digest})
+	}
+	return out
+}
+
+// Validate checks every record.
+func (m *Manifest) Validate() error {
+	if m.MediaType != ManifestMediaType {
+		return fmt.Errorf("field \"mediaType\" is %q, want %q", m.MediaType, ManifestMediaType)
+	}
+	for i, r := range m.Records {
+		if err := r.Validate(); err != nil {
+			return fmt.Errorf("artifacts[%d]: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// Decode reads and validates a manifest; name is used in errors.
+func Decode(r io.Reader, name string) (*Manifest, error) {
+	var m Manifest
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return nil, fmt.Errorf("parsing manifest %q at byte %d: %w; the file must be a manifest written by \"slipway build\"", name, se.Offset, err)
+		}
+		return nil, fmt.Errorf("parsing manifest %q: %w", name, err)
+	}
+	if err := m.Validate(); err != nil {
+		return nil, fmt.Errorf("manifest %q: %w", name, err)
+	}
+	return &m, nil
+}
+
+// ReadManifest reads and validates the manifest file at path.
+func ReadManifest(path string) (*Manifest, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("opening manifest: %w", err)
+	}
+	defer f.Close()
+	return Decode(f, path)
+}
+
+// WriteFile writes the manifest atomically to path.
+func (m *Manifest) WriteFile(path string) error {
+	if m.MediaType == "" {
+		m.MediaType = ManifestMediaType
+	}
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding manifest: %w", err)
+	}
+	return atomicfile.WriteFile(path, append(b, '\n'), 0o644)
+}

@@ -1,0 +1,62 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/slipway/actions/internal/action"
+	"github.com/slipway/actions/internal/input"
+)
+
+// Command is one stage as the command line and the action runtime see it.
+// Its Inputs bind to the command's own option struct; Run reads them.
+type Command interface {
+	// Name is the subcommand and the folder under actions/.
+	Name() string
+	// Short is one sentence for --help, action.yml and the README.
+	Short() string
+	// Inputs declares the stage's inputs, bound to its options.
+	Inputs() []input.Input
+	// Outputs declares the stage's outputs.
+	Outputs() []input.Output
+	// Run runs the stage with resolved inputs.
+	Run(ctx context.Context, rt *Runtime) error
+}
+
+// Runtime is what a running command may touch: every OS touch point is here
+// so that tests can replace it.
+type Runtime struct {
+	Log    *slog.Logger
+	Report action.Reporter
+	Getenv func(string) string
+	// Dir is the workspace: relative paths in inputs are relative to it.
+	Dir    string
+	Stdout io.Writer
+	Stderr io.Writer
+	Now    func() time.Time
+	HTTP   *http.Client
+	// InActions is true when running as a GitHub Actions step.
+	InActions bool
+
+	outputs []input.Output
+}
+
+// Output records a declared output of the running command.
+func (rt *Runtime) Output(name, value string) error {
+	if !slices.ContainsFunc(rt.outputs, func(o input.Output) bool { return o.Name == name }) {
+		return fmt.Errorf("output %q is not declared by this stage (internal error)", name)
+	}
+	return rt.Report.Output(name, value)
+}
+
+// Group runs f inside a log section titled title.
+func (rt *Runtime) Group(title string, f func() error) error {
+	end := rt.Report.Group(title)
+	defer end()
+	return f()
+}

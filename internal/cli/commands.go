@@ -1,0 +1,6 @@
+package cli
+
+// Commands returns every stage command, in pipeline order.
+func Commands() []Command {
+	return []Command{}
+}

@@ -1,0 +1,177 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/slipway/actions/internal/input"
+)
+
+// Image is the container image every action runs. The release workflow
+// builds it from the repository's Dockerfile and publishes it under this
+// name; the moving tag follows the action's major version.
+const Image = "ghcr.io/slipway/actions:v1"
+
+const generatedHeader = "# Generated from the stage's input table by `go test ./internal/cli -run TestGenerated -update`; do not edit.\n"
+
+// ActionYAML renders actions/<name>/action.yml for c.
+func ActionYAML(c Command) string {
+	var b strings.Builder
+	b.WriteString(generatedHeader)
+	fmt.Fprintf(&b, "name: %s\n", q("Slipway "+c.Name()))
+	fmt.Fprintf(&b, "description: %s\n", q(c.Short()))
+	b.WriteString("author: Slipway\nbranding:\n  icon: anchor\n  color: blue\n")
+	writeInputs(&b, c.Inputs(), true)
+	writeOutputs(&b, c.Outputs())
+	fmt.Fprintf(&b, "runs:\n  using: docker\n  image: %s\n  args:\n    - %s\n", q("docker://"+Image), c.Name())
+	return b.String()
+}
+
+// RootActionYAML renders the repository's root action.yml: one action that
+// runs the stage named by its "stage" input (the whole pipeline by default)
+// and accepts the inputs of every stage. It declares no defaults besides
+// "stage", so each stage applies its own.
+func RootActionYAML(cmds []Command, defaultStage string) string {
+	var b strings.Builder
+	b.WriteString(generatedHeader)
+	b.WriteString("name: Slipway\n")
+	b.WriteString("description: \"Build, describe, sign, attest and publish artifacts with proof at every step: runs one Slipway stage, or the whole pipeline.\"\n")
+	b.WriteString("author: Slipway\nbranding:\n  icon: anchor\n  color: blue\n")
+	var names []string
+	for _, c := range cmds {
+		names = append(names, c.Name())
+	}
+	stage := input.Spec{Name: "stage", Default: defaultStage, Description: "The stage to run: " + strings.Join(names, ", ") + "."}
+	var all []input.Input
+	all = append(all, input.String(new(string), stage))
+	seenIn := map[string]bool{"stage": true}
+	var outs []input.Output
+	seenOut := map[string]bool{}
+	for _, c := range cmds {
+		for _, in := range c.Inputs() {
+			if !seenIn[in.Name] {
+				seenIn[in.Name] = true
+				in.Default = ""
+				in.Required = false
+				all = append(all, in)
+			}
+		}
+		for _, o := range c.Outputs() {
+			if !seenOut[o.Name] {
+				seenOut[o.Name] = true
+				outs = append(outs, o)
+			}
+		}
+	}
+	sort.SliceStable(all[1:], func(i, j int) bool { return all[1+i].Name < all[1+j].Name })
+	sort.SliceStable(outs, func(i, j int) bool { return outs[i].Name < outs[j].Name })
+	writeInputs(&b, all, false)
+	writeOutputs(&b, outs)
+	fmt.Fprintf(&b, "runs:\n  using: docker\n  image: %s\n  args:\n    - ${{ inputs.stage }}\n", q("docker://"+Image))
+	return b.String()
+}
+
+func writeInputs(b *strings.Builder, inputs []input.Input, withDefaults bool) {
+	if len(inputs) == 0 {
+		return
+	}
+	b.WriteString("inputs:\n")
+	for _, in := range inputs {
+		desc := in.Description
+		if in.Secret {
+			desc += " Secret: pass it from `secrets`, never inline."
+		}
+		fmt.Fprintf(b, "  %s:\n    description: %s\n    required: %t\n", in.Name, q(desc), in.Required && withDefaults)
+		if in.Default != "" {
+			fmt.Fprintf(b, "    default: %s\n", q(in.Default))
+		}
+	}
+}
+
+func writeOutputs(b *strings.Builder, outs []input.Output) {
+	if len(outs) == 0 {
+		return
+	}
+	b.WriteString("outputs:\n")
+	for _, o := range outs {
+		fmt.Fprintf(b, "  %s:\n    description: %s\n", o.Name, q(o.Description))
+	}
+}
+
+// q quotes s as a YAML double-quoted scalar (JSON strings are valid ones).
+func q(s string) string {
+	out, _ := json.Marshal(s)
+	return string(out)
+}
+
+// ReadmeStages renders the README's table of stages with their inputs and
+// outputs.
+func ReadmeStages(cmds []Command) string {
+	var b strings.Builder
+	b.WriteString("| Stage | Action | What it does | Inputs | Outputs |\n| --- | --- | --- | --- | --- |\n")
+	for _, c := range cmds {
+		var ins, outs []string
+		for _, in := range c.Inputs() {
+			s := "`" + in.Name + "`"
+			if in.Required {
+				s += "*"
+			}
+			if in.Secret {
+				s += " (secret)"
+			}
+			ins = append(ins, s)
+		}
+		for _, o := range c.Outputs() {
+			outs = append(outs, "`"+o.Name+"`")
+		}
+		fmt.Fprintf(&b, "| `slipway %s` | `slipway/actions/%s@v1` | %s | %s | %s |\n",
+			c.Name(), actionPath(c), strings.ReplaceAll(c.Short(), "|", `\|`), strings.Join(ins, ", "), strings.Join(outs, ", "))
+	}
+	return b.String()
+}
+
+// ReadmeInputs renders one stage's input and output reference for the README.
+func ReadmeInputs(c Command) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "#### `%s`\n\n%s\n\n| Input / flag | Default | Description |\n| --- | --- | --- |\n", c.Name(), c.Short())
+	for _, in := range c.Inputs() {
+		name := "`" + in.Name + "`"
+		if in.Secret {
+			name = "`" + in.Name + "` (secret, env `" + in.Env + "`)"
+		} else {
+			name = "`" + in.Name + "` / `--" + in.Name + "`"
+		}
+		def := ""
+		if in.Default != "" {
+			def = "`" + in.Default + "`"
+		}
+		if in.Required {
+			def = "required"
+		}
+		d := in.Description
+		if in.Env != "" && !in.Secret {
+			d += " Env: `" + in.Env + "`."
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", name, def, strings.ReplaceAll(d, "|", `\|`))
+	}
+	if outs := c.Outputs(); len(outs) > 0 {
+		b.WriteString("\n| Output | Description |\n| --- | --- |\n")
+		for _, o := range outs {
+			fmt.Fprintf(&b, "| `%s` | %s |\n", o.Name, strings.ReplaceAll(o.Description, "|", `\|`))
+		}
+	}
+	return b.String()
+}
+
+func actionPath(c Command) string {
+	return c.Name()
+}
+
+// hasAction reports whether c gets its own actions/<name>/action.yml. The
+// whole pipeline is the repository's root action instead.
+func hasAction(c Command) bool {
+	r, ok := c.(interface{ RootOnly() bool })
+	return !ok || !r.RootOnly()
+}

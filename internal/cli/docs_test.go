@@ -1,0 +1,130 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite generated files (action.yml files, README sections)")
+
+const repoRoot = "../.."
+
+// TestGenerated proves that every action.yml, the root action.yml and the
+// README's stage tables are what the stages' input tables say. Run with
+// -update after changing an input.
+func TestGenerated(t *testing.T) {
+	cmds := Commands()
+	files := map[string]string{
+		"action.yml": RootActionYAML(cmds, "pipeline"),
+	}
+	for _, c := range cmds {
+		if hasAction(c) {
+			files[filepath.Join("actions", c.Name(), "action.yml")] = ActionYAML(c)
+		}
+	}
+	for rel, want := range files {
+		path := filepath.Join(repoRoot, rel)
+		if *update {
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		got, err := os.ReadFile(path)
+		if err != nil {
+			t.Errorf("%s: %v (run go test ./internal/cli -run TestGenerated -update)", rel, err)
+			continue
+		}
+		if string(got) != want {
+			t.Errorf("%s is out of date with its stage's input table; run go test ./internal/cli -run TestGenerated -update", rel)
+		}
+	}
+
+	readmePath := filepath.Join(repoRoot, "README.md")
+	readme, err := os.ReadFile(readmePath)
+	if err != nil {
+		t.Fatalf("reading README: %v", err)
+	}
+	var inputs strings.Builder
+	for i, c := range cmds {
+		if i > 0 {
+			inputs.WriteString("\n")
+		}
+		inputs.WriteString(ReadmeInputs(c))
+	}
+	out := readme
+	for _, region := range []struct{ name, content string }{
+		{"stages", ReadmeStages(cmds)},
+		{"inputs", inputs.String()},
+	} {
+		out, err = replaceRegion(out, region.name, region.content)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if *update {
+		if err := os.WriteFile(readmePath, out, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	} else if !bytes.Equal(out, readme) {
+		t.Errorf("README.md's generated sections are out of date; run go test ./internal/cli -run TestGenerated -update")
+	}
+}
+
+func replaceRegion(doc []byte, name, content string) ([]byte, error) {
+	begin := fmt.Sprintf("<!-- generated:%s -->\n", name)
+	end := fmt.Sprintf("<!-- /generated:%s -->", name)
+	i := bytes.Index(doc, []byte(begin))
+	j := bytes.Index(doc, []byte(end))
+	if i < 0 || j < i {
+		return nil, fmt.Errorf("README.md lacks the region %q ... %q", strings.TrimSpace(begin), end)
+	}
+	var b bytes.Buffer
+	b.Write(doc[:i+len(begin)])
+	b.WriteString(content)
+	b.Write(doc[j:])
+	return b.Bytes(), nil
+}
+
+// TestHelpMatchesInputs proves that --help lists every input of every stage
+// with its description, secrets under their environment variable.
+func TestHelpMatchesInputs(t *testing.T) {
+	t.Parallel()
+	for _, c := range Commands() {
+		var stdout bytes.Buffer
+		code := Main(context.Background(), Env{
+			Args: []string{c.Name(), "--help"}, Stdout: &stdout, Stderr: &stdout,
+			Getenv: func(string) string { return "" }, Getwd: os.Getwd,
+		})
+		if code != 0 {
+			t.Fatalf("%s --help exited %d", c.Name(), code)
+		}
+		help := strings.Join(strings.Fields(stdout.String()), " ")
+		for _, in := range c.Inputs() {
+			desc := strings.Join(strings.Fields(in.Description), " ")
+			if in.Secret {
+				if !strings.Contains(help, in.Env) || !strings.Contains(help, desc) {
+					t.Errorf("%s --help lacks secret %s (%s)", c.Name(), in.Env, in.Name)
+				}
+				continue
+			}
+			if !strings.Contains(help, "--"+in.Name+" ") || !strings.Contains(help, desc) {
+				t.Errorf("%s --help lacks --%s with its description", c.Name(), in.Name)
+			}
+		}
+		for _, o := range c.Outputs() {
+			if !strings.Contains(help, o.Name) {
+				t.Errorf("%s --help lacks output %s", c.Name(), o.Name)
+			}
+		}
+	}
+}

@@ -16,8 +16,10 @@ const ManifestMediaType = "application/vnd.slipway.artifacts.v1+json"
 
 // Manifest is the artifact set as written between stages, jobs and machines.
 type Manifest struct {
-	MediaType string   `json:"mediaType"`
-	Records   []Record `json:"artifacts"`
+	MediaType string `json:"mediaType"`
+	// Build records how the artifacts were made; nil when unknown.
+	Build   *BuildInfo `json:"build,omitempty"`
+	Records []Record   `json:"artifacts"`
 }
 
 // NewManifest returns an empty manifest.

@@ -9,7 +9,7 @@
 # USER 1001:1001 is the uid that owns the workspace and the file-command files ($GITHUB_OUTPUT,
 # $GITHUB_STEP_SUMMARY) on GitHub-hosted runners; e2e/README.md says how the act tests mirror that.
 
-ARG VERSION=dev
+ARG VERSION=devel
 
 # base holds what both final images share.
 FROM scratch AS base
@@ -32,7 +32,7 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 RUN CGO_ENABLED=0 go build -trimpath -buildvcs=false \
-      -ldflags "-s -w -buildid= -X main.version=${VERSION}" \
+      -ldflags "-s -w -buildid= -X github.com/slipway/actions/internal/version.Version=${VERSION}" \
       -o /out/slipway ./cmd/slipway
 
 FROM base AS release

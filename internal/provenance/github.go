@@ -1,0 +1,111 @@
+package provenance
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/sethvargo/go-githubactions"
+)
+
+// GitHubRun is the GitHub Actions workflow run a build belongs to. Values
+// come from the job's OIDC token claims when there are some, otherwise from
+// the runner's environment variables.
+type GitHubRun struct {
+	// ServerURL is GITHUB_SERVER_URL, such as "https://github.com".
+	ServerURL string
+	// Repository is "owner/name".
+	Repository        string
+	RepositoryID      string
+	RepositoryOwnerID string
+	// WorkflowRef is the top-level workflow, "owner/name/.github/workflows/f.yml@refs/heads/main".
+	WorkflowRef string
+	// JobWorkflowRef is the workflow file the job is defined in (a reusable
+	// workflow when called from another); empty when unknown.
+	JobWorkflowRef string
+	EventName      string
+	// Ref and SHA are the git ref and commit that triggered the run.
+	Ref string
+	SHA string
+	// RunID and RunAttempt identify the run and its attempt.
+	RunID      string
+	RunAttempt string
+	// Inputs are the workflow_dispatch inputs from the event payload.
+	Inputs map[string]any
+}
+
+// InvocationID is the URL of this attempt of the run,
+// "https://github.com/o/r/actions/runs/123/attempts/1".
+func (g *GitHubRun) InvocationID() string {
+	if g == nil || g.RunID == "" || g.Repository == "" {
+		return ""
+	}
+	id := fmt.Sprintf("%s/%s/actions/runs/%s", g.ServerURL, g.Repository, g.RunID)
+	if g.RunAttempt != "" {
+		id += "/attempts/" + g.RunAttempt
+	}
+	return id
+}
+
+// RepositoryURL is the web URL of the repository, "https://github.com/o/r".
+func (g *GitHubRun) RepositoryURL() string { return g.ServerURL + "/" + g.Repository }
+
+// detectGitHub reads the workflow run from the environment and, when given,
+// the OIDC claims. It returns nil outside GitHub Actions unless there are
+// claims.
+func detectGitHub(getenv func(string) string, claims *Claims) (*GitHubRun, error) {
+	if getenv("GITHUB_ACTIONS") != "true" && claims == nil {
+		return nil, nil
+	}
+	ctx, err := githubactions.New(githubactions.WithGetenv(getenv)).Context()
+	if err != nil {
+		return nil, fmt.Errorf("reading the GitHub Actions context (GITHUB_* variables and the event file): %w; check the job's environment", err)
+	}
+	g := &GitHubRun{
+		ServerURL:         strings.TrimSuffix(ctx.ServerURL, "/"),
+		Repository:        ctx.Repository,
+		RepositoryID:      getenv("GITHUB_REPOSITORY_ID"),
+		RepositoryOwnerID: getenv("GITHUB_REPOSITORY_OWNER_ID"),
+		WorkflowRef:       getenv("GITHUB_WORKFLOW_REF"),
+		JobWorkflowRef:    getenv("GITHUB_JOB_WORKFLOW_REF"),
+		EventName:         ctx.EventName,
+		Ref:               ctx.Ref,
+		SHA:               ctx.SHA,
+	}
+	if ctx.RunID != 0 {
+		g.RunID = strconv.FormatInt(ctx.RunID, 10)
+	}
+	if ctx.RunAttempt != 0 {
+		g.RunAttempt = strconv.FormatInt(ctx.RunAttempt, 10)
+	}
+	if in, ok := ctx.Event["inputs"].(map[string]any); ok && len(in) > 0 {
+		g.Inputs = in
+	}
+	if claims == nil {
+		return g, nil
+	}
+	for _, c := range []struct{ claim, env, fromClaim, fromEnv string }{
+		{"repository", "GITHUB_REPOSITORY", claims.Repository, g.Repository},
+		{"run_id", "GITHUB_RUN_ID", claims.RunID, g.RunID},
+	} {
+		if c.fromEnv != "" && c.fromClaim != c.fromEnv {
+			return nil, fmt.Errorf("%w: the OIDC token's claim %q is %q but %s is %q; the token must be this job's own", ErrBuilderID, c.claim, c.fromClaim, c.env, c.fromEnv)
+		}
+	}
+	set := func(dst *string, v string) {
+		if v != "" {
+			*dst = v
+		}
+	}
+	set(&g.Repository, claims.Repository)
+	set(&g.RepositoryID, claims.RepositoryID)
+	set(&g.RepositoryOwnerID, claims.RepositoryOwnerID)
+	set(&g.WorkflowRef, claims.WorkflowRef)
+	set(&g.JobWorkflowRef, claims.JobWorkflowRef)
+	set(&g.EventName, claims.EventName)
+	set(&g.Ref, claims.Ref)
+	set(&g.SHA, claims.SHA)
+	set(&g.RunID, claims.RunID)
+	set(&g.RunAttempt, claims.RunAttempt)
+	return g, nil
+}

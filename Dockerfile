@@ -1,10 +1,15 @@
 # One image for every Slipway action: actions/<stage>/action.yml all run this image and pick their stage by the
 # subcommand in `args`. Targets:
-#   prebuilt  FROM scratch + bin/slipway, bin/ca-certificates.crt and bin/skel/ (tmp/, mode 1777) that scripts/image
-#             prepared on the host. Needs no base image, so it builds on a machine that cannot pull (tests, CI here).
+#   prebuilt  FROM scratch + bin/slipway and bin/skel/ that scripts/image prepared on the host. Needs no base
+#             image, so it builds on a machine that cannot pull (tests, CI here).
 #   release   (default, last) builds ./cmd/slipway from source, reproducibly, in the Go image (named in full:
 #             Podman has no short-name search registries).
 # `prebuilt` comes first and depends on no later stage, so `--target prebuilt` never touches the Go image.
+#
+# Both targets copy the same root tree, laid out by scripts/image-root: /tmp (1777), the CA bundle, and a static
+# busybox as /bin/sh with its applets as symlinks. The shell is for the build action, which runs the user's
+# `command` with `sh -c` in this container: only busybox's tools are here, no compiler (use build-mode: runner in
+# the release workflow to build with the runner's toolchain).
 #
 # USER 1001:1001 is the uid that owns the workspace and the file-command files ($GITHUB_OUTPUT,
 # $GITHUB_STEP_SUMMARY) on GitHub-hosted runners; e2e/README.md says how the act tests mirror that.
@@ -18,27 +23,29 @@ LABEL org.opencontainers.image.title="slipway" \
       org.opencontainers.image.description="Slipway GitHub Actions: build, sbom, push, sign, attest, verify" \
       org.opencontainers.image.source="https://github.com/slipway/actions" \
       org.opencontainers.image.version="${VERSION}"
+ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 USER 1001:1001
 ENTRYPOINT ["/slipway"]
 
 FROM base AS prebuilt
-# skel holds /tmp (1777): scratch has none, and Go's os.TempDir and tools that unpack need one.
 COPY bin/skel/ /
-COPY bin/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
 COPY bin/slipway /slipway
 
 FROM docker.io/library/golang:1.26-bookworm AS builder
 ARG VERSION
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends busybox-static ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
+COPY scripts/image-root /usr/local/bin/image-root
+RUN image-root /out/skel
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 RUN CGO_ENABLED=0 go build -trimpath -buildvcs=false \
       -ldflags "-s -w -buildid= -X github.com/slipway/actions/internal/version.Version=${VERSION}" \
-      -o /out/slipway ./cmd/slipway \
- && mkdir -p /out/skel/tmp && chmod 1777 /out/skel/tmp
+      -o /out/slipway ./cmd/slipway
 
 FROM base AS release
 COPY --from=builder /out/skel/ /
-COPY --from=builder /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
 COPY --from=builder /out/slipway /slipway

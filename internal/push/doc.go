@@ -1,0 +1,20 @@
+// Package push is the push stage: it puts content in an OCI registry under a
+// tag and returns the pinned reference (registry/repository@sha256:…).
+//
+// The content is either an OCI image layout ("oci-layout:DIR": the image or
+// index that its index.json names) or a set of files pushed as one OCI 1.1
+// artifact (see ArtifactType for its layout). Tags are immutable unless the
+// caller allows overwriting: different content under an existing tag is a
+// failed check that names both digests, identical content is a no-op.
+//
+// Files are streamed from disk and read once: a digest known from the build's
+// artifact manifest is trusted for the manifest and checked while uploading;
+// an unknown one is computed while uploading, or in a hashing pass that
+// uploads nothing when the tag already exists. Memory is independent of
+// file sizes.
+//
+// This package must never read an artifact into memory, never print (it
+// logs only through the injected *slog.Logger), never log or store a
+// credential, and never move an existing tag unless Options.AllowOverwrite is
+// set. It knows nothing of GitHub Actions.
+package push

@@ -1,0 +1,180 @@
+package push
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"sync/atomic"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/stream"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/slipway/actions/internal/digest"
+)
+
+// fileLayer is one file pushed as a blob, as it is on disk (no compression).
+// It is a v1.Layer that never reads the file before the upload:
+//
+//   - with a known digest (from the build manifest, or from a hashing pass),
+//     Digest answers at once, and the upload hashes the bytes it sends and
+//     fails if they differ from the digest or size it promised;
+//   - with an unknown digest, Digest returns stream.ErrNotComputed until an
+//     upload has read the whole file. go-containerregistry then streams the
+//     blob (POST, PATCH, then PUT ?digest=) and asks for the digest only to
+//     commit it, so the file is read once, by the upload.
+//
+// Compressed may be called again when go-containerregistry retries an
+// upload; each call reads the file anew from the start.
+type fileLayer struct {
+	path      string
+	mediaType types.MediaType
+	size      int64 // from the manifest, or os.Stat before the push
+	// fromManifest is true when size and want come from the build manifest.
+	fromManifest bool
+
+	mu   sync.Mutex
+	want digest.SHA256 // zero when unknown
+	got  digest.SHA256 // set by the first upload that read the whole file
+
+	reads atomic.Int64 // bytes read from the file, for tests and benchmarks
+}
+
+func newFileLayer(path, mediaType string, size int64, known digest.SHA256) *fileLayer {
+	return &fileLayer{path: path, mediaType: types.MediaType(mediaType), size: size, want: known, fromManifest: !known.IsZero()}
+}
+
+// digest returns the content's digest and whether it is known.
+func (l *fileLayer) digest() (digest.SHA256, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.want.IsZero() {
+		return l.want, true
+	}
+	return l.got, !l.got.IsZero()
+}
+
+// hash learns the digest by reading the file once, without uploading it.
+func (l *fileLayer) hash() error {
+	if _, ok := l.digest(); ok {
+		return nil
+	}
+	rc, err := l.Compressed()
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	buf := make([]byte, digest.BufferSize)
+	if _, err := io.CopyBuffer(io.Discard, struct{ io.Reader }{rc}, buf); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (l *fileLayer) Digest() (v1.Hash, error) {
+	d, ok := l.digest()
+	if !ok {
+		return v1.Hash{}, stream.ErrNotComputed
+	}
+	return v1.Hash{Algorithm: "sha256", Hex: d.Hex()}, nil
+}
+
+// DiffID is the digest: the blob is not compressed.
+func (l *fileLayer) DiffID() (v1.Hash, error) { return l.Digest() }
+
+func (l *fileLayer) Size() (int64, error) { return l.size, nil }
+
+func (l *fileLayer) MediaType() (types.MediaType, error) { return l.mediaType, nil }
+
+func (l *fileLayer) Uncompressed() (io.ReadCloser, error) { return l.Compressed() }
+
+// Compressed opens the file for an upload (or a hashing pass).
+func (l *fileLayer) Compressed() (io.ReadCloser, error) {
+	f, err := os.Open(l.path)
+	if err != nil {
+		return nil, &fileError{path: l.path, err: fmt.Errorf("opening %q to push it: %w", l.path, err)}
+	}
+	return &layerReader{l: l, f: f, sum: digest.New()}, nil
+}
+
+// layerReader hashes what it reads and, at the end of the file, checks the
+// size and digest the layer promised, or records the digest it learned.
+type layerReader struct {
+	l   *fileLayer
+	f   *os.File
+	sum *digest.Sum
+	err error // sticky
+}
+
+func (r *layerReader) Read(p []byte) (int, error) {
+	if r.err != nil {
+		return 0, r.err
+	}
+	n, err := r.f.Read(p)
+	if n > 0 {
+		r.sum.Write(p[:n])
+		r.l.reads.Add(int64(n))
+		if r.sum.Size() > r.l.size {
+			r.err = r.changed(fmt.Sprintf("has more than the %d bytes", r.l.size))
+			return 0, r.err
+		}
+	}
+	if errors.Is(err, io.EOF) {
+		if cerr := r.finish(); cerr != nil {
+			r.err = cerr
+			return n, cerr
+		}
+	} else if err != nil {
+		err = &fileError{path: r.l.path, err: fmt.Errorf("reading %q: %w", r.l.path, err)}
+	}
+	return n, err
+}
+
+func (r *layerReader) finish() error {
+	got := r.sum.Digest()
+	if r.sum.Size() != r.l.size {
+		return r.changed(fmt.Sprintf("has %d bytes, not the %d", r.sum.Size(), r.l.size))
+	}
+	r.l.mu.Lock()
+	defer r.l.mu.Unlock()
+	switch {
+	case !r.l.want.IsZero() && got != r.l.want:
+		return r.changed(fmt.Sprintf("has digest %s, not the %s", got, r.l.want))
+	case !r.l.want.IsZero():
+		return nil
+	case r.l.got.IsZero():
+		r.l.got = got
+	case r.l.got != got:
+		return r.changed(fmt.Sprintf("has digest %s, not the %s", got, r.l.got))
+	}
+	return nil
+}
+
+// changed is the error for content that differs from what was promised.
+func (r *layerReader) changed(what string) error {
+	if r.l.fromManifest {
+		return &contentError{path: r.l.path, msg: what + " that the build manifest records: it changed after the build; build again, or push it without the manifest"}
+	}
+	return &contentError{path: r.l.path, msg: what + " it had when the push began: it changed while being pushed; push it again once nothing writes to it"}
+}
+
+func (r *layerReader) Close() error { return r.f.Close() }
+
+// contentError is a file whose content is not what it was promised to be.
+// It is never retried.
+type contentError struct {
+	path, msg string
+}
+
+func (e *contentError) Error() string { return fmt.Sprintf("file %q %s", e.path, e.msg) }
+
+// fileError is a file that cannot be opened or read.
+type fileError struct {
+	path string
+	err  error
+}
+
+func (e *fileError) Error() string { return e.err.Error() }
+func (e *fileError) Unwrap() error { return e.err }

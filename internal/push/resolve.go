@@ -1,0 +1,172 @@
+package push
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/partial"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/slipway/actions/internal/artifact"
+	"github.com/slipway/actions/internal/digest"
+	"github.com/slipway/actions/internal/exitcode"
+)
+
+// content is what a push uploads and tags: files as an artifact, or an
+// image or index from an OCI image layout.
+type content interface {
+	// manifest returns the manifest to tag, and false while a digest it
+	// needs is still unknown (before hash or upload).
+	manifest() (pushable, bool, error)
+	// hash learns every unknown digest by reading, without uploading.
+	hash(ctx context.Context) error
+	// upload pushes everything the manifest refers to (not the tag).
+	upload(ctx context.Context, p *remote.Pusher, repo name.Repository) error
+	// pushedFiles lists the files of an artifact (nil for a layout).
+	pushedFiles() []File
+}
+
+// pushable is a manifest that can be tagged: a v1.Image, a v1.ImageIndex or
+// an artifact's raw manifest.
+type pushable interface {
+	remote.Taggable
+	partial.Describable
+}
+
+var _ pushable = (v1.Image)(nil)
+
+// resolveContent turns the subject (or, without one, the manifest's
+// artifacts) into content. Every problem is bad input naming the file.
+func (o *Options) resolveContent(man *artifact.Manifest, manPath string) (content, error) {
+	if o.Subject.Layout != "" {
+		return openLayout(o.abs(o.Subject.Layout), o.Subject.Select)
+	}
+	known := map[string]artifact.Record{}
+	if man != nil {
+		for _, r := range man.Records {
+			if r.Path == "" {
+				continue
+			}
+			p := o.abs(filepath.FromSlash(r.Path))
+			if prev, ok := known[p]; !ok || prev.Role != artifact.RoleArtifact {
+				known[p] = r
+			}
+		}
+	}
+	paths, err := o.filePaths(man, manPath)
+	if err != nil {
+		return nil, err
+	}
+	c := &artifactContent{jobs: o.Jobs}
+	if man != nil {
+		c.annotations = manifestAnnotations(man.Build)
+	}
+	for _, p := range paths {
+		fi, err := os.Stat(p)
+		switch {
+		case err != nil:
+			return nil, exitcode.WithFile(exitcode.BadInputf("subject %q: %v; check the path (relative paths are relative to the workspace %q)", p, pathErr(err), o.Dir), p)
+		case fi.IsDir():
+			return nil, exitcode.WithFile(exitcode.BadInputf("subject %q is a directory; list the files in it (a glob such as %q works), or push an OCI image layout as %s%s", p, filepath.Join(p, "*"), LayoutPrefix, p), p)
+		case !fi.Mode().IsRegular():
+			return nil, exitcode.WithFile(exitcode.BadInputf("subject %q is not a regular file (%s); push regular files only", p, fi.Mode().Type()), p)
+		}
+		f := artifactFile{name: o.subjectName(p)}
+		if r, ok := known[p]; ok {
+			if r.Size != fi.Size() {
+				return nil, exitcode.WithFile(exitcode.Failuref("file %q has %d bytes, but the build manifest %q records %d: it changed after the build; build again, or push it without the manifest", p, fi.Size(), manPath, r.Size), p)
+			}
+			mt := r.MediaType
+			if mt == "" {
+				mt = FileMediaType(p)
+			}
+			f.name = r.Name
+			f.layer = newFileLayer(p, mt, r.Size, r.Digest)
+		} else {
+			f.layer = newFileLayer(p, FileMediaType(p), fi.Size(), digest.SHA256{})
+		}
+		f.title = titleOf(f.name)
+		c.items = append(c.items, f)
+	}
+	if err := checkTitles(c.items); err != nil {
+		return nil, exitcode.BadInput(err)
+	}
+	return c, nil
+}
+
+// filePaths expands the file subjects (globs allowed) into absolute paths,
+// without duplicates; with no subject, the manifest's artifacts.
+func (o *Options) filePaths(man *artifact.Manifest, manPath string) ([]string, error) {
+	var paths []string
+	seen := map[string]bool{}
+	add := func(p string) {
+		if !seen[p] {
+			seen[p] = true
+			paths = append(paths, p)
+		}
+	}
+	if len(o.Subject.Files) == 0 {
+		if man == nil {
+			return nil, exitcode.BadInputf("nothing to push: give subject (files, or %sDIR), or manifest (the build's manifest.json, whose artifacts are pushed)", LayoutPrefix)
+		}
+		for _, r := range man.ByRole(artifact.RoleArtifact) {
+			if r.Path != "" {
+				add(o.abs(filepath.FromSlash(r.Path)))
+			}
+		}
+		if len(paths) == 0 {
+			return nil, exitcode.WithFile(exitcode.BadInputf("build manifest %q lists no artifact file; build first, or give subject", manPath), manPath)
+		}
+		return paths, nil
+	}
+	for _, s := range o.Subject.Files {
+		p := o.abs(s)
+		if !strings.ContainsAny(s, "*?[") {
+			add(p)
+			continue
+		}
+		matches, err := filepath.Glob(p)
+		if err != nil {
+			return nil, exitcode.BadInputf("subject %q is not a valid glob: %v; escape or remove the special characters", s, err)
+		}
+		var files int
+		for _, m := range matches {
+			if fi, err := os.Stat(m); err == nil && fi.Mode().IsRegular() {
+				add(m)
+				files++
+			}
+		}
+		if files == 0 {
+			return nil, exitcode.BadInputf("subject %q matches no file (in the workspace %q); check the pattern, or build first", s, o.Dir)
+		}
+	}
+	return paths, nil
+}
+
+func (o *Options) abs(p string) string {
+	if filepath.IsAbs(p) {
+		return filepath.Clean(p)
+	}
+	return filepath.Join(o.Dir, p)
+}
+
+// subjectName is the path relative to the workspace, slash-separated, or
+// the base name for a file outside it.
+func (o *Options) subjectName(p string) string {
+	if rel, err := filepath.Rel(o.Dir, p); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return filepath.ToSlash(rel)
+	}
+	return filepath.Base(p)
+}
+
+func pathErr(err error) error {
+	if pe, ok := err.(*fs.PathError); ok {
+		return pe.Err
+	}
+	return err
+}

@@ -2,5 +2,7 @@ package cli
 
 // Commands returns every stage command, in pipeline order.
 func Commands() []Command {
-	return []Command{}
+	return []Command{
+		&sbomCommand{}, // describe an artifact in an SBOM bound to its digest
+	}
 }

@@ -1,0 +1,22 @@
+// Package sbom is the sbom stage: it catalogs one subject (a file, a
+// directory, an OCI image layout or an image in a registry) with syft, used as
+// a library, and writes a CycloneDX or SPDX JSON document bound to the
+// subject's SHA-256 digest, so that an SBOM describes exactly one artifact.
+//
+// The subject's digest is what later stages sign and attest:
+//   - a file: the SHA-256 of its bytes, taken from syft's own digest pass over
+//     the file (this package does not read the file again);
+//   - a directory: the SHA-256 of a sha256sum-format listing of every regular
+//     file in the tree, sorted by path (see TreeDigest);
+//   - an image (oci-layout:DIR or a registry reference): the image manifest
+//     digest.
+//
+// CycloneDX documents carry it in metadata.component.hashes, SPDX documents
+// as a SHA256 checksum of the package the document DESCRIBES.
+//
+// This package must never start a subprocess, contact a container daemon,
+// fetch licenses or anything else from the network (only a registry subject
+// is pulled, from its registry), write a partial document, or read a subject
+// into memory: memory stays independent of the subject's size. It knows
+// nothing of GitHub Actions.
+package sbom

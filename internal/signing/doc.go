@@ -1,0 +1,17 @@
+// Package signing turns a key source into Sigstore bundles: a cosign key file
+// (encrypted with COSIGN_PASSWORD), a KMS key (hashivault://, awskms://,
+// gcpkms://, azurekms://) or keyless signing (an OIDC token exchanged at
+// Fulcio for a short-lived certificate), with an optional Rekor entry and an
+// optional RFC 3161 timestamp.
+//
+// Its two operations are Signer.SignDigest, a MessageSignature over a SHA-256
+// digest computed elsewhere in the one pass over an artifact, and
+// Signer.SignDSSE, a DSSE envelope over a small payload such as an in-toto
+// statement. Both return a Sigstore bundle v0.3
+// (application/vnd.dev.sigstore.bundle.v0.3+json) that cosign and
+// sigstore-go verify.
+//
+// It must never read an artifact (callers pass its digest), never log or
+// write a password, private key or OIDC token, and never print anything:
+// it logs only through the injected *slog.Logger.
+package signing

@@ -1,0 +1,254 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/slipway/actions/internal/testutil/tools"
+)
+
+// image is the action image every actions/<stage>/action.yml names (internal/cli.Image); scripts/image builds it.
+const image = "ghcr.io/slipway/actions:v1"
+
+// systemPath is the PATH act and its steps get: the system directories only (act copies its environment into
+// every step and action container in self-hosted mode, see e2e/README.md).
+const systemPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// machine is what every run needs from this machine.
+type machine struct {
+	act, git, podman string
+	dockerHost       string // unix:///run/podman.sock
+	repoRoot         string
+}
+
+// requireEnv finds act, git, Podman and its Docker API socket, or skips (fails under SLIPWAY_REQUIRE_TOOLS=1).
+func requireEnv(t *testing.T) machine {
+	t.Helper()
+	m := machine{
+		act:    tools.Require(t, "act"),
+		git:    tools.Require(t, "git"),
+		podman: tools.Require(t, "podman"),
+	}
+	m.dockerHost = os.Getenv("DOCKER_HOST")
+	if !strings.HasPrefix(m.dockerHost, "unix://") {
+		m.dockerHost = "unix:///run/podman.sock"
+	}
+	if err := ping(strings.TrimPrefix(m.dockerHost, "unix://")); err != nil {
+		tools.Unavailable(t, fmt.Sprintf("the Docker API of Podman does not answer on %s: %v", m.dockerHost, err))
+	}
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.repoRoot = root
+	return m
+}
+
+// ping asks the Docker API on a unix socket for /_ping.
+func ping(socket string) error {
+	c := &http.Client{
+		Timeout: 5 * time.Second,
+		Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "unix", socket)
+		}},
+	}
+	resp, err := c.Get("http://podman/_ping")
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET /_ping: %s", resp.Status)
+	}
+	return nil
+}
+
+var imageOnce struct {
+	sync.Once
+	err error
+}
+
+// ensureImage builds the action image once per test binary with scripts/image, from the working tree.
+func ensureImage(t *testing.T, m machine) {
+	t.Helper()
+	imageOnce.Do(func() {
+		unlock := lockMachine(t)
+		defer unlock()
+		start := time.Now()
+		cmd := exec.Command(filepath.Join(m.repoRoot, "scripts", "image"))
+		cmd.Dir = m.repoRoot
+		cmd.Env = append(os.Environ(), "SLIPWAY_IMAGE="+image)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			imageOnce.err = fmt.Errorf("scripts/image: %v\n%s", err, out)
+			return
+		}
+		t.Logf("scripts/image: %s\n%s", time.Since(start).Round(100*time.Millisecond), strings.TrimSpace(string(out)))
+	})
+	if imageOnce.err != nil {
+		t.Fatal(imageOnce.err)
+	}
+}
+
+// lockMachine serializes act runs and image builds across test binaries (two runs of one workflow would remove
+// each other's containers; a rebuild would replace the image under a running one). It returns the unlock.
+func lockMachine(t *testing.T) func() {
+	t.Helper()
+	actLock.Lock()
+	f, err := os.OpenFile(filepath.Join(os.TempDir(), "slipway-e2e.lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		actLock.Unlock()
+		t.Fatalf("opening the e2e lock: %v", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		actLock.Unlock()
+		t.Fatalf("locking the e2e lock: %v", err)
+	}
+	return func() {
+		f.Close() // releases the flock
+		actLock.Unlock()
+	}
+}
+
+var actLock sync.Mutex
+
+// actEnv is act's whole environment: act hands it to every step and action container.
+func actEnv(t *testing.T, m machine, home string, hostTools []string) []string {
+	t.Helper()
+	path := systemPath
+	for _, name := range hostTools {
+		p := tools.Require(t, name)
+		path = filepath.Dir(p) + ":" + path
+	}
+	return []string{
+		"PATH=" + path,
+		"HOME=" + home,
+		"DOCKER_HOST=" + m.dockerHost,
+		"ACT_DISABLE_VERSION_CHECK=1",
+	}
+}
+
+// prepareSource copies the sample project to src, adds s.Files and the workflow, and commits it all in a new git
+// repository. It returns the workflow's path under src/.github/workflows.
+func prepareSource(t *testing.T, m machine, s Scenario, src, home, suffix string) string {
+	t.Helper()
+	source := s.Source
+	if source == "" {
+		source = "testdata/sample"
+	}
+	if err := os.CopyFS(src, os.DirFS(source)); err != nil {
+		t.Fatalf("copying %s: %v", source, err)
+	}
+	for name, content := range s.Files {
+		p := filepath.Join(src, filepath.FromSlash(name))
+		mustMkdir(t, filepath.Dir(p))
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wfData, err := os.ReadFile(s.Workflow)
+	if err != nil {
+		t.Fatalf("reading the scenario's workflow: %v", err)
+	}
+	renamed, err := uniqueName(string(wfData), suffix)
+	if err != nil {
+		t.Fatalf("%s: %v", s.Workflow, err)
+	}
+	wf := filepath.Join(src, ".github", "workflows", filepath.Base(s.Workflow))
+	mustMkdir(t, filepath.Dir(wf))
+	if err := os.WriteFile(wf, []byte(renamed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	git := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command(m.git, args...)
+		cmd.Dir = src
+		cmd.Env = []string{"PATH=" + systemPath, "HOME=" + home, "GIT_CONFIG_NOSYSTEM=1",
+			"GIT_AUTHOR_NAME=Slipway e2e", "GIT_AUTHOR_EMAIL=e2e@slipway.invalid", "GIT_AUTHOR_DATE=2023-11-14T22:13:20Z",
+			"GIT_COMMITTER_NAME=Slipway e2e", "GIT_COMMITTER_EMAIL=e2e@slipway.invalid", "GIT_COMMITTER_DATE=2023-11-14T22:13:20Z"}
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	git("init", "-q", "-b", "main")
+	git("add", "-A")
+	git("-c", "commit.gpgsign=false", "commit", "-q", "-m", "sample project for the e2e tests")
+	return wf
+}
+
+// uniqueName appends suffix to the workflow's top-level name: act names containers after it.
+func uniqueName(wf, suffix string) (string, error) {
+	lines := strings.Split(wf, "\n")
+	for i, l := range lines {
+		if v, ok := strings.CutPrefix(l, "name:"); ok {
+			name := strings.TrimSpace(v)
+			if name == "" || strings.ContainsAny(name, `"'#:{}[]`) {
+				return "", fmt.Errorf("top-level name %q: use a plain word", name)
+			}
+			lines[i] = "name: " + name + "-" + suffix
+			return strings.Join(lines, "\n"), nil
+		}
+	}
+	return "", fmt.Errorf("no top-level name: line; give the workflow one")
+}
+
+// repoParts are the parts of this repository that workflows use through slipway/actions@v1.
+var repoParts = []string{"action.yml", "actions", ".github/workflows", "workflows"}
+
+// copyRepo copies the actions and workflows of the working tree to dst, which act then serves as
+// slipway/actions@v1 (--local-repository): a copy, so that edits during a run cannot mix versions.
+func copyRepo(t *testing.T, root, dst string) string {
+	t.Helper()
+	mustMkdir(t, dst)
+	for _, part := range repoParts {
+		src := filepath.Join(root, part)
+		fi, err := os.Stat(src)
+		switch {
+		case os.IsNotExist(err):
+			continue
+		case err != nil:
+			t.Fatal(err)
+		case fi.IsDir():
+			err = os.CopyFS(filepath.Join(dst, part), os.DirFS(src))
+		default:
+			var data []byte
+			if data, err = os.ReadFile(src); err == nil {
+				err = os.WriteFile(filepath.Join(dst, part), data, 0o644)
+			}
+		}
+		if err != nil {
+			t.Fatalf("copying %s: %v", src, err)
+		}
+	}
+	return dst
+}
+
+// writeSecrets writes the secrets as YAML (JSON is YAML; act reads a .yml secret file with a YAML parser, which
+// keeps multi-line values such as PEM keys intact), mode 0600, outside the run's directory T, which action
+// containers can read.
+func writeSecrets(t *testing.T, secrets map[string]string, path string) string {
+	t.Helper()
+	if secrets == nil {
+		secrets = map[string]string{}
+	}
+	data, err := json.Marshal(secrets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}

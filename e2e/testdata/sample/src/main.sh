@@ -1,0 +1,2 @@
+# main: the program's entry point.
+greet "$@"

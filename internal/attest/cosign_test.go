@@ -83,7 +83,9 @@ func TestCosignVerifiesProvenance(t *testing.T) {
 	if out, err := c.verifyBlob(t, pub, single, "slsaprovenance1", lib); err == nil {
 		t.Errorf("cosign accepted the provenance of dist/app for dist/lib.so:\n%s", out)
 	}
-	tampered := tamper(t, single, s.kp.GetPublicKey(), func(p []byte) []byte { return bytes.Replace(p, []byte("refs/heads/main"), []byte("refs/heads/evil"), 1) })
+	tampered := tamper(t, single, s.kp.GetPublicKey(), func(p []byte) []byte {
+		return bytes.Replace(p, []byte("refs/heads/main"), []byte("refs/heads/evil"), 1)
+	})
 	if out, err := c.verifyBlob(t, pub, tampered, "slsaprovenance1", app); err == nil {
 		t.Errorf("cosign accepted a tampered payload:\n%s", out)
 	}

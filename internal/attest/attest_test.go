@@ -49,7 +49,7 @@ func TestManifestProvenance(t *testing.T) {
 	if digest.SHA256(sha256sum(raw)) != a.BundleDigest || int64(len(raw)) != a.BundleSize {
 		t.Error("reported bundle digest or size does not match the file")
 	}
-	payloadType, payload, err := openEnvelope(t, readBundle(t, path), s.kp.GetPublicKey())
+	payloadType, payload, err := openEnvelope(t, readBundle(t, path), s.PublicKey())
 	if err != nil {
 		t.Fatalf("envelope does not verify: %v", err)
 	}
@@ -103,7 +103,7 @@ func TestSubjectFile(t *testing.T) {
 	if a.BundlePath != "out/tool.intoto.sigstore.json" || res.ManifestUpdated {
 		t.Errorf("result = %+v", res)
 	}
-	_, payload, err := openEnvelope(t, readBundle(t, filepath.Join(dir, "out", "tool.intoto.sigstore.json")), s.kp.GetPublicKey())
+	_, payload, err := openEnvelope(t, readBundle(t, filepath.Join(dir, "out", "tool.intoto.sigstore.json")), s.PublicKey())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,8 +190,7 @@ func TestSigningFailureWritesNothing(t *testing.T) {
 	t.Parallel()
 	w := newWorkspace(t)
 	before, _ := os.ReadFile(w.manifest)
-	s := newTestSigner(t)
-	s.fail = exitcode.Infraf("KMS unreachable")
+	s := failingSigner{exitcode.Infraf("KMS unreachable")}
 	_, err := Run(context.Background(), Options{Dir: w.dir, Manifest: "dist/manifest.json", Kind: KindCycloneDX, SBOMInlineLimit: DefaultSBOMInlineLimit, Signer: s})
 	if err == nil || exitcode.Of(err) != exitcode.Internal || !strings.Contains(err.Error(), "KMS unreachable") {
 		t.Fatalf("Run() error = %v", err)
@@ -206,7 +205,7 @@ func TestSigningFailureWritesNothing(t *testing.T) {
 	if !bytes.Equal(before, after) {
 		t.Error("manifest changed")
 	}
-	if !errors.Is(err, s.fail) {
+	if !errors.Is(err, s.err) {
 		t.Error("the signer's error is not wrapped")
 	}
 }

@@ -13,16 +13,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slipway/actions/internal/testutil/sigstoretest"
 	"github.com/slipway/actions/internal/testutil/tools"
 )
 
 // cosignTimeout bounds one cosign run, so that a hung tool fails the test
 // instead of the whole suite.
 const cosignTimeout = 2 * time.Minute
-
-// keyOnlyTrustedRoot trusts no authority: with --key it is what cosign
-// v2.6.2 needs as --trusted-root to verify a bundle offline.
-const keyOnlyTrustedRoot = `{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1"}`
 
 // cosignCLI runs the real cosign with a clean, offline environment.
 type cosignCLI struct {
@@ -31,12 +28,9 @@ type cosignCLI struct {
 
 func newCosign(t *testing.T) *cosignCLI {
 	t.Helper()
-	c := &cosignCLI{bin: tools.Require(t, "cosign"), home: t.TempDir()}
-	c.trustedRoot = filepath.Join(c.home, "trusted_root.json")
-	if err := os.WriteFile(c.trustedRoot, []byte(keyOnlyTrustedRoot), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return c
+	// With --key, a trusted root with no authorities is what cosign v2.6.2
+	// needs as --trusted-root to verify a bundle offline.
+	return &cosignCLI{bin: tools.Require(t, "cosign"), home: t.TempDir(), trustedRoot: sigstoretest.WriteKeyOnlyTrustedRoot(t)}
 }
 
 func (c *cosignCLI) run(t *testing.T, args ...string) (string, error) {
@@ -64,7 +58,7 @@ func TestCosignVerifiesProvenance(t *testing.T) {
 	c := newCosign(t)
 	w := newWorkspace(t)
 	s := newTestSigner(t)
-	pub := s.writePublicKey(t)
+	pub := s.publicKeyPath(t)
 	ctx := context.Background()
 	if _, err := Run(ctx, Options{Dir: w.dir, Subject: "dist/app", Kind: KindProvenance, Builder: githubBuilder(t), Signer: s}); err != nil {
 		t.Fatal(err)
@@ -83,13 +77,13 @@ func TestCosignVerifiesProvenance(t *testing.T) {
 	if out, err := c.verifyBlob(t, pub, single, "slsaprovenance1", lib); err == nil {
 		t.Errorf("cosign accepted the provenance of dist/app for dist/lib.so:\n%s", out)
 	}
-	tampered := tamper(t, single, s.kp.GetPublicKey(), func(p []byte) []byte {
+	tampered := tamper(t, single, s.PublicKey(), func(p []byte) []byte {
 		return bytes.Replace(p, []byte("refs/heads/main"), []byte("refs/heads/evil"), 1)
 	})
 	if out, err := c.verifyBlob(t, pub, tampered, "slsaprovenance1", app); err == nil {
 		t.Errorf("cosign accepted a tampered payload:\n%s", out)
 	}
-	other := newTestSigner(t).writePublicKey(t)
+	other := newOtherSigner(t).publicKeyPath(t)
 	if out, err := c.verifyBlob(t, other, single, "slsaprovenance1", app); err == nil {
 		t.Errorf("cosign accepted the provenance with another key:\n%s", out)
 	}
@@ -102,7 +96,7 @@ func TestCosignVerifiesSBOMAttestation(t *testing.T) {
 	c := newCosign(t)
 	w := newWorkspace(t)
 	s := newTestSigner(t)
-	pub := s.writePublicKey(t)
+	pub := s.publicKeyPath(t)
 	ctx := context.Background()
 	res, err := Run(ctx, Options{Dir: w.dir, Manifest: "dist/manifest.json", Kind: KindCycloneDX, SBOMInlineLimit: DefaultSBOMInlineLimit, Signer: s})
 	if err != nil {
@@ -121,7 +115,7 @@ func TestCosignVerifiesSBOMAttestation(t *testing.T) {
 			t.Errorf("cosign verify-blob-attestation --type %s: %v\n%s", tc.typ, err, out)
 		}
 	}
-	tampered := tamper(t, filepath.Join(w.dir, res.Attestations[0].BundlePath), s.kp.GetPublicKey(), func(p []byte) []byte { return bytes.Replace(p, []byte("zlib"), []byte("zlob"), 1) })
+	tampered := tamper(t, filepath.Join(w.dir, res.Attestations[0].BundlePath), s.PublicKey(), func(p []byte) []byte { return bytes.Replace(p, []byte("zlib"), []byte("zlob"), 1) })
 	if out, err := c.verifyBlob(t, pub, tampered, "cyclonedx", app); err == nil {
 		t.Errorf("cosign accepted a tampered SBOM:\n%s", out)
 	}

@@ -8,64 +8,73 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
 	intoto "github.com/in-toto/attestation/go/v1"
 	ssldsse "github.com/secure-systems-lab/go-securesystemslib/dsse"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
-	"github.com/sigstore/sigstore-go/pkg/sign"
-	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/sigstore/sigstore/pkg/signature"
 	sigdsse "github.com/sigstore/sigstore/pkg/signature/dsse"
 
 	"github.com/slipway/actions/internal/artifact"
 	"github.com/slipway/actions/internal/digest"
 	"github.com/slipway/actions/internal/provenance"
+	"github.com/slipway/actions/internal/signing"
+	"github.com/slipway/actions/internal/testutil/sigstoretest"
 )
 
-// testSigner signs with an ephemeral ECDSA P-256 key through sigstore-go's
-// own bundle code: a key-based Sigstore bundle v0.3 with a public key hint,
-// what a cosign key produces without a transparency log.
+// testSigner is the production signer (package signing) with a cosign key
+// pair generated the way "cosign generate-key-pair" does: key-based Sigstore
+// bundles v0.3 with a public key hint, no transparency log.
 type testSigner struct {
-	kp    *sign.EphemeralKeypair
-	fail  error
-	calls int
+	*signing.Signer
+	pubPEM []byte
+}
+
+// shared is one signer for the whole package: a cosign key takes a second
+// of scrypt to make, and a Signer is safe for concurrent use.
+var shared struct {
+	once sync.Once
+	s    *testSigner
 }
 
 func newTestSigner(t testing.TB) *testSigner {
 	t.Helper()
-	kp, err := sign.NewEphemeralKeypair(nil)
-	if err != nil {
-		t.Fatal(err)
+	shared.once.Do(func() { shared.s = newOtherSigner(t) })
+	if shared.s == nil {
+		t.Fatal("the shared test signer could not be made")
 	}
-	return &testSigner{kp: kp}
+	return shared.s
 }
 
-func (s *testSigner) SignDSSE(ctx context.Context, payloadType string, payload []byte) (*bundle.Bundle, error) {
-	s.calls++
-	if s.fail != nil {
-		return nil, s.fail
-	}
-	pb, err := sign.Bundle(&sign.DSSEData{Data: payload, PayloadType: payloadType}, s.kp, sign.BundleOptions{Context: ctx})
-	if err != nil {
-		return nil, err
-	}
-	return bundle.NewBundle(pb)
-}
-
-// writePublicKey writes the key as cosign.pub and returns its path.
-func (s *testSigner) writePublicKey(t testing.TB) string {
+// newOtherSigner makes a signer with a key of its own.
+func newOtherSigner(t testing.TB) *testSigner {
 	t.Helper()
-	pemKey, err := cryptoutils.MarshalPublicKeyToPEM(s.kp.GetPublicKey())
+	key := sigstoretest.NewCosignKey(t, "test password")
+	s, err := signing.New(context.Background(), signing.Options{Key: key.PrivatePath, Password: []byte(key.Password)})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return &testSigner{Signer: s, pubPEM: key.PublicPEM}
+}
+
+// publicKeyPath writes the public key as cosign.pub for t and returns its path.
+func (s *testSigner) publicKeyPath(t testing.TB) string {
+	t.Helper()
 	p := filepath.Join(t.TempDir(), "cosign.pub")
-	if err := os.WriteFile(p, pemKey, 0o644); err != nil {
+	if err := os.WriteFile(p, s.pubPEM, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// failingSigner fails every signature with err.
+type failingSigner struct{ err error }
+
+func (f failingSigner) SignDSSE(context.Context, string, []byte) (*bundle.Bundle, error) {
+	return nil, f.err
 }
 
 func readBundle(t testing.TB, path string) *bundle.Bundle {

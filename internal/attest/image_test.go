@@ -48,7 +48,7 @@ func TestImageAttestationCosign(t *testing.T) {
 	tag, hex := pushRandomImage(t)
 	w := newWorkspace(t)
 	s := newTestSigner(t)
-	pub := s.writePublicKey(t)
+	pub := s.publicKeyPath(t)
 	ctx := context.Background()
 
 	res, err := Run(ctx, Options{Dir: w.dir, Image: tag, Manifest: "dist/manifest.json", Bundle: "image.intoto.sigstore.json", Kind: KindProvenance, Builder: localBuilder(t), Signer: s})
@@ -85,7 +85,7 @@ func TestImageAttestationCosign(t *testing.T) {
 			}
 		}
 	}
-	other := newTestSigner(t).writePublicKey(t)
+	other := newOtherSigner(t).publicKeyPath(t)
 	if out, err := c.run(t, "verify-attestation", "--key", other, "--insecure-ignore-tlog", "--type", "slsaprovenance1", byDigest); err == nil {
 		t.Errorf("cosign accepted the attestation with another key:\n%s", out)
 	}

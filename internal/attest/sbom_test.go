@@ -97,7 +97,7 @@ func TestSBOMAttestations(t *testing.T) {
 			if a.BundlePath != tc.bundles[0] || a.PredicateType != tc.predicateType {
 				t.Errorf("attestation = %+v", a)
 			}
-			_, payload, err := openEnvelope(t, readBundle(t, filepath.Join(w.dir, filepath.FromSlash(a.BundlePath))), s.kp.GetPublicKey())
+			_, payload, err := openEnvelope(t, readBundle(t, filepath.Join(w.dir, filepath.FromSlash(a.BundlePath))), s.PublicKey())
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -131,4 +131,3 @@ func mustOpen(b *testing.B, path string) *os.File {
 	b.Cleanup(func() { f.Close() })
 	return f
 }
-

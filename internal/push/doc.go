@@ -7,11 +7,12 @@
 // caller allows overwriting: different content under an existing tag is a
 // failed check that names both digests, identical content is a no-op.
 //
-// Files are streamed from disk and read once: a digest known from the build's
-// artifact manifest is trusted for the manifest and checked while uploading;
-// an unknown one is computed while uploading, or in a hashing pass that
-// uploads nothing when the tag already exists. Memory is independent of
-// file sizes.
+// Files are streamed from disk and read at most once: a digest known from the
+// build's artifact manifest is trusted for the manifest and checked while
+// uploading (a blob the repository already has is not read at all); an
+// unknown one is computed while uploading, or, when the tag already exists,
+// in a hashing pass that decides between "already present" and "tag exists"
+// and uploads nothing. Memory is independent of file sizes.
 //
 // This package must never read an artifact into memory, never print (it
 // logs only through the injected *slog.Logger), never log or store a

@@ -27,7 +27,9 @@ var fastBackoff = remote.Backoff{Duration: 10 * time.Millisecond, Factor: 2, Jit
 // the Docker config of the machine they run on.
 type noDockerConfig struct{}
 
-func (noDockerConfig) Resolve(authn.Resource) (authn.Authenticator, error) { return authn.Anonymous, nil }
+func (noDockerConfig) Resolve(authn.Resource) (authn.Authenticator, error) {
+	return authn.Anonymous, nil
+}
 
 // opts returns options that push to the registry at addr, repository repo,
 // tag tag, with files in dir.

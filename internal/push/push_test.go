@@ -12,11 +12,9 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
-	"github.com/slipway/actions/internal/digest"
 	"github.com/slipway/actions/internal/exitcode"
 )
 
@@ -29,9 +27,9 @@ func TestPushFilesRoundTrip(t *testing.T) {
 	addr := startRegistry(t)
 	dir := t.TempDir()
 	files := map[string][]byte{
-		"dist/app":             randomBytes(t, 3<<20+17), // several read buffers, odd size
-		"dist/app.cdx.json":    []byte(`{"bomFormat":"CycloneDX"}`),
-		"dist/empty.txt":       {},
+		"dist/app":              randomBytes(t, 3<<20+17), // several read buffers, odd size
+		"dist/app.cdx.json":     []byte(`{"bomFormat":"CycloneDX"}`),
+		"dist/empty.txt":        {},
 		"dist/sub/notes.tar.gz": randomBytes(t, 1000),
 	}
 	for n, b := range files {
@@ -252,6 +250,3 @@ func TestBadInput(t *testing.T) {
 		})
 	}
 }
-
-var _ = digest.SHA256{}
-var _ v1.Hash

@@ -1,0 +1,163 @@
+package push
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+
+	"github.com/slipway/actions/internal/artifact"
+	"github.com/slipway/actions/internal/digest"
+	"github.com/slipway/actions/internal/exitcode"
+)
+
+// buildManifest writes a build manifest for the files (role artifact) and
+// an SBOM of the first, as the build and sbom stages would.
+func buildManifest(t testing.TB, dir string, files ...string) string {
+	t.Helper()
+	m := artifact.NewManifest()
+	m.Build = &artifact.BuildInfo{Repository: "git+https://github.com/o/r", Commit: strings.Repeat("c", 40), SourceDateEpoch: 1700000000}
+	for _, f := range files {
+		d, n, err := digest.File(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Add(artifact.Record{Name: f, Path: f, Digest: d, Size: n, MediaType: "application/x-executable", Role: artifact.RoleArtifact})
+	}
+	sbom := writeFile(t, dir, "dist/sbom.cdx.json", []byte(`{}`))
+	d, n, _ := digest.File(sbom)
+	m.Add(artifact.Record{Name: "dist/sbom.cdx.json", Path: "dist/sbom.cdx.json", Digest: d, Size: n, MediaType: "application/vnd.cyclonedx+json", Role: artifact.RoleSBOM, Describes: m.Records[0].Digest})
+	path := filepath.Join(dir, "dist", "manifest.json")
+	if err := m.WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestPushManifestArtifacts pushes exactly the build's artifacts, records
+// the push in the manifest, and trusts the recorded digests: an identical
+// re-push reads no file, a file changed since the build fails the push.
+func TestPushManifestArtifacts(t *testing.T) {
+	t.Parallel()
+	addr := startRegistry(t)
+	dir := t.TempDir()
+	app := randomBytes(t, 1<<20)
+	writeFile(t, dir, "dist/app", app)
+	writeFile(t, dir, "dist/tool", []byte("tool"))
+	manPath := buildManifest(t, dir, "dist/app", "dist/tool")
+
+	o := opts(t, dir, addr+"/slipway/built:v1")
+	o.Manifest = "dist/manifest.json"
+	res, err := Push(context.Background(), o)
+	if err != nil {
+		t.Fatalf("Push() error = %v", err)
+	}
+	_, m := getManifest(t, res.PinnedRef)
+	if len(m.Layers) != 2 || m.Layers[0].Annotations[AnnotationName] != "dist/app" || m.Layers[1].Annotations[AnnotationTitle] != "tool" ||
+		m.Layers[0].MediaType != "application/x-executable" || m.Layers[0].Digest.String() != sha(app) {
+		t.Errorf("layers = %+v, want dist/app and dist/tool with the recorded media type", m.Layers)
+	}
+	wantAnn := map[string]string{
+		AnnotationRevision: strings.Repeat("c", 40), AnnotationSource: "https://github.com/o/r", AnnotationCreated: "2023-11-14T22:13:20Z",
+	}
+	for k, v := range wantAnn {
+		if m.Annotations[k] != v {
+			t.Errorf("annotation %s = %q, want %q", k, m.Annotations[k], v)
+		}
+	}
+
+	man, err := artifact.ReadManifest(manPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(man.Records) != 4 {
+		t.Fatalf("manifest has %d records, want the 3 of the build and the push", len(man.Records))
+	}
+	rec := man.Records[3]
+	want := artifact.Record{Name: addr + "/slipway/built", URI: res.PinnedRef, Digest: res.Digest, Size: res.Size, MediaType: res.MediaType, Role: artifact.RoleArtifact}
+	if rec != want || res.Record == nil || *res.Record != want {
+		t.Errorf("record = %+v, want %+v", rec, want)
+	}
+
+	// Same size, other bytes: a push that read the file would notice.
+	writeFile(t, dir, "dist/app", randomBytes(t, 1<<20))
+	again, err := Push(context.Background(), o)
+	if err != nil || again.Status != AlreadyPresent || again.Digest != res.Digest {
+		t.Fatalf("re-push = %+v, %v; want %q without reading the files", again, err, AlreadyPresent)
+	}
+	if man, _ := artifact.ReadManifest(manPath); len(man.Records) != 4 {
+		t.Errorf("re-push left %d records, want 4 (the push record replaced, not added)", len(man.Records))
+	}
+
+	// In another repository, which does not have the blob yet. (In the same
+	// one the registry's blob, which has the recorded digest, is used as it
+	// is and the file is not read.)
+	o.Ref = addr + "/slipway/other:v1"
+	_, err = Push(context.Background(), o)
+	if exitcode.Of(err) != exitcode.Failed || !strings.Contains(err.Error(), "that the build manifest records: it changed after the build") {
+		t.Fatalf("push of a changed file = exit %d, %v; want exit 1 naming the change", exitcode.Of(err), err)
+	}
+	if f := exitcode.FileOf(err); f != filepath.Join(dir, "dist", "app") {
+		t.Errorf("error file = %q", f)
+	}
+	ref, _ := name.ParseReference(o.Ref, name.Insecure)
+	var te *transport.Error
+	if _, err := remote.Head(ref); !errors.As(err, &te) || te.StatusCode != http.StatusNotFound {
+		t.Errorf("tag after a failed push: HEAD = %v, want 404", err)
+	}
+}
+
+// TestPushSubjectWithManifest: a subject listed in the manifest is pushed
+// under its recorded name and digest; one of a different size is refused
+// before anything is sent.
+func TestPushSubjectWithManifest(t *testing.T) {
+	t.Parallel()
+	addr := startRegistry(t)
+	dir := t.TempDir()
+	writeFile(t, dir, "dist/app", []byte("app"))
+	buildManifest(t, dir, "dist/app")
+	o := opts(t, dir, addr+"/slipway/sbom:v1", "dist/sbom.cdx.json", filepath.Join(dir, "dist/app"))
+	o.Manifest = filepath.Join(dir, "dist/manifest.json")
+	res, err := Push(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Files) != 2 || res.Files[0].MediaType != "application/vnd.cyclonedx+json" || res.Files[1].Name != "dist/app" || res.Files[1].MediaType != "application/x-executable" {
+		t.Errorf("files = %+v", res.Files)
+	}
+
+	writeFile(t, dir, "dist/app", []byte("longer app"))
+	o.Ref = addr + "/slipway/sbom:v2"
+	_, err = Push(context.Background(), o)
+	if exitcode.Of(err) != exitcode.Failed || !strings.Contains(err.Error(), "has 10 bytes, but the build manifest") {
+		t.Errorf("exit %d, %v", exitcode.Of(err), err)
+	}
+}
+
+func TestPushBadManifest(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeFile(t, dir, "m.json", []byte(`{"mediaType":"nope"}`))
+	o := opts(t, dir, "127.0.0.1:1/a:v1")
+	o.Manifest = "m.json"
+	_, err := Push(context.Background(), o)
+	if exitcode.Of(err) != exitcode.Usage || !strings.Contains(err.Error(), `input "manifest"`) || exitcode.FileOf(err) != filepath.Join(dir, "m.json") {
+		t.Errorf("exit %d, %v", exitcode.Of(err), err)
+	}
+	m := artifact.NewManifest()
+	if err := m.WriteFile(filepath.Join(dir, "empty.json")); err != nil {
+		t.Fatal(err)
+	}
+	o.Manifest = "empty.json"
+	_, err = Push(context.Background(), o)
+	if exitcode.Of(err) != exitcode.Usage || !strings.Contains(err.Error(), "lists no artifact file") {
+		t.Errorf("exit %d, %v", exitcode.Of(err), err)
+	}
+}
+

@@ -160,4 +160,3 @@ func TestPushBadManifest(t *testing.T) {
 		t.Errorf("exit %d, %v", exitcode.Of(err), err)
 	}
 }
-

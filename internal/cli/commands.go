@@ -4,5 +4,6 @@ package cli
 func Commands() []Command {
 	return []Command{
 		&sbomCommand{}, // describe an artifact in an SBOM bound to its digest
+		&signCommand{}, // sign the artifacts: Sigstore bundles, GPG signatures, image signatures in the registry
 	}
 }

@@ -1,0 +1,84 @@
+package sign
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/slipway/actions/internal/testutil/registry"
+	"github.com/slipway/actions/internal/testutil/sigstoretest"
+)
+
+// pushRandomImage pushes a small image to the registry and returns its tag.
+func pushRandomImage(t *testing.T, addr, repo string) name.Tag {
+	t.Helper()
+	img, err := random.Image(512, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag, err := name.NewTag(addr + "/" + repo + ":v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(tag, img); err != nil {
+		t.Fatal(err)
+	}
+	return tag
+}
+
+// TestSignImageVerifiesWithCosign signs an image in a real registry and
+// verifies it with the real cosign CLI, in both storage formats.
+func TestSignImageVerifiesWithCosign(t *testing.T) {
+	t.Parallel()
+	addr := registry.Start(t)
+	tag := pushRandomImage(t, addr, "team/app")
+	key := sigstoretest.NewCosignKey(t, "pw")
+
+	res, err := Run(context.Background(), Options{Image: tag.String(), Key: key.PrivatePath, Password: "pw", Dir: t.TempDir()})
+	if err != nil {
+		t.Fatalf("Run() error = %v", err)
+	}
+	img := res.Image
+	if !strings.HasPrefix(img.Ref, addr+"/team/app@sha256:") || img.SignatureTag != addr+"/team/app:sha256-"+img.Digest.Hex()+".sig" {
+		t.Fatalf("image = %+v", img)
+	}
+
+	out, err := cosignCmd(t, "verify", "--key", key.PublicPath, "--insecure-ignore-tlog", "--allow-http-registry", "--allow-insecure-registry", img.Ref)
+	if err != nil {
+		t.Fatalf("cosign verify --key rejects the image signature: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, img.Digest.String()) {
+		t.Errorf("cosign verify output lacks the digest:\n%s", out)
+	}
+	// By tag as well: cosign resolves it to the same digest.
+	if out, err := cosignCmd(t, "verify", "--key", key.PublicPath, "--insecure-ignore-tlog", "--allow-http-registry", "--allow-insecure-registry", tag.String()); err != nil {
+		t.Fatalf("cosign verify by tag: %v\n%s", err, out)
+	}
+
+	tr := sigstoretest.WriteKeyOnlyTrustedRoot(t)
+	out, err = cosignCmd(t, "verify", "--key", key.PublicPath, "--new-bundle-format", "--trusted-root", tr, "--insecure-ignore-tlog",
+		"--allow-http-registry", "--allow-insecure-registry", img.Ref)
+	if err != nil {
+		t.Fatalf("cosign verify --new-bundle-format rejects the referrer bundle: %v\n%s", err, out)
+	}
+
+	// Another key's public half must not verify.
+	other := sigstoretest.NewCosignKey(t, "")
+	if out, err := cosignCmd(t, "verify", "--key", other.PublicPath, "--insecure-ignore-tlog", "--allow-http-registry", "--allow-insecure-registry", img.Ref); err == nil {
+		t.Fatalf("cosign verify accepts the signature with another key:\n%s", out)
+	}
+}
+
+func TestSignImageNotFound(t *testing.T) {
+	t.Parallel()
+	addr := registry.Start(t)
+	key := sigstoretest.NewCosignKey(t, "")
+	_, err := Run(context.Background(), Options{Image: addr + "/nope/nothing:v1", Key: key.PrivatePath, Dir: t.TempDir()})
+	if err == nil || !strings.Contains(err.Error(), "not found") {
+		t.Fatalf("Run() error = %v, want not found", err)
+	}
+}

@@ -1,0 +1,104 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/slipway/actions/internal/action"
+	"github.com/slipway/actions/internal/exitcode"
+	"github.com/slipway/actions/internal/input"
+	"github.com/slipway/actions/internal/push"
+)
+
+// pushCommand is the push stage: options → push.Push → outputs and summary.
+type pushCommand struct {
+	subject                         []string
+	ref, manifest                   string
+	allowOverwrite                  bool
+	username, password, githubToken string
+}
+
+func (c *pushCommand) Name() string { return "push" }
+func (c *pushCommand) Short() string {
+	return "Push files (as one OCI artifact) or an OCI image layout to a registry under an immutable tag, pinned by digest."
+}
+
+func (c *pushCommand) Inputs() []input.Input {
+	return []input.Input{
+		input.List(&c.subject, input.Spec{Name: "subject",
+			Description: "Files to push as one OCI artifact (paths or globs, relative to the workspace), or oci-layout:DIR (oci-layout:DIR@sha256:HEX or @NAME to pick one of several manifests); empty pushes the artifacts of manifest."}),
+		input.String(&c.ref, input.Spec{Name: "ref", Required: true,
+			Description: "Where to push: registry/repository:tag (loopback registries are reached over plain HTTP)."}),
+		input.String(&c.manifest, input.Spec{Name: "manifest",
+			Description: "The build's artifact manifest (manifest.json in the build stage's output directory): its files are pushed with their recorded digests, and a record of the push (the pinned reference as URI) is added to it."}),
+		input.Bool(&c.allowOverwrite, input.Spec{Name: "allow-overwrite", Default: "false",
+			Description: "Move the tag when it already points at other content; by default that fails, and pushing identical content again changes nothing."}),
+		input.String(&c.username, input.Spec{Name: "registry-username", Env: "REGISTRY_USERNAME",
+			Description: "User name for the registry, used with registry-password (otherwise GITHUB_TOKEN for ghcr.io, then the Docker config)."}),
+		input.String(&c.password, input.Spec{Name: "registry-password", Env: "REGISTRY_PASSWORD", Secret: true,
+			Description: "Password or token for registry-username."}),
+		input.String(&c.githubToken, input.Spec{Name: "github-token", Env: "GITHUB_TOKEN", Secret: true,
+			Description: "Token for ghcr.io, used as GITHUB_ACTOR (or x-access-token) when no registry-username is set."}),
+	}
+}
+
+func (c *pushCommand) Outputs() []input.Output {
+	return []input.Output{
+		{Name: "digest", Description: "Digest of the pushed manifest, as sha256:HEX."},
+		{Name: "pinned-ref", Description: "The pushed content by digest: registry/repository@sha256:HEX."},
+	}
+}
+
+func (c *pushCommand) Run(ctx context.Context, rt *Runtime) error {
+	subject, err := push.ParseSubject(c.subject)
+	if err != nil {
+		return exitcode.BadInput(fmt.Errorf("input \"subject\": %w", err))
+	}
+	opts := push.Options{
+		Ref: c.ref, Subject: subject, Manifest: c.manifest, AllowOverwrite: c.allowOverwrite,
+		Dir: rt.Dir, Log: rt.Log,
+		Credentials: push.Credentials{
+			Username: c.username, Password: c.password,
+			GitHubToken: c.githubToken, GitHubActor: rt.Getenv("GITHUB_ACTOR"),
+		},
+	}
+	if rt.HTTP != nil {
+		opts.Transport = rt.HTTP.Transport // nil: push's own transport, with its timeouts
+	}
+	var res *push.Result
+	err = rt.Group("slipway push: "+c.ref, func() error {
+		res, err = push.Push(ctx, opts)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if err := rt.Output("digest", res.Digest.String()); err != nil {
+		return err
+	}
+	if err := rt.Output("pinned-ref", res.PinnedRef); err != nil {
+		return err
+	}
+	return rt.Report.Summary(pushSummary(res, c.manifest))
+}
+
+func pushSummary(res *push.Result, manifest string) action.Summary {
+	rows := []action.Row{{Name: res.Tag, Role: "oci manifest", Digest: res.Digest.String(), Size: res.Size}}
+	for _, f := range res.Files {
+		rows = append(rows, action.Row{Name: f.Name, Role: "layer " + f.MediaType, Digest: f.Digest.String(), Size: f.Size})
+	}
+	var notes []string
+	switch res.Status {
+	case push.Pushed:
+		notes = append(notes, fmt.Sprintf("Pushed %s.", res.PinnedRef))
+	case push.AlreadyPresent:
+		notes = append(notes, fmt.Sprintf("Already present: %s pointed at this content; nothing changed.", res.Tag))
+	case push.Replaced:
+		notes = append(notes, fmt.Sprintf("Replaced: %s pointed at %s and now points at %s (allow-overwrite).", res.Tag, res.Previous, res.Digest))
+	}
+	notes = append(notes, "Pinned reference: "+res.PinnedRef)
+	if res.Record != nil {
+		notes = append(notes, fmt.Sprintf("Recorded in %s.", manifest))
+	}
+	return action.Summary{Title: "Push to " + res.Tag, Rows: rows, Notes: notes}
+}

@@ -4,6 +4,7 @@ package cli
 func Commands() []Command {
 	return []Command{
 		&sbomCommand{}, // describe an artifact in an SBOM bound to its digest
+		&signCommand{}, // sign the artifacts: Sigstore bundles, GPG signatures, image signatures in the registry
 		&pushCommand{}, // put the artifacts in an OCI registry under an immutable tag, pinned by digest
 	}
 }

@@ -23,8 +23,10 @@ import (
 // The OCI artifact that holds files: an OCI 1.1 image manifest with
 // artifactType ArtifactType, the empty config (application/vnd.oci.empty.v1+json,
 // "{}"), and one layer per file, in the order given. A layer is the file's
-// bytes as they are (no tar, no compression), with the file's media type and
-// the annotations AnnotationTitle (the base name), AnnotationName (the
+// bytes as they are (no tar, no compression), with the file's media type
+// (as the build manifest records it, else as package mediatype names it
+// from the name and first bytes, like the build stage does) and the
+// annotations AnnotationTitle (the base name), AnnotationName (the
 // subject name) and AnnotationDigest (the file's sha256, equal to the layer
 // digest). With a build manifest the manifest gets AnnotationRevision,
 // AnnotationSource and AnnotationCreated from its build record; nothing in it

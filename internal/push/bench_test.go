@@ -13,6 +13,7 @@ import (
 
 	"github.com/slipway/actions/internal/artifact"
 	"github.com/slipway/actions/internal/digest"
+	"github.com/slipway/actions/internal/mediatype"
 )
 
 // benchSize is the file pushed by the benchmarks; SLIPWAY_BENCH_MIB changes it.
@@ -60,7 +61,7 @@ func BenchmarkPush(b *testing.B) {
 		b.Fatal(err)
 	}
 	m := artifact.NewManifest()
-	m.Add(artifact.Record{Name: "dist/big.bin", Path: "dist/big.bin", Digest: d, Size: n, MediaType: DefaultFileMediaType, Role: artifact.RoleArtifact})
+	m.Add(artifact.Record{Name: "dist/big.bin", Path: "dist/big.bin", Digest: d, Size: n, MediaType: mediatype.OctetStream, Role: artifact.RoleArtifact})
 	if err := m.WriteFile(filepath.Join(dir, "dist", "manifest.json")); err != nil {
 		b.Fatal(err)
 	}

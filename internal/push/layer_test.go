@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/slipway/actions/internal/digest"
+	"github.com/slipway/actions/internal/mediatype"
 )
 
 func testPusher(t testing.TB) *remote.Pusher {
@@ -47,7 +48,7 @@ func TestFileLayerReadsOnce(t *testing.T) {
 	size := int64(len(content))
 	ctx := context.Background()
 
-	lazy := newFileLayer(path, DefaultFileMediaType, size, digest.SHA256{})
+	lazy := newFileLayer(path, mediatype.OctetStream, size, digest.SHA256{})
 	if _, err := lazy.Digest(); err == nil {
 		t.Fatal("an unknown digest is known before the upload")
 	}
@@ -63,7 +64,7 @@ func TestFileLayerReadsOnce(t *testing.T) {
 	}
 
 	want, _ := digest.ParseHex(h.Hex)
-	known := newFileLayer(path, DefaultFileMediaType, size, want)
+	known := newFileLayer(path, mediatype.OctetStream, size, want)
 	if err := testPusher(t).Upload(ctx, testRepo(t, addr+"/known"), known); err != nil {
 		t.Fatal(err)
 	}

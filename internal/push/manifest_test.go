@@ -9,8 +9,11 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/slipway/actions/internal/artifact"
 	"github.com/slipway/actions/internal/digest"
@@ -159,4 +162,58 @@ func TestPushBadManifest(t *testing.T) {
 	if exitcode.Of(err) != exitcode.Usage || !strings.Contains(err.Error(), "lists no artifact file") {
 		t.Errorf("exit %d, %v", exitcode.Of(err), err)
 	}
+}
+
+// TestPushManifestImage: a build manifest that lists one image (as the
+// build stage records it: the layout directory as name, the manifest blob
+// as path) pushes that image; with files besides, the push asks which.
+func TestPushManifestImage(t *testing.T) {
+	t.Parallel()
+	addr := startRegistry(t)
+	dir := t.TempDir()
+	p, err := layout.Write(filepath.Join(dir, "dist", "image"), empty.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := testImage(t, 1000)
+	if err := p.AppendImage(img); err != nil {
+		t.Fatal(err)
+	}
+	h := digestOf(t, img)
+	d, _ := digest.ParseHex(h.Hex)
+	size, _ := img.Size()
+	m := artifact.NewManifest()
+	m.Add(artifact.Record{Name: "dist/image", Path: "dist/image/blobs/sha256/" + h.Hex, Digest: d, Size: size, MediaType: string(types.OCIManifestSchema1), Role: artifact.RoleArtifact})
+	manPath := filepath.Join(dir, "dist", "manifest.json")
+	if err := m.WriteFile(manPath); err != nil {
+		t.Fatal(err)
+	}
+	o := opts(t, dir, addr+"/slipway/built-image:v1")
+	o.Manifest = manPath
+	res, err := Push(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Digest != d || headDigest(t, res.Tag) != h.String() {
+		t.Errorf("pushed %s, want the image %s", res.Digest, h)
+	}
+
+	writeFile(t, dir, "dist/app", []byte("app"))
+	m.Add(artifact.Record{Name: "dist/app", Path: "dist/app", Digest: mustFileDigest(t, filepath.Join(dir, "dist/app")), Size: 3, MediaType: "application/octet-stream", Role: artifact.RoleArtifact})
+	if err := m.WriteFile(manPath); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Push(context.Background(), o)
+	if exitcode.Of(err) != exitcode.Usage || !strings.Contains(err.Error(), "lists 1 file(s) and the image dist/image: they cannot share one tag; push the image with subject oci-layout:dist/image") {
+		t.Errorf("files and an image: exit %d, %v", exitcode.Of(err), err)
+	}
+}
+
+func mustFileDigest(t testing.TB, path string) digest.SHA256 {
+	t.Helper()
+	d, _, err := digest.File(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }

@@ -64,7 +64,7 @@ func TestPushFilesRoundTrip(t *testing.T) {
 	wantOrder := []struct{ name, mediaType string }{
 		{"dist/app", "application/octet-stream"},
 		{"dist/app.cdx.json", "application/vnd.cyclonedx+json"},
-		{"dist/empty.txt", "text/plain"},
+		{"dist/empty.txt", "text/plain; charset=utf-8"},
 		{"dist/sub/notes.tar.gz", "application/gzip"},
 	}
 	if len(m.Layers) != len(wantOrder) {

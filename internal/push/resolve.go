@@ -2,6 +2,7 @@ package push
 
 import (
 	"context"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -11,10 +12,12 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/slipway/actions/internal/artifact"
 	"github.com/slipway/actions/internal/digest"
 	"github.com/slipway/actions/internal/exitcode"
+	"github.com/slipway/actions/internal/mediatype"
 )
 
 // content is what a push uploads and tags: files as an artifact, or an
@@ -43,8 +46,15 @@ var _ pushable = (v1.Image)(nil)
 // resolveContent turns the subject (or, without one, the manifest's
 // artifacts) into content. Every problem is bad input naming the file.
 func (o *Options) resolveContent(man *artifact.Manifest, manPath string) (content, error) {
-	if o.Subject.Layout != "" {
-		return openLayout(o.abs(o.Subject.Layout), o.Subject.Select)
+	subj := o.Subject
+	if subj.IsZero() {
+		var err error
+		if subj, err = manifestSubject(man, manPath); err != nil {
+			return nil, err
+		}
+	}
+	if subj.Layout != "" {
+		return openLayout(o.abs(subj.Layout), subj.Select)
 	}
 	known := map[string]artifact.Record{}
 	if man != nil {
@@ -58,7 +68,7 @@ func (o *Options) resolveContent(man *artifact.Manifest, manPath string) (conten
 			}
 		}
 	}
-	paths, err := o.filePaths(man, manPath)
+	paths, err := o.filePaths(subj.Files)
 	if err != nil {
 		return nil, err
 	}
@@ -83,12 +93,12 @@ func (o *Options) resolveContent(man *artifact.Manifest, manPath string) (conten
 			}
 			mt := r.MediaType
 			if mt == "" {
-				mt = FileMediaType(p)
+				mt = detectMediaType(p)
 			}
 			f.name = r.Name
 			f.layer = newFileLayer(p, mt, r.Size, r.Digest)
 		} else {
-			f.layer = newFileLayer(p, FileMediaType(p), fi.Size(), digest.SHA256{})
+			f.layer = newFileLayer(p, detectMediaType(p), fi.Size(), digest.SHA256{})
 		}
 		f.title = titleOf(f.name)
 		c.items = append(c.items, f)
@@ -99,9 +109,72 @@ func (o *Options) resolveContent(man *artifact.Manifest, manPath string) (conten
 	return c, nil
 }
 
-// filePaths expands the file subjects (globs allowed) into absolute paths,
-// without duplicates; with no subject, the manifest's artifacts.
-func (o *Options) filePaths(man *artifact.Manifest, manPath string) ([]string, error) {
+// manifestSubject is what to push when only the build manifest is given:
+// its artifact files as one artifact, or its image when it lists only one
+// image (an OCI manifest in an image layout). Files and an image together
+// cannot go under one tag: the caller must say which (the subject input).
+func manifestSubject(man *artifact.Manifest, manPath string) (Subject, error) {
+	if man == nil {
+		return Subject{}, exitcode.BadInputf("nothing to push: give subject (files, or %sDIR), or manifest (the build's manifest.json, whose artifacts are pushed)", LayoutPrefix)
+	}
+	var files, images []string
+	var subj Subject
+	for _, r := range man.ByRole(artifact.RoleArtifact) {
+		if r.Path == "" {
+			continue // only in a registry, such as an earlier push
+		}
+		if dir, ok := imageLayout(r); ok {
+			images = append(images, r.Name)
+			subj = Subject{Layout: filepath.FromSlash(dir), Select: r.Digest.String()}
+			continue
+		}
+		files = append(files, filepath.FromSlash(r.Path))
+	}
+	switch {
+	case len(files) > 0 && len(images) > 0:
+		return Subject{}, exitcode.WithFile(exitcode.BadInputf("build manifest %q lists %d file(s) and the image %s: they cannot share one tag; push the image with subject %s%s and the files in another push that lists them in subject",
+			manPath, len(files), strings.Join(images, ", "), LayoutPrefix, filepath.ToSlash(subj.Layout)), manPath)
+	case len(images) > 1:
+		return Subject{}, exitcode.WithFile(exitcode.BadInputf("build manifest %q lists %d images (%s); push one per tag with subject %sDIR", manPath, len(images), strings.Join(images, ", "), LayoutPrefix), manPath)
+	case len(images) == 1:
+		return subj, nil
+	case len(files) == 0:
+		return Subject{}, exitcode.WithFile(exitcode.BadInputf("build manifest %q lists no artifact file; build first, or give subject", manPath), manPath)
+	}
+	return Subject{Files: files}, nil
+}
+
+// imageLayout reports whether r is an image the build wrote into an OCI
+// image layout (its Path is the manifest blob, blobs/sha256/<hex>, in the
+// layout) and returns the layout directory.
+func imageLayout(r artifact.Record) (string, bool) {
+	switch types.MediaType(r.MediaType) {
+	case types.OCIManifestSchema1, types.OCIImageIndex, types.DockerManifestSchema2, types.DockerManifestList:
+	default:
+		return "", false
+	}
+	blob := "/blobs/sha256/" + r.Digest.Hex()
+	dir, ok := strings.CutSuffix(r.Path, blob)
+	return dir, ok && dir != ""
+}
+
+// detectMediaType names a file's media type as the build stage does, from
+// its name and first bytes (read here, at most mediatype.HeadSize of them;
+// the upload reads the file once more, in full).
+func detectMediaType(path string) string {
+	head := make([]byte, mediatype.HeadSize)
+	f, err := os.Open(path)
+	if err != nil {
+		return mediatype.Detect(path, nil) // the upload reports the error
+	}
+	defer f.Close()
+	n, _ := io.ReadFull(f, head)
+	return mediatype.Detect(path, head[:n])
+}
+
+// filePaths expands file subjects (globs allowed) into absolute paths,
+// without duplicates.
+func (o *Options) filePaths(files []string) ([]string, error) {
 	var paths []string
 	seen := map[string]bool{}
 	add := func(p string) {
@@ -110,21 +183,7 @@ func (o *Options) filePaths(man *artifact.Manifest, manPath string) ([]string, e
 			paths = append(paths, p)
 		}
 	}
-	if len(o.Subject.Files) == 0 {
-		if man == nil {
-			return nil, exitcode.BadInputf("nothing to push: give subject (files, or %sDIR), or manifest (the build's manifest.json, whose artifacts are pushed)", LayoutPrefix)
-		}
-		for _, r := range man.ByRole(artifact.RoleArtifact) {
-			if r.Path != "" {
-				add(o.abs(filepath.FromSlash(r.Path)))
-			}
-		}
-		if len(paths) == 0 {
-			return nil, exitcode.WithFile(exitcode.BadInputf("build manifest %q lists no artifact file; build first, or give subject", manPath), manPath)
-		}
-		return paths, nil
-	}
-	for _, s := range o.Subject.Files {
+	for _, s := range files {
 		p := o.abs(s)
 		if !strings.ContainsAny(s, "*?[") {
 			add(p)
@@ -134,14 +193,14 @@ func (o *Options) filePaths(man *artifact.Manifest, manPath string) ([]string, e
 		if err != nil {
 			return nil, exitcode.BadInputf("subject %q is not a valid glob: %v; escape or remove the special characters", s, err)
 		}
-		var files int
+		var n int
 		for _, m := range matches {
 			if fi, err := os.Stat(m); err == nil && fi.Mode().IsRegular() {
 				add(m)
-				files++
+				n++
 			}
 		}
-		if files == 0 {
+		if n == 0 {
 			return nil, exitcode.BadInputf("subject %q matches no file (in the workspace %q); check the pattern, or build first", s, o.Dir)
 		}
 	}

@@ -44,18 +44,6 @@ func TestParseSubject(t *testing.T) {
 	}
 }
 
-func TestFileMediaType(t *testing.T) {
-	t.Parallel()
-	for name, want := range map[string]string{
-		"app": DefaultFileMediaType, "dist/App.TAR.GZ": "application/gzip", "x.cdx.json": "application/vnd.cyclonedx+json",
-		"x.json": "application/json", "b.sigstore.json": "application/vnd.dev.sigstore.bundle.v0.3+json", `dir\win.zip`: "application/zip",
-	} {
-		if got := FileMediaType(name); got != want {
-			t.Errorf("FileMediaType(%q) = %q, want %q", name, got, want)
-		}
-	}
-}
-
 // FuzzParseSubject: any input gives a subject or an error, never a panic; a
 // layout subject names a directory and, joined back, is the input.
 func FuzzParseSubject(f *testing.F) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"runtime/debug"
 
 	"github.com/anchore/stereoscope/pkg/image"
 	"github.com/anchore/syft/syft"
@@ -120,6 +121,7 @@ func createConfig() *syft.CreateSBOMConfig {
 	pkgs.Cpp = pkgs.Cpp.WithVcpkgAllowGitClone(false)
 
 	return syft.DefaultCreateSBOMConfig().
+		WithTool("syft", syftVersion()).
 		WithUnknownsConfig(cataloging.DefaultUnknownsConfig()).
 		WithFilesConfig(files).
 		WithPackagesConfig(pkgs)
@@ -154,4 +156,21 @@ func fileSHA256(desc source.Description) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("file source of %q has no sha256 digest: %w", m.Path, errNoDigest)
+}
+
+// syftModuleVersion is the syft version go.mod requires (a test checks it).
+// It names the tool in documents when the binary carries no module
+// information, as in test binaries.
+const syftModuleVersion = "v1.57.1"
+
+// syftVersion is the version of the syft module linked in.
+func syftVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range bi.Deps {
+			if d.Path == "github.com/anchore/syft" && d.Version != "" && d.Version != "(devel)" {
+				return d.Version
+			}
+		}
+	}
+	return syftModuleVersion
 }

@@ -102,7 +102,7 @@ func ParseSubject(in string) (Subject, error) {
 		if err != nil {
 			return Subject{}, fmt.Errorf("parsing image reference %q: %v; write registry:HOST/REPO:TAG or registry:HOST/REPO@sha256:HEX", rest, err)
 		}
-		return Subject{Kind: KindRegistry, Ref: ref.String()}, nil
+		return Subject{Kind: KindRegistry, Ref: ref.Name()}, nil
 	}
 	if rest, ok := cutScheme(s, SchemeFile); ok {
 		if rest == "" {
@@ -149,7 +149,7 @@ func registryRef(s string) string {
 	if err != nil || ref.Context().RegistryStr() != host {
 		return ""
 	}
-	return ref.String()
+	return ref.Name()
 }
 
 // String returns the subject in the input syntax; ParseSubject reads it back.

@@ -1,0 +1,299 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/slipway/actions/internal/action"
+	"github.com/slipway/actions/internal/attest"
+	"github.com/slipway/actions/internal/exitcode"
+	"github.com/slipway/actions/internal/input"
+	"github.com/slipway/actions/internal/oidc"
+	"github.com/slipway/actions/internal/provenance"
+	"github.com/slipway/actions/internal/signing"
+	"github.com/slipway/actions/internal/version"
+)
+
+// attestCommand is the attest stage: options → builder identity and signer
+// → attest.Run → outputs and summary. Key inputs are named as in sign.
+type attestCommand struct {
+	subject, manifest, image, predicateType, sbom, sbomLimit, bundle string
+	builderID, registryFormat                                        string
+	runnerLabels                                                     []string
+
+	key, password, idToken, audience, fulcioURL, rekorURL, tsaURL string
+	keyless, tlog                                                 bool
+}
+
+func (c *attestCommand) Name() string { return "attest" }
+func (c *attestCommand) Short() string {
+	return "Attest a file, every artifact of a build manifest, or a registry image with signed SLSA v1 provenance or an SBOM, as in-toto statements in Sigstore bundles."
+}
+
+func (c *attestCommand) Inputs() []input.Input {
+	return []input.Input{
+		input.String(&c.subject, input.Spec{Name: "subject",
+			Description: "A file to attest (relative to the workspace); with manifest, one of its artifacts, whose recorded digest is used."}),
+		input.String(&c.manifest, input.Spec{Name: "manifest",
+			Description: "A build manifest: its build record feeds the provenance, all its artifacts are the subjects of one statement (unless subject or image is set), and provenance records are added to it."}),
+		input.String(&c.image, input.Spec{Name: "image",
+			Description: "A registry image to attest (registry/repo:tag or @sha256:…); the attestation is stored in the registry as cosign stores it."}),
+		input.String(&c.predicateType, input.Spec{Name: "predicate-type", Default: string(attest.KindProvenance),
+			Description: "What to attest: slsaprovenance1 (SLSA v1 provenance), cyclonedx or spdx (an SBOM)."}),
+		input.String(&c.sbom, input.Spec{Name: "sbom",
+			Description: "The SBOM to attest for predicate-type cyclonedx or spdx; empty with manifest attests every SBOM of that format it records."}),
+		input.String(&c.sbomLimit, input.Spec{Name: "sbom-inline-limit", Default: "8MiB",
+			Description: "Largest SBOM inlined into its statement (e.g. 8MiB, 500KB); larger ones are attested by digest reference."}),
+		input.String(&c.bundle, input.Spec{Name: "bundle",
+			Description: "Where to write the bundle; by default SUBJECT.intoto.sigstore.json, provenance.intoto.sigstore.json next to the manifest, or SBOM.intoto.sigstore.json (an image's goes to the registry only)."}),
+		input.String(&c.builderID, input.Spec{Name: "builder-id",
+			Description: "The builder ID of a self-hosted runner pool or a machine running the CLI, as a URI (required on self-hosted runners; refused on GitHub-hosted ones, whose ID is their workflow)."}),
+		input.List(&c.runnerLabels, input.Spec{Name: "runner-labels",
+			Description: "The runner's labels, recorded in the provenance as the operator states them."}),
+		input.String(&c.registryFormat, input.Spec{Name: "registry-format", Default: string(attest.FormatBoth),
+			Description: "How an image's attestation is stored: legacy (cosign's sha256-HEX.att tag), referrer (an OCI 1.1 referrer holding the bundle) or both."}),
+		input.String(&c.key, input.Spec{Name: "key",
+			Description: "A cosign private key file (cosign.key) or a KMS URI (awskms://, azurekms://, gcpkms://, hashivault://)."}),
+		input.String(&c.password, input.Spec{Name: "cosign-password", Secret: true, Env: "COSIGN_PASSWORD",
+			Description: "The password of the cosign key file."}),
+		input.Bool(&c.keyless, input.Spec{Name: "keyless", Default: "false",
+			Description: "Sign keyless: the job's GitHub OIDC token (needs permissions: id-token: write) gets a short-lived Fulcio certificate, and its claims name the builder."}),
+		input.String(&c.idToken, input.Spec{Name: "identity-token", Secret: true, Env: "SIGSTORE_ID_TOKEN",
+			Description: "An OIDC token for keyless signing, instead of asking the GitHub Actions runtime for one."}),
+		input.String(&c.audience, input.Spec{Name: "oidc-audience", Default: oidc.SigstoreAudience,
+			Description: "The audience of the OIDC token requested from GitHub for Fulcio."}),
+		input.String(&c.fulcioURL, input.Spec{Name: "fulcio-url", Default: signing.PublicFulcioURL,
+			Description: "The Fulcio instance that issues keyless certificates (a private Sigstore's URL for air-gapped sites)."}),
+		input.String(&c.rekorURL, input.Spec{Name: "rekor-url", Default: signing.PublicRekorURL,
+			Description: "The Rekor transparency log that records each attestation."}),
+		input.Bool(&c.tlog, input.Spec{Name: "tlog", Default: "true",
+			Description: "Record attestations in the Rekor transparency log; false for air-gapped sites without one."}),
+		input.String(&c.tsaURL, input.Spec{Name: "tsa-url",
+			Description: "An RFC 3161 timestamp authority's full URL (e.g. https://tsa.example/api/v1/timestamp); empty for no signed timestamp."}),
+	}
+}
+
+func (c *attestCommand) Outputs() []input.Output {
+	return []input.Output{
+		{Name: "bundle-path", Description: "Path of the bundle written (one per line when several SBOMs were attested); empty for an image without bundle."},
+		{Name: "bundle-digest", Description: "SHA-256 of each bundle, as sha256:HEX, in the order of bundle-path."},
+		{Name: "predicate-type", Description: "Predicate type of each statement, in the order of bundle-path (an SBOM over the inline limit has the sbom-reference type)."},
+		{Name: "image", Description: "The attested image pinned by digest, registry/repo@sha256:HEX."},
+		{Name: "attestations", Description: "Where the image's attestations were stored in the registry, one per line."},
+	}
+}
+
+func (c *attestCommand) Run(ctx context.Context, rt *Runtime) error {
+	o, err := c.options()
+	if err != nil {
+		return err
+	}
+	o.Dir, o.Log, o.Version = rt.Dir, rt.Log, version.String()
+	if rt.HTTP != nil {
+		o.Registry.Transport = rt.HTTP.Transport
+	}
+	if err := c.checkKeys(); err != nil {
+		return err
+	}
+	tokens := c.tokenSource(rt)
+	if o.Kind == attest.KindProvenance {
+		if o.Builder, err = c.builder(ctx, rt, tokens); err != nil {
+			return err
+		}
+	}
+	so := signing.Options{
+		Key: c.key, Password: []byte(c.password), FulcioURL: c.fulcioURL, TSAURL: c.tsaURL,
+		HTTP: rt.HTTP, Log: rt.Log, Now: rt.Now,
+	}
+	if c.key != "" && !strings.Contains(c.key, "://") && !filepath.IsAbs(c.key) {
+		so.Key = filepath.Join(rt.Dir, c.key)
+	}
+	if c.tlog {
+		so.RekorURL = c.rekorURL
+	}
+	if c.keyless {
+		so.IDToken = tokens.get
+	}
+	if o.Signer, err = signing.New(ctx, so); err != nil {
+		return err
+	}
+
+	var res *attest.Result
+	target := c.image
+	if target == "" {
+		target = c.subject + c.manifest
+		if c.subject != "" && c.manifest != "" {
+			target = c.subject + " (" + c.manifest + ")"
+		}
+	}
+	err = rt.Group("slipway attest: "+string(o.Kind)+" for "+target, func() error {
+		res, err = attest.Run(ctx, o)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.report(rt, o, res)
+}
+
+// options turns the inputs into the stage's options.
+func (c *attestCommand) options() (attest.Options, error) {
+	kind, err := attest.ParseKind(c.predicateType)
+	if err != nil {
+		return attest.Options{}, exitcode.BadInput(fmt.Errorf("input \"predicate-type\": %w", err))
+	}
+	limit, err := attest.ParseSize(c.sbomLimit)
+	if err != nil {
+		return attest.Options{}, exitcode.BadInput(fmt.Errorf("input \"sbom-inline-limit\": %w", err))
+	}
+	format, err := attest.ParseRegistryFormat(c.registryFormat)
+	if err != nil {
+		return attest.Options{}, exitcode.BadInput(fmt.Errorf("input \"registry-format\": %w", err))
+	}
+	return attest.Options{
+		Subject: c.subject, Manifest: c.manifest, Image: c.image, Kind: kind, SBOM: c.sbom,
+		SBOMInlineLimit: limit, Bundle: c.bundle, Registry: attest.Registry{Format: format},
+	}, nil
+}
+
+func (c *attestCommand) checkKeys() error {
+	switch {
+	case c.key != "" && c.keyless:
+		return exitcode.BadInputf("both key and keyless are set; use a key (key: cosign.key or a KMS URI) or keyless: true, not both")
+	case c.key == "" && !c.keyless:
+		return exitcode.BadInputf("no signing key: set key (a cosign key file or KMS URI) or keyless: true")
+	case c.keyless && c.fulcioURL == "":
+		return exitcode.BadInputf("keyless signing needs fulcio-url (%q for the public instance)", signing.PublicFulcioURL)
+	case c.tlog && c.rekorURL == "":
+		return exitcode.BadInputf("tlog is true but rekor-url is empty; set rekor-url or tlog: false")
+	}
+	return nil
+}
+
+// builder detects the builder. Signing keyless, the job's OIDC token is
+// fetched first: its claims, which Fulcio will certify, name the builder.
+func (c *attestCommand) builder(ctx context.Context, rt *Runtime, tokens *tokenCache) (*provenance.Builder, error) {
+	cfg := provenance.BuilderConfig{Getenv: rt.Getenv, ConfiguredID: c.builderID, RunnerLabels: c.runnerLabels}
+	if c.keyless {
+		tok, err := tokens.peek(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if cfg.Claims, err = provenance.ParseClaims(tok); err != nil {
+			rt.Log.Info("the OIDC token carries no GitHub Actions job claims; the builder is identified from the environment", "reason", err)
+			cfg.Claims = nil
+		}
+	}
+	b, err := provenance.DetectBuilder(cfg)
+	if errors.Is(err, provenance.ErrBuilderID) {
+		return nil, exitcode.BadInput(fmt.Errorf("input \"builder-id\": %w", err))
+	}
+	if err != nil {
+		return nil, exitcode.BadInput(err)
+	}
+	rt.Log.Info("builder identified", "id", b.ID, "source", b.IDSource, "environment", b.Environment)
+	return b, nil
+}
+
+// tokenCache hands out the token fetched to identify the builder once, then
+// fresh ones (a keyless certificate renewal needs a new token).
+type tokenCache struct {
+	fetch func(context.Context) (string, error)
+	mu    sync.Mutex
+	first string
+}
+
+func (t *tokenCache) get(ctx context.Context) (string, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.first != "" {
+		tok := t.first
+		t.first = ""
+		return tok, nil
+	}
+	return t.fetch(ctx)
+}
+
+// peek fetches a token and keeps it for the next get.
+func (t *tokenCache) peek(ctx context.Context) (string, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.first == "" {
+		tok, err := t.fetch(ctx)
+		if err != nil {
+			return "", err
+		}
+		t.first = tok
+	}
+	return t.first, nil
+}
+
+// tokenSource gives the identity-token input when set, else asks the GitHub
+// Actions runtime, as the sign stage does.
+func (c *attestCommand) tokenSource(rt *Runtime) *tokenCache {
+	if c.idToken != "" {
+		tok := c.idToken
+		return &tokenCache{fetch: func(context.Context) (string, error) { return tok, nil }}
+	}
+	gh := oidc.GitHub{Getenv: rt.Getenv, HTTP: rt.HTTP}
+	return &tokenCache{fetch: func(ctx context.Context) (string, error) {
+		tok, err := gh.Token(ctx, c.audience)
+		if errors.Is(err, oidc.ErrNoPermission) {
+			return "", exitcode.BadInput(fmt.Errorf("keyless signing: %w", err))
+		}
+		if err != nil {
+			return "", exitcode.Infra(fmt.Errorf("keyless signing: %w", err))
+		}
+		return tok, nil
+	}}
+}
+
+func (c *attestCommand) report(rt *Runtime, o attest.Options, res *attest.Result) error {
+	var paths, digests, types, attached []string
+	sum := action.Summary{Title: "Attestations"}
+	seen := map[string]bool{}
+	for _, a := range res.Attestations {
+		for _, s := range a.Subjects {
+			if !seen[s.Name] {
+				seen[s.Name] = true
+				sum.Rows = append(sum.Rows, action.Row{Name: s.Name, Role: "subject", Digest: s.Digest.String(), Size: -1})
+			}
+		}
+		if a.BundlePath != "" {
+			paths, digests = append(paths, a.BundlePath), append(digests, a.BundleDigest.String())
+			sum.Rows = append(sum.Rows, action.Row{Name: a.BundlePath, Role: "attestation", Digest: a.BundleDigest.String(), Size: a.BundleSize})
+		}
+		types = append(types, a.PredicateType)
+		attached = append(attached, a.Attached...)
+		sum.Notes = append(sum.Notes, fmt.Sprintf("%s statement about %d subject(s).", a.PredicateType, len(a.Subjects)))
+	}
+	if o.Builder != nil {
+		sum.Notes = append(sum.Notes, fmt.Sprintf("Builder %s (%s, %s).", o.Builder.ID, o.Builder.IDSource, o.Builder.Environment))
+	}
+	for _, w := range attached {
+		sum.Notes = append(sum.Notes, "Stored in the registry: "+w+".")
+	}
+	if res.ManifestUpdated {
+		sum.Notes = append(sum.Notes, fmt.Sprintf("Provenance records added to %s.", o.Manifest))
+	}
+	outs := map[string]string{
+		"bundle-path": strings.Join(paths, "\n"), "bundle-digest": strings.Join(digests, "\n"),
+		"predicate-type": strings.Join(types, "\n"), "attestations": strings.Join(attached, "\n"),
+	}
+	if o.Image != "" && len(res.Attestations) > 0 && len(res.Attestations[0].Subjects) > 0 {
+		s := res.Attestations[0].Subjects[0]
+		outs["image"] = s.Name + "@" + s.Digest.String()
+	}
+	for _, out := range c.Outputs() {
+		if v := outs[out.Name]; v != "" {
+			if err := rt.Output(out.Name, v); err != nil {
+				return err
+			}
+		}
+	}
+	return rt.Report.Summary(sum)
+}

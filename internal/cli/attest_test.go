@@ -1,0 +1,204 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/slipway/actions/internal/artifact"
+	"github.com/slipway/actions/internal/digest"
+	"github.com/slipway/actions/internal/testutil/sigstoretest"
+	"github.com/slipway/actions/internal/testutil/tools"
+)
+
+// runAttest runs "slipway attest" through Main in dir with env as the
+// environment.
+func runAttest(t *testing.T, dir string, env map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := Main(context.Background(), Env{
+		Args: append([]string{"attest"}, args...), Stdout: &stdout, Stderr: &stderr,
+		Getenv: func(k string) string { return env[k] }, Getwd: func() (string, error) { return dir, nil },
+	})
+	return code, stdout.String(), stderr.String()
+}
+
+var attestOutputLine = regexp.MustCompile(`(?m)^(bundle-path|bundle-digest|predicate-type|image|attestations)=(.*)$`)
+
+func attestOutputs(stdout string) map[string]string {
+	out := map[string]string{}
+	for _, m := range attestOutputLine.FindAllStringSubmatch(stdout, -1) {
+		out[m[1]] = m[2]
+	}
+	return out
+}
+
+// attestWorkspace writes one artifact and its manifest into a new directory.
+func attestWorkspace(t *testing.T) (dir string, app artifact.Record) {
+	t.Helper()
+	dir = t.TempDir()
+	path := filepath.Join(dir, "dist", "app")
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte("the app\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	d, n, err := digest.File(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app = artifact.Record{Name: "dist/app", Path: "dist/app", Digest: d, Size: n, MediaType: "application/octet-stream", Role: artifact.RoleArtifact}
+	m := artifact.NewManifest()
+	m.Build = &artifact.BuildInfo{
+		Command: "make", Repository: "git+https://github.com/o/r", Ref: "refs/heads/main", Commit: strings.Repeat("a", 40),
+		StartedOn: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC), FinishedOn: time.Date(2026, 11, 25, 10, 1, 0, 0, time.UTC),
+	}
+	m.Add(app)
+	if err := m.WriteFile(filepath.Join(dir, "dist", "manifest.json")); err != nil {
+		t.Fatal(err)
+	}
+	return dir, app
+}
+
+// TestAttestCommand attests a manifest through the CLI with a cosign key,
+// checks the outputs and the manifest, and has the real cosign CLI verify
+// the bundle.
+func TestAttestCommand(t *testing.T) {
+	t.Parallel()
+	dir, app := attestWorkspace(t)
+	key := sigstoretest.NewCosignKey(t, "pw")
+	code, stdout, stderr := runAttest(t, dir, map[string]string{"COSIGN_PASSWORD": key.Password},
+		"--manifest", "dist/manifest.json", "--key", key.PrivatePath, "--tlog=false")
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
+	}
+	out := attestOutputs(stdout)
+	if out["bundle-path"] != "dist/provenance.intoto.sigstore.json" || out["predicate-type"] != "https://slsa.dev/provenance/v1" {
+		t.Errorf("outputs = %v", out)
+	}
+	bundlePath := filepath.Join(dir, "dist", "provenance.intoto.sigstore.json")
+	d, _, err := digest.File(bundlePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out["bundle-digest"] != d.String() {
+		t.Errorf("bundle-digest = %q, want %s", out["bundle-digest"], d)
+	}
+	if !strings.Contains(stderr, "https://slipway.dev/builders/local-unverified/v1") {
+		t.Errorf("the summary does not name the builder:\n%s", stderr)
+	}
+	m, err := artifact.ReadManifest(filepath.Join(dir, "dist", "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if recs := m.ByRole(artifact.RoleProvenance); len(recs) != 1 || recs[0].Describes != app.Digest || recs[0].Digest != d {
+		t.Errorf("provenance records = %+v", recs)
+	}
+
+	cosign := tools.Require(t, "cosign")
+	cmd := exec.Command(cosign, "verify-blob-attestation", "--key", key.PublicPath, "--new-bundle-format", "--bundle", bundlePath,
+		"--trusted-root", sigstoretest.WriteKeyOnlyTrustedRoot(t), "--insecure-ignore-tlog", "--type", "slsaprovenance1", filepath.Join(dir, "dist", "app"))
+	cmd.Env = []string{"HOME=" + t.TempDir(), "PATH=/usr/bin:/bin"}
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("cosign verify-blob-attestation: %v\n%s", err, b)
+	}
+}
+
+func TestAttestCommandErrors(t *testing.T) {
+	t.Parallel()
+	dir, _ := attestWorkspace(t)
+	key := sigstoretest.NewCosignKey(t, "pw")
+	withKey := map[string]string{"COSIGN_PASSWORD": key.Password}
+	selfHosted := maps.Clone(withKey)
+	maps.Copy(selfHosted, map[string]string{
+		"GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": "o/r", "GITHUB_WORKFLOW_REF": "o/r/.github/workflows/x.yml@refs/heads/main",
+		"RUNNER_ENVIRONMENT": "self-hosted", "GITHUB_OUTPUT": filepath.Join(t.TempDir(), "out"),
+	})
+	hosted := maps.Clone(selfHosted)
+	hosted["RUNNER_ENVIRONMENT"] = "github-hosted"
+	tests := []struct {
+		name    string
+		env     map[string]string
+		args    []string
+		code    int
+		wantErr string
+	}{
+		{"no key", nil, []string{"--manifest", "dist/manifest.json"}, 2, "no signing key: set key"},
+		{"key and keyless", withKey, []string{"--manifest", "dist/manifest.json", "--key", key.PrivatePath, "--keyless"}, 2, "both key and keyless are set"},
+		{"tlog without rekor", withKey, []string{"--manifest", "dist/manifest.json", "--key", key.PrivatePath, "--rekor-url", ""}, 2, "tlog is true but rekor-url is empty"},
+		{"wrong password", map[string]string{"COSIGN_PASSWORD": "nope"}, []string{"--manifest", "dist/manifest.json", "--key", key.PrivatePath, "--tlog=false"}, 2, "COSIGN_PASSWORD secret is wrong"},
+		{"bad predicate type", withKey, []string{"--manifest", "dist/manifest.json", "--key", key.PrivatePath, "--predicate-type", "vuln"}, 2, `input "predicate-type": predicate type "vuln" is not supported`},
+		{"bad size", withKey, []string{"--manifest", "dist/manifest.json", "--key", key.PrivatePath, "--sbom-inline-limit", "lots"}, 2, `input "sbom-inline-limit"`},
+		{"bad registry format", withKey, []string{"--image", "localhost:1/x:1", "--key", key.PrivatePath, "--registry-format", "oci"}, 2, `input "registry-format"`},
+		{"self-hosted without builder-id", selfHosted, []string{"--manifest", "dist/manifest.json", "--key", key.PrivatePath, "--tlog=false"}, 2, "self-hosted runner"},
+		{"github-hosted with builder-id", hosted, []string{"--manifest", "dist/manifest.json", "--key", key.PrivatePath, "--tlog=false", "--builder-id", "https://hpc.example.org/pool"}, 2, "remove builder-id"},
+		{"keyless outside actions", nil, []string{"--manifest", "dist/manifest.json", "--keyless", "--tlog=false"}, 2, "add \"permissions: id-token: write\""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			code, stdout, stderr := runAttest(t, dir, tc.env, tc.args...)
+			all := stdout + stderr
+			if code != tc.code || !strings.Contains(all, tc.wantErr) {
+				t.Errorf("exit %d, want %d with %q:\n%s", code, tc.code, tc.wantErr, all)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "dist", "provenance.intoto.sigstore.json")); err == nil {
+				t.Error("a bundle was written despite the error")
+			}
+		})
+	}
+}
+
+// TestAttestKeylessUsesTheTokenClaims signs keyless on a GitHub-hosted
+// runner: the builder ID comes from the OIDC token's job_workflow_ref claim
+// (not from GITHUB_WORKFLOW_REF, which names another workflow here), and the
+// one token fetched to read it is the one sent to Fulcio. The Fulcio here
+// refuses to issue (no private Fulcio runs in these tests), so the run ends
+// with exit code 3 and writes nothing.
+func TestAttestKeylessUsesTheTokenClaims(t *testing.T) {
+	t.Parallel()
+	dir, _ := attestWorkspace(t)
+	claims := sigstoretest.GitHubClaims("o/r", ".github/workflows/release.yml")
+	claims["job_workflow_ref"] = "slipway/actions/.github/workflows/attest.yml@refs/tags/v1"
+	endpoint := sigstoretest.StartTokenEndpoint(t, sigstoretest.NewIssuer(t, "https://token.actions.githubusercontent.com"), claims)
+	var fulcioCalls atomic.Int64
+	fulcio := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fulcioCalls.Add(1)
+		http.Error(w, `{"message":"no CA here"}`, http.StatusBadRequest)
+	}))
+	t.Cleanup(fulcio.Close)
+	env := endpoint.Env()
+	maps.Copy(env, map[string]string{
+		"GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": "o/r", "GITHUB_RUN_ID": "42",
+		"GITHUB_WORKFLOW_REF": "o/r/.github/workflows/other.yml@refs/heads/main", "RUNNER_ENVIRONMENT": "github-hosted",
+		"GITHUB_OUTPUT": filepath.Join(t.TempDir(), "out"),
+	})
+	code, stdout, stderr := runAttest(t, dir, env, "--manifest", "dist/manifest.json", "--keyless", "--fulcio-url", fulcio.URL, "--tlog=false")
+	all := stdout + stderr
+	if code != 3 || !strings.Contains(all, "getting a signing certificate from Fulcio") {
+		t.Fatalf("exit %d, want 3 from Fulcio:\n%s", code, all)
+	}
+	if !strings.Contains(all, "id=https://github.com/slipway/actions/.github/workflows/attest.yml@refs/tags/v1 source=oidc-token") {
+		t.Errorf("the builder was not taken from the token's claims:\n%s", all)
+	}
+	if n := endpoint.Requests.Load(); n != 1 {
+		t.Errorf("%d tokens requested, want 1 (the token read for the builder goes to Fulcio)", n)
+	}
+	if fulcioCalls.Load() == 0 {
+		t.Error("Fulcio was never asked")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "dist", "provenance.intoto.sigstore.json")); err == nil {
+		t.Error("a bundle was written although signing failed")
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"strings"
 
 	"github.com/anchore/stereoscope/pkg/image"
 	"github.com/anchore/syft/syft"
@@ -88,16 +89,34 @@ func isLoopback(hostport string) bool {
 // sourceError explains why syft could not open a subject.
 func sourceError(s Subject, err error) error {
 	if s.Kind == KindRegistry {
-		var te *transport.Error
-		if errors.As(err, &te) {
-			switch te.StatusCode {
-			case http.StatusNotFound, http.StatusUnauthorized, http.StatusForbidden:
-				return exitcode.BadInputf("pulling image %q: %w; check the reference and that the registry credentials (docker login) allow pulling it", s.Ref, err)
-			}
+		if isRefusal(err) {
+			return exitcode.BadInputf("pulling image %q: %w; check the reference and that the registry credentials (docker login) allow pulling it", s.Ref, err)
 		}
-		return exitcode.Infraf("pulling image %q: %w; check that the registry is reachable", s.Ref, err)
+		return exitcode.Infraf("pulling image %q: %w; check that the registry is reachable (a subject that names no existing path is read as a registry reference)", s.Ref, err)
 	}
 	return exitcode.WithFile(exitcode.BadInputf("syft cannot catalog subject %q as a %s: %w; give a readable file, directory or OCI image layout", s.String(), s.Kind, err), s.Path)
+}
+
+// isRefusal reports whether a registry answered that the image does not
+// exist or may not be pulled: the caller's mistake, not the registry's.
+// stereoscope does not always wrap the registry's error, so its text is
+// looked at too.
+func isRefusal(err error) bool {
+	var te *transport.Error
+	if errors.As(err, &te) {
+		switch te.StatusCode {
+		case http.StatusNotFound, http.StatusUnauthorized, http.StatusForbidden:
+			return true
+		}
+	}
+	msg := err.Error()
+	for _, code := range []transport.ErrorCode{transport.ManifestUnknownErrorCode, transport.NameUnknownErrorCode,
+		transport.UnauthorizedErrorCode, transport.DeniedErrorCode, transport.NameInvalidErrorCode} {
+		if strings.Contains(msg, string(code)+":") {
+			return true
+		}
+	}
+	return false
 }
 
 // createConfig is the syft configuration: the defaults of the syft CLI

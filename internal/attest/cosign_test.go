@@ -35,10 +35,16 @@ func newCosign(t *testing.T) *cosignCLI {
 
 func (c *cosignCLI) run(t *testing.T, args ...string) (string, error) {
 	t.Helper()
+	return c.runEnv(t, nil, args...)
+}
+
+// runEnv is run with extra environment variables.
+func (c *cosignCLI) runEnv(t *testing.T, env []string, args ...string) (string, error) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), cosignTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, c.bin, args...)
-	cmd.Env = []string{"HOME=" + c.home, "PATH=/usr/bin:/bin", "TUF_ROOT=" + filepath.Join(c.home, "tuf"), "SIGSTORE_NO_CACHE=true"}
+	cmd.Env = append([]string{"HOME=" + c.home, "PATH=/usr/bin:/bin", "TUF_ROOT=" + filepath.Join(c.home, "tuf"), "SIGSTORE_NO_CACHE=true"}, env...)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }

@@ -143,11 +143,14 @@ func (r Registry) attach(ctx context.Context, img *image, b *bundle.Bundle, bund
 // with the certificate and the transparency log entry in cosign's layer
 // annotations.
 func attachLegacy(img *image, b *bundle.Bundle, predicateType string, opts []ociremote.Option) (string, error) {
-	env, err := b.Envelope()
-	if err != nil {
-		return "", exitcode.Infra(fmt.Errorf("the bundle holds no DSSE envelope (internal error): %w", err))
+	env := b.GetDsseEnvelope()
+	if env == nil {
+		return "", exitcode.Infra(errors.New("the bundle holds no DSSE envelope (internal error)"))
 	}
-	envJSON, err := json.Marshal(env.RawEnvelope())
+	// The envelope's bytes are exactly those the signer sent to Rekor
+	// (sigstore-go encodes the protobuf envelope with encoding/json), whose
+	// hash the log entry records and cosign compares with the layer.
+	envJSON, err := json.Marshal(env)
 	if err != nil {
 		return "", exitcode.Infra(fmt.Errorf("encoding the DSSE envelope: %w", err))
 	}

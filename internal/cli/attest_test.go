@@ -4,14 +4,11 @@ import (
 	"bytes"
 	"context"
 	"maps"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -161,44 +158,56 @@ func TestAttestCommandErrors(t *testing.T) {
 }
 
 // TestAttestKeylessUsesTheTokenClaims signs keyless on a GitHub-hosted
-// runner: the builder ID comes from the OIDC token's job_workflow_ref claim
-// (not from GITHUB_WORKFLOW_REF, which names another workflow here), and the
-// one token fetched to read it is the one sent to Fulcio. The Fulcio here
-// refuses to issue (no private Fulcio runs in these tests), so the run ends
-// with exit code 3 and writes nothing.
+// runner against a private Sigstore: the builder ID comes from the OIDC
+// token's job_workflow_ref claim (not from GITHUB_WORKFLOW_REF, which names
+// another workflow here), the one token fetched to read it is the one sent
+// to Fulcio, and the real cosign accepts the bundle for that identity.
 func TestAttestKeylessUsesTheTokenClaims(t *testing.T) {
 	t.Parallel()
 	dir, _ := attestWorkspace(t)
+	const jobWorkflow = "slipway/actions/.github/workflows/attest.yml@refs/tags/v1"
+	iss := sigstoretest.NewIssuer(t, sigstoretest.GitHubIssuer)
+	ss := sigstoretest.Start(t, iss)
 	claims := sigstoretest.GitHubClaims("o/r", ".github/workflows/release.yml")
-	claims["job_workflow_ref"] = "slipway/actions/.github/workflows/attest.yml@refs/tags/v1"
-	endpoint := sigstoretest.StartTokenEndpoint(t, sigstoretest.NewIssuer(t, "https://token.actions.githubusercontent.com"), claims)
-	var fulcioCalls atomic.Int64
-	fulcio := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fulcioCalls.Add(1)
-		http.Error(w, `{"message":"no CA here"}`, http.StatusBadRequest)
-	}))
-	t.Cleanup(fulcio.Close)
+	claims["job_workflow_ref"] = jobWorkflow
+	endpoint := sigstoretest.StartTokenEndpoint(t, iss, claims)
 	env := endpoint.Env()
 	maps.Copy(env, map[string]string{
 		"GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": "o/r", "GITHUB_RUN_ID": "42",
 		"GITHUB_WORKFLOW_REF": "o/r/.github/workflows/other.yml@refs/heads/main", "RUNNER_ENVIRONMENT": "github-hosted",
 		"GITHUB_OUTPUT": filepath.Join(t.TempDir(), "out"),
 	})
-	code, stdout, stderr := runAttest(t, dir, env, "--manifest", "dist/manifest.json", "--keyless", "--fulcio-url", fulcio.URL, "--tlog=false")
+	code, stdout, stderr := runAttest(t, dir, env, "--manifest", "dist/manifest.json", "--keyless",
+		"--fulcio-url", ss.FulcioURL, "--rekor-url", ss.RekorURL, "--tsa-url", ss.TSAURL)
 	all := stdout + stderr
-	if code != 3 || !strings.Contains(all, "getting a signing certificate from Fulcio") {
-		t.Fatalf("exit %d, want 3 from Fulcio:\n%s", code, all)
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, all)
 	}
-	if !strings.Contains(all, "id=https://github.com/slipway/actions/.github/workflows/attest.yml@refs/tags/v1 source=oidc-token") {
+	if !strings.Contains(all, "id=https://github.com/"+jobWorkflow+" source=oidc-token") {
 		t.Errorf("the builder was not taken from the token's claims:\n%s", all)
 	}
 	if n := endpoint.Requests.Load(); n != 1 {
 		t.Errorf("%d tokens requested, want 1 (the token read for the builder goes to Fulcio)", n)
 	}
-	if fulcioCalls.Load() == 0 {
-		t.Error("Fulcio was never asked")
+	if ss.Certificates.Load() != 1 || ss.Entries.Load() != 1 || ss.Timestamps.Load() != 1 {
+		t.Errorf("Sigstore issued %d certificates, %d log entries, %d timestamps; want one each",
+			ss.Certificates.Load(), ss.Entries.Load(), ss.Timestamps.Load())
 	}
-	if _, err := os.Stat(filepath.Join(dir, "dist", "provenance.intoto.sigstore.json")); err == nil {
-		t.Error("a bundle was written although signing failed")
+	cosign := tools.Require(t, "cosign")
+	bundlePath := filepath.Join(dir, "dist", "provenance.intoto.sigstore.json")
+	payload, err := os.ReadFile(bundlePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(payload, []byte(`"dsseEnvelope"`)) || !bytes.Contains(payload, []byte(`"tlogEntries"`)) {
+		t.Errorf("bundle lacks the envelope or the log entry:\n%s", payload)
+	}
+	cmd := exec.Command(cosign, "verify-blob-attestation", "--new-bundle-format", "--bundle", bundlePath,
+		"--trusted-root", ss.WriteTrustedRoot(t), "--certificate-identity", "https://github.com/"+jobWorkflow,
+		"--certificate-oidc-issuer", sigstoretest.GitHubIssuer, "--insecure-ignore-sct", "--type", "slsaprovenance1",
+		filepath.Join(dir, "dist", "app"))
+	cmd.Env = []string{"HOME=" + t.TempDir(), "PATH=/usr/bin:/bin"}
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("cosign verify-blob-attestation: %v\n%s", err, b)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -59,4 +60,12 @@ func (rt *Runtime) Group(title string, f func() error) error {
 	end := rt.Report.Group(title)
 	defer end()
 	return f()
+}
+
+// path resolves p against the workspace unless it is absolute.
+func (rt *Runtime) path(p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(rt.Dir, p)
 }

@@ -3,9 +3,11 @@ package cli
 // Commands returns every stage command, in pipeline order.
 func Commands() []Command {
 	return []Command{
-		&sbomCommand{},   // describe an artifact in an SBOM bound to its digest
-		&signCommand{},   // sign the artifacts: Sigstore bundles, GPG signatures, image signatures in the registry
-		&attestCommand{}, // attest the artifacts: SLSA provenance and SBOMs as signed in-toto statements
-		&pushCommand{},   // put the artifacts in an OCI registry under an immutable tag, pinned by digest
+		&buildCommand{},    // run the build, digest the artifacts, write the manifest and subjects
+		&sbomCommand{},     // describe an artifact in an SBOM bound to its digest
+		&signCommand{},     // sign the artifacts: Sigstore bundles, GPG signatures, image signatures in the registry
+		&attestCommand{},   // attest the artifacts: SLSA provenance and SBOMs as signed in-toto statements
+		&pushCommand{},     // put the artifacts in an OCI registry under an immutable tag, pinned by digest
+		&pipelineCommand{}, // all of the above, in order, on one workspace (the root action)
 	}
 }

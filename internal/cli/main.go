@@ -91,6 +91,7 @@ Exit codes: 0 ok, 1 the check or build failed, 2 bad usage or input,
 	for _, c := range cmds {
 		root.AddCommand(cobraCommand(env, c))
 	}
+	root.AddCommand(cobraCommand(env, &demoCommand{}))
 	return root
 }
 

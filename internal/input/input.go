@@ -122,3 +122,25 @@ type Output struct {
 	Name        string
 	Description string
 }
+
+// Raw binds an input of any kind to p as the raw string value, checked for
+// its kind but not converted: for code that forwards inputs to other
+// commands, such as the pipeline.
+func Raw(p *string, s Spec) Input {
+	check := Input{Spec: s}
+	switch s.Kind {
+	case KindBool:
+		check = Bool(new(bool), s)
+	case KindDuration:
+		check = Duration(new(time.Duration), s)
+	}
+	return Input{Spec: s, set: func(v string) error {
+		if check.set != nil {
+			if err := check.set(v); err != nil {
+				return err
+			}
+		}
+		*p = v
+		return nil
+	}}
+}

@@ -1,0 +1,82 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/slipway/actions/internal/action"
+	"github.com/slipway/actions/internal/demo"
+	"github.com/slipway/actions/internal/exitcode"
+	"github.com/slipway/actions/internal/input"
+)
+
+// demoCommand runs the whole pipeline on the embedded sample project with
+// embedded defaults: a throwaway key, an in-process registry, no network.
+// It is a command-line convenience, not an action.
+type demoCommand struct {
+	dir string
+}
+
+func (c *demoCommand) Name() string { return "demo" }
+func (c *demoCommand) Short() string {
+	return "Run the whole pipeline locally on an embedded sample project: build, SBOM, sign and attest with a throwaway key, push to an in-process registry."
+}
+
+func (c *demoCommand) Inputs() []input.Input {
+	return []input.Input{
+		input.String(&c.dir, input.Spec{Name: "dir",
+			Description: "An empty or new directory for the demo's workspace, keys and results; empty for a new temporary directory."}),
+	}
+}
+
+func (c *demoCommand) Outputs() []input.Output {
+	return append([]input.Output{{Name: "dir", Description: "The demo directory: workspace/ holds the sample project and its dist/, keys/ the public key."}},
+		(&pipelineCommand{}).Outputs()...)
+}
+
+func (c *demoCommand) Run(ctx context.Context, rt *Runtime) error {
+	dir := c.dir
+	if dir == "" {
+		var err error
+		if dir, err = os.MkdirTemp("", "slipway-demo-"); err != nil {
+			return exitcode.Infra(fmt.Errorf("creating the demo directory: %w", err))
+		}
+	} else {
+		dir = rt.path(dir)
+	}
+	env, err := demo.Prepare(ctx, dir)
+	if err != nil {
+		return exitcode.BadInput(err)
+	}
+	defer env.Close()
+
+	p := &pipelineCommand{}
+	flags := map[string]string{
+		"command": demo.BuildCommand, "artifacts": demo.Artifacts, "archive": demo.Archive,
+		"key": env.Key, "tlog": "false", "ref": env.Ref(),
+	}
+	secrets := map[string]string{"COSIGN_PASSWORD": env.Password}
+	getenv := func(k string) string {
+		if v, ok := secrets[k]; ok {
+			return v
+		}
+		return rt.Getenv(k)
+	}
+	if _, err := input.Resolve(p.Inputs(), input.Source{Flags: flags, Getenv: getenv}); err != nil {
+		return exitcode.Infra(fmt.Errorf("the demo's own inputs are invalid (a bug): %w", err))
+	}
+	child := *rt
+	child.Dir, child.Getenv, child.outputs = env.Workspace, getenv, c.Outputs()
+	if err := rt.Output("dir", env.Dir); err != nil {
+		return err
+	}
+	if err := p.Run(ctx, &child); err != nil {
+		return err
+	}
+	return rt.Report.Summary(action.Summary{Title: "Demo", Notes: []string{
+		"Workspace: " + env.Workspace + " (the sample project; dist/ holds the manifest, SBOMs, signatures and provenance).",
+		"Public key: " + env.PublicKey + " (the private key and its password existed only for this run).",
+		"Registry: " + env.Registry + " (in-process; it stopped with the demo).",
+	}})
+}

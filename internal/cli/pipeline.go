@@ -1,0 +1,234 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/slipway/actions/internal/action"
+	"github.com/slipway/actions/internal/artifact"
+	"github.com/slipway/actions/internal/exitcode"
+	"github.com/slipway/actions/internal/input"
+)
+
+// pipelineCommand runs the stages in order on one workspace: build, then an
+// SBOM per artifact, then signatures and provenance when a key is given,
+// then a push when a ref is given. Each stage runs exactly as its own
+// command would, fed by the pipeline's inputs and the build's manifest; the
+// stages hand each other nothing but that manifest.
+type pipelineCommand struct {
+	values map[string]*string
+	// stages is set by tests; nil means newPipelineStages().
+	stages func() pipelineStages
+}
+
+// pipelineStages are fresh stage commands for one pipeline run.
+type pipelineStages struct {
+	build, sbom, sign, attest, push Command
+}
+
+func newPipelineStages() pipelineStages {
+	return pipelineStages{build: &buildCommand{}, sbom: &sbomCommand{}, sign: &signCommand{}, attest: &attestCommand{}, push: &pushCommand{}}
+}
+
+func (s pipelineStages) all() []Command { return []Command{s.build, s.sbom, s.sign, s.attest, s.push} }
+
+// pipelineOwned are stage inputs the pipeline sets itself, from the build's
+// manifest, instead of taking them from the user.
+var pipelineOwned = []string{"subject", "manifest", "image", "bundle", "output", "sbom", "predicate-type"}
+
+func (c *pipelineCommand) Name() string   { return "pipeline" }
+func (c *pipelineCommand) RootOnly() bool { return true }
+func (c *pipelineCommand) Short() string {
+	return "Run the whole pipeline: build, an SBOM for every artifact, signatures and SLSA provenance when a key is given, and a push when a ref is given."
+}
+
+// Inputs are the inputs of every stage, once each, except those the
+// pipeline derives from the build's manifest. A stage-required input stays
+// required only for build; ref is optional (no ref, no push).
+func (c *pipelineCommand) Inputs() []input.Input {
+	c.values = map[string]*string{}
+	var out []input.Input
+	for i, stage := range c.newStages().all() {
+		for _, in := range stage.Inputs() {
+			if _, dup := c.values[in.Name]; dup || slices.Contains(pipelineOwned, in.Name) {
+				continue
+			}
+			if i > 0 {
+				in.Required = false
+			}
+			v := new(string)
+			c.values[in.Name] = v
+			out = append(out, input.Raw(v, in.Spec))
+		}
+	}
+	return out
+}
+
+func (c *pipelineCommand) Outputs() []input.Output {
+	return []input.Output{
+		{Name: "manifest", Description: "Path of the artifact manifest, holding every artifact, SBOM, signature and provenance record of the run."},
+		{Name: "subjects-file", Description: "Path of the sha256sum-format subjects file."},
+		{Name: "base64-subjects", Description: "The subjects file, base64-encoded (slsa-github-generator's base64-subjects)."},
+		{Name: "sboms", Description: "Paths of the SBOMs, one per line."},
+		{Name: "signatures", Description: "Paths of the signature files, one per line, when a key was given."},
+		{Name: "provenance", Description: "Path of the SLSA provenance bundle, when a key was given."},
+		{Name: "pinned-ref", Description: "The pushed artifacts by digest, registry/repository@sha256:HEX, when a ref was given."},
+	}
+}
+
+func (c *pipelineCommand) newStages() pipelineStages {
+	if c.stages != nil {
+		return c.stages()
+	}
+	return newPipelineStages()
+}
+
+func (c *pipelineCommand) value(name string) string {
+	if v, ok := c.values[name]; ok {
+		return *v
+	}
+	return ""
+}
+
+func (c *pipelineCommand) Run(ctx context.Context, rt *Runtime) error {
+	st := c.newStages()
+	var skipped []string
+
+	built, err := c.stage(ctx, rt, st.build, nil)
+	if err != nil {
+		return err
+	}
+	manifestPath := built["manifest"]
+	m, err := artifact.ReadManifest(rt.path(manifestPath))
+	if err != nil {
+		return exitcode.Infra(fmt.Errorf("reading the manifest the build just wrote: %w", err))
+	}
+
+	var sboms []string
+	for _, a := range m.ByRole(artifact.RoleArtifact) {
+		subject := a.Path
+		if a.MediaType == ociManifestMediaType {
+			subject = "oci-layout:" + a.Path
+		}
+		out, err := c.stage(ctx, rt, st.sbom, map[string]string{"subject": subject, "manifest": manifestPath})
+		if err != nil {
+			return fmt.Errorf("SBOM of %q: %w", a.Name, err)
+		}
+		sboms = append(sboms, out["sbom-path"])
+	}
+
+	outs := map[string]string{
+		"manifest": manifestPath, "subjects-file": built["subjects-file"],
+		"base64-subjects": built["base64-subjects"], "sboms": strings.Join(sboms, "\n"),
+	}
+	if c.signs() {
+		signed, err := c.stage(ctx, rt, st.sign, map[string]string{"manifest": manifestPath})
+		if err != nil {
+			return err
+		}
+		outs["signatures"] = signed["signatures"]
+	} else {
+		skipped = append(skipped, "sign: no key, keyless or gpg-key given")
+	}
+	if c.value("key") != "" || c.keyless() {
+		attested, err := c.stage(ctx, rt, st.attest, map[string]string{"manifest": manifestPath})
+		if err != nil {
+			return err
+		}
+		outs["provenance"] = attested["bundle-path"]
+	} else {
+		skipped = append(skipped, "attest: no key or keyless given (a GPG key alone signs but does not attest)")
+	}
+	if c.value("ref") != "" {
+		pushed, err := c.stage(ctx, rt, st.push, map[string]string{"manifest": manifestPath})
+		if err != nil {
+			return err
+		}
+		outs["pinned-ref"] = pushed["pinned-ref"]
+	} else {
+		skipped = append(skipped, "push: no ref given")
+	}
+
+	for _, o := range c.Outputs() {
+		if v := outs[o.Name]; v != "" {
+			if err := rt.Output(o.Name, v); err != nil {
+				return err
+			}
+		}
+	}
+	if len(skipped) == 0 {
+		return nil
+	}
+	s := action.Summary{Title: "Pipeline"}
+	for _, why := range skipped {
+		s.Notes = append(s.Notes, "Skipped "+why+".")
+	}
+	return rt.Report.Summary(s)
+}
+
+const ociManifestMediaType = "application/vnd.oci.image.manifest.v1+json"
+
+func (c *pipelineCommand) keyless() bool {
+	b, _ := input.ParseBool(c.value("keyless"))
+	return b
+}
+
+// signs reports whether a signing key of any kind was given. The GPG key is
+// a secret: it comes from the environment (or INPUT_GPG-KEY in Actions).
+func (c *pipelineCommand) signs() bool {
+	return c.value("key") != "" || c.keyless() || c.value("gpg-key") != ""
+}
+
+// stage runs cmd with the pipeline's values for the inputs it shares and
+// set for the ones the pipeline derives, and returns its outputs. Secrets
+// reach the stage the way they reached the pipeline, through the
+// environment the stage reads them from; nothing else is read from the
+// process environment or INPUT_* variables a second time.
+func (c *pipelineCommand) stage(ctx context.Context, rt *Runtime, cmd Command, set map[string]string) (map[string]string, error) {
+	inputs := cmd.Inputs()
+	flags := map[string]string{}
+	secrets := map[string]string{}
+	for _, in := range inputs {
+		v, shared := c.values[in.Name]
+		switch {
+		case !shared:
+		case in.Secret:
+			secrets[in.Env] = *v
+		default:
+			flags[in.Name] = *v
+		}
+	}
+	for k, v := range set {
+		flags[k] = v
+	}
+	getenv := func(k string) string {
+		if v, ok := secrets[k]; ok {
+			return v
+		}
+		return rt.Getenv(k)
+	}
+	if _, err := input.Resolve(inputs, input.Source{Flags: flags, Getenv: getenv}); err != nil {
+		return nil, exitcode.BadInput(fmt.Errorf("slipway %s: %w", cmd.Name(), err))
+	}
+	capture := &captureReporter{Reporter: rt.Report, outputs: map[string]string{}}
+	child := *rt
+	child.Report, child.Getenv, child.outputs = capture, getenv, cmd.Outputs()
+	if err := cmd.Run(ctx, &child); err != nil {
+		return nil, err
+	}
+	return capture.outputs, nil
+}
+
+// captureReporter keeps a stage's outputs for the pipeline and passes
+// everything else (summaries, groups, masks, annotations) through.
+type captureReporter struct {
+	action.Reporter
+	outputs map[string]string
+}
+
+func (r *captureReporter) Output(name, value string) error {
+	r.outputs[name] = value
+	return nil
+}

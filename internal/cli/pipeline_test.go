@@ -1,0 +1,87 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/slipway/actions/internal/artifact"
+	"github.com/slipway/actions/internal/digest"
+)
+
+// TestDemo runs the whole pipeline the README's first command runs, and
+// checks what it left: every role in the manifest, each record's file with
+// the recorded digest, the private key gone, and the push's pinned ref.
+func TestDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a Go program and runs every stage")
+	}
+	dir := filepath.Join(t.TempDir(), "demo")
+	var stdout, stderr bytes.Buffer
+	code := Main(context.Background(), Env{
+		Args: []string{"demo", "--dir", dir}, Stdout: &stdout, Stderr: &stderr,
+		Getenv: os.Getenv, Getwd: os.Getwd,
+	})
+	if code != 0 {
+		t.Fatalf("slipway demo exited %d:\n%s", code, stderr.String())
+	}
+	outs := parseOutputs(t, stdout.String())
+	if !strings.Contains(outs["pinned-ref"], "/demo/hello@sha256:") {
+		t.Errorf("pinned-ref = %q", outs["pinned-ref"])
+	}
+	ws := filepath.Join(dir, "workspace")
+	m, err := artifact.ReadManifest(filepath.Join(ws, outs["manifest"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Build == nil || len(m.Build.Commit) != 40 || m.Build.Dirty {
+		t.Errorf("build info = %+v, want a clean commit", m.Build)
+	}
+	roles := map[artifact.Role]int{}
+	for _, r := range m.Records {
+		roles[r.Role]++
+		if r.Path == "" {
+			continue
+		}
+		d, _, err := digest.File(filepath.Join(ws, r.Path))
+		if err != nil {
+			t.Errorf("record %q: %v", r.Name, err)
+		} else if d != r.Digest {
+			t.Errorf("record %q: file digest %s, manifest says %s", r.Name, d, r.Digest)
+		}
+	}
+	for _, role := range []artifact.Role{artifact.RoleArtifact, artifact.RoleSBOM, artifact.RoleSignature, artifact.RoleProvenance} {
+		if roles[role] == 0 {
+			t.Errorf("manifest has no %s record: %v", role, roles)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "keys", "cosign.key")); !os.IsNotExist(err) {
+		t.Errorf("the demo left its private key behind (stat: %v)", err)
+	}
+}
+
+// parseOutputs reads name=value and name<<DELIM lines written by the CLI
+// reporter.
+func parseOutputs(t *testing.T, s string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	lines := strings.Split(s, "\n")
+	for i := 0; i < len(lines); i++ {
+		l := lines[i]
+		if name, delim, ok := strings.Cut(l, "<<"); ok {
+			var v []string
+			for i++; i < len(lines) && lines[i] != delim; i++ {
+				v = append(v, lines[i])
+			}
+			out[name] = strings.Join(v, "\n")
+			continue
+		}
+		if name, v, ok := strings.Cut(l, "="); ok {
+			out[name] = v
+		}
+	}
+	return out
+}

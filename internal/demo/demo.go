@@ -1,0 +1,196 @@
+package demo
+
+import (
+	"context"
+	"crypto/rand"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/registry"
+	"github.com/sigstore/cosign/v2/pkg/cosign"
+)
+
+//go:embed sample
+var sample embed.FS
+
+// BuildCommand builds the sample project.
+const BuildCommand = "go build -trimpath -ldflags=-buildid= -o out/hello ."
+
+// Artifacts are the sample build's artifact globs.
+const Artifacts = "out/hello"
+
+// Archive is the name of the reproducible archive the demo asks for.
+const Archive = "hello.tar.gz"
+
+// Env is a prepared demo: a workspace, keys and a registry.
+type Env struct {
+	// Dir is the demo's work directory; Workspace the sample project in it.
+	Dir       string
+	Workspace string
+	// Key and PublicKey are the cosign key files; Password unlocks Key.
+	Key       string
+	PublicKey string
+	Password  string
+	// Registry is the in-process registry's host:port.
+	Registry string
+	// Policy is the path of a trust policy for the demo's key.
+	Policy string
+
+	srv *http.Server
+}
+
+// Ref is the tag the demo pushes to.
+func (e *Env) Ref() string { return e.Registry + "/demo/hello:v0.1.0" }
+
+// Prepare writes the sample project into dir/workspace, generates a key
+// pair in dir/keys and starts the registry. Close stops the registry and
+// removes the private key.
+func Prepare(ctx context.Context, dir string) (_ *Env, err error) {
+	dir, err = filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
+		return nil, fmt.Errorf("demo directory %q is not empty; give a new or empty directory with --dir", dir)
+	}
+	e := &Env{Dir: dir, Workspace: filepath.Join(dir, "workspace")}
+	defer func() {
+		if err != nil {
+			e.Close()
+		}
+	}()
+	if err := writeSample(e.Workspace); err != nil {
+		return nil, err
+	}
+	if err := gitInit(ctx, e.Workspace); err != nil {
+		return nil, err
+	}
+	if err := e.writeKeys(filepath.Join(dir, "keys")); err != nil {
+		return nil, err
+	}
+	if err := e.startRegistry(); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func writeSample(dst string) error {
+	return fs.WalkDir(sample, "sample", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel := strings.TrimPrefix(strings.TrimPrefix(p, "sample"), "/")
+		target := filepath.Join(dst, filepath.FromSlash(strings.TrimSuffix(rel, ".txt")))
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		b, err := sample.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(target, b, 0o644); err != nil {
+			return fmt.Errorf("writing the sample project: %w", err)
+		}
+		return nil
+	})
+}
+
+// gitInit makes the workspace a git repository with one commit at a fixed
+// time, so the build records a commit and SOURCE_DATE_EPOCH. Without git the
+// build still runs; it records no commit.
+func gitInit(ctx context.Context, dir string) error {
+	if _, err := exec.LookPath("git"); err != nil {
+		return nil
+	}
+	env := append(os.Environ(),
+		"GIT_AUTHOR_NAME=Slipway Demo", "GIT_AUTHOR_EMAIL=demo@slipway.invalid",
+		"GIT_COMMITTER_NAME=Slipway Demo", "GIT_COMMITTER_EMAIL=demo@slipway.invalid",
+		"GIT_AUTHOR_DATE=2026-01-01T00:00:00Z", "GIT_COMMITTER_DATE=2026-01-01T00:00:00Z",
+		"GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1")
+	for _, args := range [][]string{
+		{"init", "-q", "-b", "main"},
+		{"add", "."},
+		{"commit", "-q", "-m", "hello: the Slipway demo project"},
+	} {
+		cmd := exec.CommandContext(ctx, "git", args...)
+		cmd.Dir, cmd.Env = dir, env
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("git %s in the demo workspace: %v: %s", args[0], err, out)
+		}
+	}
+	return os.WriteFile(filepath.Join(dir, ".git", "info", "exclude"), []byte("/out/\n/dist/\n"), 0o644)
+}
+
+func (e *Env) writeKeys(dir string) error {
+	var pw [16]byte
+	if _, err := rand.Read(pw[:]); err != nil {
+		return err
+	}
+	e.Password = hex.EncodeToString(pw[:])
+	keys, err := cosign.GenerateKeyPair(func(bool) ([]byte, error) { return []byte(e.Password), nil })
+	if err != nil {
+		return fmt.Errorf("generating the demo key pair: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	e.Key, e.PublicKey = filepath.Join(dir, "cosign.key"), filepath.Join(dir, "cosign.pub")
+	if err := os.WriteFile(e.Key, keys.PrivateBytes, 0o600); err != nil {
+		return err
+	}
+	return os.WriteFile(e.PublicKey, keys.PublicBytes, 0o644)
+}
+
+func (e *Env) startRegistry() error {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("starting the demo registry: %w", err)
+	}
+	e.Registry = l.Addr().String()
+	e.srv = &http.Server{
+		Handler:           registry.New(registry.Logger(log.New(io.Discard, "", 0)), registry.WithReferrersSupport(true)),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	go func() {
+		if err := e.srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Printf("demo registry: %v", err)
+		}
+	}()
+	return nil
+}
+
+// Close stops the registry and removes the private key; everything else in
+// the demo directory stays for the user to look at.
+func (e *Env) Close() error {
+	var errs []error
+	if e.srv != nil {
+		errs = append(errs, e.srv.Close())
+	}
+	if e.Key != "" {
+		if err := os.Remove(e.Key); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Rel returns p relative to the workspace, for messages.
+func (e *Env) Rel(p string) string {
+	if r, err := filepath.Rel(e.Workspace, p); err == nil && !strings.HasPrefix(r, "..") {
+		return path.Clean(filepath.ToSlash(r))
+	}
+	return p
+}

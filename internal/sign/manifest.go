@@ -7,7 +7,6 @@ import (
 	"github.com/slipway/actions/internal/artifact"
 	"github.com/slipway/actions/internal/exitcode"
 	"github.com/slipway/actions/internal/gpgsign"
-	"github.com/slipway/actions/internal/signing"
 )
 
 // signManifest signs every file artifact of the manifest and appends the
@@ -20,7 +19,7 @@ import (
 // signature must read the content anyway, and then the digest is checked
 // too. The manifest is rewritten (atomically) only when every artifact was
 // signed.
-func signManifest(ctx context.Context, opts *Options, sg *signing.Signer, gs *gpgsign.Signer) ([]File, error) {
+func signManifest(ctx context.Context, opts *Options, pending *pendingSigner, gs *gpgsign.Signer) ([]File, error) {
 	path := opts.abs(opts.Manifest)
 	m, err := artifact.ReadManifest(path)
 	if err != nil {
@@ -35,7 +34,7 @@ func signManifest(ctx context.Context, opts *Options, sg *signing.Signer, gs *gp
 			continue
 		}
 		p := opts.abs(rec.Path)
-		f, err := signFile(ctx, opts, sg, gs, target{name: rec.Name, path: p, bundle: p + BundleExtension, known: &rec})
+		f, err := signFile(ctx, opts, pending, gs, target{name: rec.Name, path: p, bundle: p + BundleExtension, known: &rec})
 		if err != nil {
 			return nil, err
 		}

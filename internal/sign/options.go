@@ -129,42 +129,75 @@ func (o *Options) rel(p string) string {
 	return filepath.ToSlash(p)
 }
 
-// signers builds the Sigstore signer (nil without key or keyless) and the
-// GPG signer (nil without a GPG key).
-func (o *Options) signers(ctx context.Context) (*signing.Signer, *gpgsign.Signer, error) {
-	var sg *signing.Signer
-	if o.Key != "" || o.Keyless {
-		so := signing.Options{
-			Key:       o.Key,
-			Password:  []byte(o.Password),
-			FulcioURL: o.FulcioURL,
-			TSAURL:    o.TSAURL,
-			HTTP:      o.HTTP,
-			Log:       o.Log,
-			Now:       o.Now,
-		}
-		if o.Key != "" && !strings.Contains(o.Key, "://") {
-			so.Key = o.abs(o.Key)
-		}
-		if o.TLog {
-			so.RekorURL = o.RekorURL
-		}
-		if o.Keyless {
-			so.IDToken = o.tokenSource()
-		}
-		var err error
-		if sg, err = signing.New(ctx, so); err != nil {
-			return nil, nil, err
-		}
+// pendingSigner is a Sigstore signer being loaded in the background: a
+// cosign key's scrypt decryption, a KMS round trip or a keyless
+// certificate takes as long as hashing hundreds of megabytes, so it runs
+// while the artifact is read.
+type pendingSigner struct {
+	done chan struct{}
+	sg   *signing.Signer
+	err  error
+}
+
+// wait returns the loaded signer, nil when the run signs with GPG only.
+func (p *pendingSigner) wait() (*signing.Signer, error) {
+	if p == nil {
+		return nil, nil
 	}
-	var gs *gpgsign.Signer
-	if o.GPGKey != "" {
-		var err error
-		if gs, err = gpgsign.Load([]byte(o.GPGKey), []byte(o.GPGPassphrase), o.Now); err != nil {
-			return nil, nil, exitcode.BadInput(fmt.Errorf("secret GPG_PRIVATE_KEY: %w", err))
-		}
+	<-p.done
+	return p.sg, p.err
+}
+
+// startSigstore starts loading the Sigstore signer (nil without key or
+// keyless); a failure cancels ctx with the error as its cause, so that a
+// read in progress stops at once.
+func (o *Options) startSigstore(ctx context.Context, cancel context.CancelCauseFunc) *pendingSigner {
+	if o.Key == "" && !o.Keyless {
+		return nil
 	}
-	return sg, gs, nil
+	so := signing.Options{
+		Key:       o.Key,
+		Password:  []byte(o.Password),
+		FulcioURL: o.FulcioURL,
+		TSAURL:    o.TSAURL,
+		HTTP:      o.HTTP,
+		Log:       o.Log,
+		Now:       o.Now,
+	}
+	if o.Key != "" && !strings.Contains(o.Key, "://") {
+		so.Key = o.abs(o.Key)
+	}
+	if o.TLog {
+		so.RekorURL = o.RekorURL
+	}
+	if o.Keyless {
+		so.IDToken = o.tokenSource()
+	}
+	p := &pendingSigner{done: make(chan struct{})}
+	go func() {
+		sg, err := signing.New(ctx, so)
+		if err == nil {
+			err = sg.Prepare(ctx)
+		}
+		p.sg, p.err = sg, err
+		close(p.done)
+		if err != nil {
+			cancel(err)
+		}
+	}()
+	return p
+}
+
+// gpgSigner loads the GPG key (nil without one).
+func (o *Options) gpgSigner() (*gpgsign.Signer, error) {
+	if o.GPGKey == "" {
+		return nil, nil
+	}
+	gs, err := gpgsign.Load([]byte(o.GPGKey), []byte(o.GPGPassphrase), o.Now)
+	if err != nil {
+		return nil, exitcode.BadInput(fmt.Errorf("secret GPG_PRIVATE_KEY: %w", err))
+	}
+	return gs, nil
 }
 
 // tokenSource gives the explicit token when one is set, else asks the

@@ -66,18 +66,25 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	sg, gs, err := opts.signers(ctx)
+	gs, err := opts.gpgSigner()
 	if err != nil {
 		return nil, err
 	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	pending := opts.startSigstore(ctx, cancel)
 	res := &Result{}
 	switch {
 	case opts.Image != "":
+		sg, err := pending.wait()
+		if err != nil {
+			return nil, err
+		}
 		if res.Image, err = signImage(ctx, &opts, sg); err != nil {
 			return nil, err
 		}
 	case opts.Manifest != "":
-		if res.Files, err = signManifest(ctx, &opts, sg, gs); err != nil {
+		if res.Files, err = signManifest(ctx, &opts, pending, gs); err != nil {
 			return nil, err
 		}
 	default:
@@ -86,11 +93,15 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		if opts.Bundle != "" {
 			bundlePath = opts.abs(opts.Bundle)
 		}
-		f, err := signFile(ctx, &opts, sg, gs, target{name: opts.rel(path), path: path, bundle: bundlePath})
+		f, err := signFile(ctx, &opts, pending, gs, target{name: opts.rel(path), path: path, bundle: bundlePath})
 		if err != nil {
 			return nil, err
 		}
 		res.Files = []File{f}
+	}
+	sg, err := pending.wait()
+	if err != nil {
+		return nil, err
 	}
 	switch {
 	case sg != nil:
@@ -112,7 +123,7 @@ type target struct {
 }
 
 // signFile signs one file, reading it at most once.
-func signFile(ctx context.Context, opts *Options, sg *signing.Signer, gs *gpgsign.Signer, t target) (File, error) {
+func signFile(ctx context.Context, opts *Options, pending *pendingSigner, gs *gpgsign.Signer, t target) (File, error) {
 	f := File{Name: t.name, Path: t.path}
 	var state hash.Hash
 	var detached *gpgsign.Detached
@@ -129,7 +140,10 @@ func signFile(ctx context.Context, opts *Options, sg *signing.Signer, gs *gpgsig
 		f.Digest, f.Size = t.known.Digest, t.known.Size
 	} else {
 		var err error
-		if f.Digest, f.Size, state, detached, err = readOnce(t.path, gs); err != nil {
+		if f.Digest, f.Size, state, detached, err = readOnce(ctx, t.path, gs); err != nil {
+			if cause := context.Cause(ctx); cause != nil {
+				return f, cause // the signer failed while the file was read
+			}
 			return f, err
 		}
 		if t.known != nil && (f.Digest != t.known.Digest || f.Size != t.known.Size) {
@@ -138,6 +152,10 @@ func signFile(ctx context.Context, opts *Options, sg *signing.Signer, gs *gpgsig
 	}
 	opts.Log.Debug("signing", "file", t.name, "digest", f.Digest.String(), "size", f.Size)
 
+	sg, err := pending.wait()
+	if err != nil {
+		return f, err
+	}
 	if sg != nil {
 		b, err := sg.SignDigest(ctx, f.Digest)
 		if err != nil {
@@ -177,7 +195,7 @@ func signFile(ctx context.Context, opts *Options, sg *signing.Signer, gs *gpgsig
 // readOnce reads the file once, computing its SHA-256 and, with a GPG
 // key, its OpenPGP data hash: the SHA-256 state itself when the key signs
 // SHA-256, else a second hash fed from the same buffer.
-func readOnce(path string, gs *gpgsign.Signer) (digest.SHA256, int64, hash.Hash, *gpgsign.Detached, error) {
+func readOnce(ctx context.Context, path string, gs *gpgsign.Signer) (digest.SHA256, int64, hash.Hash, *gpgsign.Detached, error) {
 	file, err := os.Open(path)
 	if err != nil {
 		return digest.SHA256{}, 0, nil, nil, missing(path, err)
@@ -193,7 +211,7 @@ func readOnce(path string, gs *gpgsign.Signer) (digest.SHA256, int64, hash.Hash,
 		w = io.MultiWriter(h, detached)
 	}
 	buf := make([]byte, digest.BufferSize)
-	n, err := io.CopyBuffer(w, struct{ io.Reader }{file}, buf)
+	n, err := io.CopyBuffer(w, ctxReader{ctx, file}, buf)
 	if err != nil {
 		return digest.SHA256{}, 0, nil, nil, exitcode.WithFile(exitcode.Infra(fmt.Errorf("reading %q: %w", path, err)), path)
 	}
@@ -228,4 +246,17 @@ func missing(path string, err error) error {
 
 func changed(t target, what string) error {
 	return exitcode.WithFile(exitcode.Failuref("%q changed since the manifest was written: %s; rebuild it (slipway build) before signing", t.name, what), t.path)
+}
+
+// ctxReader stops a read when ctx is done.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }

@@ -254,6 +254,7 @@ func TestOptionErrors(t *testing.T) {
 		{"bundle with manifest", Options{Manifest: "m", Bundle: "b", Key: "k"}, "for subject only", exitcode.Usage},
 		{"tlog without rekor", Options{Subject: "f", Key: "k", TLog: true}, "rekor-url is empty", exitcode.Usage},
 		{"missing subject", Options{Subject: "nope", Key: sigstoretest.NewCosignKey(t, "").PrivatePath}, "does not exist", exitcode.Usage},
+		{"wrong password", Options{Subject: "f", Key: sigstoretest.NewCosignKey(t, "right").PrivatePath, Password: "wrong"}, "COSIGN_PASSWORD secret is wrong", exitcode.Usage},
 		{"bad gpg key", Options{Subject: "f", GPGKey: "/path/to/key.asc"}, "secret GPG_PRIVATE_KEY", exitcode.Usage},
 		{"keyless without permission", Options{Subject: "f", Keyless: true, FulcioURL: "http://127.0.0.1:1"}, "permissions: id-token: write", exitcode.Usage},
 		{"bad image ref", Options{Image: "UPPER/Case::x", Key: sigstoretest.NewCosignKey(t, "").PrivatePath}, "parsing image reference", exitcode.Usage},

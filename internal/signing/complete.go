@@ -88,6 +88,18 @@ func (s *Signer) certificate(ctx context.Context) (*x509.Certificate, error) {
 	return cert, nil
 }
 
+// Prepare does ahead of time the network work the first signature would
+// do: for keyless signing it fetches an OIDC token and a Fulcio
+// certificate, so that a caller can overlap it with hashing an artifact.
+// It does nothing for a key.
+func (s *Signer) Prepare(ctx context.Context) error {
+	if s.fulcio == nil {
+		return nil
+	}
+	_, err := s.certificate(ctx)
+	return err
+}
+
 // Certificate returns the current keyless certificate, nil for a key or
 // before the first signature.
 func (s *Signer) Certificate() *x509.Certificate {

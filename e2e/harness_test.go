@@ -82,6 +82,11 @@ func Run(t *testing.T, s Scenario) *Result {
 	for _, d := range []string{r.Out, home, filepath.Join(T, "act")} {
 		mustMkdir(t, d)
 	}
+	// act's run: steps run as root on files that :U gave to uid 1001 (on GitHub the runner user owns them): git
+	// would refuse the checkout as of "dubious ownership".
+	if err := os.WriteFile(filepath.Join(home, ".gitconfig"), []byte("[safe]\n\tdirectory = *\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	wf := prepareSource(t, env, s, src, home, filepath.Base(T))
 	repo := copyRepo(t, env.repoRoot, filepath.Join(T, "repo"))
 	secrets := writeSecrets(t, s.Secrets, filepath.Join(t.TempDir(), "secrets.yml"))

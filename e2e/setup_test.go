@@ -15,7 +15,7 @@ func TestSetup(t *testing.T) {
 	r := Run(t, Scenario{Workflow: "testdata/workflows/setup.yml"})
 	r.RequireSuccess(t)
 
-	want := "sha256:" + fileSHA256(t, filepath.Join("..", "bin", "slipway")) // what scripts/image put in the image
+	want := fileDigest(t, filepath.Join("..", "bin", "slipway")).String() // what scripts/image put in the image
 	for _, k := range []string{"podman-sha256", "auto-sha256", "file-sha256"} {
 		if got := r.Value(t, k); got != want {
 			t.Errorf("%s = %q, want %q (the image's /slipway)", k, got, want)

@@ -22,6 +22,7 @@ import (
 
 	"github.com/slipway/actions/internal/artifact"
 	"github.com/slipway/actions/internal/digest"
+	"github.com/slipway/actions/internal/mediatype"
 	"github.com/slipway/actions/internal/testutil/registry"
 	"github.com/slipway/actions/internal/testutil/tools"
 )
@@ -81,7 +82,9 @@ func TestPushCommand(t *testing.T) {
 	// In Actions, with the build manifest: outputs go to GITHUB_OUTPUT and
 	// the manifest gets the push record; identical content is a no-op.
 	m := artifact.NewManifest()
-	m.Add(artifact.Record{Name: "dist/app", Path: "dist/app", Digest: mustDigest(t, filepath.Join(dir, "dist", "app")), Size: 7, MediaType: "application/octet-stream", Role: artifact.RoleArtifact})
+	// As the build stage records it: the same media type as push detects.
+	m.Add(artifact.Record{Name: "dist/app", Path: "dist/app", Digest: mustDigest(t, filepath.Join(dir, "dist", "app")), Size: 7,
+		MediaType: mediatype.Detect("dist/app", []byte("the app")), Role: artifact.RoleArtifact})
 	if err := m.WriteFile(filepath.Join(dir, "dist", "manifest.json")); err != nil {
 		t.Fatal(err)
 	}

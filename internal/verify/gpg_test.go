@@ -1,0 +1,117 @@
+package verify_test
+
+import (
+	"bytes"
+	"encoding/hex"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/sigstore/sigstore-go/pkg/sign"
+
+	"github.com/slipway/actions/internal/policy/policytest"
+)
+
+func (f *fixture) gpgSign(t *testing.T, e *openpgp.Entity) []byte {
+	t.Helper()
+	fh, err := os.Open(f.subject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	return policytest.GPGSign(t, e, fh)
+}
+
+func TestGPG(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		make     func(t *testing.T, f *fixture) []string
+		verified bool
+		want     []string
+	}{
+		{
+			name: "signed by the policy key", verified: true,
+			make: func(t *testing.T, f *fixture) []string { return []string{f.write(t, "app.tar.gz.asc", f.gpgSign(t, f.gpg))} },
+			want: []string{"PASS signature  app.tar.gz.asc: OpenPGP signature of the subject's content by key ", `(policy gpg key "maintainer"), made `},
+		},
+		{
+			name: "binary signature", verified: true,
+			make: func(t *testing.T, f *fixture) []string {
+				var b bytes.Buffer
+				fh, _ := os.Open(f.subject)
+				defer fh.Close()
+				if err := openpgp.DetachSign(&b, f.gpg, fh, nil); err != nil {
+					t.Fatal(err)
+				}
+				return []string{f.write(t, "app.tar.gz.sig", b.Bytes())}
+			},
+			want: []string{"PASS signature  app.tar.gz.sig: OpenPGP signature"},
+		},
+		{
+			name: "with Sigstore bundles, in the same read", verified: true,
+			make: func(t *testing.T, f *fixture) []string {
+				return []string{
+					f.write(t, "app.tar.gz.asc", f.gpgSign(t, f.gpg)),
+					f.write(t, "app.tar.gz.sigstore.json", f.signBlob(t, f.kp, sign.BundleOptions{})),
+				}
+			},
+			want: []string{"PASS signature  app.tar.gz.asc", "PASS signature  app.tar.gz.sigstore.json", "PASS digest     app.tar.gz.sigstore.json"},
+		},
+		{
+			name: "changed artifact",
+			make: func(t *testing.T, f *fixture) []string {
+				b := f.write(t, "app.tar.gz.asc", f.gpgSign(t, f.gpg))
+				appendTo(t, f.subject, "x")
+				return []string{b}
+			},
+			want: []string{"FAIL signature  app.tar.gz.asc: the OpenPGP signature does not match the subject's content (changed file or signature)"},
+		},
+		{
+			name: "another key",
+			make: func(t *testing.T, f *fixture) []string {
+				other, _ := policytest.NewGPGKey(t, "mallory")
+				return []string{f.write(t, "app.tar.gz.asc", f.gpgSign(t, other))}
+			},
+			want: []string{"FAIL signature  app.tar.gz.asc: signed by OpenPGP key ", "which is not a signing key of any policy gpgKeys entry (maintainer "},
+		},
+		{
+			name: "changed signature",
+			make: func(t *testing.T, f *fixture) []string {
+				sig := f.gpgSign(t, f.gpg)
+				lines := strings.Split(string(sig), "\n")
+				for i, l := range lines { // flip a character of the last base64 body line
+					if i > 2 && len(l) > 20 && !strings.HasPrefix(l, "-----") && !strings.HasPrefix(l, "=") {
+						c := byte('A')
+						if l[10] == 'A' {
+							c = 'B'
+						}
+						lines[i] = l[:10] + string(c) + l[11:]
+					}
+				}
+				return []string{f.write(t, "app.tar.gz.asc", []byte(strings.Join(lines, "\n")))}
+			},
+			want: []string{"FAIL "},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			expect(t, f.verify(t, f.policy(t, ""), tc.make(t, f)...), tc.verified, tc.want...)
+		})
+	}
+}
+
+func TestGPGFingerprintInReport(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	b := f.write(t, "app.tar.gz.asc", f.gpgSign(t, f.gpg))
+	fp := strings.ToUpper(hex.EncodeToString(f.gpg.PrimaryKey.Fingerprint))
+	s := f.verify(t, f.policy(t, ""), b)
+	expect(t, s, true, "by key "+fp+" (policy gpg key")
+	if s.Checks[0].Signer != "maintainer" {
+		t.Errorf("signer = %q, want maintainer", s.Checks[0].Signer)
+	}
+}

@@ -1,0 +1,126 @@
+package verify
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// slsaProvenance is the part of a SLSA v1 provenance predicate the policy
+// looks at. Field names match case-insensitively, so cosign's
+// "invocationID" reads as well as the spec's "invocationId".
+type slsaProvenance struct {
+	BuildDefinition struct {
+		BuildType            string         `json:"buildType"`
+		ExternalParameters   map[string]any `json:"externalParameters"`
+		ResolvedDependencies []struct {
+			URI    string            `json:"uri"`
+			Digest map[string]string `json:"digest"`
+		} `json:"resolvedDependencies"`
+	} `json:"buildDefinition"`
+	RunDetails struct {
+		Builder struct {
+			ID string `json:"id"`
+		} `json:"builder"`
+		Metadata *struct {
+			StartedOn  *time.Time `json:"startedOn"`
+			FinishedOn *time.Time `json:"finishedOn"`
+		} `json:"metadata"`
+	} `json:"runDetails"`
+}
+
+// source is a source repository a provenance names, and where.
+type source struct {
+	uri, field string
+}
+
+// checkProvenance checks a verified SLSA v1 provenance about the subject:
+// its builder and source repository against the policy, and dates the
+// build for maxAge.
+func (v *Verifier) checkProvenance(rep *SubjectReport, ev *evidence, raw json.RawMessage, f *found) {
+	p := v.policy
+	var prov slsaProvenance
+	if err := json.Unmarshal(raw, &prov); err != nil {
+		rep.fail(CheckProvenance, ev.path, "the SLSA v1 predicate does not parse: %v", err)
+		return
+	}
+	id := prov.RunDetails.Builder.ID
+	if id == "" || prov.BuildDefinition.BuildType == "" {
+		rep.fail(CheckProvenance, ev.path, "the SLSA v1 predicate lacks runDetails.builder.id or buildDefinition.buildType; it is not valid provenance")
+		return
+	}
+	rep.pass(CheckProvenance, ev.path, "", "SLSA v1 provenance of build type %q by builder %q", prov.BuildDefinition.BuildType, id)
+	if len(p.Builders) > 0 {
+		if i, ok := p.MatchBuilder(id); ok {
+			rep.pass(CheckBuilder, ev.path, "", "provenance builder %q is allowed (policy builders[%d]: %s)", id, i, p.Builders[i])
+		} else {
+			var rules []string
+			for _, b := range p.Builders {
+				rules = append(rules, b.String())
+			}
+			rep.fail(CheckBuilder, ev.path, "provenance builder %q is not in policy builders [%s]", id, strings.Join(rules, ", "))
+		}
+	}
+	if len(p.SourceRepositories) > 0 {
+		v.checkSource(rep, ev, &prov)
+	}
+	if m := prov.RunDetails.Metadata; m != nil {
+		switch {
+		case m.FinishedOn != nil:
+			f.times = append(f.times, timeEvidence{bundle: ev.path, at: *m.FinishedOn, source: "provenance finishedOn"})
+		case m.StartedOn != nil:
+			f.times = append(f.times, timeEvidence{bundle: ev.path, at: *m.StartedOn, source: "provenance startedOn"})
+		}
+	}
+}
+
+// checkSource checks the provenance's source repositories: those its
+// externalParameters name, or else its first git dependency (by SLSA
+// convention the top-level source). Every one must be allowed.
+func (v *Verifier) checkSource(rep *SubjectReport, ev *evidence, prov *slsaProvenance) {
+	p := v.policy
+	sources := externalSources(prov.BuildDefinition.ExternalParameters)
+	if len(sources) == 0 {
+		for i, d := range prov.BuildDefinition.ResolvedDependencies {
+			if strings.HasPrefix(d.URI, "git+") || d.Digest["gitCommit"] != "" {
+				sources = append(sources, source{uri: d.URI, field: fmt.Sprintf("resolvedDependencies[%d].uri", i)})
+				break
+			}
+		}
+	}
+	if len(sources) == 0 {
+		rep.fail(CheckSource, ev.path, "the provenance names no source repository (externalParameters or a git resolvedDependency); the policy requires one of [%s]", strings.Join(p.SourceRepositories, ", "))
+		return
+	}
+	for _, s := range sources {
+		if i, ok := p.MatchSource(s.uri); ok {
+			rep.pass(CheckSource, ev.path, "", "provenance source %q (%s) is allowed (policy sourceRepositories[%d])", s.uri, s.field, i)
+		} else {
+			rep.fail(CheckSource, ev.path, "provenance source %q (%s) is not in policy sourceRepositories [%s]", s.uri, s.field, strings.Join(p.SourceRepositories, ", "))
+		}
+	}
+}
+
+// externalSources finds source repository URIs in externalParameters, in
+// the places build types put them: "repository" and "source" (Slipway's and
+// generic build types), "workflow.repository" (GitHub Actions build type),
+// "sourceRepository", and "source.uri"/"source.repository".
+func externalSources(ext map[string]any) []source {
+	var out []source
+	add := func(v any, field string) {
+		if s, ok := v.(string); ok && s != "" {
+			out = append(out, source{uri: s, field: "externalParameters." + field})
+		}
+	}
+	for _, k := range []string{"repository", "source", "sourceRepository"} {
+		add(ext[k], k)
+	}
+	for _, parent := range []string{"workflow", "source"} {
+		if m, ok := ext[parent].(map[string]any); ok {
+			add(m["repository"], parent+".repository")
+			add(m["uri"], parent+".uri")
+		}
+	}
+	return out
+}

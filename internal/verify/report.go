@@ -1,0 +1,152 @@
+package verify
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Check names: what a line of the report is about.
+const (
+	CheckBundle     = "bundle"     // a bundle or signature file could be read and parsed
+	CheckSignature  = "signature"  // a trusted signer signed it (key, keyless identity, OpenPGP key)
+	CheckTlog       = "tlog"       // its transparency log entries verify
+	CheckTimestamp  = "timestamp"  // its signed timestamps verify
+	CheckDigest     = "digest"     // what was signed is the subject's digest
+	CheckPredicate  = "predicate"  // attestation predicate types are allowed, required ones present
+	CheckProvenance = "provenance" // SLSA provenance is present and readable
+	CheckBuilder    = "builder"    // the provenance's builder is allowed
+	CheckSource     = "source"     // the provenance's source repository is allowed
+	CheckSBOM       = "sbom"       // an SBOM attestation binds to the subject
+	CheckAge        = "age"        // signatures and provenance are younger than maxAge
+)
+
+// Status is the outcome of a check.
+type Status string
+
+// The outcomes of a check.
+const (
+	Pass Status = "pass"
+	Fail Status = "fail"
+)
+
+// Check is one line of the report.
+type Check struct {
+	// Check is one of the Check* names.
+	Check  string `json:"check"`
+	Status Status `json:"status"`
+	// Subject is the subject's name.
+	Subject string `json:"subject"`
+	// Bundle is the bundle or signature file the check is about, if any.
+	Bundle string `json:"bundle,omitempty"`
+	// Signer is the policy signer that verified the bundle, if any.
+	Signer string `json:"signer,omitempty"`
+	// Message says what was found and, on failure, why it is not enough.
+	Message string `json:"message"`
+}
+
+// Line renders the check as one line of text:
+// "PASS signature  app.tar.gz.sigstore.json: sigstore bundle signed by ...".
+func (c Check) Line() string {
+	where := c.Subject
+	if c.Bundle != "" {
+		where = baseName(c.Bundle)
+	}
+	return fmt.Sprintf("%s %-10s %s: %s", strings.ToUpper(string(c.Status)), c.Check, where, c.Message)
+}
+
+// SubjectReport is the outcome for one subject.
+type SubjectReport struct {
+	Name string `json:"name"`
+	Path string `json:"path,omitempty"`
+	// Digest is "sha256:<hex>" of the content read; empty if it could not
+	// be read.
+	Digest   string  `json:"digest,omitempty"`
+	Size     int64   `json:"size"`
+	Verified bool    `json:"verified"`
+	Checks   []Check `json:"checks"`
+}
+
+func (s *SubjectReport) add(c Check) {
+	c.Subject = s.Name
+	s.Checks = append(s.Checks, c)
+}
+
+func (s *SubjectReport) pass(check, bundle, signer, format string, a ...any) {
+	s.add(Check{Check: check, Status: Pass, Bundle: bundle, Signer: signer, Message: fmt.Sprintf(format, a...)})
+}
+
+func (s *SubjectReport) fail(check, bundle, format string, a ...any) {
+	s.add(Check{Check: check, Status: Fail, Bundle: bundle, Message: fmt.Sprintf(format, a...)})
+}
+
+// finish sets Verified: at least one check, none failed.
+func (s *SubjectReport) finish() {
+	s.Verified = len(s.Checks) > 0
+	for _, c := range s.Checks {
+		if c.Status != Pass {
+			s.Verified = false
+		}
+	}
+}
+
+// Report is the outcome of verifying subjects against a policy.
+type Report struct {
+	// Verified is true when every subject passed every check.
+	Verified bool `json:"verified"`
+	// Policy is the policy file.
+	Policy   string           `json:"policy"`
+	Subjects []*SubjectReport `json:"subjects"`
+}
+
+// Add appends a subject's report and updates Verified.
+func (r *Report) Add(s *SubjectReport) {
+	r.Subjects = append(r.Subjects, s)
+	r.Verified = true
+	for _, s := range r.Subjects {
+		if !s.Verified {
+			r.Verified = false
+		}
+	}
+}
+
+// Failed returns the failed checks.
+func (r *Report) Failed() []Check {
+	var out []Check
+	for _, s := range r.Subjects {
+		for _, c := range s.Checks {
+			if c.Status != Pass {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+// WriteText writes one line per check.
+func (r *Report) WriteText(w io.Writer) error {
+	for _, s := range r.Subjects {
+		for _, c := range s.Checks {
+			if _, err := fmt.Fprintln(w, c.Line()); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// WriteJSON writes the report as indented JSON.
+func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(r)
+}
+
+func baseName(p string) string {
+	if i := strings.LastIndexAny(p, `/\`); i >= 0 {
+		return p[i+1:]
+	}
+	return p
+}

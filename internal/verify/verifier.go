@@ -1,0 +1,183 @@
+package verify
+
+import (
+	"context"
+	"crypto"
+	"encoding/hex"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/slipway/actions/internal/artifact"
+	"github.com/slipway/actions/internal/digest"
+	"github.com/slipway/actions/internal/policy"
+)
+
+// Verifier checks subjects against one trust policy. It is safe for
+// concurrent use.
+type Verifier struct {
+	policy *policy.Policy
+	now    func() time.Time
+	log    *slog.Logger
+}
+
+// Option configures a Verifier.
+type Option func(*Verifier)
+
+// WithClock sets the clock used for maximum age and key expiry.
+func WithClock(now func() time.Time) Option { return func(v *Verifier) { v.now = now } }
+
+// WithLogger sets the logger for debug messages; silent by default.
+func WithLogger(l *slog.Logger) Option { return func(v *Verifier) { v.log = l } }
+
+// New returns a Verifier for policy p.
+func New(p *policy.Policy, opts ...Option) *Verifier {
+	v := &Verifier{policy: p, now: time.Now, log: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		o(v)
+	}
+	return v
+}
+
+// Subject is one artifact to verify and the evidence about it.
+type Subject struct {
+	// Name is the subject's name in the report (its manifest name or path).
+	Name string
+	// Path is the file to read.
+	Path string
+	// Digest, when not zero, is the digest the file must have (from a
+	// manifest).
+	Digest digest.SHA256
+	// Bundles are Sigstore bundle and OpenPGP signature files about it.
+	// DefaultBundles(Path) is used when empty.
+	Bundles []string
+	// SBOMs are SBOM documents a manifest says describe the subject; an SBOM
+	// attestation that references its SBOM by digest is checked against
+	// them.
+	SBOMs []artifact.Record
+	// SBOMDir resolves the SBOM records' relative paths.
+	SBOMDir string
+}
+
+// Verify checks every subject and returns the report. Failed checks are in
+// the report; the error is only for a cancelled context.
+func (v *Verifier) Verify(ctx context.Context, subjects []Subject) (*Report, error) {
+	r := &Report{Policy: v.policy.Source}
+	for _, s := range subjects {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		sr, err := v.subject(ctx, s)
+		if err != nil {
+			return nil, err
+		}
+		r.Add(sr)
+	}
+	return r, nil
+}
+
+// found is what the checks of one subject's bundles established.
+type found struct {
+	signed       bool              // some bundle passed its signature and digest checks
+	attestations map[string]string // predicate type -> first bundle attesting it
+	times        []timeEvidence
+}
+
+func (v *Verifier) subject(ctx context.Context, s Subject) (*SubjectReport, error) {
+	rep := &SubjectReport{Name: s.Name, Path: s.Path}
+	defer rep.finish()
+	if s.Path == "" {
+		rep.fail(CheckDigest, "", "the subject has no local file; only files can be verified here (image verification is not supported yet)")
+		return rep, nil
+	}
+	paths := s.Bundles
+	if len(paths) == 0 {
+		paths = DefaultBundles(s.Path)
+	}
+	if len(paths) == 0 {
+		rep.fail(CheckBundle, "", "no bundle or signature found: looked for %s; pass the bundle files", strings.Join(defaultNames(s.Path), ", "))
+	}
+	var evs []*evidence
+	for _, p := range paths {
+		ev, err := loadEvidence(p)
+		if err != nil {
+			rep.fail(CheckBundle, p, "%v", err)
+			continue
+		}
+		evs = append(evs, ev)
+	}
+
+	hashes := []crypto.Hash{crypto.SHA256}
+	var gpgChecks []gpgCheck
+	var gpgEvs []*evidence
+	for _, ev := range evs {
+		switch {
+		case ev.sigstore != nil:
+			if h, ok := messageHash(ev); ok && !slices.Contains(hashes, h) {
+				hashes = append(hashes, h)
+			}
+		case ev.gpg != nil:
+			if gc, ok := v.planGPG(rep, ev); ok {
+				gpgChecks = append(gpgChecks, gc)
+				gpgEvs = append(gpgEvs, ev)
+			}
+		}
+	}
+	res, err := readSubject(ctx, s.Path, hashes, gpgChecks)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		rep.fail(CheckDigest, "", "cannot read the subject: %v", err)
+		return rep, nil
+	}
+	sum := res.sums[crypto.SHA256]
+	rep.Digest, rep.Size = "sha256:"+hex.EncodeToString(sum), res.size
+	if !s.Digest.IsZero() {
+		if s.Digest.Hex() == hex.EncodeToString(sum) {
+			rep.pass(CheckDigest, "", "", "content is the manifest's %s", s.Digest)
+		} else {
+			rep.fail(CheckDigest, "", "content is %s, but the manifest says %s: the file changed after the build", rep.Digest, s.Digest)
+		}
+	}
+
+	f := &found{attestations: map[string]string{}}
+	for i, ev := range gpgEvs {
+		v.checkGPG(rep, ev, res.gpg[i], f)
+	}
+	for _, ev := range evs {
+		if ev.sigstore != nil {
+			v.checkSigstore(rep, ev, res.sums, s, f)
+		}
+	}
+	v.checkRequirements(rep, f)
+	v.checkAge(rep, f)
+	return rep, nil
+}
+
+func defaultNames(path string) []string {
+	out := make([]string, len(defaultSuffixes))
+	for i, s := range defaultSuffixes {
+		out[i] = baseName(path) + s
+	}
+	return out
+}
+
+// checkRequirements adds the checks about the subject as a whole: that some
+// signature verified, and that the required attestations are present.
+func (v *Verifier) checkRequirements(rep *SubjectReport, f *found) {
+	p := v.policy
+	for _, t := range p.RequiredPredicateTypes {
+		if b, ok := f.attestations[t]; ok {
+			rep.pass(CheckPredicate, "", "", "required predicate type %q is attested (%s)", t, baseName(b))
+		} else {
+			rep.fail(CheckPredicate, "", "no verified attestation of required predicate type %q names this subject; attest it (e.g. slipway attest) and pass its bundle", t)
+		}
+	}
+	if p.RequiresProvenance() && !slices.Contains(p.RequiredPredicateTypes, policy.SLSAProvenanceV1) {
+		if _, ok := f.attestations[policy.SLSAProvenanceV1]; !ok {
+			rep.fail(CheckProvenance, "", "the policy constrains builders or source repositories, but no verified SLSA v1 provenance names this subject; pass its provenance bundle")
+		}
+	}
+}

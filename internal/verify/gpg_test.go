@@ -33,7 +33,9 @@ func TestGPG(t *testing.T) {
 	}{
 		{
 			name: "signed by the policy key", verified: true,
-			make: func(t *testing.T, f *fixture) []string { return []string{f.write(t, "app.tar.gz.asc", f.gpgSign(t, f.gpg))} },
+			make: func(t *testing.T, f *fixture) []string {
+				return []string{f.write(t, "app.tar.gz.asc", f.gpgSign(t, f.gpg))}
+			},
 			want: []string{"PASS signature  app.tar.gz.asc: OpenPGP signature of the subject's content by key ", `(policy gpg key "maintainer"), made `},
 		},
 		{

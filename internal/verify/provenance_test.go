@@ -34,8 +34,10 @@ func TestProvenance(t *testing.T) {
 		},
 		{
 			name: "source not allowed", extra: allowBuilders,
-			predicate: func(f *fixture) any { return policytest.Provenance(builderID, "git+https://github.com/fork/example", "2026-01-01T00:00:00Z") },
-			want:      []string{`FAIL source     a.intoto.json: provenance source "git+https://github.com/fork/example" (externalParameters.repository) is not in policy sourceRepositories [https://github.com/slipway/example]`},
+			predicate: func(f *fixture) any {
+				return policytest.Provenance(builderID, "git+https://github.com/fork/example", "2026-01-01T00:00:00Z")
+			},
+			want: []string{`FAIL source     a.intoto.json: provenance source "git+https://github.com/fork/example" (externalParameters.repository) is not in policy sourceRepositories [https://github.com/slipway/example]`},
 		},
 		{
 			name: "source from the first git dependency", extra: allowBuilders, verified: true,

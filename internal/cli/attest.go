@@ -118,9 +118,15 @@ func (c *attestCommand) Run(ctx context.Context, rt *Runtime) error {
 	if c.keyless {
 		so.IDToken = tokens.get
 	}
-	if o.Signer, err = signing.New(ctx, so); err != nil {
-		return err
-	}
+	// The key is decrypted (or the certificate fetched) while attest hashes
+	// a bare subject file.
+	o.Signer = attest.Deferred(ctx, func(ctx context.Context) (attest.Signer, error) {
+		s, err := signing.New(ctx, so)
+		if err == nil {
+			err = s.Prepare(ctx)
+		}
+		return s, err
+	})
 
 	var res *attest.Result
 	target := c.image

@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -20,6 +22,13 @@ import (
 
 // image is the action image every actions/<stage>/action.yml names (internal/cli.Image); scripts/image builds it.
 const image = "ghcr.io/slipway/actions:v1"
+
+// SampleRepository is the GitHub repository the copied project claims to be (its origin remote): act reports it
+// as GITHUB_REPOSITORY.
+const (
+	SampleRepository = "slipway-e2e/sample"
+	SampleRemote     = "https://github.com/" + SampleRepository + ".git"
+)
 
 // systemPath is the PATH act and its steps get: the system directories only (act copies its environment into
 // every step and action container in self-hosted mode, see e2e/README.md).
@@ -125,19 +134,23 @@ func lockMachine(t *testing.T) func() {
 var actLock sync.Mutex
 
 // actEnv is act's whole environment: act hands it to every step and action container.
-func actEnv(t *testing.T, m machine, home string, hostTools []string) []string {
+func actEnv(t *testing.T, m machine, home string, hostTools []string, runnerEnv map[string]string) []string {
 	t.Helper()
 	path := systemPath
 	for _, name := range hostTools {
 		p := tools.Require(t, name)
 		path = filepath.Dir(p) + ":" + path
 	}
-	return []string{
+	env := []string{
 		"PATH=" + path,
 		"HOME=" + home,
 		"DOCKER_HOST=" + m.dockerHost,
 		"ACT_DISABLE_VERSION_CHECK=1",
 	}
+	for _, k := range slices.Sorted(maps.Keys(runnerEnv)) {
+		env = append(env, k+"="+runnerEnv[k])
+	}
+	return env
 }
 
 // prepareSource copies the sample project to src, adds s.Files and the workflow, and commits it all in a new git
@@ -183,6 +196,7 @@ func prepareSource(t *testing.T, m machine, s Scenario, src, home, suffix string
 		}
 	}
 	git("init", "-q", "-b", "main")
+	git("remote", "add", "origin", SampleRemote) // act derives GITHUB_REPOSITORY from it
 	git("add", "-A")
 	git("-c", "commit.gpgsign=false", "commit", "-q", "-m", "sample project for the e2e tests")
 	return wf

@@ -35,6 +35,10 @@ type Scenario struct {
 	// Secrets reach the workflow as ${{ secrets.NAME }} through a mode 0600 file (act --secret-file): never in
 	// act's arguments or environment, masked in its log.
 	Secrets map[string]string
+	// RunnerEnv is what the runner itself gives every step and action container (e.g. the OIDC token
+	// endpoint's ACTIONS_ID_TOKEN_REQUEST_URL and _TOKEN): set in act's environment, which act copies to all of
+	// them, so that it stays out of act's arguments.
+	RunnerEnv map[string]string
 	// HostTools names programs (e.g. "go") whose directories are added to the PATH of run: steps, which run on
 	// this machine. Without it run: steps see only the system directories.
 	HostTools []string
@@ -125,7 +129,7 @@ func Run(t *testing.T, s Scenario) *Result {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, env.act, args...)
 	cmd.Dir = T
-	cmd.Env = actEnv(t, env, home, s.HostTools)
+	cmd.Env = actEnv(t, env, home, s.HostTools, s.RunnerEnv)
 	cmd.Stdin = nil // /dev/null
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = 30 * time.Second

@@ -1,0 +1,294 @@
+package e2e
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"maps"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/slipway/actions/internal/artifact"
+)
+
+// builderID is the builder-id the e2e caller passes (act is a self-hosted runner).
+const builderID = "https://e2e.slipway.invalid/act"
+
+// releaseWant is what a release workflow run must have pushed.
+type releaseWant struct {
+	job         string   // the release job that must have run: release-key or release-keyless
+	artifacts   []string // the build's artifacts, as named in the subjects file, in its order
+	sbomSubject string   // the artifact the SBOM describes
+	command     string   // the build command
+	cosign      string   // the cosign CLI
+	trust       []string // cosign verify-blob flags that say whom to trust (key or certificate identity, root)
+}
+
+// pushedRelease is a release pulled back from the registry.
+type pushedRelease struct {
+	files      map[string]string // title → local path
+	manifest   *artifact.Manifest
+	provenance provenanceStatement
+}
+
+// checkRelease checks a run of testdata/workflows/release.yml: the right job ran; the registry holds the digest
+// the workflow output under the tag; the pushed artifact holds exactly the artifacts, the SBOM, one signature
+// bundle per artifact, the provenance and SBOM attestation bundles, the manifest and the subjects file (nothing
+// else: no key); every digest output matches the pushed files; and cosign verifies every bundle, only for its
+// own file.
+func checkRelease(t *testing.T, r *Result, ref string, w releaseWant) pushedRelease {
+	t.Helper()
+	r.RequireSuccess(t)
+	if got := r.Value(t, "result"); got != "success" {
+		t.Fatalf("the called workflow's result = %q, want success", got)
+	}
+	other := map[string]string{"release-key": "release-keyless", "release-keyless": "release-key"}[w.job]
+	if r.Jobs[w.job] != "success" || r.Jobs[other] == "success" || r.Jobs["result"] != "success" {
+		t.Errorf("jobs = %v: want %s and result to succeed and %s not to run", r.Jobs, w.job, other)
+	}
+
+	dgst, pinned := r.Value(t, "digest"), r.Value(t, "pinned-ref")
+	if want := mustRef(t, ref).Context().Name() + "@" + dgst; pinned != want {
+		t.Errorf("pinned-ref = %q, want %q", pinned, want)
+	}
+	if got := tagDigest(t, ref); got != dgst {
+		t.Errorf("%s is %s in the registry, want %s", ref, got, dgst)
+	}
+	rel := pushedRelease{files: pullArtifact(t, pinned, t.TempDir())}
+	files := rel.files
+	sbom := path.Base(w.sbomSubject) + ".cdx.json"
+	want := []string{sbom, sbom + ".intoto.sigstore.json", "provenance.intoto.sigstore.json", "manifest.json", "subjects.sha256"}
+	for _, a := range w.artifacts {
+		want = append(want, path.Base(a), path.Base(a)+".sigstore.json")
+	}
+	slices.Sort(want)
+	if got := slices.Sorted(maps.Keys(files)); !slices.Equal(got, want) {
+		t.Fatalf("the release holds %v, want exactly %v", got, want)
+	}
+
+	// The subjects: the output is the pushed file, which names the pushed artifacts by their digests.
+	subjectsData := readFile(t, files["subjects.sha256"])
+	if b, err := base64.StdEncoding.DecodeString(r.Value(t, "base64-subjects")); err != nil || !bytes.Equal(b, subjectsData) {
+		t.Errorf("base64-subjects decodes to %q (%v), want the pushed subjects.sha256 %q", b, err, subjectsData)
+	}
+	subjects, err := artifact.ParseSubjects(bytes.NewReader(subjectsData), "subjects.sha256")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range subjects {
+		names = append(names, s.Name)
+		if got := fileDigest(t, files[path.Base(s.Name)]); got != s.Digest {
+			t.Errorf("pushed %s has %s, the subjects file says %s", s.Name, got, s.Digest)
+		}
+	}
+	if !slices.Equal(slices.Sorted(slices.Values(names)), slices.Sorted(slices.Values(w.artifacts))) {
+		t.Errorf("subjects = %v, want %v", names, w.artifacts)
+	}
+	for _, o := range []struct{ output, file string }{{"sbom-digest", sbom}, {"provenance-digest", "provenance.intoto.sigstore.json"}} {
+		if got, want := r.Value(t, o.output), fileDigest(t, files[o.file]).String(); got != want {
+			t.Errorf("%s = %s, the pushed %s has %s", o.output, got, o.file, want)
+		}
+	}
+	if !bytes.Contains(readFile(t, files[sbom]), []byte(fileDigest(t, files[path.Base(w.sbomSubject)]).Hex())) {
+		t.Errorf("the SBOM does not name the sha256 of %s", w.sbomSubject)
+	}
+
+	rel.manifest, err = artifact.ReadManifest(files["manifest.json"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rel.manifest.Build == nil || rel.manifest.Build.Command != w.command {
+		t.Fatalf("manifest build = %+v, want the command %q", rel.manifest.Build, w.command)
+	}
+
+	// cosign verifies each signature for its own file only, the provenance for every artifact, and the SBOM
+	// attestation for the SBOM's subject.
+	for _, a := range w.artifacts {
+		b := path.Base(a)
+		verifyBlob(t, w, true, files[b], files[b+".sigstore.json"], "verify-blob")
+		verifyBlob(t, w, true, files[b], files["provenance.intoto.sigstore.json"], "verify-blob-attestation", "--type", "slsaprovenance1")
+	}
+	first, second := path.Base(w.artifacts[0]), path.Base(w.artifacts[1])
+	verifyBlob(t, w, false, files[second], files[first+".sigstore.json"], "verify-blob")
+	verifyBlob(t, w, true, files[path.Base(w.sbomSubject)], files[sbom+".intoto.sigstore.json"], "verify-blob-attestation", "--type", "cyclonedx")
+
+	// The provenance names the artifacts, the command and the configured builder.
+	rel.provenance = statement(t, files["provenance.intoto.sigstore.json"])
+	st := rel.provenance
+	if st.PredicateType != "https://slsa.dev/provenance/v1" {
+		t.Errorf("provenance predicateType = %q", st.PredicateType)
+	}
+	var got, wantSubjects []string
+	for _, s := range st.Subject {
+		got = append(got, s.Name+"@sha256:"+s.Digest["sha256"])
+	}
+	for _, s := range subjects {
+		wantSubjects = append(wantSubjects, s.Name+"@"+s.Digest.String())
+	}
+	if !slices.Equal(got, wantSubjects) {
+		t.Errorf("provenance subjects = %v, want %v", got, wantSubjects)
+	}
+	p := st.Predicate
+	if p.BuildDefinition.ExternalParameters.Command != w.command {
+		t.Errorf("provenance command = %q, want %q", p.BuildDefinition.ExternalParameters.Command, w.command)
+	}
+	if p.RunDetails.Builder.ID != builderID {
+		t.Errorf("provenance builder.id = %q, want the configured %q", p.RunDetails.Builder.ID, builderID)
+	}
+	return rel
+}
+
+// verifyBlob runs cosign verify-blob(-attestation) on file with bundle and the trust flags, and fails the test
+// unless the outcome is wantOK.
+func verifyBlob(t *testing.T, w releaseWant, wantOK bool, file, bundle string, args ...string) {
+	t.Helper()
+	args = append(append(append(args, "--new-bundle-format", "--bundle", bundle), w.trust...), file)
+	cmd := exec.Command(w.cosign, args...)
+	cmd.Env = []string{"PATH=" + systemPath, "HOME=" + t.TempDir()}
+	out, err := cmd.CombinedOutput()
+	if (err == nil) != wantOK {
+		t.Errorf("cosign %s %s with %s: %v (want success: %t)\n%s", args[0], filepath.Base(file), filepath.Base(bundle), err, wantOK, out)
+	}
+}
+
+// cosignKey is a cosign key pair made for one test.
+type cosignKey struct {
+	private, password, publicPath string
+}
+
+// newCosignKeyPair runs `cosign generate-key-pair` with a random password.
+func newCosignKeyPair(t *testing.T, cosign string) cosignKey {
+	t.Helper()
+	dir := t.TempDir()
+	pw := make([]byte, 16)
+	if _, err := rand.Read(pw); err != nil {
+		t.Fatal(err)
+	}
+	password := hex.EncodeToString(pw)
+	cmd := exec.Command(cosign, "generate-key-pair")
+	cmd.Dir = dir
+	cmd.Env = []string{"PATH=" + systemPath, "HOME=" + dir, "COSIGN_PASSWORD=" + password}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("cosign generate-key-pair: %v\n%s", err, out)
+	}
+	return cosignKey{
+		private:    string(readFile(t, filepath.Join(dir, "cosign.key"))),
+		password:   password,
+		publicPath: filepath.Join(dir, "cosign.pub"),
+	}
+}
+
+// checkNoSecretLogged fails when the key's password or any line of the private key is in act's log (act's
+// --json log holds every line a step printed, masked or not, with its raw text).
+func checkNoSecretLogged(t *testing.T, r *Result, key cosignKey) {
+	t.Helper()
+	var secrets []string
+	for _, line := range strings.Split(key.private, "\n") {
+		if len(line) >= 16 && !strings.HasPrefix(line, "-----") {
+			secrets = append(secrets, line)
+		}
+	}
+	secrets = append(secrets, key.password)
+	for _, l := range r.lines {
+		// act's JSON log keeps the argument of ::add-mask:: (the runner consumes the command; GitHub never
+		// shows it): that is the action asking for the mask, not a leak.
+		if l.Command == "add-mask" {
+			continue
+		}
+		for i, s := range secrets {
+			if strings.Contains(l.raw, s) {
+				what := "a line of the private key"
+				if i == len(secrets)-1 {
+					what = "the cosign password"
+				}
+				t.Errorf("act's log shows %s: %s", what, strings.ReplaceAll(l.raw, s, "<SECRET>"))
+			}
+		}
+	}
+}
+
+// goEnv lets the runner's go build reuse this machine's build cache, offline.
+func goEnv(t *testing.T, goTool string) map[string]string {
+	t.Helper()
+	return map[string]string{
+		"GOCACHE":     strings.TrimSpace(run(t, goTool, "env", "GOCACHE")),
+		"GOTOOLCHAIN": "local",
+		"GOPROXY":     "off",
+	}
+}
+
+type resourceDescriptor struct {
+	Name   string            `json:"name"`
+	URI    string            `json:"uri"`
+	Digest map[string]string `json:"digest"`
+}
+
+// provenanceStatement is the part of an in-toto statement with SLSA v1 provenance that the tests read.
+type provenanceStatement struct {
+	PredicateType string               `json:"predicateType"`
+	Subject       []resourceDescriptor `json:"subject"`
+	Predicate     struct {
+		BuildDefinition struct {
+			ExternalParameters struct {
+				Command string `json:"command"`
+			} `json:"externalParameters"`
+			ResolvedDependencies []resourceDescriptor `json:"resolvedDependencies"`
+		} `json:"buildDefinition"`
+		RunDetails struct {
+			Builder struct {
+				ID string `json:"id"`
+			} `json:"builder"`
+		} `json:"runDetails"`
+	} `json:"predicate"`
+}
+
+// statement decodes the in-toto statement inside a Sigstore bundle's DSSE envelope.
+func statement(t *testing.T, bundlePath string) provenanceStatement {
+	t.Helper()
+	var b struct {
+		DSSEEnvelope struct {
+			Payload     string `json:"payload"`
+			PayloadType string `json:"payloadType"`
+		} `json:"dsseEnvelope"`
+	}
+	if err := json.Unmarshal(readFile(t, bundlePath), &b); err != nil {
+		t.Fatalf("%s: %v", bundlePath, err)
+	}
+	payload, err := base64.StdEncoding.DecodeString(b.DSSEEnvelope.Payload)
+	if err != nil || b.DSSEEnvelope.PayloadType != "application/vnd.in-toto+json" {
+		t.Fatalf("%s: payload type %q, decoding: %v", bundlePath, b.DSSEEnvelope.PayloadType, err)
+	}
+	var st provenanceStatement
+	if err := json.Unmarshal(payload, &st); err != nil {
+		t.Fatalf("%s: statement: %v", bundlePath, err)
+	}
+	return st
+}
+
+// run runs a tool and returns its standard output.
+func run(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(name, args...).Output()
+	if err != nil {
+		t.Fatalf("%s %s: %v", name, strings.Join(args, " "), err)
+	}
+	return string(out)
+}
+
+// writeFile writes a small file into a new temporary directory and returns its path.
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}

@@ -112,14 +112,17 @@ func BenchmarkSignAttestManifest(b *testing.B) {
 	b.ReportMetric(float64(benchSize(b))*float64(b.N)/pass.Seconds()/1e6, "MB/s-pass")
 }
 
-// BenchmarkAttestSubject attests a bare 2 GiB file, which this stage hashes
-// itself, exactly once. x-sha256-pass is the attest time over the time of a
-// separate SHA-256 pass; the target is about 1.
+// BenchmarkAttestSubject is the whole stage on a bare 2 GiB file, as the
+// CLI runs it: the cosign key is decrypted in the background (Deferred)
+// while the stage makes its one pass over the file. x-sha256-pass is the
+// stage's time over the time of a separate SHA-256 pass; the target is
+// about 1.
 func BenchmarkAttestSubject(b *testing.B) {
 	dir := b.TempDir()
 	path := filepath.Join(dir, "big.bin")
 	bigFile(b, path, benchSize(b))
-	s, builder := newTestSigner(b), githubBuilder(b)
+	key := sigstoretest.NewCosignKey(b, "bench")
+	builder := githubBuilder(b)
 	ctx := context.Background()
 	var pass, attest time.Duration
 	for b.Loop() {
@@ -128,6 +131,9 @@ func BenchmarkAttestSubject(b *testing.B) {
 			b.Fatal(err)
 		}
 		t1 := time.Now()
+		s := Deferred(ctx, func(ctx context.Context) (Signer, error) {
+			return signing.New(ctx, signing.Options{Key: key.PrivatePath, Password: []byte(key.Password)})
+		})
 		if _, err := Run(ctx, Options{Dir: dir, Subject: "big.bin", Kind: KindProvenance, Builder: builder, Signer: s}); err != nil {
 			b.Fatal(err)
 		}

@@ -9,7 +9,8 @@
 // Signer.SignDSSE, a DSSE envelope over a small payload such as an in-toto
 // statement. Both return a Sigstore bundle v0.3
 // (application/vnd.dev.sigstore.bundle.v0.3+json) that cosign and
-// sigstore-go verify.
+// sigstore-go verify. Signer.Prepare does a keyless signer's network work
+// (token, certificate) ahead of time, so callers can overlap it with hashing.
 //
 // It must never read an artifact (callers pass its digest), never log or
 // write a password, private key or OIDC token, and never print anything:

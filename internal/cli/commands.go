@@ -8,6 +8,7 @@ func Commands() []Command {
 		&signCommand{},     // sign the artifacts: Sigstore bundles, GPG signatures, image signatures in the registry
 		&attestCommand{},   // attest the artifacts: SLSA provenance and SBOMs as signed in-toto statements
 		&pushCommand{},     // put the artifacts in an OCI registry under an immutable tag, pinned by digest
+		&verifyCommand{},   // check signatures, provenance and SBOMs against a trust policy, offline
 		&pipelineCommand{}, // all of the above, in order, on one workspace (the root action)
 	}
 }

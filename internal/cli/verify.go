@@ -1,0 +1,190 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/slipway/actions/internal/action"
+	"github.com/slipway/actions/internal/artifact"
+	"github.com/slipway/actions/internal/atomicfile"
+	"github.com/slipway/actions/internal/exitcode"
+	"github.com/slipway/actions/internal/input"
+	"github.com/slipway/actions/internal/policy"
+	"github.com/slipway/actions/internal/verify"
+)
+
+// verifyCommand is the verify stage: inputs → policy and subjects →
+// verify.Verify → report lines, outputs and summary.
+type verifyCommand struct {
+	subject, manifest, policy, report string
+	bundles                           []string
+	json                              bool
+}
+
+func (c *verifyCommand) Name() string { return "verify" }
+func (c *verifyCommand) Short() string {
+	return "Verify a file or every artifact of a build manifest against a trust policy: signatures (key, keyless, GPG), digests, SLSA provenance, SBOMs and age, offline."
+}
+
+func (c *verifyCommand) Inputs() []input.Input {
+	return []input.Input{
+		input.String(&c.subject, input.Spec{Name: "subject",
+			Description: "A file to verify (relative to the workspace); it is read once, whatever its size."}),
+		input.List(&c.bundles, input.Spec{Name: "bundles",
+			Description: "The subject's Sigstore bundles and OpenPGP signatures; by default SUBJECT.sigstore.json, SUBJECT.intoto.sigstore.json and SUBJECT.asc where they exist."}),
+		input.String(&c.manifest, input.Spec{Name: "manifest",
+			Description: "A build manifest: every artifact it lists is verified, with the bundles and signatures it records about it, and must have its recorded digest."}),
+		input.String(&c.policy, input.Spec{Name: "policy", Required: true,
+			Description: "The trust policy file (apiVersion slipway.dev/v1, kind TrustPolicy; see docs/policy.md)."}),
+		input.Bool(&c.json, input.Spec{Name: "json", Default: "false",
+			Description: "Print the report as JSON instead of one line per check."}),
+		input.String(&c.report, input.Spec{Name: "report",
+			Description: "Also write the JSON report to this file."}),
+	}
+}
+
+func (c *verifyCommand) Outputs() []input.Output {
+	return []input.Output{
+		{Name: "verified", Description: "true when every check passed, false otherwise."},
+		{Name: "report", Description: "Path of the JSON report, when one was written."},
+	}
+}
+
+func (c *verifyCommand) Run(ctx context.Context, rt *Runtime) error {
+	subjects, err := c.subjects(rt)
+	if err != nil {
+		return err
+	}
+	p, err := policy.Load(rt.path(c.policy))
+	if err != nil {
+		return exitcode.WithFile(exitcode.BadInput(err), c.policy)
+	}
+	var r *verify.Report
+	err = rt.Group("slipway verify: checking "+strconv.Itoa(len(subjects))+" subject(s) against "+c.policy, func() error {
+		var err error
+		r, err = verify.New(p, verify.WithLogger(rt.Log)).Verify(ctx, subjects)
+		return err
+	})
+	if err != nil {
+		return exitcode.Infra(fmt.Errorf("verifying: %w", err))
+	}
+	relativize(r, rt.Dir)
+	if c.json {
+		err = r.WriteJSON(rt.Stdout)
+	} else {
+		err = r.WriteText(rt.Stdout)
+	}
+	if err != nil {
+		return exitcode.Infra(fmt.Errorf("writing the report: %w", err))
+	}
+	if c.report != "" {
+		if err := atomicfile.Write(rt.path(c.report), 0o644, func(w io.Writer) error { return r.WriteJSON(w) }); err != nil {
+			return exitcode.WithFile(exitcode.Infra(fmt.Errorf("writing the report: %w", err)), c.report)
+		}
+	}
+	// With --json on a terminal, stdout holds only the JSON report.
+	if !c.json || rt.InActions {
+		if err := rt.Output("verified", strconv.FormatBool(r.Verified)); err != nil {
+			return err
+		}
+		if c.report != "" {
+			if err := rt.Output("report", c.report); err != nil {
+				return err
+			}
+		}
+	}
+	if err := rt.Report.Summary(verifySummary(r)); err != nil {
+		return err
+	}
+	if failed := r.Failed(); len(failed) > 0 {
+		file := failed[0].Bundle
+		if file == "" {
+			file = failed[0].Subject
+		}
+		return exitcode.WithFile(exitcode.Failuref("%d check(s) failed; the first: %s", len(failed), failed[0].Line()), file)
+	}
+	return nil
+}
+
+// subjects resolves the subject or manifest inputs into what to verify.
+func (c *verifyCommand) subjects(rt *Runtime) ([]verify.Subject, error) {
+	switch {
+	case c.subject != "" && c.manifest != "":
+		return nil, exitcode.BadInputf("both subject and manifest are set; give one: a file, or a manifest whose artifacts are all verified")
+	case c.manifest != "":
+		if len(c.bundles) > 0 {
+			return nil, exitcode.BadInputf("bundles is set with manifest; a manifest names each artifact's bundles itself: drop bundles, or verify one file with subject")
+		}
+		m, err := artifact.ReadManifest(rt.path(c.manifest))
+		if err != nil {
+			return nil, exitcode.WithFile(exitcode.BadInput(err), c.manifest)
+		}
+		subjects := verify.ManifestSubjects(m, rt.Dir)
+		if len(subjects) == 0 {
+			return nil, exitcode.WithFile(exitcode.BadInputf("manifest %q lists no artifacts to verify", c.manifest), c.manifest)
+		}
+		return subjects, nil
+	case c.subject != "":
+		path := rt.path(c.subject)
+		fi, err := os.Stat(path)
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return nil, exitcode.WithFile(exitcode.BadInputf("the subject %q does not exist; give the path of the file to verify, relative to the workspace", c.subject), c.subject)
+			}
+			return nil, exitcode.WithFile(exitcode.Infra(fmt.Errorf("reading the subject: %w", err)), c.subject)
+		}
+		if !fi.Mode().IsRegular() {
+			return nil, exitcode.WithFile(exitcode.BadInputf("the subject %q is not a regular file; give a file (image verification is not supported yet)", c.subject), c.subject)
+		}
+		s := verify.Subject{Name: c.subject, Path: path}
+		for _, b := range c.bundles {
+			s.Bundles = append(s.Bundles, rt.path(b))
+		}
+		return []verify.Subject{s}, nil
+	}
+	return nil, exitcode.BadInputf("nothing to verify: give subject (a file) or manifest (a build manifest)")
+}
+
+// relativize shows paths inside the workspace relative to it, as the user
+// gave them, in the report and annotations.
+func relativize(r *verify.Report, dir string) {
+	rel := func(p string) string {
+		if p == "" || !filepath.IsAbs(p) {
+			return p
+		}
+		if r, err := filepath.Rel(dir, p); err == nil && r != ".." && !strings.HasPrefix(r, ".."+string(filepath.Separator)) {
+			return filepath.ToSlash(r)
+		}
+		return p
+	}
+	for _, s := range r.Subjects {
+		s.Path = rel(s.Path)
+		for i := range s.Checks {
+			s.Checks[i].Bundle = rel(s.Checks[i].Bundle)
+		}
+	}
+}
+
+func verifySummary(r *verify.Report) action.Summary {
+	sum := action.Summary{Title: "Verification"}
+	for _, s := range r.Subjects {
+		role := "verified"
+		if !s.Verified {
+			role = "FAILED"
+		}
+		sum.Rows = append(sum.Rows, action.Row{Name: s.Name, Role: role, Digest: s.Digest, Size: s.Size})
+	}
+	for _, c := range r.Failed() {
+		sum.Notes = append(sum.Notes, c.Line())
+	}
+	if r.Verified {
+		sum.Notes = append(sum.Notes, "Every check passed against policy "+r.Policy+".")
+	}
+	return sum
+}

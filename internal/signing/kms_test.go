@@ -2,11 +2,16 @@ package signing
 
 import (
 	"context"
+	"crypto/sha256"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sigstore/sigstore-go/pkg/verify"
 	"github.com/sigstore/sigstore/pkg/signature/kms"
+	"github.com/sigstore/sigstore/pkg/signature/kms/fake"
+
+	"github.com/slipway/actions/internal/digest"
 
 	"github.com/slipway/actions/internal/exitcode"
 )
@@ -74,5 +79,26 @@ func TestKMSUnreachable(t *testing.T) {
 		if strings.Contains(err.Error(), "test-secret") || strings.Contains(err.Error(), "test-token") {
 			t.Errorf("error leaks a credential: %v", err)
 		}
+	}
+}
+
+// TestKMSSigningPath signs through sigstore's KMS registry with its
+// in-process fake provider (registered only in this test binary): the same
+// code path as a real KMS key, minus the network.
+func TestKMSSigningPath(t *testing.T) {
+	t.Parallel()
+	ref := KeyRef{Kind: KeyKMS, URI: fake.ReferenceScheme + "release", Scheme: fake.ReferenceScheme}
+	s, err := newSigner(context.Background(), ref, Options{})
+	if err != nil {
+		t.Fatalf("newSigner() error = %v", err)
+	}
+	d := digest.SHA256(sha256.Sum256([]byte("kms artifact")))
+	b, err := s.SignDigest(context.Background(), d)
+	if err != nil {
+		t.Fatalf("SignDigest() error = %v", err)
+	}
+	sev := keyVerifier(t, []byte(s.PublicKeyPEM()), s.KeyHint())
+	if _, err := sev.Verify(b, verify.NewPolicy(verify.WithArtifactDigest("sha256", d[:]), verify.WithKey())); err != nil {
+		t.Fatalf("sigstore-go rejects the KMS-signed bundle: %v", err)
 	}
 }

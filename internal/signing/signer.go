@@ -104,6 +104,12 @@ func New(ctx context.Context, opts Options) (*Signer, error) {
 	if err != nil {
 		return nil, exitcode.BadInput(fmt.Errorf("input \"key\": %w", err))
 	}
+	return newSigner(ctx, ref, opts)
+}
+
+// newSigner is New for a parsed key reference.
+func newSigner(ctx context.Context, ref KeyRef, opts Options) (*Signer, error) {
+	var err error
 	s := &Signer{ref: ref, token: opts.IDToken, log: opts.Log, now: opts.Now}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

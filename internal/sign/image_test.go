@@ -82,3 +82,29 @@ func TestSignImageNotFound(t *testing.T) {
 		t.Fatalf("Run() error = %v, want not found", err)
 	}
 }
+
+// TestSignImageWithKeyAndRekor: a key-based image signature logged in Rekor
+// verifies with cosign verify --key against the log's key (no
+// --insecure-ignore-tlog), in both formats.
+func TestSignImageWithKeyAndRekor(t *testing.T) {
+	t.Parallel()
+	addr := registry.Start(t)
+	tag := pushRandomImage(t, addr, "team/logged")
+	key := sigstoretest.NewCosignKey(t, "pw")
+	ss := sigstoretest.Start(t, sigstoretest.NewIssuer(t, sigstoretest.GitHubIssuer))
+	res, err := Run(context.Background(), Options{Image: tag.String(), Key: key.PrivatePath, Password: "pw",
+		TLog: true, RekorURL: ss.RekorURL, Dir: t.TempDir()})
+	if err != nil {
+		t.Fatalf("Run() error = %v", err)
+	}
+	if n := ss.Entries.Load(); n != 2 {
+		t.Errorf("Rekor has %d entries, want 2 (signature tag and referrer bundle)", n)
+	}
+	tr := ss.WriteTrustedRoot(t)
+	for _, format := range [][]string{nil, {"--new-bundle-format"}} {
+		args := append([]string{"verify", "--key", key.PublicPath, "--trusted-root", tr, "--allow-http-registry", "--allow-insecure-registry"}, format...)
+		if out, err := cosignCmd(t, append(args, res.Image.Ref)...); err != nil {
+			t.Fatalf("cosign %v rejects the logged signature: %v\n%s", args, err, out)
+		}
+	}
+}

@@ -29,6 +29,7 @@ type releaseWant struct {
 	command     string   // the build command
 	cosign      string   // the cosign CLI
 	trust       []string // cosign verify-blob flags that say whom to trust (key or certificate identity, root)
+	signers     string   // the trust policy's signer section for slipway verify (keys, or identities and root)
 }
 
 // pushedRelease is a release pulled back from the registry.
@@ -61,7 +62,10 @@ func checkRelease(t *testing.T, r *Result, ref string, w releaseWant) pushedRele
 	if got := tagDigest(t, ref); got != dgst {
 		t.Errorf("%s is %s in the registry, want %s", ref, got, dgst)
 	}
-	rel := pushedRelease{files: pullArtifact(t, pinned, t.TempDir())}
+	// The files land in WS/dist, where the manifest's paths (dist/...) find them for slipway verify.
+	ws := t.TempDir()
+	mustMkdir(t, filepath.Join(ws, "dist"))
+	rel := pushedRelease{files: pullArtifact(t, pinned, filepath.Join(ws, "dist"))}
 	files := rel.files
 	sbom := path.Base(w.sbomSubject) + ".cdx.json"
 	want := []string{sbom, sbom + ".intoto.sigstore.json", "provenance.intoto.sigstore.json", "manifest.json", "subjects.sha256"}
@@ -120,6 +124,8 @@ func checkRelease(t *testing.T, r *Result, ref string, w releaseWant) pushedRele
 	verifyBlob(t, w, false, files[second], files[first+".sigstore.json"], "verify-blob")
 	verifyBlob(t, w, true, files[path.Base(w.sbomSubject)], files[sbom+".intoto.sigstore.json"], "verify-blob-attestation", "--type", "cyclonedx")
 
+	slipwayVerify(t, ws, w)
+
 	// The provenance names the artifacts, the command and the configured builder.
 	rel.provenance = statement(t, files["provenance.intoto.sigstore.json"])
 	st := rel.provenance
@@ -144,6 +150,55 @@ func checkRelease(t *testing.T, r *Result, ref string, w releaseWant) pushedRele
 		t.Errorf("provenance builder.id = %q, want the configured %q", p.RunDetails.Builder.ID, builderID)
 	}
 	return rel
+}
+
+// slipwayVerify runs slipway verify (the image's binary, built by scripts/image) on the pulled manifest with a
+// trust policy that requires signatures by the release's signer, provenance from the e2e builder and the
+// sample's repository, and at most a day's age; then once more after changing one byte of an artifact, which
+// must fail.
+func slipwayVerify(t *testing.T, ws string, w releaseWant) {
+	t.Helper()
+	slipway, err := filepath.Abs(filepath.Join("..", "bin", "slipway"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy := filepath.Join(t.TempDir(), "policy.yaml")
+	doc := "apiVersion: slipway.dev/v1\nkind: TrustPolicy\nname: e2e-release\n" + w.signers +
+		"builders:\n  - " + builderID + "\nsourceRepositories:\n  - git+https://github.com/" + SampleRepository + "\n" +
+		"requiredPredicateTypes:\n  - https://slsa.dev/provenance/v1\nallowedPredicateTypes:\n  - https://cyclonedx.org/bom\nmaxAge: 1d\n"
+	if err := os.WriteFile(policy, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	verify := func() (bool, string, error) {
+		cmd := exec.Command(slipway, "verify", "--manifest", "dist/manifest.json", "--policy", policy, "--json")
+		cmd.Dir = ws
+		cmd.Env = []string{"PATH=" + systemPath, "HOME=" + t.TempDir()}
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		var rep struct {
+			Verified bool `json:"verified"`
+		}
+		if jerr := json.Unmarshal(out, &rep); jerr != nil {
+			t.Fatalf("slipway verify printed no JSON report (%v): %s\n%s", jerr, out, stderr.Bytes())
+		}
+		return rep.Verified, string(out), err
+	}
+	if ok, out, err := verify(); !ok || err != nil {
+		t.Errorf("slipway verify --manifest: verified %t, %v; report:\n%s", ok, err, out)
+	}
+	tampered := filepath.Join(ws, "dist", path.Base(w.artifacts[0]))
+	f, err := os.OpenFile(tampered, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString("x"); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if ok, out, err := verify(); ok || err == nil {
+		t.Errorf("slipway verify accepted a changed %s: verified %t, %v; report:\n%s", w.artifacts[0], ok, err, out)
+	}
 }
 
 // verifyBlob runs cosign verify-blob(-attestation) on file with bundle and the trust flags, and fails the test

@@ -49,6 +49,7 @@ func TestRelease(t *testing.T) {
 		command:     goCommand,
 		cosign:      cosign,
 		trust:       []string{"--key", key.publicPath, "--trusted-root", writeFile(t, "trusted_root.json", sigstoretest.KeyOnlyTrustedRoot), "--insecure-ignore-tlog"},
+		signers:     "keys:\n  - name: e2e\n    path: " + key.publicPath + "\n",
 	})
 	checkNoSecretLogged(t, r, key)
 
@@ -104,14 +105,17 @@ func TestReleaseKeyless(t *testing.T) {
 		},
 		RunnerEnv: tokens.Env(),
 	})
+	trustedRoot := ss.WriteTrustedRoot(t)
 	checkRelease(t, r, ref, releaseWant{
 		job:         "release-keyless",
 		artifacts:   []string{"dist/hello", "dist/hello-src.tar.gz", "dist/hello.tar.gz"},
 		sbomSubject: "dist/hello.tar.gz",
 		command:     command,
 		cosign:      cosign,
-		trust: []string{"--trusted-root", ss.WriteTrustedRoot(t), "--certificate-identity", "https://github.com/" + jobWorkflow,
+		trust: []string{"--trusted-root", trustedRoot, "--certificate-identity", "https://github.com/" + jobWorkflow,
 			"--certificate-oidc-issuer", sigstoretest.GitHubIssuer, "--insecure-ignore-sct"},
+		signers: "identities:\n  - name: release-workflow\n    issuer: " + sigstoretest.GitHubIssuer +
+			"\n    subject: https://github.com/" + jobWorkflow + "\ntrustedRoot: " + trustedRoot + "\ntlog: required\n",
 	})
 	// sign, attest provenance and attest SBOM each get one token and one certificate (reused for every file);
 	// each of the 3 signatures and 2 attestations is logged in Rekor and timestamped.

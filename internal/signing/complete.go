@@ -120,15 +120,19 @@ func certSAN(c *x509.Certificate) string {
 }
 
 // Identity describes who signs: the certificate's subject alternative name
-// for keyless (after the first signature), else the key hint.
+// for keyless (after the first signature or Prepare), the URI of a KMS key,
+// else the cosign key's hint.
 func (s *Signer) Identity() string {
 	if c := s.Certificate(); c != nil {
 		return certSAN(c)
 	}
-	if s.fulcio != nil {
+	switch {
+	case s.fulcio != nil:
 		return "keyless"
+	case s.ref.Kind == KeyKMS:
+		return "KMS key " + s.ref.URI
 	}
-	return "key " + string(s.kp.hint)
+	return "cosign key " + string(s.kp.hint)
 }
 
 // Ensure the adapter satisfies sigstore-go's interface.

@@ -1,0 +1,95 @@
+package build
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/slipway/actions/internal/execenv"
+	"github.com/slipway/actions/internal/exitcode"
+)
+
+// stopGrace is how long a cancelled command gets between SIGTERM and
+// SIGKILL.
+const stopGrace = 10 * time.Second
+
+// commandEnv returns the environment of the build command: the allowed and
+// named variables, SOURCE_DATE_EPOCH and TMPDIR.
+func (p *plan) commandEnv(tmp string) []string {
+	return execenv.Environ(p.Getenv, p.PassEnv, map[string]string{
+		"SOURCE_DATE_EPOCH": strconv.FormatInt(p.epoch, 10),
+		"TMPDIR":            tmp,
+	})
+}
+
+// shell returns the program and arguments that run script, like GitHub's
+// `run:` steps: bash with -e and pipefail, else POSIX sh with -e.
+func shell(script string, env []string) ([]string, error) {
+	if bash, err := execenv.LookPath("bash", env); err == nil {
+		return []string{bash, "--noprofile", "--norc", "-e", "-o", "pipefail", "-c", script}, nil
+	}
+	if sh, err := execenv.LookPath("sh", env); err == nil {
+		return []string{sh, "-e", "-c", script}, nil
+	}
+	return nil, exitcode.BadInputf("no shell (bash or sh) on PATH %q to run the build command; the slipway action's image has none: run the build in a `run:` step before this one and leave \"command\" empty, or run \"slipway build\" on the runner", execenv.Get(env, "PATH"))
+}
+
+// runCommand runs the build command in the workspace and streams its
+// output. A non-zero exit is a build failure (exit code 1).
+func (p *plan) runCommand(ctx context.Context, env []string, out io.Writer) error {
+	argv, err := shell(p.Command, env)
+	if err != nil {
+		return err
+	}
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Dir = p.Workspace
+	cmd.Env = env
+	cmd.Stdout, cmd.Stderr = out, out
+	ownProcessGroup(cmd)
+	cmd.WaitDelay = stopGrace
+	err = cmd.Run()
+	var exitErr *exec.ExitError
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil:
+		return fmt.Errorf("the build command was stopped: %w", ctx.Err())
+	case errors.As(err, &exitErr):
+		if sig, ok := signalOf(exitErr); ok {
+			return exitcode.Failuref("the build command was killed by signal %s; its output is above", sig)
+		}
+		return exitcode.Failuref("the build command exited with status %d; its output is above: fix the build, then run again", exitErr.ExitCode())
+	}
+	return exitcode.Infraf("starting the build command with %s: %w", argv[0], err)
+}
+
+// newTempDir makes the command's TMPDIR.
+func newTempDir() (string, error) {
+	dir, err := os.MkdirTemp("", "slipway-build-")
+	if err != nil {
+		return "", exitcode.Infraf("creating TMPDIR for the build command: %w", err)
+	}
+	return dir, nil
+}
+
+// removeAll removes dir even when the command left read-only directories
+// in it (as Go's module cache does).
+func removeAll(dir string) error {
+	if err := os.RemoveAll(dir); err == nil {
+		return nil
+	}
+	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			_ = os.Chmod(p, 0o700)
+		}
+		return nil
+	})
+	return os.RemoveAll(dir)
+}

@@ -1,0 +1,225 @@
+package build
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/slipway/actions/internal/execenv"
+	"github.com/slipway/actions/internal/exitcode"
+	"github.com/slipway/actions/internal/fileset"
+	"github.com/slipway/actions/internal/gitinfo"
+	"github.com/slipway/actions/internal/ociimage"
+	"github.com/slipway/actions/internal/toolchain"
+)
+
+// Names of the files the stage writes in the output directory.
+const (
+	ManifestFile     = "manifest.json"
+	SubjectsFile     = "subjects.sha256"
+	DefaultOutputDir = "dist"
+	DefaultImageDir  = "image" // under the output directory
+)
+
+// Options configure one build.
+type Options struct {
+	// Workspace is the absolute directory the command runs in; artifact
+	// globs and output paths are relative to it.
+	Workspace string
+	// Command is the build command; empty runs nothing and only collects
+	// the artifacts (built by an earlier step).
+	Command string
+	// Artifacts are the globs naming the artifacts (see package fileset).
+	Artifacts []string
+	// Archive names an optional .tar.gz of all artifacts, written in
+	// OutputDir.
+	Archive string
+	// OutputDir receives the manifest, the subjects file and the archive;
+	// DefaultOutputDir when empty.
+	OutputDir string
+	// PassEnv names variables passed to the command besides execenv.Allowed.
+	PassEnv []string
+	// SourceDateEpoch, when not empty, overrides the commit time (seconds
+	// since the Unix epoch).
+	SourceDateEpoch string
+	// Image describes an OCI image to assemble; none when Image.Base is
+	// empty.
+	Image ImageOptions
+
+	// Getenv reads the environment the command's variables come from.
+	Getenv func(string) string
+	// Now is the clock for the recorded start and end times.
+	Now func() time.Time
+	// Log receives progress; nil is silent.
+	Log *slog.Logger
+	// Output receives the command's standard output and error.
+	Output io.Writer
+	// Group, when set, wraps the command's output in a log section.
+	Group func(title string) (end func())
+	// Probes are the toolchain probes; nil means toolchain.Default.
+	Probes []toolchain.Probe
+	// Git reads the source's commit; nil picks one for the environment.
+	Git gitinfo.Reader
+	// Transport reaches registries for a registry base image.
+	Transport http.RoundTripper
+}
+
+// ImageOptions describe the OCI image mode.
+type ImageOptions struct {
+	// Base is "scratch", "oci-layout:<dir>" (or a directory with an OCI layout), or
+	// a registry reference. Empty: no image.
+	Base string
+	// Files are globs of the files placed in the image; empty means the
+	// artifacts.
+	Files []string
+	// Dir is where in the image the files go ("/" by default), keeping
+	// their paths below their common parent directory.
+	Dir string
+	// Entrypoint is the image's entrypoint.
+	Entrypoint []string
+	// Platform is "os/arch[/variant]", "linux/amd64" by default.
+	Platform string
+	// Layout is the OCI image layout directory to write, relative to the
+	// workspace; "<output-dir>/image" by default.
+	Layout string
+}
+
+// plan is Options checked and resolved.
+type plan struct {
+	Options
+	outDir      string // slash-separated, relative to the workspace
+	manifest    string // the same for each output
+	subjects    string
+	archive     string // "" when none
+	layout      string // "" when no image
+	imageDir    string // "" for the image root, else "opt/app"
+	artifacts   []fileset.Pattern
+	imageFiles  []fileset.Pattern // nil: the artifacts
+	epoch       int64
+	epochForced bool
+}
+
+func newPlan(o Options) (*plan, error) {
+	if !filepath.IsAbs(o.Workspace) {
+		return nil, exitcode.Infraf("workspace %q is not absolute (internal error)", o.Workspace)
+	}
+	p := &plan{Options: o}
+	var errs []string
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Sprintf(format, a...)) }
+
+	if p.OutputDir == "" {
+		p.OutputDir = DefaultOutputDir
+	}
+	var ok bool
+	if p.outDir, ok = local(o.Workspace, p.OutputDir); !ok || p.outDir == "." {
+		bad("output-dir %q must be a directory inside the workspace %q, such as \"dist\"", p.OutputDir, o.Workspace)
+	}
+	p.manifest = path.Join(p.outDir, ManifestFile)
+	p.subjects = path.Join(p.outDir, SubjectsFile)
+	if o.Archive != "" {
+		switch {
+		case strings.ContainsAny(o.Archive, `/\`) || o.Archive == "." || o.Archive == "..":
+			bad("archive %q must be a file name (it is written in output-dir), such as \"app.tar.gz\"", o.Archive)
+		case !strings.HasSuffix(o.Archive, ".tar.gz") && !strings.HasSuffix(o.Archive, ".tgz"):
+			bad("archive %q must end in \".tar.gz\" or \".tgz\"; it is a gzip-compressed tar", o.Archive)
+		case o.Archive == ManifestFile || o.Archive == SubjectsFile:
+			bad("archive %q would overwrite the stage's own %s", o.Archive, o.Archive)
+		default:
+			p.archive = path.Join(p.outDir, o.Archive)
+		}
+	}
+	var err error
+	if p.artifacts, err = fileset.Parse(o.Workspace, o.Artifacts); err != nil {
+		bad("artifacts: %v", err)
+	}
+	if err := execenv.CheckNames(o.PassEnv); err != nil {
+		bad("pass-env: %v", err)
+	}
+	if o.SourceDateEpoch != "" {
+		p.epoch, err = strconv.ParseInt(strings.TrimSpace(o.SourceDateEpoch), 10, 64)
+		if err != nil || p.epoch < 0 {
+			bad("source-date-epoch %q is not a number of seconds since 1970-01-01 UTC; use e.g. \"1700000000\" or leave it empty for the commit time", o.SourceDateEpoch)
+		}
+		p.epochForced = true
+	}
+	if o.Image.Base != "" {
+		p.planImage(bad)
+	} else if len(o.Image.Files) > 0 || len(o.Image.Entrypoint) > 0 || o.Image.Layout != "" {
+		bad("image-files, image-entrypoint and image-layout need image-base; set image-base to \"scratch\" for an image with only your files")
+	}
+	if len(errs) > 0 {
+		return nil, exitcode.BadInputf("%s", strings.Join(errs, "\n"))
+	}
+	return p, nil
+}
+
+func (p *plan) planImage(bad func(string, ...any)) {
+	o := p.Image
+	layoutIn := o.Layout
+	if layoutIn == "" {
+		layoutIn = path.Join(p.outDir, DefaultImageDir)
+	}
+	var ok bool
+	if p.layout, ok = local(p.Workspace, layoutIn); !ok || p.layout == "." {
+		bad("image-layout %q must be a directory inside the workspace, such as \"dist/image\"", o.Layout)
+	}
+	if p.layout == p.outDir || p.layout == p.manifest || p.layout == p.subjects || p.layout == p.archive {
+		bad("image-layout %q would overwrite another output of the stage; choose e.g. %q", o.Layout, path.Join(p.outDir, DefaultImageDir))
+	}
+	if len(o.Files) > 0 {
+		var err error
+		if p.imageFiles, err = fileset.Parse(p.Workspace, o.Files); err != nil {
+			bad("image-files: %v", err)
+		}
+	}
+	dir := path.Clean("/" + strings.TrimSpace(o.Dir))
+	if o.Dir != "" && !strings.HasPrefix(strings.TrimSpace(o.Dir), "/") {
+		bad("image-dir %q must be an absolute path in the image, such as \"/\" or \"/opt/app\"", o.Dir)
+	}
+	p.imageDir = strings.TrimPrefix(dir, "/")
+	if _, err := ociimage.ParsePlatform(o.Platform); err != nil {
+		bad("image-platform: %v", err)
+	}
+}
+
+// local returns p relative to the workspace (slash-separated) when it is
+// inside it.
+func local(workspace, p string) (string, bool) {
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(workspace, p)
+	}
+	rel, err := filepath.Rel(workspace, filepath.Clean(p))
+	if err != nil || !filepath.IsLocal(rel) {
+		return "", false
+	}
+	return filepath.ToSlash(rel), true
+}
+
+// reserved returns the paths the stage writes, never matched as artifacts,
+// and the patterns of the temporary files it may leave while writing them.
+func (p *plan) reserved() ([]string, []fileset.Pattern) {
+	paths := []string{p.manifest, p.subjects}
+	dirs := []string{p.outDir}
+	if p.archive != "" {
+		paths = append(paths, p.archive)
+	}
+	if p.layout != "" {
+		paths = append(paths, p.layout)
+		dirs = append(dirs, path.Dir(p.layout))
+	}
+	var temps []fileset.Pattern
+	for _, d := range dirs {
+		g := fileset.EscapeMeta(d) + "/.*.tmp-*"
+		if d == "." {
+			g = ".*.tmp-*"
+		}
+		temps = append(temps, fileset.Pattern{Glob: g, Exclude: true, Source: "(temporary files)"})
+	}
+	return paths, temps
+}

@@ -3,7 +3,10 @@
 //
 // The content is either an OCI image layout ("oci-layout:DIR": the image or
 // index that its index.json names) or a set of files pushed as one OCI 1.1
-// artifact (see ArtifactType for its layout). Tags are immutable unless the
+// artifact (see ArtifactType for its layout). Given only the build's
+// manifest, push pushes what it lists: its files, its image, or both as one
+// OCI image index (the image for its platform, the files' artifact for
+// "unknown/unknown"), so that one pinned digest covers the whole build. Tags are immutable unless the
 // caller allows overwriting: different content under an existing tag is a
 // failed check that names both digests, identical content is a no-op.
 //

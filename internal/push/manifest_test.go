@@ -9,8 +9,10 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -166,7 +168,8 @@ func TestPushBadManifest(t *testing.T) {
 
 // TestPushManifestImage: a build manifest that lists one image (as the
 // build stage records it: the layout directory as name, the manifest blob
-// as path) pushes that image; with files besides, the push asks which.
+// as path) pushes that image; with files besides, an index of the image and
+// the files' artifact, which a runtime resolves to the image.
 func TestPushManifestImage(t *testing.T) {
 	t.Parallel()
 	addr := startRegistry(t)
@@ -176,6 +179,14 @@ func TestPushManifestImage(t *testing.T) {
 		t.Fatal(err)
 	}
 	img := testImage(t, 1000)
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf.OS, cf.Architecture = "linux", "amd64"
+	if img, err = mutate.ConfigFile(img, cf); err != nil {
+		t.Fatal(err)
+	}
 	if err := p.AppendImage(img); err != nil {
 		t.Fatal(err)
 	}
@@ -198,14 +209,46 @@ func TestPushManifestImage(t *testing.T) {
 		t.Errorf("pushed %s, want the image %s", res.Digest, h)
 	}
 
+	// The image and a file: one index.
 	writeFile(t, dir, "dist/app", []byte("app"))
+	m, _ = artifact.ReadManifest(manPath)
 	m.Add(artifact.Record{Name: "dist/app", Path: "dist/app", Digest: mustFileDigest(t, filepath.Join(dir, "dist/app")), Size: 3, MediaType: "application/octet-stream", Role: artifact.RoleArtifact})
 	if err := m.WriteFile(manPath); err != nil {
 		t.Fatal(err)
 	}
-	_, err = Push(context.Background(), o)
-	if exitcode.Of(err) != exitcode.Usage || !strings.Contains(err.Error(), "lists 1 file(s) and the image dist/image: they cannot share one tag; push the image with subject oci-layout:dist/image") {
-		t.Errorf("files and an image: exit %d, %v", exitcode.Of(err), err)
+	o.Ref = addr + "/slipway/built-image:v2"
+	res, err = Push(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, _ := name.ParseReference(res.Tag, name.Insecure)
+	idx, err := remote.Index(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, _ := idx.IndexManifest()
+	if res.MediaType != string(types.OCIImageIndex) || len(im.Manifests) != 2 || digestOf(t, idx).String() != res.Digest.String() {
+		t.Fatalf("pushed %s %s with %d manifests, want an index of 2", res.MediaType, res.Digest, len(im.Manifests))
+	}
+	if im.Manifests[0].Digest != h || im.Manifests[0].Platform == nil || im.Manifests[0].Platform.String() != "linux/amd64" {
+		t.Errorf("first manifest = %+v, want the image for linux/amd64", im.Manifests[0])
+	}
+	art := im.Manifests[1]
+	if art.ArtifactType != ArtifactType || art.Platform == nil || art.Platform.String() != "unknown/unknown" {
+		t.Errorf("second manifest = %+v, want the files' artifact for unknown/unknown", art)
+	}
+	_, am := getManifest(t, addr+"/slipway/built-image@"+art.Digest.String())
+	if len(am.Layers) != 1 || am.Layers[0].Annotations[AnnotationName] != "dist/app" {
+		t.Errorf("files' manifest layers = %+v", am.Layers)
+	}
+	// A runtime resolving the tag for linux/amd64 gets the image.
+	resolved, err := remote.Image(ref, remote.WithPlatform(v1.Platform{OS: "linux", Architecture: "amd64"}))
+	if err != nil || digestOf(t, resolved) != h {
+		t.Errorf("resolving %s for linux/amd64 = %v, want the image %s", res.Tag, err, h)
+	}
+	again, err := Push(context.Background(), o)
+	if err != nil || again.Status != AlreadyPresent {
+		t.Errorf("re-push = %+v, %v", again, err)
 	}
 }
 

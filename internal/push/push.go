@@ -25,8 +25,8 @@ type Options struct {
 	// Ref is the target tag, "registry/repository:tag".
 	Ref string
 	// Subject is what to push. When it is empty, what Manifest lists is
-	// pushed: its artifact files as one artifact, or its image when it
-	// lists only one image.
+	// pushed: its artifact files as one artifact, its image, or both as one
+	// image index.
 	Subject Subject
 	// Manifest is the path of the build's artifact manifest, or "". Files
 	// it lists are pushed with the digest it records (not hashed before the

@@ -48,14 +48,27 @@ var _ pushable = (v1.Image)(nil)
 func (o *Options) resolveContent(man *artifact.Manifest, manPath string) (content, error) {
 	subj := o.Subject
 	if subj.IsZero() {
-		var err error
-		if subj, err = manifestSubject(man, manPath); err != nil {
+		files, image, err := manifestSubjects(man, manPath)
+		if err != nil {
 			return nil, err
+		}
+		if image.Layout != "" && len(files.Files) > 0 {
+			return o.releaseContent(image, files, man, manPath)
+		}
+		subj = files
+		if image.Layout != "" {
+			subj = image
 		}
 	}
 	if subj.Layout != "" {
 		return openLayout(o.abs(subj.Layout), subj.Select)
 	}
+	return o.filesContent(subj.Files, man, manPath)
+}
+
+// filesContent is the files (paths or globs) as one artifact. Files the
+// build manifest lists keep its name, digest and media type.
+func (o *Options) filesContent(files []string, man *artifact.Manifest, manPath string) (*artifactContent, error) {
 	known := map[string]artifact.Record{}
 	if man != nil {
 		for _, r := range man.Records {
@@ -68,7 +81,7 @@ func (o *Options) resolveContent(man *artifact.Manifest, manPath string) (conten
 			}
 		}
 	}
-	paths, err := o.filePaths(subj.Files)
+	paths, err := o.filePaths(files)
 	if err != nil {
 		return nil, err
 	}
@@ -109,39 +122,31 @@ func (o *Options) resolveContent(man *artifact.Manifest, manPath string) (conten
 	return c, nil
 }
 
-// manifestSubject is what to push when only the build manifest is given:
-// its artifact files as one artifact, or its image when it lists only one
-// image (an OCI manifest in an image layout). Files and an image together
-// cannot go under one tag: the caller must say which (the subject input).
-func manifestSubject(man *artifact.Manifest, manPath string) (Subject, error) {
+// manifestSubjects splits what a build manifest lists into its artifact
+// files and its image (an OCI manifest in an image layout, at most one).
+func manifestSubjects(man *artifact.Manifest, manPath string) (files, image Subject, err error) {
 	if man == nil {
-		return Subject{}, exitcode.BadInputf("nothing to push: give subject (files, or %sDIR), or manifest (the build's manifest.json, whose artifacts are pushed)", LayoutPrefix)
+		return files, image, exitcode.BadInputf("nothing to push: give subject (files, or %sDIR), or manifest (the build's manifest.json, whose artifacts are pushed)", LayoutPrefix)
 	}
-	var files, images []string
-	var subj Subject
+	var images []string
 	for _, r := range man.ByRole(artifact.RoleArtifact) {
 		if r.Path == "" {
 			continue // only in a registry, such as an earlier push
 		}
 		if dir, ok := imageLayout(r); ok {
 			images = append(images, r.Name)
-			subj = Subject{Layout: filepath.FromSlash(dir), Select: r.Digest.String()}
+			image = Subject{Layout: filepath.FromSlash(dir), Select: r.Digest.String()}
 			continue
 		}
-		files = append(files, filepath.FromSlash(r.Path))
+		files.Files = append(files.Files, filepath.FromSlash(r.Path))
 	}
 	switch {
-	case len(files) > 0 && len(images) > 0:
-		return Subject{}, exitcode.WithFile(exitcode.BadInputf("build manifest %q lists %d file(s) and the image %s: they cannot share one tag; push the image with subject %s%s and the files in another push that lists them in subject",
-			manPath, len(files), strings.Join(images, ", "), LayoutPrefix, filepath.ToSlash(subj.Layout)), manPath)
 	case len(images) > 1:
-		return Subject{}, exitcode.WithFile(exitcode.BadInputf("build manifest %q lists %d images (%s); push one per tag with subject %sDIR", manPath, len(images), strings.Join(images, ", "), LayoutPrefix), manPath)
-	case len(images) == 1:
-		return subj, nil
-	case len(files) == 0:
-		return Subject{}, exitcode.WithFile(exitcode.BadInputf("build manifest %q lists no artifact file; build first, or give subject", manPath), manPath)
+		return files, image, exitcode.WithFile(exitcode.BadInputf("build manifest %q lists %d images (%s); push one per tag with subject %sDIR", manPath, len(images), strings.Join(images, ", "), LayoutPrefix), manPath)
+	case len(images) == 0 && len(files.Files) == 0:
+		return files, image, exitcode.WithFile(exitcode.BadInputf("build manifest %q lists no artifact file; build first, or give subject", manPath), manPath)
 	}
-	return Subject{Files: files}, nil
+	return files, image, nil
 }
 
 // imageLayout reports whether r is an image the build wrote into an OCI

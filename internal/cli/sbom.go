@@ -50,6 +50,7 @@ func (c *sbomCommand) Run(ctx context.Context, rt *Runtime) error {
 		return err
 	}
 	var res *sbom.Result
+	defer sbom.Cleanup() // one stage runs at a time in this process
 	err = rt.Group("slipway sbom: cataloging "+strings.TrimSpace(c.subject), func() error {
 		res, err = sbom.Generate(ctx, sbom.Options{
 			Subject: c.subject, Format: c.format, Output: c.output, Manifest: c.manifest,

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/anchore/stereoscope"
 	"github.com/anchore/syft/syft"
 	"github.com/anchore/syft/syft/source"
 
@@ -178,6 +179,11 @@ func Generate(ctx context.Context, o Options) (*Result, error) {
 	}
 	return res, nil
 }
+
+// Cleanup removes the temporary directories that syft's image reader
+// (stereoscope) keeps for the life of the process. Call it when no Generate
+// is running, such as when a command ends, as the syft CLI does on exit.
+func Cleanup() { stereoscope.Cleanup() }
 
 type treeResult struct {
 	digest digest.SHA256

@@ -20,6 +20,12 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata/")
 
+func TestMain(m *testing.M) {
+	code := m.Run()
+	Cleanup() // no Generate runs any more: remove stereoscope's directories
+	os.Exit(code)
+}
+
 // created is the fixed creation time of the documents tests compare.
 var created = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 

@@ -18,19 +18,35 @@ const benchSize = 256 << 20
 
 // BenchmarkDigest compares the build's digest path (open through os.Root,
 // SHA-256, media type sniffing from the same read) with one plain
-// crypto/sha256 pass over the same file, and with a whole build of it.
-// Compare the MB/s columns: build/pass should be within a few percent of
-// sha256.
+// crypto/sha256 pass over the same file, and with a whole build of it (no
+// command, no toolchain probes). Compare the MB/s columns.
+//
+// SLIPWAY_BENCH_FILE=/path/to/big.file digests that file instead of a
+// generated 256 MiB one; the whole build then writes its outputs in a
+// temporary directory next to the file, removed afterwards.
 func BenchmarkDigest(b *testing.B) {
-	dir := b.TempDir()
-	path := filepath.Join(dir, "dist", "big.bin")
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		b.Fatal(err)
+	dir, name := b.TempDir(), "dist/big.bin"
+	size := int64(benchSize)
+	if f := os.Getenv("SLIPWAY_BENCH_FILE"); f != "" {
+		abs, err := filepath.Abs(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		fi, err := os.Stat(abs)
+		if err != nil {
+			b.Fatal(err)
+		}
+		dir, name, size = filepath.Dir(abs), filepath.Base(abs), fi.Size()
+	} else {
+		if err := os.MkdirAll(filepath.Join(dir, "dist"), 0o755); err != nil {
+			b.Fatal(err)
+		}
+		writeRandom(b, filepath.Join(dir, name), benchSize)
 	}
-	writeRandom(b, path, benchSize)
+	path := filepath.Join(dir, filepath.FromSlash(name))
 
 	b.Run("sha256", func(b *testing.B) {
-		b.SetBytes(benchSize)
+		b.SetBytes(size)
 		buf := make([]byte, 1<<20)
 		for b.Loop() {
 			f, err := os.Open(path)
@@ -52,8 +68,8 @@ func BenchmarkDigest(b *testing.B) {
 		}
 		defer root.Close()
 		r := newReader(root)
-		it := []item{{file: fileset.File{Name: "dist/big.bin", Open: "dist/big.bin"}, artifact: true}}
-		b.SetBytes(benchSize)
+		it := []item{{file: fileset.File{Name: name, Open: name}, artifact: true}}
+		b.SetBytes(size)
 		for b.Loop() {
 			if _, err := r.pass(context.Background(), it, sinks{}); err != nil {
 				b.Fatal(err)
@@ -61,8 +77,14 @@ func BenchmarkDigest(b *testing.B) {
 		}
 	})
 	b.Run("build-run", func(b *testing.B) {
-		o := options(dir, "dist/big.bin")
-		b.SetBytes(benchSize)
+		out, err := os.MkdirTemp(dir, ".slipway-bench-")
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer os.RemoveAll(out)
+		o := options(dir, fileset.EscapeMeta(name))
+		o.OutputDir = out
+		b.SetBytes(size)
 		for b.Loop() {
 			if _, err := Run(context.Background(), o); err != nil {
 				b.Fatal(err)

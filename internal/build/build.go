@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -66,9 +67,14 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 		p.Log.Info("image base", "base", base.Name, "platform", base.Platform.String())
 	}
-	if err := p.command(ctx, info); err != nil {
+	env, err := p.command(ctx, info)
+	if err != nil {
 		return nil, err
 	}
+	// Ask the toolchains for their versions while the artifacts are read:
+	// the probes are other processes and the pass is bound by SHA-256.
+	tools := p.detectTools(ctx, env)
+	defer tools.stop()
 
 	root, err := os.OpenRoot(p.Workspace)
 	if err != nil {
@@ -90,6 +96,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	for _, r := range records {
 		m.Add(r)
 	}
+	info.Toolchains = tools.wait()
 	if err := p.writeOutputs(m, res, &undo); err != nil {
 		return nil, err
 	}
@@ -169,11 +176,11 @@ func repository(getenv func(string) string, remote string) string {
 	return remote
 }
 
-// command runs the build command (if any), then records the toolchains.
-func (p *plan) command(ctx context.Context, info *artifact.BuildInfo) error {
+// command runs the build command (if any) and returns its environment.
+func (p *plan) command(ctx context.Context, info *artifact.BuildInfo) ([]string, error) {
 	tmp, err := newTempDir()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer func() {
 		if err := removeAll(tmp); err != nil {
@@ -189,10 +196,40 @@ func (p *plan) command(ctx context.Context, info *artifact.BuildInfo) error {
 	}
 	info.FinishedOn = p.Now().UTC()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	info.Toolchains = toolchain.Detect(ctx, p.Probes, toolchain.Options{Dir: p.Workspace, Env: env, Log: p.Log})
-	return nil
+	return env, nil
+}
+
+// toolProbe is a toolchain detection running in the background.
+type toolProbe struct {
+	cancel context.CancelFunc
+	done   chan []artifact.Tool
+}
+
+// detectTools starts the toolchain probes, in the command's environment
+// (without its TMPDIR, which is gone by now).
+func (p *plan) detectTools(ctx context.Context, env []string) *toolProbe {
+	ctx, cancel := context.WithCancel(ctx)
+	t := &toolProbe{cancel: cancel, done: make(chan []artifact.Tool, 1)}
+	env = slices.DeleteFunc(slices.Clone(env), func(kv string) bool { return strings.HasPrefix(kv, "TMPDIR=") })
+	go func() {
+		t.done <- toolchain.Detect(ctx, p.Probes, toolchain.Options{Dir: p.Workspace, Env: env, Log: p.Log})
+	}()
+	return t
+}
+
+// wait returns the tools found.
+func (t *toolProbe) wait() []artifact.Tool {
+	tools := <-t.done
+	t.done <- tools // stop must not block
+	return tools
+}
+
+// stop cancels the probes and waits for them, so that none outlives Run.
+func (t *toolProbe) stop() {
+	t.cancel()
+	t.wait()
 }
 
 // files resolves the artifacts and image files.

@@ -34,8 +34,7 @@ func TestBuildCLI(t *testing.T) {
 		wantStderr []string
 	}{
 		{name: "ok", args: []string{"--command", "mkdir -p out && printf hi > out/app", "--artifacts", "out/app", "--archive", "app.tar.gz"}, code: 0,
-			wantStdout: []string{"manifest=dist/manifest.json\n", "subjects-file=dist/subjects.sha256\n", "archive=dist/app.tar.gz\n", "archive-digest=sha256:",
-				"base64-subjects=" + artifact.Base64Subjects(nil)[:0]},
+			wantStdout: []string{"manifest=dist/manifest.json\n", "subjects-file=dist/subjects.sha256\n", "archive=dist/app.tar.gz\n", "archive-digest=sha256:", "base64-subjects="},
 			wantStderr: []string{"==> Build command", "out/app", "SOURCE_DATE_EPOCH=1700000000"}},
 		{name: "image", args: []string{"--command", "mkdir -p out && printf hi > out/app", "--artifacts", "out/app", "--image-base", "scratch", "--image-entrypoint", "/app"}, code: 0,
 			wantStdout: []string{"image-digest=sha256:", "image-layout=dist/image\n"}},

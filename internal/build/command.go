@@ -29,22 +29,29 @@ func (p *plan) commandEnv(tmp string) []string {
 	})
 }
 
+// fallbackShells are tried when PATH has no shell (the action image's PATH
+// may be unset; its busybox sh is /bin/sh).
+var fallbackShells = []string{"/bin/sh"}
+
 // shell returns the program and arguments that run script, like GitHub's
-// `run:` steps: bash with -e and pipefail, else POSIX sh with -e.
-func shell(script string, env []string) ([]string, error) {
+// `run:` steps: bash with -e and pipefail, else POSIX sh with -e, else one
+// of fallbacks with -e.
+func shell(script string, env, fallbacks []string) ([]string, error) {
 	if bash, err := execenv.LookPath("bash", env); err == nil {
 		return []string{bash, "--noprofile", "--norc", "-e", "-o", "pipefail", "-c", script}, nil
 	}
-	if sh, err := execenv.LookPath("sh", env); err == nil {
-		return []string{sh, "-e", "-c", script}, nil
+	for _, sh := range append([]string{"sh"}, fallbacks...) {
+		if p, err := execenv.LookPath(sh, env); err == nil {
+			return []string{p, "-e", "-c", script}, nil
+		}
 	}
-	return nil, exitcode.BadInputf("no shell (bash or sh) on PATH %q to run the build command; the slipway action's image has none: run the build in a `run:` step before this one and leave \"command\" empty, or run \"slipway build\" on the runner", execenv.Get(env, "PATH"))
+	return nil, exitcode.BadInputf("no shell (bash or sh) on PATH %q to run the build command; run the build in a `run:` step before this one and leave \"command\" empty, or run \"slipway build\" on the runner", execenv.Get(env, "PATH"))
 }
 
 // runCommand runs the build command in the workspace and streams its
 // output. A non-zero exit is a build failure (exit code 1).
 func (p *plan) runCommand(ctx context.Context, env []string, out io.Writer) error {
-	argv, err := shell(p.Command, env)
+	argv, err := shell(p.Command, env, fallbackShells)
 	if err != nil {
 		return err
 	}

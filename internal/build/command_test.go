@@ -162,3 +162,34 @@ func TestCommandCancelled(t *testing.T) {
 		t.Errorf("Run() error = %v, want the command stopped", err)
 	}
 }
+
+func TestShell(t *testing.T) {
+	t.Parallel()
+	withBash, withSh, none := t.TempDir(), t.TempDir(), t.TempDir()
+	for dir, progs := range map[string][]string{withBash: {"bash", "sh"}, withSh: {"sh"}} {
+		for _, p := range progs {
+			if err := os.WriteFile(filepath.Join(dir, p), []byte("#!/bin/true\n"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	tests := []struct {
+		path      string
+		fallbacks []string
+		want      string
+	}{
+		{withBash, nil, filepath.Join(withBash, "bash") + " --noprofile --norc -e -o pipefail -c make"},
+		{withSh, nil, filepath.Join(withSh, "sh") + " -e -c make"},
+		{none, []string{filepath.Join(withSh, "sh")}, filepath.Join(withSh, "sh") + " -e -c make"},
+		{none, []string{filepath.Join(none, "sh")}, ""},
+	}
+	for _, tc := range tests {
+		argv, err := shell("make", []string{"PATH=" + tc.path}, tc.fallbacks)
+		if got := strings.Join(argv, " "); got != tc.want {
+			t.Errorf("shell(PATH=%s) = %q, want %q", tc.path, got, tc.want)
+		}
+		if tc.want == "" && (err == nil || exitcode.Of(err) != exitcode.Usage || !strings.Contains(err.Error(), "no shell (bash or sh) on PATH")) {
+			t.Errorf("shell(no shell) error = %v", err)
+		}
+	}
+}

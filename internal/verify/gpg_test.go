@@ -5,9 +5,11 @@ import (
 	"encoding/hex"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
+	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
 	"github.com/sigstore/sigstore-go/pkg/sign"
 
 	"github.com/slipway/actions/internal/policy/policytest"
@@ -116,4 +118,45 @@ func TestGPGFingerprintInReport(t *testing.T) {
 	if s.Checks[0].Signer != "maintainer" {
 		t.Errorf("signer = %q, want maintainer", s.Checks[0].Signer)
 	}
+}
+
+// TestReadsSubjectOnce verifies a subject that can only be read once, a
+// named pipe: the Sigstore digest, a SHA-384 message digest and the OpenPGP
+// signature all come from the same single read.
+func TestReadsSubjectOnce(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	content, err := os.ReadFile(f.subject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kp384, err := sign.NewEphemeralKeypair(&sign.EphemeralKeypairOptions{Algorithm: protocommon.PublicKeyDetails_PKIX_ECDSA_P384_SHA_384})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, _ := kp384.GetPublicKeyPem()
+	f.write(t, "keys/p384.pub", []byte(pub))
+	f.extraKeys = []string{"p384"}
+	bundles := []string{
+		f.write(t, "a.sigstore.json", f.signBlob(t, f.kp, sign.BundleOptions{})),
+		f.write(t, "b.sigstore.json", f.signBlob(t, kp384, sign.BundleOptions{})),
+		f.write(t, "c.asc", f.gpgSign(t, f.gpg)),
+	}
+	p := f.policy(t, "")
+	if err := os.Remove(f.subject); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(f.subject, 0o600); err != nil {
+		t.Skipf("no named pipes here: %v", err)
+	}
+	go func() {
+		w, err := os.OpenFile(f.subject, os.O_WRONLY, 0)
+		if err != nil {
+			return
+		}
+		defer w.Close()
+		_, _ = w.Write(content)
+	}()
+	expect(t, f.verify(t, p, bundles...), true,
+		"PASS digest     a.sigstore.json", "PASS digest     b.sigstore.json: the signed message digest is the subject's sha384:", "PASS signature  c.asc")
 }

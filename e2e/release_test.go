@@ -52,6 +52,11 @@ func TestRelease(t *testing.T) {
 		signers:     "keys:\n  - name: e2e\n    path: " + key.publicPath + "\n",
 	})
 	checkNoSecretLogged(t, r, key)
+	if !slices.ContainsFunc(r.Steps, func(s StepResult) bool {
+		return s.JobID == "release-key" && s.Name == "Remove the cosign key" && s.Result == "success"
+	}) {
+		t.Errorf("the step that removes the cosign key file did not run and succeed: %+v", r.Steps)
+	}
 
 	out, err := exec.Command(rel.files["hello-go"], "e2e").CombinedOutput()
 	if err != nil || string(out) != "Hello, e2e! (hello-go)\n" {

@@ -6,14 +6,18 @@
 //
 // It works offline: everything it needs is in the bundles and the policy
 // (public keys, a trusted root with the transparency log and timestamp
-// authority keys). It reads each artifact exactly once, computing its
-// SHA-256 (and any other digest a bundle signs) and feeding OpenPGP
-// signature checks in the same pass, so memory does not depend on the
-// artifact's size. Every check becomes a line of a Report: failed checks are
-// data, not errors; only a problem with the inputs themselves (a subject
-// that cannot be read) is returned as an error.
+// authority keys). An image subject is the one exception: its digest and the
+// Sigstore bundles attached to it as OCI 1.1 referrers are read from its
+// registry. A file subject is read exactly once, computing its SHA-256 (and
+// any other digest a bundle signs) and feeding OpenPGP signature checks in
+// the same pass, so memory does not depend on the artifact's size.
 //
-// It must never contact the network, never read an artifact twice or into
-// memory, never print anything (callers render the Report), and never treat
-// an unverified bundle's contents as true.
+// Every check becomes a line of a Report: a failed check, an unreadable
+// bundle or subject, is data in the report, not an error; Verify returns an
+// error only when its context ends.
+//
+// It must never contact anything but an image subject's registry, never
+// write anywhere, never read an artifact twice or into memory, never print
+// anything (callers render the Report), and never treat an unverified
+// bundle's contents as true.
 package verify

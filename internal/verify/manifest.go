@@ -29,7 +29,8 @@ func isBundle(r artifact.Record) bool {
 	return false
 }
 
-// ManifestSubjects returns a subject for every artifact record of m, with
+// ManifestSubjects returns a subject for every artifact record of m (a file,
+// or an image when the record has only a URI), with
 // the bundles and signatures the manifest lists as describing it (or, when
 // it lists none, those next to the artifact) and the SBOM documents that
 // describe it. Relative paths are resolved against dir.
@@ -43,6 +44,9 @@ func ManifestSubjects(m *artifact.Manifest, dir string) []Subject {
 	var out []Subject
 	for _, a := range m.ByRole(artifact.RoleArtifact) {
 		s := Subject{Name: a.Name, Path: resolve(a.Path), Digest: a.Digest, SBOMDir: dir}
+		if a.Path == "" {
+			s.Image = a.URI // an image in a registry, pinned by the push stage
+		}
 		for _, r := range m.Describing(a.Digest) {
 			switch {
 			case r.Role == artifact.RoleArtifact || r.Path == "":

@@ -80,6 +80,10 @@ func (v *Verifier) checkSigstore(rep *SubjectReport, ev *evidence, sums map[cryp
 	if msg != nil {
 		h := messageHashes[msg.DigestAlgorithm()]
 		name := hashName(h)
+		if sums[h] == nil {
+			rep.fail(CheckDigest, ev.path, "signs a %s digest, but only the subject's sha256 digest is known (an image); sign with SHA-256", name)
+			return
+		}
 		if !bytes.Equal(sums[h], msg.Digest()) {
 			rep.fail(CheckDigest, ev.path, "the bundle signs %s:%s, but the subject is %s:%s: the subject or the bundle changed",
 				name, hex.EncodeToString(msg.Digest()), name, hex.EncodeToString(sums[h]))

@@ -72,9 +72,16 @@ func (v *Verifier) checkStatement(rep *SubjectReport, ev *evidence, sc sgverify.
 			st.PredicateType, want, strings.Join(names, ", "))
 		return
 	}
-	rep.pass(CheckDigest, ev.path, "", "statement subject %q has the subject's sha256:%s", subjectName, want)
+	if subjectName != "" {
+		rep.pass(CheckDigest, ev.path, "", "statement subject %q has the subject's sha256:%s", subjectName, want)
+	} else {
+		rep.pass(CheckDigest, ev.path, "", "a statement subject has the subject's sha256:%s", want)
+	}
 	f.signed = true
 	f.times = append(f.times, times...)
+	if st.PredicateType == CosignSignPredicate {
+		return // an image signature: nothing is attested
+	}
 
 	p := v.policy
 	pt, attests := st.PredicateType, st.PredicateType

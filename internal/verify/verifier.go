@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
 	"github.com/slipway/actions/internal/artifact"
 	"github.com/slipway/actions/internal/digest"
 	"github.com/slipway/actions/internal/policy"
@@ -20,6 +22,7 @@ type Verifier struct {
 	policy *policy.Policy
 	now    func() time.Time
 	log    *slog.Logger
+	remote []remote.Option
 }
 
 // Option configures a Verifier.
@@ -44,8 +47,11 @@ func New(p *policy.Policy, opts ...Option) *Verifier {
 type Subject struct {
 	// Name is the subject's name in the report (its manifest name or path).
 	Name string
-	// Path is the file to read.
+	// Path is the file to read. Exactly one of Path and Image is set.
 	Path string
+	// Image is a registry image reference; its Sigstore bundles are read
+	// from the registry, where they are attached as OCI referrers.
+	Image string
 	// Digest, when not zero, is the digest the file must have (from a
 	// manifest).
 	Digest digest.SHA256
@@ -87,10 +93,85 @@ type found struct {
 func (v *Verifier) subject(ctx context.Context, s Subject) (*SubjectReport, error) {
 	rep := &SubjectReport{Name: s.Name, Path: s.Path}
 	defer rep.finish()
-	if s.Path == "" {
-		rep.fail(CheckDigest, "", "the subject has no local file; only files can be verified here (image verification is not supported yet)")
+	var (
+		evs    []*evidence
+		sums   map[crypto.Hash][]byte
+		gpgRes []gpgResult
+		gpgEvs []*evidence
+	)
+	switch {
+	case s.Image != "":
+		d, loaded, err := v.imageEvidence(ctx, rep, s)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			rep.fail(CheckBundle, "", "%v", err)
+			return rep, nil
+		}
+		evs, sums = loaded, map[crypto.Hash][]byte{crypto.SHA256: d[:]}
+		rep.Digest, rep.Size = d.String(), -1
+		for _, ev := range evs {
+			if ev.gpg != nil {
+				rep.fail(CheckSignature, ev.path, "OpenPGP signatures of images are not supported; sign the image with Sigstore")
+			}
+		}
+	case s.Path != "":
+		evs = v.fileEvidence(rep, s)
+		hashes := []crypto.Hash{crypto.SHA256}
+		var gpgChecks []gpgCheck
+		for _, ev := range evs {
+			switch {
+			case ev.sigstore != nil:
+				if h, ok := messageHash(ev); ok && !slices.Contains(hashes, h) {
+					hashes = append(hashes, h)
+				}
+			case ev.gpg != nil:
+				if gc, ok := v.planGPG(rep, ev); ok {
+					gpgChecks = append(gpgChecks, gc)
+					gpgEvs = append(gpgEvs, ev)
+				}
+			}
+		}
+		res, err := readSubject(ctx, s.Path, hashes, gpgChecks)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			rep.fail(CheckDigest, "", "cannot read the subject: %v", err)
+			return rep, nil
+		}
+		sums, gpgRes = res.sums, res.gpg
+		rep.Digest, rep.Size = "sha256:"+hex.EncodeToString(sums[crypto.SHA256]), res.size
+		if !s.Digest.IsZero() {
+			if s.Digest.String() == rep.Digest {
+				rep.pass(CheckDigest, "", "", "content is the manifest's %s", s.Digest)
+			} else {
+				rep.fail(CheckDigest, "", "content is %s, but the manifest says %s: the file changed after the build", rep.Digest, s.Digest)
+			}
+		}
+	default:
+		rep.fail(CheckDigest, "", "the subject has neither a file nor an image to verify")
 		return rep, nil
 	}
+
+	f := &found{attestations: map[string]string{}}
+	for i, ev := range gpgEvs {
+		v.checkGPG(rep, ev, gpgRes[i], f)
+	}
+	for _, ev := range evs {
+		if ev.sigstore != nil {
+			v.checkSigstore(rep, ev, sums, s, f)
+		}
+	}
+	v.checkRequirements(rep, f)
+	v.checkAge(rep, f)
+	return rep, nil
+}
+
+// fileEvidence loads a file subject's bundles: those given, or those next
+// to it.
+func (v *Verifier) fileEvidence(rep *SubjectReport, s Subject) []*evidence {
 	paths := s.Bundles
 	if len(paths) == 0 {
 		paths = DefaultBundles(s.Path)
@@ -107,53 +188,7 @@ func (v *Verifier) subject(ctx context.Context, s Subject) (*SubjectReport, erro
 		}
 		evs = append(evs, ev)
 	}
-
-	hashes := []crypto.Hash{crypto.SHA256}
-	var gpgChecks []gpgCheck
-	var gpgEvs []*evidence
-	for _, ev := range evs {
-		switch {
-		case ev.sigstore != nil:
-			if h, ok := messageHash(ev); ok && !slices.Contains(hashes, h) {
-				hashes = append(hashes, h)
-			}
-		case ev.gpg != nil:
-			if gc, ok := v.planGPG(rep, ev); ok {
-				gpgChecks = append(gpgChecks, gc)
-				gpgEvs = append(gpgEvs, ev)
-			}
-		}
-	}
-	res, err := readSubject(ctx, s.Path, hashes, gpgChecks)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		rep.fail(CheckDigest, "", "cannot read the subject: %v", err)
-		return rep, nil
-	}
-	sum := res.sums[crypto.SHA256]
-	rep.Digest, rep.Size = "sha256:"+hex.EncodeToString(sum), res.size
-	if !s.Digest.IsZero() {
-		if s.Digest.Hex() == hex.EncodeToString(sum) {
-			rep.pass(CheckDigest, "", "", "content is the manifest's %s", s.Digest)
-		} else {
-			rep.fail(CheckDigest, "", "content is %s, but the manifest says %s: the file changed after the build", rep.Digest, s.Digest)
-		}
-	}
-
-	f := &found{attestations: map[string]string{}}
-	for i, ev := range gpgEvs {
-		v.checkGPG(rep, ev, res.gpg[i], f)
-	}
-	for _, ev := range evs {
-		if ev.sigstore != nil {
-			v.checkSigstore(rep, ev, res.sums, s, f)
-		}
-	}
-	v.checkRequirements(rep, f)
-	v.checkAge(rep, f)
-	return rep, nil
+	return evs
 }
 
 func defaultNames(path string) []string {

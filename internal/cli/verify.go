@@ -10,32 +10,38 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
 	"github.com/slipway/actions/internal/action"
 	"github.com/slipway/actions/internal/artifact"
 	"github.com/slipway/actions/internal/atomicfile"
 	"github.com/slipway/actions/internal/exitcode"
 	"github.com/slipway/actions/internal/input"
 	"github.com/slipway/actions/internal/policy"
+	"github.com/slipway/actions/internal/registryref"
 	"github.com/slipway/actions/internal/verify"
 )
 
 // verifyCommand is the verify stage: inputs → policy and subjects →
 // verify.Verify → report lines, outputs and summary.
 type verifyCommand struct {
-	subject, manifest, policy, report string
-	bundles                           []string
-	json                              bool
+	subject, image, manifest, policy, report string
+	bundles                                  []string
+	json                                     bool
 }
 
 func (c *verifyCommand) Name() string { return "verify" }
 func (c *verifyCommand) Short() string {
-	return "Verify a file or every artifact of a build manifest against a trust policy: signatures (key, keyless, GPG), digests, SLSA provenance, SBOMs and age, offline."
+	return "Verify a file, a registry image or every artifact of a build manifest against a trust policy: signatures (key, keyless, GPG), digests, SLSA provenance, SBOMs and age."
 }
 
 func (c *verifyCommand) Inputs() []input.Input {
 	return []input.Input{
 		input.String(&c.subject, input.Spec{Name: "subject",
 			Description: "A file to verify (relative to the workspace); it is read once, whatever its size."}),
+		input.String(&c.image, input.Spec{Name: "image",
+			Description: "A registry image to verify (registry/repo:tag or @sha256:…), with the Sigstore bundles attached to it as OCI referrers (as slipway sign and attest, and cosign --new-bundle-format, store them)."}),
 		input.List(&c.bundles, input.Spec{Name: "bundles",
 			Description: "The subject's Sigstore bundles and OpenPGP signatures; by default SUBJECT.sigstore.json, SUBJECT.intoto.sigstore.json and SUBJECT.asc where they exist."}),
 		input.String(&c.manifest, input.Spec{Name: "manifest",
@@ -68,7 +74,7 @@ func (c *verifyCommand) Run(ctx context.Context, rt *Runtime) error {
 	var r *verify.Report
 	err = rt.Group("slipway verify: checking "+strconv.Itoa(len(subjects))+" subject(s) against "+c.policy, func() error {
 		var err error
-		r, err = verify.New(p, verify.WithLogger(rt.Log)).Verify(ctx, subjects)
+		r, err = verify.New(p, verify.WithLogger(rt.Log), verify.WithRegistryOptions(registryOptions(rt)...)).Verify(ctx, subjects)
 		return err
 	})
 	if err != nil {
@@ -114,9 +120,23 @@ func (c *verifyCommand) Run(ctx context.Context, rt *Runtime) error {
 
 // subjects resolves the subject or manifest inputs into what to verify.
 func (c *verifyCommand) subjects(rt *Runtime) ([]verify.Subject, error) {
+	given := 0
+	for _, v := range []string{c.subject, c.image, c.manifest} {
+		if v != "" {
+			given++
+		}
+	}
 	switch {
-	case c.subject != "" && c.manifest != "":
-		return nil, exitcode.BadInputf("both subject and manifest are set; give one: a file, or a manifest whose artifacts are all verified")
+	case given > 1:
+		return nil, exitcode.BadInputf("more than one of subject, image and manifest is set; give one: a file, an image, or a manifest whose artifacts are all verified")
+	case c.image != "":
+		if len(c.bundles) > 0 {
+			return nil, exitcode.BadInputf("bundles is set with image; an image's bundles are read from its registry: drop bundles")
+		}
+		if _, err := registryref.Parse(c.image); err != nil {
+			return nil, exitcode.BadInput(err)
+		}
+		return []verify.Subject{{Name: c.image, Image: c.image}}, nil
 	case c.manifest != "":
 		if len(c.bundles) > 0 {
 			return nil, exitcode.BadInputf("bundles is set with manifest; a manifest names each artifact's bundles itself: drop bundles, or verify one file with subject")
@@ -148,7 +168,17 @@ func (c *verifyCommand) subjects(rt *Runtime) ([]verify.Subject, error) {
 		}
 		return []verify.Subject{s}, nil
 	}
-	return nil, exitcode.BadInputf("nothing to verify: give subject (a file) or manifest (a build manifest)")
+	return nil, exitcode.BadInputf("nothing to verify: give subject (a file), image (a registry image) or manifest (a build manifest)")
+}
+
+// registryOptions reads images with the Docker credentials (docker login)
+// and the runtime's transport.
+func registryOptions(rt *Runtime) []remote.Option {
+	opts := []remote.Option{remote.WithAuthFromKeychain(authn.DefaultKeychain), remote.WithUserAgent("slipway")}
+	if rt.HTTP != nil && rt.HTTP.Transport != nil {
+		opts = append(opts, remote.WithTransport(rt.HTTP.Transport))
+	}
+	return opts
 }
 
 // relativize shows paths inside the workspace relative to it, as the user

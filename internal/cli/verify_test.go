@@ -9,6 +9,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/slipway/actions/internal/testutil/registry"
 	"github.com/slipway/actions/internal/testutil/sigstoretest"
 )
 
@@ -134,7 +139,9 @@ func TestVerifyCommandFailures(t *testing.T) {
 		{name: "missing subject", code: 2, args: []string{"--subject", "nope.bin", "--policy", "policy.yaml"},
 			stderr: `the subject "nope.bin" does not exist`},
 		{name: "subject and manifest", code: 2, args: []string{"--subject", "app.bin", "--manifest", "m.json", "--policy", "policy.yaml"},
-			stderr: "both subject and manifest are set"},
+			stderr: "more than one of subject, image and manifest is set"},
+		{name: "bad image reference", code: 2, args: []string{"--image", "app:v1", "--policy", "policy.yaml"},
+			stderr: `reference "app:v1" names no registry`},
 		{name: "nothing to verify", code: 2, args: []string{"--policy", "policy.yaml"}, stderr: "nothing to verify"},
 		{name: "missing bundle", code: 1, args: []string{"--subject", "app.bin", "--bundles", "nope.sigstore.json", "--policy", "policy.yaml"},
 			stdout: "FAIL bundle     nope.sigstore.json: cannot be read"},
@@ -154,5 +161,37 @@ func TestVerifyCommandFailures(t *testing.T) {
 				t.Errorf("stdout %q\nstderr %q\nwant %q and %q", stdout, stderr, tc.stdout, tc.stderr)
 			}
 		})
+	}
+}
+
+// TestVerifyCommandImage signs an image in a real registry with "slipway
+// sign" and verifies it with "slipway verify --image".
+func TestVerifyCommandImage(t *testing.T) {
+	t.Parallel()
+	addr := registry.Start(t)
+	img, err := random.Image(256, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := addr + "/team/app:v1"
+	tag, err := name.NewTag(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(tag, img); err != nil {
+		t.Fatal(err)
+	}
+	dir := signedWorkspace(t)
+	key := sigstoretest.NewCosignKey(t, "pw")
+	if code, stdout, stderr := runCLI(t, dir, map[string]string{"COSIGN_PASSWORD": "pw"},
+		"sign", "--image", ref, "--key", key.PrivatePath, "--tlog=false"); code != 0 {
+		t.Fatalf("slipway sign --image: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "cosign.pub"), key.PublicPEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCLI(t, dir, nil, "verify", "--image", ref, "--policy", "policy.yaml")
+	if code != 0 || !strings.Contains(stdout, "PASS signature  referrer sha256:") || !strings.Contains(stdout, "verified=true") {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
 }

@@ -51,6 +51,11 @@ func loadEvidence(path string) (*evidence, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseEvidence(path, data)
+}
+
+// parseEvidence parses a bundle or signature file's content; path names it.
+func parseEvidence(path string, data []byte) (*evidence, error) {
 	trimmed := bytes.TrimLeft(data, " \t\r\n")
 	switch {
 	case bytes.HasPrefix(trimmed, []byte("-----BEGIN PGP SIGNATURE-----")):

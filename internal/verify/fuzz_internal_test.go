@@ -1,0 +1,52 @@
+package verify
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/slipway/actions/internal/policy"
+)
+
+// FuzzParseEvidence feeds arbitrary bundle and signature files to the
+// loader: it must return evidence or an error, never panic.
+func FuzzParseEvidence(f *testing.F) {
+	f.Add([]byte(`{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json","verificationMaterial":{"publicKey":{"hint":"x"}},"messageSignature":{"messageDigest":{"algorithm":"SHA2_256","digest":"AA=="},"signature":"AA=="}}`))
+	f.Add([]byte(`{"base64Signature":"x"}`))
+	f.Add([]byte("-----BEGIN PGP SIGNATURE-----\n\nwnUEABYKAB0WIQQ=\n-----END PGP SIGNATURE-----\n"))
+	f.Add([]byte{0xc2, 0x75, 0x04, 0x00})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ev, err := parseEvidence("fuzz", data)
+		if err == nil && ev.sigstore == nil && ev.gpgPacket == nil {
+			t.Fatalf("no error and no evidence for %q", data)
+		}
+	})
+}
+
+// FuzzPredicates feeds arbitrary (already verified) predicates to the
+// provenance and SBOM checks: they must report, never panic.
+func FuzzPredicates(f *testing.F) {
+	prov, _ := json.Marshal(map[string]any{
+		"buildDefinition": map[string]any{"buildType": "x", "externalParameters": map[string]any{"workflow": map[string]any{"repository": "https://github.com/o/r"}},
+			"resolvedDependencies": []any{map[string]any{"uri": "git+https://github.com/o/r", "digest": map[string]any{"gitCommit": "ab"}}}},
+		"runDetails": map[string]any{"builder": map[string]any{"id": "b"}, "metadata": map[string]any{"finishedOn": "2026-01-01T00:00:00Z"}},
+	})
+	f.Add(prov)
+	f.Add([]byte(`{"sbom":{"digest":{"sha256":"ab"}},"sbomPredicateType":"https://cyclonedx.org/bom"}`))
+	f.Add([]byte(`{"metadata":{"component":{"hashes":[{"alg":"SHA-256","content":"ab"}]}}}`))
+	f.Add([]byte(`{"documentDescribes":["a"],"packages":[{"SPDXID":"a","checksums":[{"algorithm":"SHA256","checksumValue":"ab"}]}]}`))
+	p := &policy.Policy{Builders: []policy.Builder{{ID: "b"}}, SourceRepositories: []string{"https://github.com/o/r"}}
+	v := New(p)
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		rep := &SubjectReport{Name: "fuzz"}
+		ev := &evidence{path: "fuzz.json"}
+		fd := &found{attestations: map[string]string{}}
+		v.checkProvenance(rep, ev, raw, fd)
+		v.checkSBOM(rep, ev, policy.CycloneDX, raw, "ab")
+		if ref := parseSBOMReference(raw); ref != nil {
+			v.checkSBOMReference(rep, ev, ref, "ab", Subject{Name: "fuzz"})
+		}
+		if len(rep.Checks) == 0 {
+			t.Fatalf("no check reported for %q", raw)
+		}
+	})
+}

@@ -47,6 +47,13 @@ func TestKeyless(t *testing.T) {
 			},
 		},
 		{
+			name: "two timestamps required, log and TSA give them", extra: "tlog: required\nthresholds:\n  observerTimestamps: 2\n", verified: true,
+			make: func(t *testing.T, f *fixture) []byte {
+				return f.signBlob(t, eph(t), keyless(f, workflowRef, f.ss.Rekor(), f.ss.TSA()))
+			},
+			want: []string{"PASS tlog", "PASS timestamp"},
+		},
+		{
 			name: "timestamp only, log off", verified: true,
 			make: func(t *testing.T, f *fixture) []byte {
 				return f.signBlob(t, eph(t), keyless(f, workflowRef, nil, f.ss.TSA()))

@@ -179,6 +179,23 @@ func TestTampering(t *testing.T) {
 			want: []string{"FAIL tlog       a.sigstore.json: has no transparency log entry, and the policy requires one (tlog: required)"},
 		},
 		{
+			name:  "timestamps required, bundle has none",
+			extra: "thresholds:\n  observerTimestamps: 1\n",
+			make: func(t *testing.T, f *fixture) []string {
+				return []string{f.write(t, "a.sigstore.json", f.signBlob(t, f.kp, sign.BundleOptions{}))}
+			},
+			want: []string{"FAIL timestamp  a.sigstore.json: not enough verified timestamps", "sign with a timestamp authority"},
+		},
+		{
+			name:  "timestamp of another authority",
+			extra: "thresholds:\n  observerTimestamps: 1\n",
+			make: func(t *testing.T, f *fixture) []string {
+				other := policytest.NewSigstore(t)
+				return []string{f.write(t, "a.sigstore.json", f.signBlob(t, f.kp, sign.BundleOptions{TimestampAuthorities: []*sign.TimestampAuthority{other.TSA()}}))}
+			},
+			want: []string{"FAIL timestamp  a.sigstore.json: not enough verified timestamps"},
+		},
+		{
 			name:  "log entry of another Sigstore",
 			extra: "tlog: optional\n",
 			make: func(t *testing.T, f *fixture) []string {

@@ -110,7 +110,7 @@ func (c *pipelineCommand) Run(ctx context.Context, rt *Runtime) error {
 	for _, a := range m.ByRole(artifact.RoleArtifact) {
 		subject := a.Path
 		if a.MediaType == ociManifestMediaType {
-			subject = "oci-layout:" + a.Path
+			subject = "oci-layout:" + a.Name
 		}
 		out, err := c.stage(ctx, rt, st.sbom, map[string]string{"subject": subject, "manifest": manifestPath})
 		if err != nil {

@@ -20,7 +20,7 @@ type demoCommand struct {
 
 func (c *demoCommand) Name() string { return "demo" }
 func (c *demoCommand) Short() string {
-	return "Run the whole pipeline locally on an embedded sample project: build, SBOM, sign and attest with a throwaway key, push to an in-process registry."
+	return "Run the whole pipeline locally on an embedded sample project: build, SBOM, sign and attest with a throwaway key, verify against a policy for that key, push to an in-process registry."
 }
 
 func (c *demoCommand) Inputs() []input.Input {
@@ -54,7 +54,7 @@ func (c *demoCommand) Run(ctx context.Context, rt *Runtime) error {
 	p := &pipelineCommand{}
 	flags := map[string]string{
 		"command": demo.BuildCommand, "artifacts": demo.Artifacts, "archive": demo.Archive,
-		"key": env.Key, "tlog": "false", "ref": env.Ref(),
+		"key": env.Key, "tlog": "false", "ref": env.Ref(), "policy": env.Policy,
 	}
 	secrets := map[string]string{"COSIGN_PASSWORD": env.Password}
 	getenv := func(k string) string {
@@ -77,6 +77,7 @@ func (c *demoCommand) Run(ctx context.Context, rt *Runtime) error {
 	return rt.Report.Summary(action.Summary{Title: "Demo", Notes: []string{
 		"Workspace: " + env.Workspace + " (the sample project; dist/ holds the manifest, SBOMs, signatures and provenance).",
 		"Public key: " + env.PublicKey + " (the private key and its password existed only for this run).",
+		"Trust policy: " + env.Policy + "; check again with: slipway verify --manifest " + env.Workspace + "/dist/manifest.json --policy " + env.Policy,
 		"Registry: " + env.Registry + " (in-process; it stopped with the demo).",
 	}})
 }

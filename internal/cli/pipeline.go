@@ -25,23 +25,26 @@ type pipelineCommand struct {
 
 // pipelineStages are fresh stage commands for one pipeline run.
 type pipelineStages struct {
-	build, sbom, sign, attest, push Command
+	build, sbom, sign, attest, verify, push Command
 }
 
 func newPipelineStages() pipelineStages {
-	return pipelineStages{build: &buildCommand{}, sbom: &sbomCommand{}, sign: &signCommand{}, attest: &attestCommand{}, push: &pushCommand{}}
+	return pipelineStages{build: &buildCommand{}, sbom: &sbomCommand{}, sign: &signCommand{}, attest: &attestCommand{},
+		verify: &verifyCommand{}, push: &pushCommand{}}
 }
 
-func (s pipelineStages) all() []Command { return []Command{s.build, s.sbom, s.sign, s.attest, s.push} }
+func (s pipelineStages) all() []Command {
+	return []Command{s.build, s.sbom, s.sign, s.attest, s.verify, s.push}
+}
 
 // pipelineOwned are stage inputs the pipeline sets itself, from the build's
 // manifest, instead of taking them from the user.
-var pipelineOwned = []string{"subject", "manifest", "image", "bundle", "output", "sbom", "predicate-type"}
+var pipelineOwned = []string{"subject", "manifest", "image", "bundle", "bundles", "output", "sbom", "predicate-type", "json"}
 
 func (c *pipelineCommand) Name() string   { return "pipeline" }
 func (c *pipelineCommand) RootOnly() bool { return true }
 func (c *pipelineCommand) Short() string {
-	return "Run the whole pipeline: build, an SBOM for every artifact, signatures and SLSA provenance when a key is given, and a push when a ref is given."
+	return "Run the whole pipeline: build, an SBOM for every artifact, signatures, SLSA provenance and SBOM attestations when a key is given, verification when a policy is given, and a push when a ref is given."
 }
 
 // Inputs are the inputs of every stage, once each, except those the
@@ -74,6 +77,7 @@ func (c *pipelineCommand) Outputs() []input.Output {
 		{Name: "sboms", Description: "Paths of the SBOMs, one per line."},
 		{Name: "signatures", Description: "Paths of the signature files, one per line, when a key was given."},
 		{Name: "provenance", Description: "Path of the SLSA provenance bundle, when a key was given."},
+		{Name: "verified", Description: "true when every artifact passed the trust policy, when a policy was given."},
 		{Name: "pinned-ref", Description: "The pushed artifacts by digest, registry/repository@sha256:HEX, when a ref was given."},
 	}
 }
@@ -138,8 +142,20 @@ func (c *pipelineCommand) Run(ctx context.Context, rt *Runtime) error {
 			return err
 		}
 		outs["provenance"] = attested["bundle-path"]
+		if _, err := c.stage(ctx, rt, st.attest, map[string]string{"manifest": manifestPath, "predicate-type": sbomPredicate(c.value("format"))}); err != nil {
+			return err
+		}
 	} else {
 		skipped = append(skipped, "attest: no key or keyless given (a GPG key alone signs but does not attest)")
+	}
+	if c.value("policy") != "" {
+		verified, err := c.stage(ctx, rt, st.verify, map[string]string{"manifest": manifestPath})
+		if err != nil {
+			return err
+		}
+		outs["verified"] = verified["verified"]
+	} else {
+		skipped = append(skipped, "verify: no policy given")
 	}
 	if c.value("ref") != "" {
 		pushed, err := c.stage(ctx, rt, st.push, map[string]string{"manifest": manifestPath})
@@ -166,6 +182,14 @@ func (c *pipelineCommand) Run(ctx context.Context, rt *Runtime) error {
 		s.Notes = append(s.Notes, "Skipped "+why+".")
 	}
 	return rt.Report.Summary(s)
+}
+
+// sbomPredicate is the attest stage's predicate-type for an SBOM format.
+func sbomPredicate(format string) string {
+	if strings.HasPrefix(format, "spdx") {
+		return "spdx"
+	}
+	return "cyclonedx"
 }
 
 const ociManifestMediaType = "application/vnd.oci.image.manifest.v1+json"

@@ -29,6 +29,9 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("slipway demo exited %d:\n%s", code, stderr.String())
 	}
 	outs := parseOutputs(t, stdout.String())
+	if outs["verified"] != "true" {
+		t.Errorf("verified = %q, want true", outs["verified"])
+	}
 	if !strings.Contains(outs["pinned-ref"], "/demo/hello@sha256:") {
 		t.Errorf("pinned-ref = %q", outs["pinned-ref"])
 	}

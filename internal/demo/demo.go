@@ -81,6 +81,9 @@ func Prepare(ctx context.Context, dir string) (_ *Env, err error) {
 	if err := e.writeKeys(filepath.Join(dir, "keys")); err != nil {
 		return nil, err
 	}
+	if err := e.writePolicy(); err != nil {
+		return nil, err
+	}
 	if err := e.startRegistry(); err != nil {
 		return nil, err
 	}
@@ -152,6 +155,32 @@ func (e *Env) writeKeys(dir string) error {
 		return err
 	}
 	return os.WriteFile(e.PublicKey, keys.PublicBytes, 0o644)
+}
+
+// LocalBuilder is the builder ID a command-line run is given: it says the
+// build ran on a machine nobody vouches for.
+const LocalBuilder = "https://slipway.dev/builders/local-unverified/v1"
+
+// policy trusts the demo key and the local builder, and requires SLSA
+// provenance and a CycloneDX SBOM for every artifact.
+const policy = `# The demo's trust policy: written by slipway demo, see docs/policy.md.
+apiVersion: slipway.dev/v1
+kind: TrustPolicy
+name: slipway-demo
+keys:
+  - name: demo
+    path: keys/cosign.pub
+builders:
+  - ` + LocalBuilder + `
+requiredPredicateTypes:
+  - https://slsa.dev/provenance/v1
+  - https://cyclonedx.org/bom
+maxAge: 1h
+`
+
+func (e *Env) writePolicy() error {
+	e.Policy = filepath.Join(e.Dir, "policy.yaml")
+	return os.WriteFile(e.Policy, []byte(policy), 0o644)
 }
 
 func (e *Env) startRegistry() error {

@@ -145,6 +145,41 @@ func TestPushSubjectWithManifest(t *testing.T) {
 	}
 }
 
+// TestPushProvenanceWithManifest pushes an artifact with the provenance
+// bundle the attest stage recorded about it ("<bundle>#<subject>"): the
+// bundle keeps its own file name, it does not take its subject's.
+func TestPushProvenanceWithManifest(t *testing.T) {
+	t.Parallel()
+	addr := startRegistry(t)
+	dir := t.TempDir()
+	writeFile(t, dir, "dist/app", []byte("app"))
+	manPath := buildManifest(t, dir, "dist/app")
+	m, err := artifact.ReadManifest(manPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle := writeFile(t, dir, "dist/provenance.intoto.sigstore.json", []byte(`{"mediaType":"x"}`))
+	d, n, _ := digest.File(bundle)
+	m.Add(artifact.Record{Name: "dist/provenance.intoto.sigstore.json#dist/app", Path: "dist/provenance.intoto.sigstore.json",
+		Digest: d, Size: n, MediaType: "application/vnd.dev.sigstore.bundle.v0.3+json", Role: artifact.RoleProvenance, Describes: m.Records[0].Digest})
+	if err := m.WriteFile(manPath); err != nil {
+		t.Fatal(err)
+	}
+	o := opts(t, dir, addr+"/slipway/prov:v1", "dist/app", "dist/provenance.intoto.sigstore.json")
+	o.Manifest = manPath
+	res, err := Push(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range res.Files {
+		names = append(names, f.Name)
+	}
+	if strings.Join(names, ",") != "dist/app,dist/provenance.intoto.sigstore.json" {
+		t.Errorf("pushed files = %q", names)
+	}
+}
+
 func TestPushBadManifest(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()

@@ -108,7 +108,11 @@ func (o *Options) filesContent(files []string, man *artifact.Manifest, manPath s
 			if mt == "" {
 				mt = detectMediaType(p)
 			}
-			f.name = r.Name
+			if r.Role == artifact.RoleArtifact {
+				// Other records (provenance "<bundle>#<subject>") are named
+				// for what they describe; the file keeps its own name.
+				f.name = r.Name
+			}
 			f.layer = newFileLayer(p, mt, r.Size, r.Digest)
 		} else {
 			f.layer = newFileLayer(p, detectMediaType(p), fi.Size(), digest.SHA256{})

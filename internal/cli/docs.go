@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -46,23 +47,40 @@ func RootActionYAML(cmds []Command, defaultStage string) string {
 	stage := input.Spec{Name: "stage", Default: defaultStage, Description: "The stage to run: " + strings.Join(names, ", ") + "."}
 	var all []input.Input
 	all = append(all, input.String(new(string), stage))
-	seenIn := map[string]bool{"stage": true}
+	seenIn := map[string]int{"stage": 0}
+	// Inputs shared by stages keep one description when they mean the same
+	// everywhere; otherwise each stage says what the input means there.
+	meanings := map[string][]string{}
 	var outs []input.Output
-	seenOut := map[string]bool{}
+	seenOut := map[string]int{}
 	for _, c := range cmds {
 		for _, in := range c.Inputs() {
-			if !seenIn[in.Name] {
-				seenIn[in.Name] = true
-				in.Default = ""
-				in.Required = false
-				all = append(all, in)
+			m := c.Name() + ": " + in.Description
+			if _, ok := seenIn[in.Name]; ok {
+				if !slices.ContainsFunc(meanings[in.Name], func(s string) bool { return strings.HasSuffix(s, ": "+in.Description) }) {
+					meanings[in.Name] = append(meanings[in.Name], m)
+				}
+				continue
 			}
+			seenIn[in.Name] = len(all)
+			meanings[in.Name] = []string{m}
+			in.Default = ""
+			in.Required = false
+			all = append(all, in)
 		}
 		for _, o := range c.Outputs() {
-			if !seenOut[o.Name] {
-				seenOut[o.Name] = true
-				outs = append(outs, o)
+			o.Description = c.Name() + ": " + o.Description
+			if i, ok := seenOut[o.Name]; ok {
+				outs[i].Description += " " + o.Description
+				continue
 			}
+			seenOut[o.Name] = len(outs)
+			outs = append(outs, o)
+		}
+	}
+	for i, in := range all[1:] {
+		if ms := meanings[in.Name]; len(ms) > 1 {
+			all[1+i].Description = strings.Join(ms, " ")
 		}
 	}
 	sort.SliceStable(all[1:], func(i, j int) bool { return all[1+i].Name < all[1+j].Name })
@@ -126,8 +144,8 @@ func ReadmeStages(cmds []Command) string {
 		for _, o := range c.Outputs() {
 			outs = append(outs, "`"+o.Name+"`")
 		}
-		fmt.Fprintf(&b, "| `slipway %s` | `slipway/actions/%s@v1` | %s | %s | %s |\n",
-			c.Name(), actionPath(c), strings.ReplaceAll(c.Short(), "|", `\|`), strings.Join(ins, ", "), strings.Join(outs, ", "))
+		fmt.Fprintf(&b, "| `slipway %s` | `%s` | %s | %s | %s |\n",
+			c.Name(), actionRef(c), strings.ReplaceAll(c.Short(), "|", `\|`), strings.Join(ins, ", "), strings.Join(outs, ", "))
 	}
 	return b.String()
 }
@@ -165,8 +183,13 @@ func ReadmeInputs(c Command) string {
 	return b.String()
 }
 
-func actionPath(c Command) string {
-	return c.Name()
+// actionRef is how a workflow uses c: the root action for the pipeline,
+// actions/<name> for a stage.
+func actionRef(c Command) string {
+	if !hasAction(c) {
+		return "slipway/actions@v1"
+	}
+	return "slipway/actions/" + c.Name() + "@v1"
 }
 
 // hasAction reports whether c gets its own actions/<name>/action.yml. The

@@ -85,7 +85,7 @@ func BenchmarkSignAttestManifest(b *testing.B) {
 		if err := m.WriteFile(manifest); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := sign.Run(ctx, sign.Options{Dir: dir, Manifest: "dist/manifest.json", Key: key.PrivatePath, Password: key.Password}); err != nil {
+		if _, err := sign.Run(ctx, sign.Options{Dir: dir, Manifest: "dist/manifest.json", Sigstore: signing.Config{Key: key.PrivatePath, Password: key.Password}}); err != nil {
 			b.Fatal(err)
 		}
 		t2 := time.Now()
@@ -113,7 +113,7 @@ func BenchmarkSignAttestManifest(b *testing.B) {
 }
 
 // BenchmarkAttestSubject is the whole stage on a bare 2 GiB file, as the
-// CLI runs it: the cosign key is decrypted in the background (Deferred)
+// CLI runs it: the cosign key is decrypted in the background (signing.Start)
 // while the stage makes its one pass over the file. x-sha256-pass is the
 // stage's time over the time of a separate SHA-256 pass; the target is
 // about 1.
@@ -131,9 +131,7 @@ func BenchmarkAttestSubject(b *testing.B) {
 			b.Fatal(err)
 		}
 		t1 := time.Now()
-		s := Deferred(ctx, func(ctx context.Context) (Signer, error) {
-			return signing.New(ctx, signing.Options{Key: key.PrivatePath, Password: []byte(key.Password)})
-		})
+		s := signing.Start(ctx, signing.Options{Key: key.PrivatePath, Password: []byte(key.Password)}, nil)
 		if _, err := Run(ctx, Options{Dir: dir, Subject: "big.bin", Kind: KindProvenance, Builder: builder, Signer: s}); err != nil {
 			b.Fatal(err)
 		}

@@ -4,15 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
-	"sync"
 
 	"github.com/slipway/actions/internal/action"
 	"github.com/slipway/actions/internal/attest"
 	"github.com/slipway/actions/internal/exitcode"
 	"github.com/slipway/actions/internal/input"
-	"github.com/slipway/actions/internal/oidc"
 	"github.com/slipway/actions/internal/provenance"
 	"github.com/slipway/actions/internal/signing"
 	"github.com/slipway/actions/internal/version"
@@ -25,8 +22,7 @@ type attestCommand struct {
 	builderID, registryFormat                                        string
 	runnerLabels                                                     []string
 
-	key, password, idToken, audience, fulcioURL, rekorURL, tsaURL string
-	keyless, tlog                                                 bool
+	sigstore signing.Config
 }
 
 func (c *attestCommand) Name() string { return "attest" }
@@ -35,7 +31,7 @@ func (c *attestCommand) Short() string {
 }
 
 func (c *attestCommand) Inputs() []input.Input {
-	return []input.Input{
+	ins := []input.Input{
 		input.String(&c.subject, input.Spec{Name: "subject",
 			Description: "A file to attest (relative to the workspace); with manifest, one of its artifacts, whose recorded digest is used."}),
 		input.String(&c.manifest, input.Spec{Name: "manifest",
@@ -56,25 +52,8 @@ func (c *attestCommand) Inputs() []input.Input {
 			Description: "The runner's labels, recorded in the provenance as the operator states them."}),
 		input.String(&c.registryFormat, input.Spec{Name: "registry-format", Default: string(attest.FormatBoth),
 			Description: "How an image's attestation is stored: legacy (cosign's sha256-HEX.att tag), referrer (an OCI 1.1 referrer holding the bundle) or both."}),
-		input.String(&c.key, input.Spec{Name: "key",
-			Description: "A cosign private key file (cosign.key) or a KMS URI (awskms://, azurekms://, gcpkms://, hashivault://)."}),
-		input.String(&c.password, input.Spec{Name: "cosign-password", Secret: true, Env: "COSIGN_PASSWORD",
-			Description: "The password of the cosign key file."}),
-		input.Bool(&c.keyless, input.Spec{Name: "keyless", Default: "false",
-			Description: "Sign keyless: the job's GitHub OIDC token (needs permissions: id-token: write) gets a short-lived Fulcio certificate, and its claims name the builder."}),
-		input.String(&c.idToken, input.Spec{Name: "identity-token", Secret: true, Env: "SIGSTORE_ID_TOKEN",
-			Description: "An OIDC token for keyless signing, instead of asking the GitHub Actions runtime for one."}),
-		input.String(&c.audience, input.Spec{Name: "oidc-audience", Default: oidc.SigstoreAudience,
-			Description: "The audience of the OIDC token requested from GitHub for Fulcio."}),
-		input.String(&c.fulcioURL, input.Spec{Name: "fulcio-url", Default: signing.PublicFulcioURL,
-			Description: "The Fulcio instance that issues keyless certificates (a private Sigstore's URL for air-gapped sites)."}),
-		input.String(&c.rekorURL, input.Spec{Name: "rekor-url", Default: signing.PublicRekorURL,
-			Description: "The Rekor transparency log that records each attestation."}),
-		input.Bool(&c.tlog, input.Spec{Name: "tlog", Default: "true",
-			Description: "Record attestations in the Rekor transparency log; false for air-gapped sites without one."}),
-		input.String(&c.tsaURL, input.Spec{Name: "tsa-url",
-			Description: "An RFC 3161 timestamp authority's full URL (e.g. https://tsa.example/api/v1/timestamp); empty for no signed timestamp."}),
 	}
+	return append(ins, signerInputs(&c.sigstore)...)
 }
 
 func (c *attestCommand) Outputs() []input.Output {
@@ -99,34 +78,16 @@ func (c *attestCommand) Run(ctx context.Context, rt *Runtime) error {
 	if err := c.checkKeys(); err != nil {
 		return err
 	}
-	tokens := c.tokenSource(rt)
+	env := signingEnv(rt)
+	tokens := c.sigstore.Tokens(env)
 	if o.Kind == attest.KindProvenance {
 		if o.Builder, err = c.builder(ctx, rt, tokens); err != nil {
 			return err
 		}
 	}
-	so := signing.Options{
-		Key: c.key, Password: []byte(c.password), FulcioURL: c.fulcioURL, TSAURL: c.tsaURL,
-		HTTP: rt.HTTP, Log: rt.Log, Now: rt.Now,
-	}
-	if c.key != "" && !strings.Contains(c.key, "://") && !filepath.IsAbs(c.key) {
-		so.Key = filepath.Join(rt.Dir, c.key)
-	}
-	if c.tlog {
-		so.RekorURL = c.rekorURL
-	}
-	if c.keyless {
-		so.IDToken = tokens.get
-	}
 	// The key is decrypted (or the certificate fetched) while attest hashes
 	// a bare subject file.
-	o.Signer = attest.Deferred(ctx, func(ctx context.Context) (attest.Signer, error) {
-		s, err := signing.New(ctx, so)
-		if err == nil {
-			err = s.Prepare(ctx)
-		}
-		return s, err
-	})
+	o.Signer = signing.Start(ctx, c.sigstore.Options(env, tokens), nil)
 
 	var res *attest.Result
 	target := c.image
@@ -167,25 +128,18 @@ func (c *attestCommand) options() (attest.Options, error) {
 }
 
 func (c *attestCommand) checkKeys() error {
-	switch {
-	case c.key != "" && c.keyless:
-		return exitcode.BadInputf("both key and keyless are set; use a key (key: cosign.key or a KMS URI) or keyless: true, not both")
-	case c.key == "" && !c.keyless:
+	if !c.sigstore.Enabled() {
 		return exitcode.BadInputf("no signing key: set key (a cosign key file or KMS URI) or keyless: true")
-	case c.keyless && c.fulcioURL == "":
-		return exitcode.BadInputf("keyless signing needs fulcio-url (%q for the public instance)", signing.PublicFulcioURL)
-	case c.tlog && c.rekorURL == "":
-		return exitcode.BadInputf("tlog is true but rekor-url is empty; set rekor-url or tlog: false")
 	}
-	return nil
+	return c.sigstore.Validate()
 }
 
 // builder detects the builder. Signing keyless, the job's OIDC token is
 // fetched first: its claims, which Fulcio will certify, name the builder.
-func (c *attestCommand) builder(ctx context.Context, rt *Runtime, tokens *tokenCache) (*provenance.Builder, error) {
+func (c *attestCommand) builder(ctx context.Context, rt *Runtime, tokens *signing.Tokens) (*provenance.Builder, error) {
 	cfg := provenance.BuilderConfig{Getenv: rt.Getenv, ConfiguredID: c.builderID, RunnerLabels: c.runnerLabels}
-	if c.keyless {
-		tok, err := tokens.peek(ctx)
+	if c.sigstore.Keyless {
+		tok, err := tokens.Peek(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -203,59 +157,6 @@ func (c *attestCommand) builder(ctx context.Context, rt *Runtime, tokens *tokenC
 	}
 	rt.Log.Info("builder identified", "id", b.ID, "source", b.IDSource, "environment", b.Environment)
 	return b, nil
-}
-
-// tokenCache hands out the token fetched to identify the builder once, then
-// fresh ones (a keyless certificate renewal needs a new token).
-type tokenCache struct {
-	fetch func(context.Context) (string, error)
-	mu    sync.Mutex
-	first string
-}
-
-func (t *tokenCache) get(ctx context.Context) (string, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.first != "" {
-		tok := t.first
-		t.first = ""
-		return tok, nil
-	}
-	return t.fetch(ctx)
-}
-
-// peek fetches a token and keeps it for the next get.
-func (t *tokenCache) peek(ctx context.Context) (string, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.first == "" {
-		tok, err := t.fetch(ctx)
-		if err != nil {
-			return "", err
-		}
-		t.first = tok
-	}
-	return t.first, nil
-}
-
-// tokenSource gives the identity-token input when set, else asks the GitHub
-// Actions runtime, as the sign stage does.
-func (c *attestCommand) tokenSource(rt *Runtime) *tokenCache {
-	if c.idToken != "" {
-		tok := c.idToken
-		return &tokenCache{fetch: func(context.Context) (string, error) { return tok, nil }}
-	}
-	gh := oidc.GitHub{Getenv: rt.Getenv, HTTP: rt.HTTP}
-	return &tokenCache{fetch: func(ctx context.Context) (string, error) {
-		tok, err := gh.Token(ctx, c.audience)
-		if errors.Is(err, oidc.ErrNoPermission) {
-			return "", exitcode.BadInput(fmt.Errorf("keyless signing: %w", err))
-		}
-		if err != nil {
-			return "", exitcode.Infra(fmt.Errorf("keyless signing: %w", err))
-		}
-		return tok, nil
-	}}
 }
 
 func (c *attestCommand) report(rt *Runtime, o attest.Options, res *attest.Result) error {

@@ -7,9 +7,7 @@ import (
 
 	"github.com/slipway/actions/internal/action"
 	"github.com/slipway/actions/internal/input"
-	"github.com/slipway/actions/internal/oidc"
 	"github.com/slipway/actions/internal/sign"
-	"github.com/slipway/actions/internal/signing"
 )
 
 // signCommand is the sign stage: options → sign.Run → outputs and summary.
@@ -24,7 +22,7 @@ func (c *signCommand) Short() string {
 
 func (c *signCommand) Inputs() []input.Input {
 	o := &c.o
-	return []input.Input{
+	ins := []input.Input{
 		input.String(&o.Subject, input.Spec{Name: "subject",
 			Description: "A file to sign (relative to the workspace); its Sigstore bundle goes to the bundle path and a GPG signature to SUBJECT.asc."}),
 		input.String(&o.Image, input.Spec{Name: "image",
@@ -33,29 +31,14 @@ func (c *signCommand) Inputs() []input.Input {
 			Description: "A build manifest: every file artifact it lists is signed by its recorded digest (sizes are checked) and the signatures are added to it as signature records."}),
 		input.String(&o.Bundle, input.Spec{Name: "bundle",
 			Description: "Where to write the subject's Sigstore bundle; by default SUBJECT.sigstore.json."}),
-		input.String(&o.Key, input.Spec{Name: "key",
-			Description: "A cosign private key file (cosign.key) or a KMS URI (awskms://, azurekms://, gcpkms://, hashivault://)."}),
-		input.String(&o.Password, input.Spec{Name: "cosign-password", Secret: true, Env: "COSIGN_PASSWORD",
-			Description: "The password of the cosign key file."}),
-		input.Bool(&o.Keyless, input.Spec{Name: "keyless", Default: "false",
-			Description: "Sign keyless: the job's GitHub OIDC token (needs permissions: id-token: write) gets a short-lived Fulcio certificate."}),
-		input.String(&o.IDToken, input.Spec{Name: "identity-token", Secret: true, Env: "SIGSTORE_ID_TOKEN",
-			Description: "An OIDC token for keyless signing, instead of asking the GitHub Actions runtime for one."}),
-		input.String(&o.Audience, input.Spec{Name: "oidc-audience", Default: oidc.SigstoreAudience,
-			Description: "The audience of the OIDC token requested from GitHub for Fulcio."}),
-		input.String(&o.FulcioURL, input.Spec{Name: "fulcio-url", Default: signing.PublicFulcioURL,
-			Description: "The Fulcio instance that issues keyless certificates (a private Sigstore's URL for air-gapped sites)."}),
-		input.String(&o.RekorURL, input.Spec{Name: "rekor-url", Default: signing.PublicRekorURL,
-			Description: "The Rekor transparency log that records each signature."}),
-		input.Bool(&o.TLog, input.Spec{Name: "tlog", Default: "true",
-			Description: "Record signatures in the Rekor transparency log; false for air-gapped sites without one."}),
-		input.String(&o.TSAURL, input.Spec{Name: "tsa-url",
-			Description: "An RFC 3161 timestamp authority's full URL (e.g. https://tsa.example/api/v1/timestamp); empty for no signed timestamp."}),
+	}
+	ins = append(ins, signerInputs(&o.Sigstore)...)
+	return append(ins,
 		input.String(&o.GPGKey, input.Spec{Name: "gpg-key", Secret: true, Env: "GPG_PRIVATE_KEY",
 			Description: "An armored OpenPGP secret key (gpg --armor --export-secret-keys) to write a detached armored signature SUBJECT.asc."}),
 		input.String(&o.GPGPassphrase, input.Spec{Name: "gpg-passphrase", Secret: true, Env: "GPG_PASSPHRASE",
 			Description: "The passphrase of the GPG key."}),
-	}
+	)
 }
 
 func (c *signCommand) Outputs() []input.Output {

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/slipway/actions/internal/digest"
+	"github.com/slipway/actions/internal/signing"
 	"github.com/slipway/actions/internal/testutil/gpgtest"
 	"github.com/slipway/actions/internal/testutil/sigstoretest"
 )
@@ -81,7 +82,7 @@ func BenchmarkSignFile(b *testing.B) {
 	b.SetBytes(size)
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := Run(context.Background(), Options{Subject: path, Key: key.PrivatePath, Password: "bench", Dir: filepath.Dir(path)}); err != nil {
+		if _, err := Run(context.Background(), Options{Subject: path, Sigstore: signing.Config{Key: key.PrivatePath, Password: "bench"}, Dir: filepath.Dir(path)}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -95,7 +96,7 @@ func BenchmarkSignFileWithGPG(b *testing.B) {
 	b.SetBytes(size)
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := Run(context.Background(), Options{Subject: path, Key: key.PrivatePath, Password: "bench", GPGKey: string(gkey.Armored), Dir: filepath.Dir(path)}); err != nil {
+		if _, err := Run(context.Background(), Options{Subject: path, Sigstore: signing.Config{Key: key.PrivatePath, Password: "bench"}, GPGKey: string(gkey.Armored), Dir: filepath.Dir(path)}); err != nil {
 			b.Fatal(err)
 		}
 	}

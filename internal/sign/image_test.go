@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/slipway/actions/internal/signing"
 	"github.com/slipway/actions/internal/testutil/registry"
 	"github.com/slipway/actions/internal/testutil/sigstoretest"
 )
@@ -38,7 +39,7 @@ func TestSignImageVerifiesWithCosign(t *testing.T) {
 	tag := pushRandomImage(t, addr, "team/app")
 	key := sigstoretest.NewCosignKey(t, "pw")
 
-	res, err := Run(context.Background(), Options{Image: tag.String(), Key: key.PrivatePath, Password: "pw", Dir: t.TempDir()})
+	res, err := Run(context.Background(), Options{Image: tag.String(), Sigstore: signing.Config{Key: key.PrivatePath, Password: "pw"}, Dir: t.TempDir()})
 	if err != nil {
 		t.Fatalf("Run() error = %v", err)
 	}
@@ -77,7 +78,7 @@ func TestSignImageNotFound(t *testing.T) {
 	t.Parallel()
 	addr := registry.Start(t)
 	key := sigstoretest.NewCosignKey(t, "")
-	_, err := Run(context.Background(), Options{Image: addr + "/nope/nothing:v1", Key: key.PrivatePath, Dir: t.TempDir()})
+	_, err := Run(context.Background(), Options{Image: addr + "/nope/nothing:v1", Sigstore: signing.Config{Key: key.PrivatePath}, Dir: t.TempDir()})
 	if err == nil || !strings.Contains(err.Error(), "not found") {
 		t.Fatalf("Run() error = %v, want not found", err)
 	}
@@ -92,8 +93,8 @@ func TestSignImageWithKeyAndRekor(t *testing.T) {
 	tag := pushRandomImage(t, addr, "team/logged")
 	key := sigstoretest.NewCosignKey(t, "pw")
 	ss := sigstoretest.Start(t, sigstoretest.NewIssuer(t, sigstoretest.GitHubIssuer))
-	res, err := Run(context.Background(), Options{Image: tag.String(), Key: key.PrivatePath, Password: "pw",
-		TLog: true, RekorURL: ss.RekorURL, Dir: t.TempDir()})
+	res, err := Run(context.Background(), Options{Image: tag.String(), Sigstore: signing.Config{Key: key.PrivatePath, Password: "pw",
+		TLog: true, RekorURL: ss.RekorURL}, Dir: t.TempDir()})
 	if err != nil {
 		t.Fatalf("Run() error = %v", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/slipway/actions/internal/signing"
 	"github.com/slipway/actions/internal/testutil/registry"
 	"github.com/slipway/actions/internal/testutil/sigstoretest"
 )
@@ -24,8 +25,8 @@ func keylessOptions(t *testing.T, dir string) (Options, *sigstoretest.Sigstore) 
 	ss := sigstoretest.Start(t, iss)
 	env := sigstoretest.StartTokenEndpoint(t, iss, sigstoretest.GitHubClaims(testRepo, testWorkflow)).Env()
 	return Options{
-		Keyless: true, FulcioURL: ss.FulcioURL, RekorURL: ss.RekorURL, TSAURL: ss.TSAURL, TLog: true,
-		Dir: dir, Getenv: func(k string) string { return env[k] },
+		Sigstore: signing.Config{Keyless: true, FulcioURL: ss.FulcioURL, RekorURL: ss.RekorURL, TSAURL: ss.TSAURL, TLog: true},
+		Dir:      dir, Getenv: func(k string) string { return env[k] },
 	}, ss
 }
 

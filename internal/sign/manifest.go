@@ -7,6 +7,7 @@ import (
 	"github.com/slipway/actions/internal/artifact"
 	"github.com/slipway/actions/internal/exitcode"
 	"github.com/slipway/actions/internal/gpgsign"
+	"github.com/slipway/actions/internal/signing"
 )
 
 // signManifest signs every file artifact of the manifest and appends the
@@ -19,7 +20,7 @@ import (
 // signature must read the content anyway, and then the digest is checked
 // too. The manifest is rewritten (atomically) only when every artifact was
 // signed.
-func signManifest(ctx context.Context, opts *Options, pending *pendingSigner, gs *gpgsign.Signer) ([]File, error) {
+func signManifest(ctx context.Context, opts *Options, pending *signing.Pending, gs *gpgsign.Signer) ([]File, error) {
 	path := opts.abs(opts.Manifest)
 	m, err := artifact.ReadManifest(path)
 	if err != nil {

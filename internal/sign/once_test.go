@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slipway/actions/internal/signing"
 	"github.com/slipway/actions/internal/testutil/gpgtest"
 	"github.com/slipway/actions/internal/testutil/sigstoretest"
 )
@@ -42,7 +43,7 @@ func TestSubjectIsReadOnce(t *testing.T) {
 			}()
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			res, err := Run(ctx, Options{Subject: "stream", Key: key.PrivatePath, Password: "pw", GPGKey: string(gkey.Armored), Dir: dir})
+			res, err := Run(ctx, Options{Subject: "stream", Sigstore: signing.Config{Key: key.PrivatePath, Password: "pw"}, GPGKey: string(gkey.Armored), Dir: dir})
 			if err != nil {
 				t.Fatalf("Run() error = %v", err)
 			}

@@ -2,7 +2,6 @@ package sign
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/slipway/actions/internal/exitcode"
 	"github.com/slipway/actions/internal/gpgsign"
-	"github.com/slipway/actions/internal/oidc"
 	"github.com/slipway/actions/internal/signing"
 )
 
@@ -31,21 +29,9 @@ type Options struct {
 	// Bundle is where Subject's bundle goes; default "<subject>.sigstore.json".
 	Bundle string
 
-	// Key is a cosign key file or a KMS URI; Password decrypts a key file.
-	Key      string
-	Password string
-	// Keyless signs with a Fulcio certificate for the job's OIDC identity.
-	Keyless bool
-	// IDToken is an OIDC token to use instead of asking GitHub Actions.
-	IDToken string
-	// Audience is the audience requested from GitHub ("sigstore").
-	Audience string
-	// FulcioURL, RekorURL and TSAURL locate the Sigstore services; TLog
-	// false skips Rekor (air-gapped sites).
-	FulcioURL string
-	RekorURL  string
-	TSAURL    string
-	TLog      bool
+	// Sigstore is the key (or keyless) and the Sigstore services; the
+	// sign and attest stages share it.
+	Sigstore signing.Config
 
 	// GPGKey is an armored OpenPGP secret key; GPGPassphrase unlocks it.
 	GPGKey        string
@@ -76,9 +62,6 @@ func (o *Options) defaults() {
 	if o.Keychain == nil {
 		o.Keychain = authn.DefaultKeychain
 	}
-	if o.Audience == "" {
-		o.Audience = oidc.SigstoreAudience
-	}
 }
 
 // validate checks the combination of inputs before anything is read.
@@ -94,20 +77,19 @@ func (o *Options) validate() error {
 		return exitcode.BadInputf("nothing to sign: set subject (a file), image (a registry reference) or manifest (a build manifest)")
 	case targets > 1:
 		return exitcode.BadInputf("set only one of subject, image and manifest; run the step once per target")
-	case o.Key != "" && o.Keyless:
-		return exitcode.BadInputf("both key and keyless are set; use a key (key: cosign.key or a KMS URI) or keyless: true, not both")
-	case o.Key == "" && !o.Keyless && o.GPGKey == "":
+	}
+	if err := o.Sigstore.Validate(); err != nil {
+		return err
+	}
+	switch {
+	case !o.Sigstore.Enabled() && o.GPGKey == "":
 		return exitcode.BadInputf("no signing key: set key (a cosign key file or KMS URI), keyless: true, or the GPG_PRIVATE_KEY secret")
-	case o.Image != "" && o.Key == "" && !o.Keyless:
+	case o.Image != "" && !o.Sigstore.Enabled():
 		return exitcode.BadInputf("images are signed with Sigstore only: set key or keyless: true (a GPG key cannot sign an image)")
 	case o.Bundle != "" && o.Subject == "":
 		return exitcode.BadInputf("bundle names the output for subject only; with a manifest each bundle is written next to its artifact as <file>.sigstore.json")
-	case o.Keyless && o.FulcioURL == "":
-		return exitcode.BadInputf("keyless signing needs fulcio-url (%q for the public instance)", signing.PublicFulcioURL)
-	case o.TLog && o.RekorURL == "" && (o.Key != "" || o.Keyless):
-		return exitcode.BadInputf("tlog is true but rekor-url is empty; set rekor-url or tlog: false")
 	}
-	if o.Password != "" && o.Key == "" {
+	if o.Sigstore.Password != "" && !o.Sigstore.HasKey() {
 		o.Log.Warn("COSIGN_PASSWORD is set but no key is: it is not used")
 	}
 	return nil
@@ -129,63 +111,15 @@ func (o *Options) rel(p string) string {
 	return filepath.ToSlash(p)
 }
 
-// pendingSigner is a Sigstore signer being loaded in the background: a
-// cosign key's scrypt decryption, a KMS round trip or a keyless
-// certificate takes as long as hashing hundreds of megabytes, so it runs
-// while the artifact is read.
-type pendingSigner struct {
-	done chan struct{}
-	sg   *signing.Signer
-	err  error
-}
-
-// wait returns the loaded signer, nil when the run signs with GPG only.
-func (p *pendingSigner) wait() (*signing.Signer, error) {
-	if p == nil {
-		return nil, nil
-	}
-	<-p.done
-	return p.sg, p.err
-}
-
-// startSigstore starts loading the Sigstore signer (nil without key or
-// keyless); a failure cancels ctx with the error as its cause, so that a
-// read in progress stops at once.
-func (o *Options) startSigstore(ctx context.Context, cancel context.CancelCauseFunc) *pendingSigner {
-	if o.Key == "" && !o.Keyless {
+// startSigstore starts loading the Sigstore signer in the background (nil
+// without key or keyless), while the artifact is read; a failure cancels
+// ctx with the error as its cause, so that a read in progress stops at once.
+func (o *Options) startSigstore(ctx context.Context, cancel context.CancelCauseFunc) *signing.Pending {
+	if !o.Sigstore.Enabled() {
 		return nil
 	}
-	so := signing.Options{
-		Key:       o.Key,
-		Password:  []byte(o.Password),
-		FulcioURL: o.FulcioURL,
-		TSAURL:    o.TSAURL,
-		HTTP:      o.HTTP,
-		Log:       o.Log,
-		Now:       o.Now,
-	}
-	if o.Key != "" && !strings.Contains(o.Key, "://") {
-		so.Key = o.abs(o.Key)
-	}
-	if o.TLog {
-		so.RekorURL = o.RekorURL
-	}
-	if o.Keyless {
-		so.IDToken = o.tokenSource()
-	}
-	p := &pendingSigner{done: make(chan struct{})}
-	go func() {
-		sg, err := signing.New(ctx, so)
-		if err == nil {
-			err = sg.Prepare(ctx)
-		}
-		p.sg, p.err = sg, err
-		close(p.done)
-		if err != nil {
-			cancel(err)
-		}
-	}()
-	return p
+	env := signing.Env{Dir: o.Dir, Getenv: o.Getenv, HTTP: o.HTTP, Log: o.Log, Now: o.Now}
+	return signing.Start(ctx, o.Sigstore.Options(env, nil), cancel)
 }
 
 // gpgSigner loads the GPG key (nil without one).
@@ -198,24 +132,4 @@ func (o *Options) gpgSigner() (*gpgsign.Signer, error) {
 		return nil, exitcode.BadInput(fmt.Errorf("secret GPG_PRIVATE_KEY: %w", err))
 	}
 	return gs, nil
-}
-
-// tokenSource gives the explicit token when one is set, else asks the
-// GitHub Actions runtime for a fresh one each time.
-func (o *Options) tokenSource() signing.TokenSource {
-	if o.IDToken != "" {
-		tok := o.IDToken
-		return func(context.Context) (string, error) { return tok, nil }
-	}
-	gh := oidc.GitHub{Getenv: o.Getenv, HTTP: o.HTTP}
-	return func(ctx context.Context) (string, error) {
-		tok, err := gh.Token(ctx, o.Audience)
-		if errors.Is(err, oidc.ErrNoPermission) {
-			return "", exitcode.BadInput(fmt.Errorf("keyless signing: %w", err))
-		}
-		if err != nil {
-			return "", exitcode.Infra(fmt.Errorf("keyless signing: %w", err))
-		}
-		return tok, nil
-	}
 }

@@ -76,7 +76,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	res := &Result{}
 	switch {
 	case opts.Image != "":
-		sg, err := pending.wait()
+		sg, err := pending.Wait()
 		if err != nil {
 			return nil, err
 		}
@@ -99,7 +99,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		}
 		res.Files = []File{f}
 	}
-	sg, err := pending.wait()
+	sg, err := pending.Wait()
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +123,7 @@ type target struct {
 }
 
 // signFile signs one file, reading it at most once.
-func signFile(ctx context.Context, opts *Options, pending *pendingSigner, gs *gpgsign.Signer, t target) (File, error) {
+func signFile(ctx context.Context, opts *Options, pending *signing.Pending, gs *gpgsign.Signer, t target) (File, error) {
 	f := File{Name: t.name, Path: t.path}
 	var state hash.Hash
 	var detached *gpgsign.Detached
@@ -152,7 +152,7 @@ func signFile(ctx context.Context, opts *Options, pending *pendingSigner, gs *gp
 	}
 	opts.Log.Debug("signing", "file", t.name, "digest", f.Digest.String(), "size", f.Size)
 
-	sg, err := pending.wait()
+	sg, err := pending.Wait()
 	if err != nil {
 		return f, err
 	}

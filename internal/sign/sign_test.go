@@ -12,6 +12,7 @@ import (
 	"github.com/slipway/actions/internal/digest"
 	"github.com/slipway/actions/internal/exitcode"
 	"github.com/slipway/actions/internal/gpgsign"
+	"github.com/slipway/actions/internal/signing"
 	"github.com/slipway/actions/internal/testutil/gpgtest"
 	"github.com/slipway/actions/internal/testutil/sigstoretest"
 	"github.com/slipway/actions/internal/testutil/tools"
@@ -49,7 +50,7 @@ func TestSignSubjectWithCosignKeyAndGPG(t *testing.T) {
 	file := writeFile(t, dir, "dist/app.tar", strings.Repeat("artifact bytes\n", 5000))
 
 	res, err := Run(context.Background(), Options{
-		Subject: "dist/app.tar", Key: key.PrivatePath, Password: key.Password,
+		Subject: "dist/app.tar", Sigstore: signing.Config{Key: key.PrivatePath, Password: key.Password},
 		GPGKey: string(gkey.Armored), GPGPassphrase: "gpg-pass", Dir: dir,
 	})
 	if err != nil {
@@ -116,7 +117,7 @@ func TestSignSubjectBundlePathAndGPGOnly(t *testing.T) {
 	}
 
 	key := sigstoretest.NewCosignKey(t, "")
-	res, err = Run(context.Background(), Options{Subject: "a.bin", Bundle: "out/custom.json", Key: key.PrivatePath, Dir: dir})
+	res, err = Run(context.Background(), Options{Subject: "a.bin", Bundle: "out/custom.json", Sigstore: signing.Config{Key: key.PrivatePath}, Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +157,7 @@ func TestSignManifest(t *testing.T) {
 	writeFile(t, dir, "dist/b", "bravo\n")
 	mpath := writeManifest(t, dir, "dist/a", "dist/b")
 
-	res, err := Run(context.Background(), Options{Manifest: "dist/manifest.json", Key: key.PrivatePath, Password: "pw", GPGKey: string(gkey.Armored), Dir: dir})
+	res, err := Run(context.Background(), Options{Manifest: "dist/manifest.json", Sigstore: signing.Config{Key: key.PrivatePath, Password: "pw"}, GPGKey: string(gkey.Armored), Dir: dir})
 	if err != nil {
 		t.Fatalf("Run() error = %v", err)
 	}
@@ -188,7 +189,7 @@ func TestSignManifest(t *testing.T) {
 	}
 
 	// Signing again replaces the records instead of adding more.
-	if _, err := Run(context.Background(), Options{Manifest: mpath, Key: key.PrivatePath, Password: "pw", Dir: dir}); err != nil {
+	if _, err := Run(context.Background(), Options{Manifest: mpath, Sigstore: signing.Config{Key: key.PrivatePath, Password: "pw"}, Dir: dir}); err != nil {
 		t.Fatal(err)
 	}
 	if m, _ = artifact.ReadManifest(mpath); len(m.ByRole(artifact.RoleSignature)) != 4 {
@@ -217,7 +218,7 @@ func TestSignManifestDetectsChangedFiles(t *testing.T) {
 			mpath := writeManifest(t, dir, "dist/a")
 			before, _ := os.ReadFile(mpath)
 			writeFile(t, dir, "dist/a", tc.content)
-			o := Options{Manifest: mpath, Key: key.PrivatePath, Dir: dir}
+			o := Options{Manifest: mpath, Sigstore: signing.Config{Key: key.PrivatePath}, Dir: dir}
 			if tc.gpg {
 				o.GPGKey = string(gkey.Armored)
 			}
@@ -246,19 +247,19 @@ func TestOptionErrors(t *testing.T) {
 		want string
 		code exitcode.Code
 	}{
-		{"nothing", Options{Key: "k"}, "nothing to sign", exitcode.Usage},
-		{"two targets", Options{Subject: "f", Image: "r/i", Key: "k"}, "only one of subject, image and manifest", exitcode.Usage},
+		{"nothing", Options{Sigstore: signing.Config{Key: "k"}}, "nothing to sign", exitcode.Usage},
+		{"two targets", Options{Subject: "f", Image: "r/i", Sigstore: signing.Config{Key: "k"}}, "only one of subject, image and manifest", exitcode.Usage},
 		{"no key", Options{Subject: "f"}, "no signing key", exitcode.Usage},
-		{"key and keyless", Options{Subject: "f", Key: "k", Keyless: true}, "not both", exitcode.Usage},
+		{"key and keyless", Options{Subject: "f", Sigstore: signing.Config{Key: "k", Keyless: true}}, "not both", exitcode.Usage},
 		{"gpg image", Options{Image: "r/i", GPGKey: "x"}, "a GPG key cannot sign an image", exitcode.Usage},
-		{"bundle with manifest", Options{Manifest: "m", Bundle: "b", Key: "k"}, "for subject only", exitcode.Usage},
-		{"tlog without rekor", Options{Subject: "f", Key: "k", TLog: true}, "rekor-url is empty", exitcode.Usage},
-		{"missing subject", Options{Subject: "nope", Key: sigstoretest.NewCosignKey(t, "").PrivatePath}, "does not exist", exitcode.Usage},
-		{"wrong password", Options{Subject: "f", Key: sigstoretest.NewCosignKey(t, "right").PrivatePath, Password: "wrong"}, "COSIGN_PASSWORD secret is wrong", exitcode.Usage},
+		{"bundle with manifest", Options{Manifest: "m", Bundle: "b", Sigstore: signing.Config{Key: "k"}}, "for subject only", exitcode.Usage},
+		{"tlog without rekor", Options{Subject: "f", Sigstore: signing.Config{Key: "k", TLog: true}}, "rekor-url is empty", exitcode.Usage},
+		{"missing subject", Options{Subject: "nope", Sigstore: signing.Config{Key: sigstoretest.NewCosignKey(t, "").PrivatePath}}, "does not exist", exitcode.Usage},
+		{"wrong password", Options{Subject: "f", Sigstore: signing.Config{Key: sigstoretest.NewCosignKey(t, "right").PrivatePath, Password: "wrong"}}, "COSIGN_PASSWORD secret is wrong", exitcode.Usage},
 		{"bad gpg key", Options{Subject: "f", GPGKey: "/path/to/key.asc"}, "secret GPG_PRIVATE_KEY", exitcode.Usage},
-		{"keyless without permission", Options{Subject: "f", Keyless: true, FulcioURL: "http://127.0.0.1:1"}, "permissions: id-token: write", exitcode.Usage},
-		{"bad image ref", Options{Image: "UPPER/Case::x", Key: sigstoretest.NewCosignKey(t, "").PrivatePath}, "parsing image reference", exitcode.Usage},
-		{"missing manifest", Options{Manifest: "none.json", Key: sigstoretest.NewCosignKey(t, "").PrivatePath}, "opening manifest", exitcode.Usage},
+		{"keyless without permission", Options{Subject: "f", Sigstore: signing.Config{Keyless: true, FulcioURL: "http://127.0.0.1:1"}}, "permissions: id-token: write", exitcode.Usage},
+		{"bad image ref", Options{Image: "UPPER/Case::x", Sigstore: signing.Config{Key: sigstoretest.NewCosignKey(t, "").PrivatePath}}, "parsing image reference", exitcode.Usage},
+		{"missing manifest", Options{Manifest: "none.json", Sigstore: signing.Config{Key: sigstoretest.NewCosignKey(t, "").PrivatePath}}, "opening manifest", exitcode.Usage},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

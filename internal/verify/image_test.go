@@ -74,7 +74,7 @@ func TestImage(t *testing.T) {
 	ref := pushImage(t, addr, "team/app")
 	unsigned := pushImage(t, addr, "team/unsigned")
 	key := sigstoretest.NewCosignKey(t, "pw")
-	if _, err := sign.Run(ctx, sign.Options{Image: ref, Key: key.PrivatePath, Password: "pw", Dir: t.TempDir()}); err != nil {
+	if _, err := sign.Run(ctx, sign.Options{Image: ref, Sigstore: signing.Config{Key: key.PrivatePath, Password: "pw"}, Dir: t.TempDir()}); err != nil {
 		t.Fatalf("sign.Run() = %v", err)
 	}
 	dir := t.TempDir()

@@ -67,8 +67,8 @@ func TestStagesOutput(t *testing.T) {
 	key := gpgtest.NewKey(t, "ed25519", "")
 	if _, err := sign.Run(ctx, sign.Options{
 		Manifest: "manifest.json", Dir: dir, Getenv: func(k string) string { return env[k] },
-		Keyless: true, FulcioURL: ss.FulcioURL, RekorURL: ss.RekorURL, TSAURL: ss.TSAURL, TLog: true,
-		GPGKey: string(key.Armored),
+		Sigstore: signing.Config{Keyless: true, FulcioURL: ss.FulcioURL, RekorURL: ss.RekorURL, TSAURL: ss.TSAURL, TLog: true},
+		GPGKey:   string(key.Armored),
 	}); err != nil {
 		t.Fatalf("sign.Run() = %v", err)
 	}

@@ -1,0 +1,37 @@
+package cli
+
+import (
+	"github.com/slipway/actions/internal/input"
+	"github.com/slipway/actions/internal/oidc"
+	"github.com/slipway/actions/internal/signing"
+)
+
+// signerInputs are the Sigstore key and service inputs, one definition for
+// every stage that signs with Sigstore (sign and attest).
+func signerInputs(c *signing.Config) []input.Input {
+	return []input.Input{
+		input.String(&c.Key, input.Spec{Name: "key",
+			Description: "A cosign private key file (cosign.key) or a KMS URI (awskms://, azurekms://, gcpkms://, hashivault://)."}),
+		input.String(&c.Password, input.Spec{Name: "cosign-password", Secret: true, Env: "COSIGN_PASSWORD",
+			Description: "The password of the cosign key file."}),
+		input.Bool(&c.Keyless, input.Spec{Name: "keyless", Default: "false",
+			Description: "Sign keyless: the job's GitHub OIDC token (needs permissions: id-token: write) gets a short-lived Fulcio certificate."}),
+		input.String(&c.IDToken, input.Spec{Name: "identity-token", Secret: true, Env: "SIGSTORE_ID_TOKEN",
+			Description: "An OIDC token for keyless signing, instead of asking the GitHub Actions runtime for one."}),
+		input.String(&c.Audience, input.Spec{Name: "oidc-audience", Default: oidc.SigstoreAudience,
+			Description: "The audience of the OIDC token requested from GitHub for Fulcio."}),
+		input.String(&c.FulcioURL, input.Spec{Name: "fulcio-url", Default: signing.PublicFulcioURL,
+			Description: "The Fulcio instance that issues keyless certificates (a private Sigstore's URL for air-gapped sites)."}),
+		input.String(&c.RekorURL, input.Spec{Name: "rekor-url", Default: signing.PublicRekorURL,
+			Description: "The Rekor transparency log that records each signature."}),
+		input.Bool(&c.TLog, input.Spec{Name: "tlog", Default: "true",
+			Description: "Record signatures in the Rekor transparency log; false for air-gapped sites without one."}),
+		input.String(&c.TSAURL, input.Spec{Name: "tsa-url",
+			Description: "An RFC 3161 timestamp authority's full URL (e.g. https://tsa.example/api/v1/timestamp); empty for no signed timestamp."}),
+	}
+}
+
+// signingEnv is what building a signer needs from the runtime.
+func signingEnv(rt *Runtime) signing.Env {
+	return signing.Env{Dir: rt.Dir, Getenv: rt.Getenv, HTTP: rt.HTTP, Log: rt.Log, Now: rt.Now}
+}

@@ -78,6 +78,7 @@ func (c *attestCommand) Run(ctx context.Context, rt *Runtime) error {
 	if err := c.checkKeys(); err != nil {
 		return err
 	}
+	maskKeyEnv(rt, c.sigstore)
 	env := signingEnv(rt)
 	tokens := c.sigstore.Tokens(env)
 	if o.Kind == attest.KindProvenance {
@@ -129,7 +130,7 @@ func (c *attestCommand) options() (attest.Options, error) {
 
 func (c *attestCommand) checkKeys() error {
 	if !c.sigstore.Enabled() {
-		return exitcode.BadInputf("no signing key: set key (a cosign key file or KMS URI) or keyless: true")
+		return exitcode.BadInputf("no signing key: set key (a cosign key file or KMS URI), the %s secret (cosign-key) or keyless: true", signing.KeyEnv)
 	}
 	return c.sigstore.Validate()
 }

@@ -136,7 +136,7 @@ func (c *pipelineCommand) Run(ctx context.Context, rt *Runtime) error {
 	} else {
 		skipped = append(skipped, "sign: no key, keyless or gpg-key given")
 	}
-	if c.value("key") != "" || c.keyless() {
+	if c.sigstore() {
 		attested, err := c.stage(ctx, rt, st.attest, map[string]string{"manifest": manifestPath})
 		if err != nil {
 			return err
@@ -199,10 +199,16 @@ func (c *pipelineCommand) keyless() bool {
 	return b
 }
 
+// sigstore reports whether a Sigstore key (key, the cosign-key secret) or
+// keyless signing was given.
+func (c *pipelineCommand) sigstore() bool {
+	return c.value("key") != "" || c.value("cosign-key") != "" || c.keyless()
+}
+
 // signs reports whether a signing key of any kind was given. The GPG key is
 // a secret: it comes from the environment (or INPUT_GPG-KEY in Actions).
 func (c *pipelineCommand) signs() bool {
-	return c.value("key") != "" || c.keyless() || c.value("gpg-key") != ""
+	return c.sigstore() || c.value("gpg-key") != ""
 }
 
 // stage runs cmd with the pipeline's values for the inputs it shares and

@@ -54,6 +54,7 @@ func (c *signCommand) Outputs() []input.Output {
 func (c *signCommand) Run(ctx context.Context, rt *Runtime) error {
 	o := c.o
 	o.Dir, o.Getenv, o.HTTP, o.Log, o.Now = rt.Dir, rt.Getenv, rt.HTTP, rt.Log, rt.Now
+	maskKeyEnv(rt, o.Sigstore)
 	target := signTarget(o.Subject, o.Image, o.Manifest)
 	var res *sign.Result
 	err := rt.Group("slipway sign: signing "+target, func() error {

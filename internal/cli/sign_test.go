@@ -3,6 +3,8 @@ package cli
 import (
 	"bytes"
 	"context"
+	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -80,5 +82,71 @@ func TestSignCommandKeylessCLI(t *testing.T) {
 	code, _, stderr = runSign(t, dir, nil, "--subject", "app.bin", "--keyless", "--fulcio-url", ss.FulcioURL, "--tlog=false")
 	if code != 2 || !strings.Contains(stderr, "permissions: id-token: write") {
 		t.Errorf("exit %d, stderr %s", code, stderr)
+	}
+}
+
+// TestKeyFromSecret: sign and attest take the cosign key's content from
+// the cosign-key secret input or from key: env://NAME; every line of it is
+// masked, none is printed, and no file of the workspace holds it.
+func TestKeyFromSecret(t *testing.T) {
+	t.Parallel()
+	key := sigstoretest.NewCosignKey(t, "pa55word")
+	var keyLines []string
+	for _, l := range strings.Split(string(key.PrivatePEM), "\n") {
+		if len(l) >= 16 && !strings.HasPrefix(l, "-----") {
+			keyLines = append(keyLines, l)
+		}
+	}
+	tests := []struct {
+		name string
+		env  map[string]string
+	}{
+		{"cosign-key input", map[string]string{"INPUT_COSIGN-KEY": string(key.PrivatePEM)}},
+		{"COSIGN_KEY secret", map[string]string{"COSIGN_KEY": string(key.PrivatePEM)}},
+		{"key env://NAME", map[string]string{"INPUT_KEY": "env://RELEASE_KEY", "RELEASE_KEY": string(key.PrivatePEM)}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir, _ := attestWorkspace(t)
+			env := map[string]string{
+				"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": filepath.Join(t.TempDir(), "out"), "RUNNER_ENVIRONMENT": "self-hosted",
+				"INPUT_MANIFEST": "dist/manifest.json", "INPUT_TLOG": "false", "INPUT_COSIGN-PASSWORD": "pa55word",
+				"INPUT_BUILDER-ID": "https://hpc.example.org/pool",
+			}
+			maps.Copy(env, tc.env)
+			for _, run := range []func(*testing.T, string, map[string]string, ...string) (int, string, string){runSign, runAttest} {
+				code, stdout, stderr := run(t, dir, env)
+				if code != 0 {
+					t.Fatalf("exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
+				}
+				for _, l := range keyLines {
+					if !strings.Contains(stdout, "::add-mask::"+l+"\n") {
+						t.Errorf("key line %q is not masked:\n%s", l, stdout)
+					}
+					if strings.Count(stdout+stderr, l) != 1 {
+						t.Errorf("key line %q appears outside its mask command:\n%s\n%s", l, stdout, stderr)
+					}
+				}
+			}
+			for _, f := range []string{"dist/app.sigstore.json", "dist/provenance.intoto.sigstore.json"} {
+				if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+					t.Errorf("not written: %v", err)
+				}
+			}
+			err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+				if err != nil || d.IsDir() {
+					return err
+				}
+				b, err := os.ReadFile(p)
+				if err == nil && bytes.Contains(b, []byte(keyLines[0])) {
+					t.Errorf("%s holds the private key", p)
+				}
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"strings"
+
 	"github.com/slipway/actions/internal/input"
 	"github.com/slipway/actions/internal/oidc"
 	"github.com/slipway/actions/internal/signing"
@@ -11,7 +13,9 @@ import (
 func signerInputs(c *signing.Config) []input.Input {
 	return []input.Input{
 		input.String(&c.Key, input.Spec{Name: "key",
-			Description: "A cosign private key file (cosign.key) or a KMS URI (awskms://, azurekms://, gcpkms://, hashivault://)."}),
+			Description: "A cosign private key file (cosign.key), a KMS URI (awskms://, azurekms://, gcpkms://, hashivault://) or env://NAME, an environment variable holding the key's content."}),
+		input.String(&c.KeyPEM, input.Spec{Name: "cosign-key", Secret: true, Env: signing.KeyEnv,
+			Description: "The content of an encrypted cosign private key (cosign.key), instead of key: it is never written to disk."}),
 		input.String(&c.Password, input.Spec{Name: "cosign-password", Secret: true, Env: "COSIGN_PASSWORD",
 			Description: "The password of the cosign key file."}),
 		input.Bool(&c.Keyless, input.Spec{Name: "keyless", Default: "false",
@@ -34,4 +38,14 @@ func signerInputs(c *signing.Config) []input.Input {
 // signingEnv is what building a signer needs from the runtime.
 func signingEnv(rt *Runtime) signing.Env {
 	return signing.Env{Dir: rt.Dir, Getenv: rt.Getenv, HTTP: rt.HTTP, Log: rt.Log, Now: rt.Now}
+}
+
+// maskKeyEnv masks the key that key: env://NAME names: a secret that came
+// through no secret input, masked here as the inputs' are.
+func maskKeyEnv(rt *Runtime, c signing.Config) {
+	if name, ok := strings.CutPrefix(c.Key, signing.EnvScheme); ok {
+		if v := rt.Getenv(name); v != "" {
+			rt.Report.Mask(v)
+		}
+	}
 }

@@ -83,9 +83,9 @@ func (o *Options) validate() error {
 	}
 	switch {
 	case !o.Sigstore.Enabled() && o.GPGKey == "":
-		return exitcode.BadInputf("no signing key: set key (a cosign key file or KMS URI), keyless: true, or the GPG_PRIVATE_KEY secret")
+		return exitcode.BadInputf("no signing key: set key (a cosign key file or KMS URI), the %s secret (cosign-key), keyless: true, or the GPG_PRIVATE_KEY secret", signing.KeyEnv)
 	case o.Image != "" && !o.Sigstore.Enabled():
-		return exitcode.BadInputf("images are signed with Sigstore only: set key or keyless: true (a GPG key cannot sign an image)")
+		return exitcode.BadInputf("images are signed with Sigstore only: set key, the %s secret (cosign-key) or keyless: true (a GPG key cannot sign an image)", signing.KeyEnv)
 	case o.Bundle != "" && o.Subject == "":
 		return exitcode.BadInputf("bundle names the output for subject only; with a manifest each bundle is written next to its artifact as <file>.sigstore.json")
 	}

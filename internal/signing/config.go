@@ -15,13 +15,21 @@ import (
 	"github.com/slipway/actions/internal/oidc"
 )
 
+// KeyEnv is the environment variable (and secret) holding an encrypted
+// cosign private key's PEM, as cosign's --key env://COSIGN_KEY reads it.
+const KeyEnv = "COSIGN_KEY"
+
 // Config is the choice of Sigstore key and services that a stage's inputs
-// make (key, cosign-password, keyless, identity-token,
+// make (key, cosign-key, cosign-password, keyless, identity-token,
 // oidc-audience, fulcio-url, rekor-url, tlog, tsa-url): the sign and attest
 // stages share it.
 type Config struct {
-	// Key is a cosign key file (relative to the workspace) or a KMS URI.
+	// Key is a cosign key file (relative to the workspace), a KMS URI or
+	// env://NAME, an environment variable holding the key's PEM.
 	Key string
+	// KeyPEM is an encrypted cosign private key's PEM itself (the
+	// COSIGN_KEY secret): it is never written to disk.
+	KeyPEM string
 	// Password decrypts a cosign key (the COSIGN_PASSWORD secret).
 	Password string
 	// Keyless signs with a Fulcio certificate for the job's OIDC identity.
@@ -38,8 +46,9 @@ type Config struct {
 	TLog      bool
 }
 
-// HasKey reports whether c names a key (a file or a KMS key).
-func (c Config) HasKey() bool { return c.Key != "" }
+// HasKey reports whether c names a key: a file, a KMS key, an environment
+// variable or the key's PEM.
+func (c Config) HasKey() bool { return c.Key != "" || c.KeyPEM != "" }
 
 // Enabled reports whether c signs with Sigstore at all: a key or keyless.
 func (c Config) Enabled() bool { return c.HasKey() || c.Keyless }
@@ -49,8 +58,10 @@ func (c Config) Enabled() bool { return c.HasKey() || c.Keyless }
 // the stage's decision.
 func (c Config) Validate() error {
 	switch {
+	case c.Key != "" && c.KeyPEM != "" && c.Key != EnvScheme+KeyEnv:
+		return exitcode.BadInputf("both key (%q) and the %s secret (cosign-key) are set; use one of them", c.Key, KeyEnv)
 	case c.HasKey() && c.Keyless:
-		return exitcode.BadInputf("both key and keyless are set; use a key (key: cosign.key or a KMS URI) or keyless: true, not both")
+		return exitcode.BadInputf("both key and keyless are set; use a key (key: cosign.key or a KMS URI, or the %s secret) or keyless: true, not both", KeyEnv)
 	case c.Keyless && c.FulcioURL == "":
 		return exitcode.BadInputf("keyless signing needs fulcio-url (%q for the public instance)", PublicFulcioURL)
 	case c.TLog && c.RekorURL == "" && c.Enabled():
@@ -63,8 +74,8 @@ func (c Config) Validate() error {
 type Env struct {
 	// Dir is the workspace: a relative key file is resolved against it.
 	Dir string
-	// Getenv reads the GitHub Actions token variables; nil is "no
-	// variables".
+	// Getenv reads the variable of an env://NAME key and the GitHub
+	// Actions token variables; nil is "no variables".
 	Getenv func(string) string
 	// HTTP is the client for the Sigstore services and GitHub's token
 	// endpoint; nil is the default.
@@ -76,11 +87,15 @@ type Env struct {
 }
 
 // Options returns the signer options for c: a relative key file resolved
-// against env.Dir, the Rekor URL only when TLog
+// against env.Dir, the key's PEM from KeyPEM (for key env://COSIGN_KEY
+// too, which names the same secret), the Rekor URL only when TLog
 // is set, and tokens (nil: c.Tokens(env)) for keyless signing.
 func (c Config) Options(env Env, tokens *Tokens) Options {
 	o := Options{Key: c.Key, Password: []byte(c.Password), FulcioURL: c.FulcioURL, TSAURL: c.TSAURL,
-		HTTP: env.HTTP, Log: env.Log, Now: env.Now}
+		Getenv: env.Getenv, HTTP: env.HTTP, Log: env.Log, Now: env.Now}
+	if c.KeyPEM != "" {
+		o.Key, o.KeyPEM = "", []byte(c.KeyPEM)
+	}
 	if o.Key != "" && !strings.Contains(o.Key, "://") && !filepath.IsAbs(o.Key) {
 		o.Key = filepath.Join(env.Dir, o.Key)
 	}

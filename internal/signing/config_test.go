@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/slipway/actions/internal/exitcode"
+	"github.com/slipway/actions/internal/testutil/sigstoretest"
 )
 
 func TestConfigValidate(t *testing.T) {
@@ -99,5 +100,75 @@ func TestTokens(t *testing.T) {
 	_, err := Config{Keyless: true}.Tokens(Env{}).Get(ctx)
 	if err == nil || !strings.Contains(err.Error(), "permissions: id-token: write") || exitcode.Of(err) != exitcode.Usage {
 		t.Fatalf("Get() outside Actions = %v (code %v)", err, exitcode.Of(err))
+	}
+}
+
+// TestKeyFromSecret: the key's PEM as the COSIGN_KEY secret or in an
+// environment variable named by env://NAME signs as the key file does (same
+// key hint), and errors name where the key came from, never its content.
+func TestKeyFromSecret(t *testing.T) {
+	t.Parallel()
+	key := sigstoretest.NewCosignKey(t, "pw")
+	ctx := context.Background()
+	fromFile, err := New(ctx, Options{Key: key.PrivatePath, Password: []byte("pw")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"COSIGN_KEY": string(key.PrivatePEM), "RELEASE_KEY": string(key.PrivatePEM), "NOT_PEM": "secret-not-a-key"}
+	getenv := func(k string) string { return env[k] }
+	for name, c := range map[string]Config{
+		"secret":                          {KeyPEM: string(key.PrivatePEM), Password: "pw"},
+		"env://RELEASE_KEY":               {Key: "env://RELEASE_KEY", Password: "pw"},
+		"env://COSIGN_KEY and the secret": {Key: "env://COSIGN_KEY", KeyPEM: string(key.PrivatePEM), Password: "pw"},
+	} {
+		if err := c.Validate(); err != nil {
+			t.Fatalf("%s: Validate() = %v", name, err)
+		}
+		s, err := New(ctx, c.Options(Env{Dir: t.TempDir(), Getenv: getenv}, nil))
+		if err != nil {
+			t.Fatalf("%s: New() = %v", name, err)
+		}
+		if s.KeyHint() != fromFile.KeyHint() || s.Identity() != fromFile.Identity() {
+			t.Errorf("%s: key hint %q, identity %q; the key file gives %q, %q", name, s.KeyHint(), s.Identity(), fromFile.KeyHint(), fromFile.Identity())
+		}
+		if _, err := s.SignDSSE(ctx, "application/vnd.in-toto+json", []byte("{}")); err != nil {
+			t.Errorf("%s: SignDSSE() = %v", name, err)
+		}
+	}
+
+	for _, tc := range []struct {
+		name string
+		c    Config
+		want string
+	}{
+		{"wrong password", Config{KeyPEM: string(key.PrivatePEM), Password: "nope"}, "cosign key the COSIGN_KEY secret (cosign-key) failed: the COSIGN_PASSWORD secret is wrong"},
+		{"not PEM", Config{Key: "env://NOT_PEM"}, "cosign key the environment variable NOT_PEM is not PEM"},
+		{"unset variable", Config{Key: "env://MISSING"}, "the environment variable MISSING is empty or not set"},
+		{"public key", Config{KeyPEM: string(key.PublicPEM)}, `holds a "PUBLIC KEY" PEM block`},
+	} {
+		_, err := New(ctx, tc.c.Options(Env{Getenv: getenv}, nil))
+		if err == nil || !strings.Contains(err.Error(), tc.want) || exitcode.Of(err) != exitcode.Usage {
+			t.Errorf("%s: New() = %v (code %v), want %q", tc.name, err, exitcode.Of(err), tc.want)
+		}
+		secrets := []string{"secret-not-a-key"}
+		for _, l := range strings.Split(string(key.PrivatePEM), "\n") {
+			if len(l) >= 16 && !strings.HasPrefix(l, "-----") {
+				secrets = append(secrets, l)
+			}
+		}
+		for _, s := range secrets {
+			if err != nil && strings.Contains(err.Error(), s) {
+				t.Errorf("%s: the error quotes the key: %v", tc.name, err)
+			}
+		}
+	}
+	if err := (Config{Key: "cosign.key", KeyPEM: "x"}).Validate(); err == nil || !strings.Contains(err.Error(), "both key") {
+		t.Errorf("Validate(key and cosign-key) = %v", err)
+	}
+	if err := (Config{KeyPEM: "x", Keyless: true, FulcioURL: "https://f"}).Validate(); err == nil || !strings.Contains(err.Error(), "both key and keyless") {
+		t.Errorf("Validate(cosign-key and keyless) = %v", err)
+	}
+	if _, err := New(ctx, Options{Key: key.PrivatePath, KeyPEM: key.PrivatePEM}); err == nil || !strings.Contains(err.Error(), "both key") {
+		t.Errorf("New(Key and KeyPEM) = %v", err)
 	}
 }

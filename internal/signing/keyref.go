@@ -16,7 +16,13 @@ const (
 	KeyFile
 	// KeyKMS is a key held by a key management service, named by a URI.
 	KeyKMS
+	// KeyEnvVar is an environment variable holding an encrypted cosign
+	// private key's PEM, named as cosign names it: env://NAME.
+	KeyEnvVar
 )
+
+// EnvScheme prefixes the name of an environment variable holding a key.
+const EnvScheme = "env://"
 
 // KMSSchemes are the URI schemes of the KMS providers slipway registers, in
 // the form cosign accepts them.
@@ -30,6 +36,8 @@ type KeyRef struct {
 	// URI is the full KMS URI and Scheme its scheme with "://" (KeyKMS).
 	URI    string
 	Scheme string
+	// Env is the environment variable's name (KeyEnvVar).
+	Env string
 }
 
 // String returns the reference as the user wrote it.
@@ -39,12 +47,15 @@ func (k KeyRef) String() string {
 		return k.Path
 	case KeyKMS:
 		return k.URI
+	case KeyEnvVar:
+		return EnvScheme + k.Env
 	}
 	return ""
 }
 
 // ParseKeyRef parses the "key" input: empty for keyless, a KMS URI with one
-// of KMSSchemes, or else the path of a cosign key file. Any other URI scheme
+// of KMSSchemes, env://NAME for an environment variable holding the key's
+// PEM, or else the path of a cosign key file. Any other URI scheme
 // is an error rather than a file name, so that a typo such as "awskms:/x"
 // or "vault://x" is reported instead of looked up on disk.
 func ParseKeyRef(s string) (KeyRef, error) {
@@ -56,6 +67,13 @@ func ParseKeyRef(s string) (KeyRef, error) {
 		return KeyRef{}, fmt.Errorf("key %q contains a control character; give a cosign key file path or a KMS URI", s)
 	}
 	lower := strings.ToLower(s)
+	if strings.HasPrefix(lower, EnvScheme) {
+		name := s[len(EnvScheme):]
+		if s[:len(EnvScheme)] != EnvScheme || !isEnvName(name) {
+			return KeyRef{}, fmt.Errorf("key %q: write an environment variable holding the key's PEM as %q", s, EnvScheme+"COSIGN_KEY")
+		}
+		return KeyRef{Kind: KeyEnvVar, Env: name}, nil
+	}
 	for _, scheme := range KMSSchemes {
 		if strings.HasPrefix(lower, scheme) {
 			if len(s) == len(scheme) {
@@ -68,7 +86,7 @@ func ParseKeyRef(s string) (KeyRef, error) {
 		}
 	}
 	if i := strings.Index(s, "://"); i > 0 && isScheme(s[:i]) {
-		return KeyRef{}, fmt.Errorf("key %q has unknown scheme %q; use a cosign key file path or a KMS URI starting with one of %s", s, s[:i+3], strings.Join(KMSSchemes, ", "))
+		return KeyRef{}, fmt.Errorf("key %q has unknown scheme %q; use a cosign key file path, env://NAME or a KMS URI starting with one of %s", s, s[:i+3], strings.Join(KMSSchemes, ", "))
 	}
 	for _, scheme := range KMSSchemes {
 		name := strings.TrimSuffix(scheme, "://")
@@ -85,6 +103,19 @@ func isScheme(s string) bool {
 		switch {
 		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
 		case i > 0 && (c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.'):
+		default:
+			return false
+		}
+	}
+	return s != ""
+}
+
+// isEnvName reports whether s is a portable environment variable name.
+func isEnvName(s string) bool {
+	for i, c := range s {
+		switch {
+		case c == '_', c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
+		case i > 0 && c >= '0' && c <= '9':
 		default:
 			return false
 		}

@@ -28,6 +28,12 @@ func TestParseKeyRef(t *testing.T) {
 		{in: "https://example.com/cosign.key", wantErr: "unknown scheme"},
 		{in: "awskms:/x", wantErr: "malformed KMS URI"},
 		{in: "key\nname", wantErr: "control character"},
+		{in: "env://COSIGN_KEY", kind: KeyEnvVar},
+		{in: "env://release_key_2", kind: KeyEnvVar},
+		{in: "env://", wantErr: "env://COSIGN_KEY"},
+		{in: "ENV://COSIGN_KEY", wantErr: "env://COSIGN_KEY"},
+		{in: "env://2KEY", wantErr: "env://COSIGN_KEY"},
+		{in: "env://A-B", wantErr: "env://COSIGN_KEY"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.in, func(t *testing.T) {
@@ -53,7 +59,7 @@ func TestParseKeyRef(t *testing.T) {
 }
 
 func FuzzParseKeyRef(f *testing.F) {
-	for _, s := range []string{"", "cosign.key", "hashivault://k", "awskms:///arn", "gcpkms://p", "azurekms://v/k", "x://y", "awskms:/", "HASHIVAULT://"} {
+	for _, s := range []string{"", "cosign.key", "hashivault://k", "awskms:///arn", "gcpkms://p", "azurekms://v/k", "x://y", "awskms:/", "HASHIVAULT://", "env://COSIGN_KEY", "env://"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
@@ -65,6 +71,10 @@ func FuzzParseKeyRef(f *testing.F) {
 		case KeyNone:
 			if strings.TrimSpace(in) != "" {
 				t.Fatalf("ParseKeyRef(%q) = keyless for a non-empty input", in)
+			}
+		case KeyEnvVar:
+			if !isEnvName(got.Env) || got.String() != strings.TrimSpace(in) {
+				t.Fatalf("ParseKeyRef(%q) = %+v", in, got)
 			}
 		case KeyKMS:
 			if !strings.HasPrefix(got.URI, got.Scheme) || len(got.URI) == len(got.Scheme) {

@@ -49,9 +49,16 @@ type TokenSource func(ctx context.Context) (string, error)
 
 // Options selects the key and the Sigstore services.
 type Options struct {
-	// Key is a cosign private key file or a KMS URI (see ParseKeyRef).
-	// Empty selects keyless signing, which needs IDToken and FulcioURL.
+	// Key is a cosign private key file, a KMS URI or env://NAME (see
+	// ParseKeyRef). Empty selects KeyPEM or else keyless signing, which
+	// needs IDToken and FulcioURL.
 	Key string
+	// KeyPEM is an encrypted cosign private key's PEM itself (the
+	// COSIGN_KEY secret), used when Key is empty.
+	KeyPEM []byte
+	// Getenv reads the variable an env://NAME key names; nil is "no
+	// variables".
+	Getenv func(string) string
 	// Password decrypts a cosign key file (the COSIGN_PASSWORD secret).
 	Password []byte
 	// IDToken supplies OIDC tokens for keyless signing.
@@ -122,13 +129,27 @@ func newSigner(ctx context.Context, ref KeyRef, opts Options) (*Signer, error) {
 		transport = opts.HTTP.Transport
 	}
 
+	if ref.Kind != KeyNone && len(opts.KeyPEM) > 0 {
+		return nil, exitcode.BadInputf("both key %q and the %s secret (cosign-key) are set; use one of them", ref.String(), KeyEnv)
+	}
 	var sv signature.SignerVerifier
-	switch ref.Kind {
-	case KeyFile:
+	switch {
+	case ref.Kind == KeyFile:
 		sv, err = loadKeyFile(ref.Path, opts.Password)
-	case KeyKMS:
+	case ref.Kind == KeyEnvVar:
+		var pem string
+		if opts.Getenv != nil {
+			pem = opts.Getenv(ref.Env)
+		}
+		if strings.TrimSpace(pem) == "" {
+			return nil, exitcode.BadInputf("key %q: the environment variable %s is empty or not set; set it to the content of cosign.key (from a secret)", ref.String(), ref.Env)
+		}
+		sv, err = loadKeyPEM([]byte(pem), opts.Password, "the environment variable "+ref.Env, "")
+	case ref.Kind == KeyKMS:
 		sv, err = loadKMS(ctx, ref)
-	case KeyNone:
+	case len(opts.KeyPEM) > 0:
+		sv, err = loadKeyPEM(opts.KeyPEM, opts.Password, "the "+KeyEnv+" secret (cosign-key)", "")
+	default:
 		if opts.IDToken == nil {
 			return nil, exitcode.BadInputf("keyless signing needs an OIDC token source (internal error: no TokenSource given)")
 		}
@@ -170,20 +191,30 @@ func loadKeyFile(path string, password []byte) (signature.SignerVerifier, error)
 	if err != nil {
 		return nil, exitcode.Infra(fmt.Errorf("reading cosign key %q: %w", path, err))
 	}
+	return loadKeyPEM(kb, password, fmt.Sprintf("%q", path), path)
+}
+
+// loadKeyPEM decrypts a cosign private key's PEM. what names where it came
+// from in errors (a quoted path, a secret), file is the key file or "".
+// Errors never quote the key.
+func loadKeyPEM(kb, password []byte, what, file string) (signature.SignerVerifier, error) {
+	bad := func(format string, a ...any) error {
+		return exitcode.WithFile(exitcode.BadInputf(format, a...), file)
+	}
 	if len(kb) > maxKeyFileSize {
-		return nil, exitcode.WithFile(exitcode.BadInputf("cosign key %q is larger than %d bytes: it is not a cosign private key", path, maxKeyFileSize), path)
+		return nil, bad("cosign key %s is larger than %d bytes: it is not a cosign private key", what, maxKeyFileSize)
 	}
 	if blk, _ := pem.Decode(kb); blk == nil {
-		return nil, exitcode.WithFile(exitcode.BadInputf("cosign key %q is not PEM; give the private key written by \"cosign generate-key-pair\" (cosign.key)", path), path)
+		return nil, bad("cosign key %s is not PEM; give the private key written by \"cosign generate-key-pair\" (cosign.key)", what)
 	} else if blk.Type != cosign.CosignPrivateKeyPemType && blk.Type != cosign.SigstorePrivateKeyPemType {
-		return nil, exitcode.WithFile(exitcode.BadInputf("cosign key %q holds a %q PEM block, want %q; give the private key (cosign.key), not the public key", path, blk.Type, cosign.SigstorePrivateKeyPemType), path)
+		return nil, bad("cosign key %s holds a %q PEM block, want %q; give the private key (cosign.key), not the public key", what, blk.Type, cosign.SigstorePrivateKeyPemType)
 	}
 	sv, err := cosign.LoadPrivateKey(kb, password, nil)
 	if err != nil {
 		if strings.Contains(err.Error(), "decrypt") {
-			return nil, exitcode.WithFile(exitcode.BadInputf("decrypting cosign key %q failed: the COSIGN_PASSWORD secret is wrong or missing; set it to the password given to \"cosign generate-key-pair\"", path), path)
+			return nil, bad("decrypting cosign key %s failed: the COSIGN_PASSWORD secret is wrong or missing; set it to the password given to \"cosign generate-key-pair\"", what)
 		}
-		return nil, exitcode.WithFile(exitcode.BadInput(fmt.Errorf("loading cosign key %q: %w", path, err)), path)
+		return nil, exitcode.WithFile(exitcode.BadInput(fmt.Errorf("loading cosign key %s: %w", what, err)), file)
 	}
 	return sv, nil
 }

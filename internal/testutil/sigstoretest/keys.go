@@ -18,6 +18,8 @@ type CosignKey struct {
 	Password string
 	// PublicPEM is the content of PublicPath.
 	PublicPEM []byte
+	// PrivatePEM is the content of PrivatePath (the COSIGN_KEY secret).
+	PrivatePEM []byte
 }
 
 // NewCosignKey generates an ECDSA P-256 key pair the way "cosign
@@ -35,6 +37,7 @@ func NewCosignKey(t testing.TB, password string) CosignKey {
 		PublicPath:  filepath.Join(dir, "cosign.pub"),
 		Password:    password,
 		PublicPEM:   kb.PublicBytes,
+		PrivatePEM:  kb.PrivateBytes,
 	}
 	if err := os.WriteFile(k.PrivatePath, kb.PrivateBytes, 0o600); err != nil {
 		t.Fatal(err)

@@ -1,5 +1,6 @@
-// Package signing turns a key source into Sigstore bundles: a cosign key file
-// (encrypted with COSIGN_PASSWORD), a KMS key (hashivault://, awskms://,
+// Package signing turns a key source into Sigstore bundles: a cosign key
+// (encrypted with COSIGN_PASSWORD) from a file, the COSIGN_KEY secret or an
+// env://NAME variable, a KMS key (hashivault://, awskms://,
 // gcpkms://, azurekms://) or keyless signing (an OIDC token exchanged at
 // Fulcio for a short-lived certificate), with an optional Rekor entry and an
 // optional RFC 3161 timestamp.
@@ -11,6 +12,9 @@
 // (application/vnd.dev.sigstore.bundle.v0.3+json) that cosign and
 // sigstore-go verify. Signer.Prepare does a keyless signer's network work
 // (token, certificate) ahead of time, so callers can overlap it with hashing.
+//
+// Config is the stages' shared choice of key and services (their key
+// inputs), Start loads a signer in the background.
 //
 // It must never read an artifact (callers pass its digest), never log or
 // write a password, private key or OIDC token, and never print anything:

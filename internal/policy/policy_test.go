@@ -11,6 +11,7 @@ import (
 
 	"github.com/slipway/actions/internal/policy"
 	"github.com/slipway/actions/internal/policy/policytest"
+	"github.com/slipway/actions/internal/testutil/sigstoretest"
 )
 
 // indent indents every line of s by n spaces, for a YAML block scalar.
@@ -67,10 +68,10 @@ func TestExamplePolicy(t *testing.T) {
 		}
 	}
 	id := p.Identities[0]
-	if err := id.Match(policytest.GitHubIssuer, "https://github.com/slipway/example/.github/workflows/release.yml@refs/tags/v2.0"); err != nil {
+	if err := id.Match(sigstoretest.GitHubIssuer, "https://github.com/slipway/example/.github/workflows/release.yml@refs/tags/v2.0"); err != nil {
 		t.Errorf("identity does not match a release tag: %v", err)
 	}
-	if err := id.Match(policytest.GitHubIssuer, "https://github.com/slipway/example/.github/workflows/release.yml@refs/tags/v2.0-x"); err == nil {
+	if err := id.Match(sigstoretest.GitHubIssuer, "https://github.com/slipway/example/.github/workflows/release.yml@refs/tags/v2.0-x"); err == nil {
 		t.Error("identity regexp is not anchored at the end")
 	}
 	if err := id.Match("https://evil.example", "https://github.com/slipway/example/.github/workflows/release.yml@refs/tags/v2"); err == nil {

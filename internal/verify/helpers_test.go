@@ -16,6 +16,7 @@ import (
 
 	"github.com/slipway/actions/internal/policy"
 	"github.com/slipway/actions/internal/policy/policytest"
+	"github.com/slipway/actions/internal/testutil/sigstoretest"
 	"github.com/slipway/actions/internal/verify"
 )
 
@@ -32,7 +33,7 @@ type fixture struct {
 	subject string // path
 	sum     string // sha256 hex
 	kp      *sign.EphemeralKeypair
-	ss      *policytest.Sigstore
+	ss      *sigstoretest.Sigstore
 	gpg     *openpgp.Entity
 	// extraKeys are further policy keys, keys/<name>.pub.
 	extraKeys []string
@@ -76,7 +77,7 @@ keys:
     path: keys/maintainer.asc
 identities:
   - name: release-workflow
-    issuer: ` + policytest.GitHubIssuer + `
+    issuer: ` + sigstoretest.GitHubIssuer + `
     subject: ` + workflowRef + `
 trustedRoot: trusted_root.json
 ` + extra

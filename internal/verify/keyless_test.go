@@ -8,12 +8,13 @@ import (
 
 	"github.com/slipway/actions/internal/policy"
 	"github.com/slipway/actions/internal/policy/policytest"
+	"github.com/slipway/actions/internal/testutil/sigstoretest"
 )
 
 // keyless returns bundle options for keyless signing as identity subject,
 // with the log and timestamp authority as given.
 func keyless(f *fixture, subject string, log sign.Transparency, tsa *sign.TimestampAuthority) sign.BundleOptions {
-	o := sign.BundleOptions{CertificateProvider: f.ss.Fulcio(policytest.GitHubIssuer, subject)}
+	o := sign.BundleOptions{CertificateProvider: f.ss.Fulcio(sigstoretest.GitHubIssuer, subject)}
 	if log != nil {
 		o.TransparencyLogs = []sign.Transparency{log}
 	}
@@ -103,7 +104,7 @@ func TestKeyless(t *testing.T) {
 			name: "certificate with a past window, timestamped now",
 			make: func(t *testing.T, f *fixture) []byte {
 				o := keyless(f, workflowRef, nil, f.ss.TSA())
-				ca := f.ss.Fulcio(policytest.GitHubIssuer, workflowRef)
+				ca := f.ss.Fulcio(sigstoretest.GitHubIssuer, workflowRef)
 				ca.NotBefore = f.ss.Now().Add(-2 * time.Hour)
 				o.CertificateProvider = ca
 				return f.signBlob(t, eph(t), o)
@@ -123,11 +124,11 @@ func TestKeyless(t *testing.T) {
 				other := policytest.NewSigstore(t)
 				other.SetNow(f.ss.Now())
 				return f.signBlob(t, eph(t), sign.BundleOptions{
-					CertificateProvider:  other.Fulcio(policytest.GitHubIssuer, workflowRef),
+					CertificateProvider:  other.Fulcio(sigstoretest.GitHubIssuer, workflowRef),
 					TimestampAuthorities: []*sign.TimestampAuthority{f.ss.TSA()},
 				})
 			},
-			want: []string{"FAIL signature  b.sigstore.json: the signing certificate (valid ", `issued by "CN=slipway test fulcio,O=slipway.test") does not chain to the trusted root's certificate authority at the signing time`},
+			want: []string{"FAIL signature  b.sigstore.json: the signing certificate (valid ", `issued by "CN=sigstoretest fulcio,O=sigstoretest") does not chain to the trusted root's certificate authority at the signing time`},
 		},
 		{
 			name: "SCT required, certificate has none", extra: "thresholds:\n  signedCertificateTimestamps: 1\n",

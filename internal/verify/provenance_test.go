@@ -8,6 +8,7 @@ import (
 
 	"github.com/slipway/actions/internal/policy"
 	"github.com/slipway/actions/internal/policy/policytest"
+	"github.com/slipway/actions/internal/testutil/sigstoretest"
 )
 
 func TestProvenance(t *testing.T) {
@@ -115,7 +116,7 @@ func TestMaxAge(t *testing.T) {
 			name: "keyless, logged 40 days ago",
 			make: func(t *testing.T, f *fixture) []string {
 				then := f.ss.Now().Add(-40 * day)
-				ca := f.ss.Fulcio(policytest.GitHubIssuer, workflowRef)
+				ca := f.ss.Fulcio(sigstoretest.GitHubIssuer, workflowRef)
 				ca.NotBefore = then
 				kp, _ := policytest.NewKeypair(t)
 				return []string{f.write(t, "a.sigstore.json", f.signBlob(t, kp, sign.BundleOptions{CertificateProvider: ca, TransparencyLogs: []sign.Transparency{f.ss.RekorAt(then.Add(time.Minute))}}))}

@@ -96,8 +96,8 @@ func (s *Sigstore) issue(pub crypto.PublicKey, claims map[string]any) (*x509.Cer
 	ext := certificate.Extensions{Issuer: iss, Subject: str("sub")}
 	tmpl := &x509.Certificate{
 		SerialNumber: nextSerial(),
-		NotBefore:    time.Now().Add(-time.Minute),
-		NotAfter:     time.Now().Add(10 * time.Minute),
+		NotBefore:    s.Now().Add(-time.Minute),
+		NotAfter:     s.Now().Add(10 * time.Minute),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning},
 	}

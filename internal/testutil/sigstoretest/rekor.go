@@ -10,6 +10,8 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"time"
@@ -37,23 +39,45 @@ func rekorError(w http.ResponseWriter, status int, msg string) {
 
 // rekor adds a proposed entry to the log, as Rekor v1's createLogEntry.
 func (s *Sigstore) rekor(w http.ResponseWriter, r *http.Request) {
-	ctx := context.Background()
 	pe, err := models.UnmarshalProposedEntry(http.MaxBytesReader(w, r.Body, 1<<20), runtime.JSONConsumer())
 	if err != nil {
 		rekorError(w, http.StatusBadRequest, "unmarshalling proposed entry: "+err.Error())
 		return
 	}
-	impl, err := types.CreateVersionedEntry(pe)
-	if err != nil {
+	uuid, entry, err := s.appendEntry(pe, s.Now())
+	var bad badEntry
+	switch {
+	case errors.As(err, &bad):
 		rekorError(w, http.StatusBadRequest, err.Error())
 		return
+	case err != nil:
+		rekorError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", uuid)
+	w.Header().Set("Location", "/api/v1/log/entries/"+uuid)
+	w.WriteHeader(http.StatusCreated)
+	_ = json.NewEncoder(w).Encode(models.LogEntry{uuid: entry})
+}
+
+// badEntry is a proposed entry Rekor refuses (400).
+type badEntry struct{ error }
+
+// appendEntry appends a proposed entry to the log's Merkle tree, integrated
+// at time at, and returns its UUID and the entry as Rekor v1 answers it:
+// the canonicalized body, a signed entry timestamp and an inclusion proof
+// with a signed checkpoint.
+func (s *Sigstore) appendEntry(pe models.ProposedEntry, at time.Time) (string, models.LogEntryAnon, error) {
+	ctx := context.Background()
+	impl, err := types.CreateVersionedEntry(pe)
+	if err != nil {
+		return "", models.LogEntryAnon{}, badEntry{err}
 	}
 	body, err := types.CanonicalizeEntry(ctx, impl)
 	if err != nil {
-		rekorError(w, http.StatusBadRequest, "canonicalizing: "+err.Error())
-		return
+		return "", models.LogEntryAnon{}, badEntry{fmt.Errorf("canonicalizing: %w", err)}
 	}
-	now := time.Now().Unix()
 	s.mu.Lock()
 	index := s.tree.Size()
 	s.tree.AppendData(body)
@@ -62,41 +86,36 @@ func (s *Sigstore) rekor(w http.ResponseWriter, r *http.Request) {
 	proof, err := s.tree.InclusionProof(index, size)
 	s.mu.Unlock()
 	if err != nil {
-		rekorError(w, http.StatusInternalServerError, err.Error())
-		return
+		return "", models.LogEntryAnon{}, err
 	}
 	id := hex.EncodeToString(logID(s.rekorKey.Public()))
-	payload, _ := json.Marshal(tlog.RekorPayload{Body: base64.StdEncoding.EncodeToString(body), IntegratedTime: now, LogIndex: int64(index), LogID: id})
+	payload, _ := json.Marshal(tlog.RekorPayload{Body: base64.StdEncoding.EncodeToString(body), IntegratedTime: at.Unix(), LogIndex: int64(index), LogID: id})
 	canonical, err := jsoncanonicalizer.Transform(payload)
 	if err != nil {
-		rekorError(w, http.StatusInternalServerError, err.Error())
-		return
+		return "", models.LogEntryAnon{}, err
 	}
 	sum := sha256.Sum256(canonical)
 	set, err := s.rekorKey.Sign(rand.Reader, sum[:], crypto.SHA256)
 	if err != nil {
-		rekorError(w, http.StatusInternalServerError, err.Error())
-		return
+		return "", models.LogEntryAnon{}, err
 	}
 	signer, err := signature.LoadECDSASignerVerifier(s.rekorKey, crypto.SHA256)
 	if err != nil {
-		rekorError(w, http.StatusInternalServerError, err.Error())
-		return
+		return "", models.LogEntryAnon{}, err
 	}
 	checkpoint, err := util.CreateAndSignCheckpoint(ctx, "rekor.sigstoretest", 1, size, rootHash, signer)
 	if err != nil {
-		rekorError(w, http.StatusInternalServerError, err.Error())
-		return
+		return "", models.LogEntryAnon{}, err
 	}
 	hashes := []string{}
 	for _, h := range proof {
 		hashes = append(hashes, hex.EncodeToString(h))
 	}
 	leaf := sha256.Sum256(append([]byte{0}, body...))
-	uuid := hex.EncodeToString(leaf[:])
-	entry := models.LogEntry{uuid: models.LogEntryAnon{
+	s.Entries.Add(1)
+	return hex.EncodeToString(leaf[:]), models.LogEntryAnon{
 		Body:           base64.StdEncoding.EncodeToString(body),
-		IntegratedTime: conv.Pointer(now),
+		IntegratedTime: conv.Pointer(at.Unix()),
 		LogID:          conv.Pointer(id),
 		LogIndex:       conv.Pointer(int64(index)),
 		Verification: &models.LogEntryAnonVerification{
@@ -109,13 +128,7 @@ func (s *Sigstore) rekor(w http.ResponseWriter, r *http.Request) {
 				TreeSize:   conv.Pointer(int64(size)),
 			},
 		},
-	}}
-	s.Entries.Add(1)
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("ETag", uuid)
-	w.Header().Set("Location", "/api/v1/log/entries/"+uuid)
-	w.WriteHeader(http.StatusCreated)
-	_ = json.NewEncoder(w).Encode(entry)
+	}, nil
 }
 
 // timestamp answers an RFC 3161 timestamp query.
@@ -125,22 +138,35 @@ func (s *Sigstore) timestamp(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	req, err := timestamp.ParseRequest(body)
-	if err != nil {
-		http.Error(w, "parsing timestamp query: "+err.Error(), http.StatusBadRequest)
+	resp, err := s.stamp(body, s.Now())
+	var bad badEntry
+	switch {
+	case errors.As(err, &bad):
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	case err != nil:
+		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
+	w.Header().Set("Content-Type", "application/timestamp-reply")
+	_, _ = io.Copy(w, bytes.NewReader(resp))
+}
+
+// stamp answers the RFC 3161 query in body with a timestamp at time at.
+func (s *Sigstore) stamp(body []byte, at time.Time) ([]byte, error) {
+	req, err := timestamp.ParseRequest(body)
+	if err != nil {
+		return nil, badEntry{fmt.Errorf("parsing timestamp query: %w", err)}
+	}
 	ts := timestamp.Timestamp{
-		HashAlgorithm: req.HashAlgorithm, HashedMessage: req.HashedMessage, Time: time.Now(),
+		HashAlgorithm: req.HashAlgorithm, HashedMessage: req.HashedMessage, Time: at,
 		Nonce: req.Nonce, Policy: asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 2},
 		ExtraExtensions: req.Extensions, AddTSACertificate: req.Certificates,
 	}
 	resp, err := ts.CreateResponseWithOpts(s.tsaLeaf, s.tsaLeafKey, crypto.SHA256)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
+		return nil, err
 	}
 	s.Timestamps.Add(1)
-	w.Header().Set("Content-Type", "application/timestamp-reply")
-	_, _ = io.Copy(w, bytes.NewReader(resp))
+	return resp, nil
 }

@@ -56,7 +56,7 @@ func newKeyless(t *testing.T) *keyless {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := provenance.ParseClaims(tok)
+	c, err := oidc.ParseGitHubClaims(tok)
 	if err != nil {
 		t.Fatal(err)
 	}

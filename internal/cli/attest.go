@@ -10,6 +10,7 @@ import (
 	"github.com/slipway/actions/internal/attest"
 	"github.com/slipway/actions/internal/exitcode"
 	"github.com/slipway/actions/internal/input"
+	"github.com/slipway/actions/internal/oidc"
 	"github.com/slipway/actions/internal/provenance"
 	"github.com/slipway/actions/internal/signing"
 	"github.com/slipway/actions/internal/version"
@@ -144,7 +145,7 @@ func (c *attestCommand) builder(ctx context.Context, rt *Runtime, tokens *signin
 		if err != nil {
 			return nil, err
 		}
-		if cfg.Claims, err = provenance.ParseClaims(tok); err != nil {
+		if cfg.Claims, err = oidc.ParseGitHubClaims(tok); err != nil {
 			rt.Log.Info("the OIDC token carries no GitHub Actions job claims; the builder is identified from the environment", "reason", err)
 			cfg.Claims = nil
 		}

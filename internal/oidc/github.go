@@ -90,17 +90,29 @@ func (g GitHub) Source(audience string) func(context.Context) (string, error) {
 	return func(ctx context.Context) (string, error) { return g.Token(ctx, audience) }
 }
 
-// Claims are the GitHub Actions ID token claims that name the workload.
+// Claims are the claims of an OIDC ID token: the standard ones and those of
+// GitHub Actions tokens that say which job is running. When signing is
+// keyless, Fulcio verifies the token and copies these claims into the
+// signing certificate, so they are the verified description of the run; see
+// https://docs.github.com/en/actions/security-for-github-actions/security-hardening-your-deployments/about-security-hardening-with-openid-connect
 type Claims struct {
-	Issuer         string `json:"iss"`
-	Subject        string `json:"sub"`
-	Repository     string `json:"repository"`
-	Ref            string `json:"ref"`
-	SHA            string `json:"sha"`
-	Workflow       string `json:"workflow"`
-	JobWorkflowRef string `json:"job_workflow_ref"`
-	RunID          string `json:"run_id"`
-	RunnerEnv      string `json:"runner_environment"`
+	Issuer            string `json:"iss"`
+	Subject           string `json:"sub"`
+	Repository        string `json:"repository"`
+	RepositoryID      string `json:"repository_id"`
+	RepositoryOwner   string `json:"repository_owner"`
+	RepositoryOwnerID string `json:"repository_owner_id"`
+	Ref               string `json:"ref"`
+	SHA               string `json:"sha"`
+	Workflow          string `json:"workflow"`
+	WorkflowRef       string `json:"workflow_ref"`
+	WorkflowSHA       string `json:"workflow_sha"`
+	JobWorkflowRef    string `json:"job_workflow_ref"`
+	JobWorkflowSHA    string `json:"job_workflow_sha"`
+	RunID             string `json:"run_id"`
+	RunAttempt        string `json:"run_attempt"`
+	EventName         string `json:"event_name"`
+	RunnerEnvironment string `json:"runner_environment"`
 	// Audience is one string or a list in JWTs; see UnmarshalJSON.
 	Audience []string `json:"-"`
 }
@@ -134,13 +146,15 @@ func (c *Claims) UnmarshalJSON(b []byte) error {
 const maxTokenSize = 64 << 10
 
 // ParseClaims decodes the claims of a JWT without verifying its signature:
-// for display and logging identities, never for trust decisions. Errors
-// never quote the token.
+// for display, logging identities and describing the job in provenance,
+// never for trust decisions (the token comes from the runner's token
+// endpoint, and Fulcio verifies it before it certifies a key for it).
+// Errors never quote the token.
 func ParseClaims(token string) (Claims, error) {
 	if len(token) > maxTokenSize {
 		return Claims{}, fmt.Errorf("the token is %d bytes, more than %d: not a JWT", len(token), maxTokenSize)
 	}
-	parts := strings.Split(token, ".")
+	parts := strings.Split(strings.TrimSpace(token), ".")
 	if len(parts) != 3 {
 		return Claims{}, fmt.Errorf("the token has %d dot-separated parts, want 3 (header.payload.signature): not a JWT", len(parts))
 	}
@@ -150,10 +164,23 @@ func ParseClaims(token string) (Claims, error) {
 	}
 	var c Claims
 	if err := json.Unmarshal(payload, &c); err != nil {
-		return Claims{}, fmt.Errorf("the token's payload is not a JSON object of claims: %v", err)
+		return Claims{}, fmt.Errorf("the token's payload is not a JSON object of string claims: %v", err)
 	}
 	if c.Issuer == "" || c.Subject == "" {
 		return Claims{}, fmt.Errorf("the token lacks the \"iss\" or \"sub\" claim")
 	}
 	return c, nil
+}
+
+// ParseGitHubClaims is ParseClaims for a GitHub Actions job's token: it
+// must name the job's workflow (job_workflow_ref) and repository.
+func ParseGitHubClaims(token string) (*Claims, error) {
+	c, err := ParseClaims(token)
+	if err != nil {
+		return nil, err
+	}
+	if c.JobWorkflowRef == "" || c.Repository == "" {
+		return nil, fmt.Errorf("claims \"job_workflow_ref\" and \"repository\" are missing; is this a GitHub Actions token?")
+	}
+	return &c, nil
 }

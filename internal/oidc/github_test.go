@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -90,6 +91,8 @@ func TestParseClaims(t *testing.T) {
 		{"not json", "a." + enc("[1]") + ".c", "not a JSON object"},
 		{"no iss", "a." + enc(`{"sub":"x"}`) + ".c", `lacks the "iss"`},
 		{"bad aud", "a." + enc(`{"iss":"i","sub":"s","aud":7}`) + ".c", `"aud"`},
+		{"numeric claim", "a." + enc(`{"iss":"i","sub":"s","run_id":1}`) + ".c", "not a JSON object of string claims"},
+		{"too long", strings.Repeat("a", maxTokenSize+1), "more than"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -105,6 +108,32 @@ func TestParseClaims(t *testing.T) {
 	}
 }
 
+// TestParseGitHubClaims: the full GitHub Actions claim set is read, and a
+// token without the job's workflow and repository is refused.
+func TestParseGitHubClaims(t *testing.T) {
+	t.Parallel()
+	enc := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+	c, err := ParseGitHubClaims("a." + enc(`{"iss":"`+GitHubIssuer+`","sub":"repo:o/r:ref:refs/heads/main","aud":"sigstore",
+		"repository":"o/r","repository_id":"812345678","repository_owner":"o","repository_owner_id":"98765432",
+		"ref":"refs/heads/main","sha":"4f2c","workflow":"release","workflow_ref":"o/r/.github/workflows/release.yml@refs/heads/main",
+		"workflow_sha":"4f2c","job_workflow_ref":"o/r/.github/workflows/build.yml@refs/tags/v1","job_workflow_sha":"0123",
+		"run_id":"123456789","run_attempt":"2","event_name":"workflow_dispatch","runner_environment":"github-hosted"}`) + ".c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Claims{Issuer: GitHubIssuer, Subject: "repo:o/r:ref:refs/heads/main", Audience: []string{"sigstore"},
+		Repository: "o/r", RepositoryID: "812345678", RepositoryOwner: "o", RepositoryOwnerID: "98765432",
+		Ref: "refs/heads/main", SHA: "4f2c", Workflow: "release", WorkflowRef: "o/r/.github/workflows/release.yml@refs/heads/main",
+		WorkflowSHA: "4f2c", JobWorkflowRef: "o/r/.github/workflows/build.yml@refs/tags/v1", JobWorkflowSHA: "0123",
+		RunID: "123456789", RunAttempt: "2", EventName: "workflow_dispatch", RunnerEnvironment: "github-hosted"}
+	if !reflect.DeepEqual(*c, want) {
+		t.Errorf("ParseGitHubClaims() = %+v\nwant %+v", *c, want)
+	}
+	if _, err := ParseGitHubClaims("a." + enc(`{"iss":"i","sub":"s","repository":"o/r"}`) + ".c"); err == nil || !strings.Contains(err.Error(), `"job_workflow_ref" and "repository" are missing`) {
+		t.Errorf("ParseGitHubClaims(no job_workflow_ref) error = %v", err)
+	}
+}
+
 func FuzzParseClaims(f *testing.F) {
 	f.Add("a.eyJpc3MiOiJpIiwic3ViIjoicyJ9.c")
 	f.Add("a.b.c")
@@ -116,6 +145,9 @@ func FuzzParseClaims(f *testing.F) {
 		}
 		if err != nil && len(tok) > 8 && strings.Contains(err.Error(), tok) {
 			t.Fatalf("error quotes the token: %v", err)
+		}
+		if g, err := ParseGitHubClaims(tok); err == nil && (g.JobWorkflowRef == "" || g.Repository == "") {
+			t.Fatalf("ParseGitHubClaims(%q) = %+v without the job's claims", tok, g)
 		}
 	})
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/slipway/actions/internal/oidc"
 )
 
 // Environment is where a build runs, as far as it can be told.
@@ -85,7 +87,7 @@ type BuilderConfig struct {
 	// Claims are the claims of the job's GitHub OIDC token when the
 	// attestation is signed keyless; nil otherwise. When present they take
 	// precedence over the environment, which anything in the job can change.
-	Claims *Claims
+	Claims *oidc.Claims
 	// ConfiguredID is the builder-id input: the ID of a self-hosted runner
 	// pool or of a machine running the CLI, as its operator names it.
 	ConfiguredID string

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/sethvargo/go-githubactions"
+
+	"github.com/slipway/actions/internal/oidc"
 )
 
 // GitHubRun is the GitHub Actions workflow run a build belongs to. Values
@@ -53,7 +55,7 @@ func (g *GitHubRun) RepositoryURL() string { return g.ServerURL + "/" + g.Reposi
 // detectGitHub reads the workflow run from the environment and, when given,
 // the OIDC claims. It returns nil outside GitHub Actions unless there are
 // claims.
-func detectGitHub(getenv func(string) string, claims *Claims) (*GitHubRun, error) {
+func detectGitHub(getenv func(string) string, claims *oidc.Claims) (*GitHubRun, error) {
 	if getenv("GITHUB_ACTIONS") != "true" && claims == nil {
 		return nil, nil
 	}

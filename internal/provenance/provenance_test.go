@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/slipway/actions/internal/artifact"
+	"github.com/slipway/actions/internal/oidc"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata/")
@@ -54,6 +55,7 @@ func token(t testing.TB, claims map[string]string) string {
 func hostedClaims(runnerEnv string) map[string]string {
 	return map[string]string{
 		"iss":                 "https://token.actions.githubusercontent.com",
+		"sub":                 "repo:slipway-demo/hello:ref:refs/heads/main",
 		"repository":          "slipway-demo/hello",
 		"repository_id":       "812345678",
 		"repository_owner_id": "98765432",
@@ -69,9 +71,9 @@ func hostedClaims(runnerEnv string) map[string]string {
 	}
 }
 
-func mustClaims(t testing.TB, m map[string]string) *Claims {
+func mustClaims(t testing.TB, m map[string]string) *oidc.Claims {
 	t.Helper()
-	c, err := ParseClaims(token(t, m))
+	c, err := oidc.ParseGitHubClaims(token(t, m))
 	if err != nil {
 		t.Fatal(err)
 	}

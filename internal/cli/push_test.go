@@ -5,26 +5,19 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/slipway/actions/internal/artifact"
 	"github.com/slipway/actions/internal/digest"
 	"github.com/slipway/actions/internal/mediatype"
 	"github.com/slipway/actions/internal/testutil/registry"
-	"github.com/slipway/actions/internal/testutil/tools"
 )
 
 // runPush runs "slipway push" through Main in dir with env as the
@@ -131,73 +124,13 @@ func mustDigest(t *testing.T, path string) digest.SHA256 {
 	return d
 }
 
-// authRegistry starts a real registry (Debian's docker-registry) that
-// requires user:password (htpasswd, bcrypt) and returns its address. It is
-// a stopgap until testutil/registry can start one with authentication: its
-// Start waits for GET /v2/ to answer 200, which an authenticating registry
-// never does.
-func authRegistry(t *testing.T, user, password string) string {
-	t.Helper()
-	bin := tools.Require(t, registry.Binary)
-	dir := t.TempDir()
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	htpasswd := filepath.Join(dir, "htpasswd")
-	if err := os.WriteFile(htpasswd, []byte(user+":"+string(hash)+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	cfg := fmt.Sprintf("version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %q\n"+
-		"http:\n  addr: %q\nauth:\n  htpasswd:\n    realm: slipway-test\n    path: %q\n", filepath.Join(dir, "storage"), addr, htpasswd)
-	cfgPath := filepath.Join(dir, "config.yml")
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var log bytes.Buffer
-	cmd := exec.Command(bin, "serve", cfgPath)
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("authenticating registry log:\n%s", log.String())
-		}
-	})
-	client := &http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := client.Get("http://" + addr + "/v2/")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusUnauthorized && strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Basic") {
-				return addr
-			}
-			t.Fatalf("registry answers GET /v2/ with %s, want 401 with a Basic challenge", resp.Status)
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("registry at %s did not start: %v", addr, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // TestPushCommandAuth: a registry with basic authentication accepts
 // credentials from REGISTRY_USERNAME/REGISTRY_PASSWORD and from a Docker
 // config.json; none, or a wrong password, is bad input (exit 2) with the
 // registry's 401 and where the credentials came from, never the secret.
 func TestPushCommandAuth(t *testing.T) { // not parallel: sets environment variables
 	const user, password = "alice", "correct horse battery staple"
-	addr := authRegistry(t, user, password)
+	addr := registry.Start(t, registry.WithHtpasswd(user, password))
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "app"), []byte("app"), 0o644); err != nil {
 		t.Fatal(err)

@@ -1,12 +1,16 @@
 package push
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/slipway/actions/internal/exitcode"
+	"github.com/slipway/actions/internal/testutil/registry"
 )
 
 type fixedKeychain struct {
@@ -82,5 +86,47 @@ func TestCredentialsErrors(t *testing.T) {
 	var ce *credentialsError
 	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "reading credentials from the test config: bad json; fix or remove") {
 		t.Errorf("broken keychain: %v", err)
+	}
+}
+
+// TestPushWithCredentials: against a registry requiring basic
+// authentication, the username and password push; a wrong password and no
+// credentials fail as bad input naming where the credentials came from,
+// never the password.
+func TestPushWithCredentials(t *testing.T) {
+	t.Parallel()
+	const user, password = "alice", "correct horse battery staple"
+	addr := registry.Start(t, registry.WithHtpasswd(user, password))
+	dir := t.TempDir()
+	writeFile(t, dir, "app", []byte("app"))
+	tests := []struct {
+		name  string
+		creds Credentials
+		want  string // "" for success
+	}{
+		{"right password", Credentials{Username: user, Password: password}, ""},
+		{"wrong password", Credentials{Username: user, Password: "wrong password"}, `refused the credentials from REGISTRY_USERNAME/REGISTRY_PASSWORD (user "alice")`},
+		{"no credentials", Credentials{}, "needs credentials and none were found"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			o := opts(t, dir, addr+"/slipway/auth:"+strings.ReplaceAll(tc.name, " ", "-"), "app")
+			tc.creds.Keychain, tc.creds.KeychainName = noDockerConfig{}, "no keychain (test)"
+			o.Credentials = tc.creds
+			res, err := Push(context.Background(), o)
+			if tc.want == "" {
+				if err != nil || res.PinnedRef == "" {
+					t.Fatalf("Push() = %+v, %v", res, err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) || exitcode.Of(err) != exitcode.Usage {
+				t.Fatalf("Push() error = %v (code %v), want bad input with %q", err, exitcode.Of(err), tc.want)
+			}
+			if strings.Contains(err.Error(), "wrong password") || strings.Contains(err.Error(), password) {
+				t.Errorf("the error names the password: %v", err)
+			}
+		})
 	}
 }

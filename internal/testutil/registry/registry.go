@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/slipway/actions/internal/testutil/tools"
 )
 
@@ -27,20 +29,48 @@ const (
 	startTries   = 3 // a free port can be taken between choosing and binding it
 )
 
+// Option configures a registry.
+type Option func(*options)
+
+type options struct {
+	user, password string
+}
+
+// WithHtpasswd makes the registry require HTTP basic authentication as user with password (an htpasswd file
+// with a bcrypt hash, written in the test's temporary directory).
+func WithHtpasswd(user, password string) Option {
+	return func(o *options) { o.user, o.password = user, password }
+}
+
 // Start starts a registry for t and returns its address, "127.0.0.1:PORT". It serves plain HTTP, without
-// authentication, with deletion enabled; t.Cleanup stops it. Without the docker-registry binary the test is
-// skipped, or failed under SLIPWAY_REQUIRE_TOOLS=1.
-func Start(t testing.TB) string {
+// authentication unless WithHtpasswd is given, with deletion enabled; t.Cleanup stops it. Without the
+// docker-registry binary the test is skipped, or failed under SLIPWAY_REQUIRE_TOOLS=1.
+func Start(t testing.TB, opts ...Option) string {
 	t.Helper()
 	bin := tools.Require(t, Binary)
 	dir := t.TempDir()
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	htpasswd := ""
+	if o.user != "" {
+		hash, err := bcrypt.GenerateFromPassword([]byte(o.password), bcrypt.MinCost)
+		if err != nil {
+			t.Fatalf("registry: hashing the password: %v", err)
+		}
+		htpasswd = filepath.Join(dir, "htpasswd")
+		if err := os.WriteFile(htpasswd, []byte(o.user+":"+string(hash)+"\n"), 0o600); err != nil {
+			t.Fatalf("registry: writing htpasswd: %v", err)
+		}
+	}
 	var lastErr error
 	for try := 1; try <= startTries; try++ {
 		addr, err := freeLoopbackAddr()
 		if err != nil {
 			t.Fatalf("registry: choosing a port: %v", err)
 		}
-		r, err := start(bin, dir, addr, try)
+		r, err := start(bin, dir, addr, htpasswd, try)
 		if err == nil {
 			t.Cleanup(func() {
 				if err := r.stop(); err != nil {
@@ -65,13 +95,13 @@ type server struct {
 	logPath string
 }
 
-func start(bin, dir, addr string, try int) (*server, error) {
+func start(bin, dir, addr, htpasswd string, try int) (*server, error) {
 	storage := filepath.Join(dir, "storage")
 	if err := os.MkdirAll(storage, 0o755); err != nil {
 		return nil, err
 	}
 	cfgPath := filepath.Join(dir, fmt.Sprintf("config-%d.yml", try))
-	if err := os.WriteFile(cfgPath, []byte(config(addr, storage)), 0o644); err != nil {
+	if err := os.WriteFile(cfgPath, []byte(config(addr, storage, htpasswd)), 0o644); err != nil {
 		return nil, fmt.Errorf("writing config: %w", err)
 	}
 	logPath := filepath.Join(dir, fmt.Sprintf("registry-%d.log", try))
@@ -92,15 +122,15 @@ func start(bin, dir, addr string, try int) (*server, error) {
 		s.waitErr = cmd.Wait()
 		close(s.exited)
 	}()
-	if err := s.waitReady(addr); err != nil {
+	if err := s.waitReady(addr, htpasswd != ""); err != nil {
 		_ = s.stop()
 		return nil, fmt.Errorf("%w; log:\n%s", err, tail(logPath, 20))
 	}
 	return s, nil
 }
 
-// waitReady polls GET /v2/ until it answers 200.
-func (s *server) waitReady(addr string) error {
+// waitReady polls GET /v2/ until it answers 200, or with auth 401 with a Basic challenge.
+func (s *server) waitReady(addr string, auth bool) error {
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
 	client := &http.Client{Timeout: time.Second}
@@ -113,7 +143,8 @@ func (s *server) waitReady(addr string) error {
 		resp, err := client.Do(req)
 		if err == nil {
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
+			basic := resp.StatusCode == http.StatusUnauthorized && strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Basic")
+			if (!auth && resp.StatusCode == http.StatusOK) || (auth && basic) {
 				return nil
 			}
 			err = fmt.Errorf("GET %s: %s", url, resp.Status)
@@ -151,8 +182,13 @@ func (s *server) stop() error {
 }
 
 // config is the registry's configuration: storage on disk, deletes allowed, logs to stderr, no health checks or
-// upload purging (they only add background work to a short-lived test registry).
-func config(addr, storage string) string {
+// upload purging (they only add background work to a short-lived test registry); basic authentication with
+// the htpasswd file when it is not empty.
+func config(addr, storage, htpasswd string) string {
+	auth := ""
+	if htpasswd != "" {
+		auth = fmt.Sprintf("auth:\n  htpasswd:\n    realm: slipway-test\n    path: %q\n", htpasswd)
+	}
 	return fmt.Sprintf(`version: 0.1
 log:
   level: warn
@@ -170,7 +206,7 @@ http:
   addr: %q
   headers:
     X-Content-Type-Options: [nosniff]
-`, storage, addr)
+`, storage, addr) + auth
 }
 
 // freeLoopbackAddr returns 127.0.0.1:PORT for a port that was free a moment ago.

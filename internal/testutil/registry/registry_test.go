@@ -124,3 +124,32 @@ func TestStartIsolatedAndStopped(t *testing.T) {
 		}
 	}
 }
+
+// TestStartWithHtpasswd: an authenticating registry is ready although GET /v2/ answers 401; it refuses
+// requests without credentials or with a wrong password and accepts the user's.
+func TestStartWithHtpasswd(t *testing.T) {
+	t.Parallel()
+	addr := Start(t, WithHtpasswd("alice", "s3cret pass"))
+	resp, _ := do(t, http.MethodGet, "http://"+addr+"/v2/", "", nil, http.StatusUnauthorized)
+	if got := resp.Header.Get("WWW-Authenticate"); !strings.HasPrefix(got, "Basic") {
+		t.Errorf("WWW-Authenticate = %q, want a Basic challenge", got)
+	}
+	for _, tc := range []struct {
+		password string
+		want     int
+	}{{"wrong", http.StatusUnauthorized}, {"s3cret pass", http.StatusOK}} {
+		req, err := http.NewRequest(http.MethodGet, "http://"+addr+"/v2/", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.SetBasicAuth("alice", tc.password)
+		resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("GET /v2/ with password %q: %s, want %d", tc.password, resp.Status, tc.want)
+		}
+	}
+}

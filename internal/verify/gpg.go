@@ -43,7 +43,7 @@ func (v *Verifier) planGPG(rep *SubjectReport, ev *evidence) (gpgCheck, bool) {
 	if c := sig.CreationTime; c.After(now) && c.Sub(now) <= futureSkew {
 		now = c
 	}
-	return gpgCheck{sig: ev.gpg, keyring: keyring, cfg: &packet.Config{Time: func() time.Time { return now }}}, true
+	return gpgCheck{sig: ev.gpg, keyring: keyring, cfg: &packet.Config{Time: func() time.Time { return now }}, sharesSHA256: sharesSHA256(ev.gpg)}, true
 }
 
 // checkGPG reports the outcome of an OpenPGP signature checked during the

@@ -2,6 +2,7 @@ package verify_test
 
 import (
 	"bytes"
+	"crypto"
 	"encoding/hex"
 	"os"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
 	"github.com/sigstore/sigstore-go/pkg/sign"
 
@@ -52,6 +54,49 @@ func TestGPG(t *testing.T) {
 				return []string{f.write(t, "app.tar.gz.sig", b.Bytes())}
 			},
 			want: []string{"PASS signature  app.tar.gz.sig: OpenPGP signature"},
+		},
+		{
+			// SHA-512 and text signatures are hashed by the verifier beside
+			// the SHA-256; binary SHA-256 ones take the SHA-256's state.
+			name: "SHA-512 signature", verified: true,
+			make: func(t *testing.T, f *fixture) []string {
+				var b bytes.Buffer
+				fh, _ := os.Open(f.subject)
+				defer fh.Close()
+				if err := openpgp.ArmoredDetachSign(&b, f.gpg, fh, &packet.Config{DefaultHash: crypto.SHA512}); err != nil {
+					t.Fatal(err)
+				}
+				return []string{f.write(t, "app.tar.gz.asc", b.Bytes())}
+			},
+			want: []string{"PASS signature  app.tar.gz.asc: OpenPGP signature"},
+		},
+		{
+			name: "text signature", verified: true,
+			make: func(t *testing.T, f *fixture) []string {
+				var b bytes.Buffer
+				fh, _ := os.Open(f.subject)
+				defer fh.Close()
+				if err := openpgp.ArmoredDetachSignText(&b, f.gpg, fh, nil); err != nil {
+					t.Fatal(err)
+				}
+				return []string{f.write(t, "app.tar.gz.asc", b.Bytes())}
+			},
+			want: []string{"PASS signature  app.tar.gz.asc: OpenPGP signature"},
+		},
+		{
+			name: "changed artifact, SHA-512 signature",
+			make: func(t *testing.T, f *fixture) []string {
+				var b bytes.Buffer
+				fh, _ := os.Open(f.subject)
+				defer fh.Close()
+				if err := openpgp.ArmoredDetachSign(&b, f.gpg, fh, &packet.Config{DefaultHash: crypto.SHA512}); err != nil {
+					t.Fatal(err)
+				}
+				sig := f.write(t, "app.tar.gz.asc", b.Bytes())
+				appendTo(t, f.subject, "x")
+				return []string{sig}
+			},
+			want: []string{"FAIL signature  app.tar.gz.asc: the OpenPGP signature does not match the subject's content (changed file or signature)"},
 		},
 		{
 			name: "with Sigstore bundles, in the same read", verified: true,

@@ -12,7 +12,9 @@
 //     digest.
 //
 // CycloneDX documents carry it in metadata.component.hashes, SPDX documents
-// as a SHA256 checksum of the package the document DESCRIBES.
+// as a SHA256 checksum of the package the document DESCRIBES. Documents name
+// a file or directory by its workspace-relative path, never by where the
+// workspace is, so that a fixed creation time gives the same bytes anywhere.
 //
 // This package must never start a subprocess, contact a container daemon,
 // fetch licenses or anything else from the network (only a registry subject

@@ -9,9 +9,11 @@ import (
 	"time"
 
 	"github.com/CycloneDX/cyclonedx-go"
+	"github.com/anchore/syft/syft/artifact"
 	"github.com/anchore/syft/syft/format/common/cyclonedxhelpers"
 	"github.com/anchore/syft/syft/format/common/spdxhelpers"
 	syftsbom "github.com/anchore/syft/syft/sbom"
+	"github.com/anchore/syft/syft/source"
 	"github.com/google/uuid"
 	"github.com/spdx/tools-golang/spdx"
 
@@ -20,10 +22,14 @@ import (
 )
 
 // binding is what ties a document to its subject, and makes it
-// reproducible: the same subject, time and tools give the same bytes.
+// reproducible: the same subject, time and tools give the same bytes,
+// wherever the workspace is.
 type binding struct {
 	subject digest.SHA256
 	created time.Time
+	// name is the subject's name in the document: its workspace-relative
+	// path, or an image's reference.
+	name string
 }
 
 // documentID is a name-based (version 5) UUID for the document, derived
@@ -73,6 +79,18 @@ func encodeCycloneDX(w io.Writer, s *syftsbom.SBOM, f Format, b binding) error {
 		}
 	}
 	c.Hashes = &hashes
+	// syft names a file or directory source by a hash of the path it was
+	// given, which is absolute: the workspace-relative name instead keeps
+	// the document independent of where the workspace is. (An image's is a
+	// hash of its image ID.)
+	switch s.Source.Metadata.(type) {
+	case source.FileMetadata, *source.FileMetadata, source.DirectoryMetadata, *source.DirectoryMetadata:
+		id, err := artifact.IDByHash(b.name)
+		if err != nil {
+			return fmt.Errorf("encoding CycloneDX: naming subject %q: %w (internal error)", b.name, err)
+		}
+		c.BOMRef = string(id)
+	}
 	bom.SerialNumber = b.documentID(f).URN()
 	bom.Metadata.Timestamp = b.timestamp()
 	if t := bom.Metadata.Tools; t != nil && t.Components != nil {

@@ -157,7 +157,7 @@ func Generate(ctx context.Context, o Options) (*Result, error) {
 		return nil, exitcode.Infra(fmt.Errorf("finding the digest of subject %q: %w (internal error)", subj.String(), err))
 	}
 
-	b := binding{subject: res.SubjectDigest, created: created}
+	b := binding{subject: res.SubjectDigest, created: created, name: res.SubjectName}
 	err = atomicfile.Write(res.OutputPath, 0o644, func(w io.Writer) error {
 		sum := digest.New()
 		if err := encode(io.MultiWriter(w, sum), s, f, b); err != nil {

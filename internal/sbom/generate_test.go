@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -242,6 +243,45 @@ func TestGenerateErrors(t *testing.T) {
 	for _, e := range entries {
 		if strings.Contains(e.Name(), ".json") && e.Name() != "bad-manifest.json" {
 			t.Errorf("a failed run left %s behind", e.Name())
+		}
+	}
+}
+
+// TestReproducibleAcrossWorkspaces: the same subject in two workspaces at
+// different absolute paths gives byte-identical documents (the creation
+// time fixed, as SOURCE_DATE_EPOCH fixes it): nothing in them depends on
+// where the workspace is, only on the subject's path inside it.
+func TestReproducibleAcrossWorkspaces(t *testing.T) {
+	t.Parallel()
+	workspaces := []string{t.TempDir(), filepath.Join(t.TempDir(), "elsewhere", "deeper")}
+	for _, ws := range workspaces {
+		if err := os.CopyFS(filepath.Join(ws, "src", "project"), os.DirFS(filepath.Join("testdata", "project"))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, subject := range []string{"src/project", "src/project/package-lock.json"} {
+		for _, format := range []string{"cyclonedx-json", "spdx-json"} {
+			t.Run(subject+"/"+format, func(t *testing.T) {
+				t.Parallel()
+				var docs [][]byte
+				for i, ws := range workspaces {
+					out := filepath.Join(ws, fmt.Sprintf("sbom-%s-%d.json", format, len(subject)))
+					if _, err := Generate(context.Background(), Options{Subject: subject, Format: format, Output: out, Dir: ws, Created: created}); err != nil {
+						t.Fatalf("workspace %d: %v", i, err)
+					}
+					b, err := os.ReadFile(out)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if bytes.Contains(b, []byte(ws)) || bytes.Contains(b, []byte(os.TempDir())) {
+						t.Errorf("the document names the workspace's absolute path %s", ws)
+					}
+					docs = append(docs, b)
+				}
+				if !bytes.Equal(docs[0], docs[1]) {
+					t.Errorf("the documents differ between workspaces:\n%s", firstDiff(string(docs[0]), string(docs[1])))
+				}
+			})
 		}
 	}
 }

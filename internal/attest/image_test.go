@@ -7,10 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/random"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-
 	"github.com/slipway/actions/internal/testutil/registry"
 )
 
@@ -18,24 +14,8 @@ import (
 // returns its reference by tag and its digest.
 func pushRandomImage(t *testing.T) (tagRef, digestHex string) {
 	t.Helper()
-	addr := registry.Start(t)
-	img, err := random.Image(512, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tag := addr + "/demo/app:v1"
-	ref, err := name.ParseReference(tag, name.Insecure)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Write(ref, img); err != nil {
-		t.Fatalf("pushing test image: %v", err)
-	}
-	d, err := img.Digest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tag, d.Hex
+	tag, d := registry.PushRandomImage(t, registry.Start(t), "demo/app")
+	return tag.String(), d.Hex
 }
 
 // TestImageAttestationCosign attaches provenance and an SBOM attestation to

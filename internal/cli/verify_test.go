@@ -2,30 +2,15 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/random"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-
 	"github.com/slipway/actions/internal/testutil/registry"
 	"github.com/slipway/actions/internal/testutil/sigstoretest"
 )
-
-func runCLI(t *testing.T, dir string, env map[string]string, args ...string) (int, string, string) {
-	t.Helper()
-	var stdout, stderr bytes.Buffer
-	code := Main(context.Background(), Env{
-		Args: args, Stdout: &stdout, Stderr: &stderr,
-		Getenv: func(k string) string { return env[k] }, Getwd: func() (string, error) { return dir, nil },
-	})
-	return code, stdout.String(), stderr.String()
-}
 
 // signedWorkspace signs app.bin with "slipway sign" and writes a policy
 // trusting the key: what "slipway verify" sees after the sign stage.
@@ -168,19 +153,8 @@ func TestVerifyCommandFailures(t *testing.T) {
 // sign" and verifies it with "slipway verify --image".
 func TestVerifyCommandImage(t *testing.T) {
 	t.Parallel()
-	addr := registry.Start(t)
-	img, err := random.Image(256, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref := addr + "/team/app:v1"
-	tag, err := name.NewTag(ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Write(tag, img); err != nil {
-		t.Fatal(err)
-	}
+	tag, _ := registry.PushRandomImage(t, registry.Start(t), "team/app")
+	ref := tag.String()
 	dir := signedWorkspace(t)
 	key := sigstoretest.NewCosignKey(t, "pw")
 	if code, stdout, stderr := runCLI(t, dir, map[string]string{"COSIGN_PASSWORD": "pw"},

@@ -5,38 +5,17 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/random"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-
 	"github.com/slipway/actions/internal/signing"
 	"github.com/slipway/actions/internal/testutil/registry"
 	"github.com/slipway/actions/internal/testutil/sigstoretest"
 )
-
-// pushRandomImage pushes a small image to the registry and returns its tag.
-func pushRandomImage(t *testing.T, addr, repo string) name.Tag {
-	t.Helper()
-	img, err := random.Image(512, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tag, err := name.NewTag(addr + "/" + repo + ":v1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Write(tag, img); err != nil {
-		t.Fatal(err)
-	}
-	return tag
-}
 
 // TestSignImageVerifiesWithCosign signs an image in a real registry and
 // verifies it with the real cosign CLI, in both storage formats.
 func TestSignImageVerifiesWithCosign(t *testing.T) {
 	t.Parallel()
 	addr := registry.Start(t)
-	tag := pushRandomImage(t, addr, "team/app")
+	tag, _ := registry.PushRandomImage(t, addr, "team/app")
 	key := sigstoretest.NewCosignKey(t, "pw")
 
 	res, err := Run(context.Background(), Options{Image: tag.String(), Sigstore: signing.Config{Key: key.PrivatePath, Password: "pw"}, Dir: t.TempDir()})
@@ -90,7 +69,7 @@ func TestSignImageNotFound(t *testing.T) {
 func TestSignImageWithKeyAndRekor(t *testing.T) {
 	t.Parallel()
 	addr := registry.Start(t)
-	tag := pushRandomImage(t, addr, "team/logged")
+	tag, _ := registry.PushRandomImage(t, addr, "team/logged")
 	key := sigstoretest.NewCosignKey(t, "pw")
 	ss := sigstoretest.Start(t, sigstoretest.NewIssuer(t, sigstoretest.GitHubIssuer))
 	res, err := Run(context.Background(), Options{Image: tag.String(), Sigstore: signing.Config{Key: key.PrivatePath, Password: "pw",

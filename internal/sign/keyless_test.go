@@ -54,7 +54,7 @@ func TestKeylessSubject(t *testing.T) {
 func TestKeylessImageVerifiesWithCosign(t *testing.T) {
 	t.Parallel()
 	addr := registry.Start(t)
-	tag := pushRandomImage(t, addr, "octo/app")
+	tag, _ := registry.PushRandomImage(t, addr, "octo/app")
 	o, ss := keylessOptions(t, t.TempDir())
 	o.Image = tag.String()
 	res, err := Run(context.Background(), o)

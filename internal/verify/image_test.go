@@ -7,10 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/random"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-
 	"github.com/slipway/actions/internal/artifact"
 	"github.com/slipway/actions/internal/attest"
 	"github.com/slipway/actions/internal/policy"
@@ -23,22 +19,6 @@ import (
 	"github.com/slipway/actions/internal/testutil/tools"
 	"github.com/slipway/actions/internal/verify"
 )
-
-func pushImage(t *testing.T, addr, repo string) string {
-	t.Helper()
-	img, err := random.Image(512, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tag, err := name.NewTag(addr + "/" + repo + ":v1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Write(tag, img); err != nil {
-		t.Fatal(err)
-	}
-	return tag.String()
-}
 
 func verifyImage(t *testing.T, p *policy.Policy, ref string) *verify.SubjectReport {
 	t.Helper()
@@ -71,8 +51,10 @@ func TestImage(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	addr := registry.Start(t)
-	ref := pushImage(t, addr, "team/app")
-	unsigned := pushImage(t, addr, "team/unsigned")
+	tag, _ := registry.PushRandomImage(t, addr, "team/app")
+	ref := tag.String()
+	unsignedTag, _ := registry.PushRandomImage(t, addr, "team/unsigned")
+	unsigned := unsignedTag.String()
 	key := sigstoretest.NewCosignKey(t, "pw")
 	if _, err := sign.Run(ctx, sign.Options{Image: ref, Sigstore: signing.Config{Key: key.PrivatePath, Password: "pw"}, Dir: t.TempDir()}); err != nil {
 		t.Fatalf("sign.Run() = %v", err)
@@ -131,7 +113,8 @@ func TestImageCosignInterop(t *testing.T) {
 	t.Parallel()
 	cosign := tools.Require(t, "cosign")
 	addr := registry.Start(t)
-	ref := pushImage(t, addr, "team/cosigned")
+	tag, _ := registry.PushRandomImage(t, addr, "team/cosigned")
+	ref := tag.String()
 	dir := t.TempDir()
 	env := []string{"COSIGN_PASSWORD=pw-" + filepath.Base(dir)}
 	runTool(t, dir, env, cosign, "generate-key-pair")

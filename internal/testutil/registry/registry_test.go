@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
 func digestOf(b []byte) string {
@@ -151,5 +153,21 @@ func TestStartWithHtpasswd(t *testing.T) {
 		if resp.StatusCode != tc.want {
 			t.Errorf("GET /v2/ with password %q: %s, want %d", tc.password, resp.Status, tc.want)
 		}
+	}
+}
+
+func TestPushRandomImage(t *testing.T) {
+	t.Parallel()
+	addr := Start(t)
+	tag, d := PushRandomImage(t, addr, "team/app")
+	if tag.String() != addr+"/team/app:v1" {
+		t.Errorf("tag = %s", tag)
+	}
+	desc, err := remote.Head(tag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if desc.Digest != d {
+		t.Errorf("the registry has %s under the tag, PushRandomImage returned %s", desc.Digest, d)
 	}
 }

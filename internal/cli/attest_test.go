@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"maps"
 	"os"
 	"os/exec"
@@ -17,18 +16,6 @@ import (
 	"github.com/slipway/actions/internal/testutil/sigstoretest"
 	"github.com/slipway/actions/internal/testutil/tools"
 )
-
-// runAttest runs "slipway attest" through Main in dir with env as the
-// environment.
-func runAttest(t *testing.T, dir string, env map[string]string, args ...string) (int, string, string) {
-	t.Helper()
-	var stdout, stderr bytes.Buffer
-	code := Main(context.Background(), Env{
-		Args: append([]string{"attest"}, args...), Stdout: &stdout, Stderr: &stderr,
-		Getenv: func(k string) string { return env[k] }, Getwd: func() (string, error) { return dir, nil },
-	})
-	return code, stdout.String(), stderr.String()
-}
 
 var attestOutputLine = regexp.MustCompile(`(?m)^(bundle-path|bundle-digest|predicate-type|image|attestations)=(.*)$`)
 

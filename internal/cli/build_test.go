@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"bytes"
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,18 +8,6 @@ import (
 
 	"github.com/slipway/actions/internal/artifact"
 )
-
-// runBuild runs "slipway build args..." through Main in dir with env.
-func runBuild(t *testing.T, dir string, env map[string]string, args ...string) (int, string, string) {
-	t.Helper()
-	var stdout, stderr bytes.Buffer
-	code := Main(context.Background(), Env{
-		Args: append([]string{"build"}, args...), Stdout: &stdout, Stderr: &stderr,
-		Getenv: func(k string) string { return env[k] },
-		Getwd:  func() (string, error) { return dir, nil },
-	})
-	return code, stdout.String(), stderr.String()
-}
 
 func TestBuildCLI(t *testing.T) {
 	t.Parallel()

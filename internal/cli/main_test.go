@@ -43,6 +43,35 @@ func (e *echo) Run(_ context.Context, rt *Runtime) error {
 	return rt.Output("said", e.msg)
 }
 
+// runCLI runs "slipway args..." through Main in dir with env as the whole
+// environment and returns the exit code, stdout and stderr.
+func runCLI(t *testing.T, dir string, env map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := Main(context.Background(), Env{
+		Args: args, Stdout: &stdout, Stderr: &stderr,
+		Getenv: func(k string) string { return env[k] }, Getwd: func() (string, error) { return dir, nil },
+	})
+	return code, stdout.String(), stderr.String()
+}
+
+// stageRunner returns runCLI for "slipway stage".
+func stageRunner(stage string) func(t *testing.T, dir string, env map[string]string, args ...string) (int, string, string) {
+	return func(t *testing.T, dir string, env map[string]string, args ...string) (int, string, string) {
+		t.Helper()
+		return runCLI(t, dir, env, append([]string{stage}, args...)...)
+	}
+}
+
+// The stages' runners.
+var (
+	runBuild  = stageRunner("build")
+	runSBOM   = stageRunner("sbom")
+	runSign   = stageRunner("sign")
+	runAttest = stageRunner("attest")
+	runPush   = stageRunner("push")
+)
+
 func run(t *testing.T, env map[string]string, args ...string) (int, string, string) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer

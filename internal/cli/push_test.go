@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"os"
@@ -19,18 +17,6 @@ import (
 	"github.com/slipway/actions/internal/mediatype"
 	"github.com/slipway/actions/internal/testutil/registry"
 )
-
-// runPush runs "slipway push" through Main in dir with env as the
-// environment.
-func runPush(t *testing.T, dir string, env map[string]string, args ...string) (int, string, string) {
-	t.Helper()
-	var stdout, stderr bytes.Buffer
-	code := Main(context.Background(), Env{
-		Args: append([]string{"push"}, args...), Stdout: &stdout, Stderr: &stderr,
-		Getenv: func(k string) string { return env[k] }, Getwd: func() (string, error) { return dir, nil },
-	})
-	return code, stdout.String(), stderr.String()
-}
 
 var outputLine = regexp.MustCompile(`(?m)^(digest|pinned-ref)=(.*)$`)
 

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -12,18 +11,6 @@ import (
 	"github.com/slipway/actions/internal/artifact"
 	"github.com/slipway/actions/internal/digest"
 )
-
-// runSBOM runs "slipway sbom args..." through Main in dir with env.
-func runSBOM(t *testing.T, dir string, env map[string]string, args ...string) (int, string, string) {
-	t.Helper()
-	var stdout, stderr bytes.Buffer
-	code := Main(context.Background(), Env{
-		Args: append([]string{"sbom"}, args...), Stdout: &stdout, Stderr: &stderr,
-		Getenv: func(k string) string { return env[k] },
-		Getwd:  func() (string, error) { return dir, nil },
-	})
-	return code, stdout.String(), stderr.String()
-}
 
 // nameValues parses the name=value lines the CLI prints for outputs.
 func nameValues(s string) map[string]string {

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"io/fs"
 	"maps"
 	"os"
@@ -12,16 +11,6 @@ import (
 
 	"github.com/slipway/actions/internal/testutil/sigstoretest"
 )
-
-func runSign(t *testing.T, dir string, env map[string]string, args ...string) (int, string, string) {
-	t.Helper()
-	var stdout, stderr bytes.Buffer
-	code := Main(context.Background(), Env{
-		Args: append([]string{"sign"}, args...), Stdout: &stdout, Stderr: &stderr,
-		Getenv: func(k string) string { return env[k] }, Getwd: func() (string, error) { return dir, nil },
-	})
-	return code, stdout.String(), stderr.String()
-}
 
 func TestSignCommandInActions(t *testing.T) {
 	t.Parallel()

@@ -22,22 +22,7 @@ func TestCosignVerifyBlob(t *testing.T) {
 	cosignBin := tools.Require(t, "cosign")
 	s, key := newKeySigner(t)
 	dir := t.TempDir()
-	file := filepath.Join(dir, "app.tar")
-	if err := os.WriteFile(file, []byte(strings.Repeat("slipway ", 4096)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	d, _, err := digest.File(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := s.SignDigest(context.Background(), d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bundlePath := file + ".sigstore.json"
-	if err := WriteBundle(bundlePath, b); err != nil {
-		t.Fatal(err)
-	}
+	file, bundlePath := signFile(t, s, dir, "app.tar", strings.Repeat("slipway ", 4096))
 	tr := sigstoretest.WriteKeyOnlyTrustedRoot(t)
 	verifyBlob := func() (string, error) {
 		cmd := exec.Command(cosignBin, "verify-blob", "--key", key.PublicPath, "--new-bundle-format",
@@ -55,4 +40,27 @@ func TestCosignVerifyBlob(t *testing.T) {
 	if out, err := verifyBlob(); err == nil {
 		t.Fatalf("cosign verify-blob accepts the bundle for a changed file:\n%s", out)
 	}
+}
+
+// signFile writes content to dir/name, signs its digest with s and writes
+// the bundle next to it as name.sigstore.json; it returns both paths.
+func signFile(t *testing.T, s *Signer, dir, name, content string) (file, bundlePath string) {
+	t.Helper()
+	file = filepath.Join(dir, name)
+	if err := os.WriteFile(file, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d, _, err := digest.File(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.SignDigest(context.Background(), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundlePath = file + ".sigstore.json"
+	if err := WriteBundle(bundlePath, b); err != nil {
+		t.Fatal(err)
+	}
+	return file, bundlePath
 }

@@ -128,22 +128,7 @@ func TestKeylessCosignVerifyBlob(t *testing.T) {
 	ss, te := keylessEnv(t)
 	s := keylessSigner(t, ss, te, true, true)
 	dir := t.TempDir()
-	file := filepath.Join(dir, "app")
-	if err := os.WriteFile(file, []byte("keyless via cosign\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	d, _, err := digest.File(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := s.SignDigest(context.Background(), d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bundlePath := file + ".sigstore.json"
-	if err := WriteBundle(bundlePath, b); err != nil {
-		t.Fatal(err)
-	}
+	file, bundlePath := signFile(t, s, dir, "app", "keyless via cosign\n")
 	tr := ss.WriteTrustedRoot(t)
 	run := func(identity string) (string, error) {
 		cmd := exec.Command(cosignBin, "verify-blob", "--new-bundle-format", "--bundle", bundlePath, "--trusted-root", tr,

@@ -2,8 +2,6 @@ package attest
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -14,7 +12,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
-	cbundle "github.com/sigstore/cosign/v2/pkg/cosign/bundle"
 	"github.com/sigstore/cosign/v2/pkg/oci/mutate"
 	ociremote "github.com/sigstore/cosign/v2/pkg/oci/remote"
 	"github.com/sigstore/cosign/v2/pkg/oci/static"
@@ -25,6 +22,7 @@ import (
 	"github.com/slipway/actions/internal/digest"
 	"github.com/slipway/actions/internal/exitcode"
 	"github.com/slipway/actions/internal/registryref"
+	"github.com/slipway/actions/internal/signing"
 )
 
 // RegistryFormat is how an attestation is stored next to an image.
@@ -165,7 +163,7 @@ func attachLegacy(img *image, b *bundle.Bundle, predicateType string, opts []oci
 	if cert := vc.Certificate(); cert != nil {
 		sopts = append(sopts, static.WithCertChain(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}), nil))
 	}
-	if rb := rekorBundle(b); rb != nil {
+	if rb := signing.CosignRekorBundle(b); rb != nil {
 		sopts = append(sopts, static.WithBundle(rb))
 	}
 	att, err := static.NewAttestation(envJSON, sopts...)
@@ -184,27 +182,6 @@ func attachLegacy(img *image, b *bundle.Bundle, predicateType string, opts []oci
 		return "", exitcode.Infra(err)
 	}
 	return tag.String(), nil
-}
-
-// rekorBundle converts the bundle's first transparency log entry with an
-// inclusion promise to the form cosign keeps in the
-// dev.sigstore.cosign/bundle annotation; nil when there is none.
-func rekorBundle(b *bundle.Bundle) *cbundle.RekorBundle {
-	for _, e := range b.GetVerificationMaterial().GetTlogEntries() {
-		if e.GetInclusionPromise() == nil || e.GetLogId() == nil {
-			continue
-		}
-		return &cbundle.RekorBundle{
-			SignedEntryTimestamp: e.GetInclusionPromise().GetSignedEntryTimestamp(),
-			Payload: cbundle.RekorPayload{
-				Body:           base64.StdEncoding.EncodeToString(e.GetCanonicalizedBody()),
-				IntegratedTime: e.GetIntegratedTime(),
-				LogIndex:       e.GetLogIndex(),
-				LogID:          hex.EncodeToString(e.GetLogId().GetKeyId()),
-			},
-		}
-	}
-	return nil
 }
 
 // registryError classifies a registry failure: a missing image or refused

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -17,7 +16,6 @@ import (
 	ociremote "github.com/sigstore/cosign/v2/pkg/oci/remote"
 	"github.com/sigstore/cosign/v2/pkg/oci/static"
 	ctypes "github.com/sigstore/cosign/v2/pkg/types"
-	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
 	"github.com/sigstore/sigstore/pkg/signature/payload"
 
 	"github.com/slipway/actions/internal/digest"
@@ -121,7 +119,7 @@ func legacySignature(ctx context.Context, sg *signing.Signer, pinned name.Digest
 	if c := pb.GetVerificationMaterial().GetCertificate(); c != nil {
 		sopts = append(sopts, static.WithCertChain(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.RawBytes}), nil))
 	}
-	if rb := rekorBundle(pb); rb != nil {
+	if rb := signing.CosignRekorBundle(b); rb != nil {
 		sopts = append(sopts, static.WithBundle(rb))
 	}
 	if ts := pb.GetVerificationMaterial().GetTimestampVerificationData().GetRfc3161Timestamps(); len(ts) > 0 {
@@ -132,25 +130,6 @@ func legacySignature(ctx context.Context, sg *signing.Signer, pinned name.Digest
 		return nil, exitcode.Infra(fmt.Errorf("assembling the signature layer: %w", err))
 	}
 	return sig, nil
-}
-
-// rekorBundle converts the bundle's transparency log entry to the Rekor
-// bundle of cosign's "dev.sigstore.cosign/bundle" annotation.
-func rekorBundle(pb *protobundle.Bundle) *cbundle.RekorBundle {
-	entries := pb.GetVerificationMaterial().GetTlogEntries()
-	if len(entries) == 0 || entries[0].GetInclusionPromise() == nil {
-		return nil
-	}
-	e := entries[0]
-	return &cbundle.RekorBundle{
-		SignedEntryTimestamp: e.GetInclusionPromise().GetSignedEntryTimestamp(),
-		Payload: cbundle.RekorPayload{
-			Body:           base64.StdEncoding.EncodeToString(e.GetCanonicalizedBody()),
-			IntegratedTime: e.GetIntegratedTime(),
-			LogIndex:       e.GetLogIndex(),
-			LogID:          hex.EncodeToString(e.GetLogId().GetKeyId()),
-		},
-	}
 }
 
 // referrerBundle is what "cosign sign --new-bundle-format" attaches: a

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/CycloneDX/cyclonedx-go"
-
 	"github.com/slipway/actions/internal/testutil/tools"
 )
 
@@ -75,15 +73,7 @@ func syftCommand(t testing.TB, bin string, args ...string) *exec.Cmd {
 // componentSet returns "name version purl" of every component, sorted.
 func componentSet(t testing.TB, path string) []string {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var bom cyclonedx.BOM
-	if err := cyclonedx.NewBOMDecoder(f, cyclonedx.BOMFileFormatJSON).Decode(&bom); err != nil {
-		t.Fatalf("decoding %s: %v", path, err)
-	}
+	bom := decodeCDX(t, path)
 	var out []string
 	if bom.Components != nil {
 		for _, c := range *bom.Components {

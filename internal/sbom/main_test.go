@@ -68,9 +68,8 @@ func buildGoBinary(t testing.TB, dir string) string {
 	return out
 }
 
-// cdxDoc decodes a CycloneDX JSON document with cyclonedx-go and checks its
-// spec version and the subject hash in metadata.component.hashes.
-func cdxDoc(t testing.TB, path, wantHex string) *cyclonedx.BOM {
+// decodeCDX decodes a CycloneDX JSON document with cyclonedx-go.
+func decodeCDX(t testing.TB, path string) *cyclonedx.BOM {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -81,6 +80,14 @@ func cdxDoc(t testing.TB, path, wantHex string) *cyclonedx.BOM {
 	if err := cyclonedx.NewBOMDecoder(f, cyclonedx.BOMFileFormatJSON).Decode(&bom); err != nil {
 		t.Fatalf("decoding %s with cyclonedx-go: %v", path, err)
 	}
+	return &bom
+}
+
+// cdxDoc decodes a CycloneDX JSON document with cyclonedx-go and checks its
+// spec version and the subject hash in metadata.component.hashes.
+func cdxDoc(t testing.TB, path, wantHex string) *cyclonedx.BOM {
+	t.Helper()
+	bom := decodeCDX(t, path)
 	if bom.SpecVersion < cyclonedx.SpecVersion1_6 {
 		t.Errorf("%s: specVersion %s, want 1.6 or newer", path, bom.SpecVersion)
 	}
@@ -96,7 +103,7 @@ func cdxDoc(t testing.TB, path, wantHex string) *cyclonedx.BOM {
 	if len(got) != 1 || got[0] != wantHex {
 		t.Errorf("%s: metadata.component.hashes SHA-256 = %v, want exactly [%s]", path, got, wantHex)
 	}
-	return &bom
+	return bom
 }
 
 // spdxDescribedChecksum checks an SPDX JSON document's version and returns

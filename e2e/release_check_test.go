@@ -241,17 +241,22 @@ func newCosignKeyPair(t *testing.T, cosign string) cosignKey {
 	}
 }
 
+// secretLines returns the lines of the private key that give it away (its base64 body, not the BEGIN/END lines).
+func (k cosignKey) secretLines() []string {
+	var out []string
+	for _, line := range strings.Split(k.private, "\n") {
+		if len(line) >= 16 && !strings.HasPrefix(line, "-----") {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
 // checkNoSecretLogged fails when the key's password or any line of the private key is in act's log (act's
 // --json log holds every line a step printed, masked or not, with its raw text).
 func checkNoSecretLogged(t *testing.T, r *Result, key cosignKey) {
 	t.Helper()
-	var secrets []string
-	for _, line := range strings.Split(key.private, "\n") {
-		if len(line) >= 16 && !strings.HasPrefix(line, "-----") {
-			secrets = append(secrets, line)
-		}
-	}
-	secrets = append(secrets, key.password)
+	secrets := append(key.secretLines(), key.password)
 	for _, l := range r.lines {
 		// act's JSON log keeps the argument of ::add-mask:: (the runner consumes the command; GitHub never
 		// shows it): that is the action asking for the mask, not a leak.

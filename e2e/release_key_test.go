@@ -31,12 +31,7 @@ func checkKeyNeverWritten(t *testing.T, r *Result, key cosignKey) {
 			t.Errorf("job %s hands the cosign-key secret to %v, want only the cosign-key input of sign and attest %v", job, uses[job], want)
 		}
 	}
-	var lines [][]byte
-	for _, l := range strings.Split(key.private, "\n") {
-		if len(l) >= 16 && !strings.HasPrefix(l, "-----") {
-			lines = append(lines, []byte(l))
-		}
-	}
+	lines := key.secretLines()
 	err = filepath.WalkDir(r.Dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || !d.Type().IsRegular() || p == filepath.Join(r.Dir, "act.jsonl") { // the log: checkNoSecretLogged
 			return err
@@ -46,7 +41,7 @@ func checkKeyNeverWritten(t *testing.T, r *Result, key cosignKey) {
 			return err
 		}
 		for _, l := range lines {
-			if bytes.Contains(data, l) {
+			if bytes.Contains(data, []byte(l)) {
 				t.Errorf("%s holds a line of the private key", p)
 				break
 			}

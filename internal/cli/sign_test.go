@@ -80,12 +80,7 @@ func TestSignCommandKeylessCLI(t *testing.T) {
 func TestKeyFromSecret(t *testing.T) {
 	t.Parallel()
 	key := sigstoretest.NewCosignKey(t, "pa55word")
-	var keyLines []string
-	for _, l := range strings.Split(string(key.PrivatePEM), "\n") {
-		if len(l) >= 16 && !strings.HasPrefix(l, "-----") {
-			keyLines = append(keyLines, l)
-		}
-	}
+	keyLines := key.SecretLines()
 	tests := []struct {
 		name string
 		env  map[string]string

@@ -150,13 +150,7 @@ func TestKeyFromSecret(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) || exitcode.Of(err) != exitcode.Usage {
 			t.Errorf("%s: New() = %v (code %v), want %q", tc.name, err, exitcode.Of(err), tc.want)
 		}
-		secrets := []string{"secret-not-a-key"}
-		for _, l := range strings.Split(string(key.PrivatePEM), "\n") {
-			if len(l) >= 16 && !strings.HasPrefix(l, "-----") {
-				secrets = append(secrets, l)
-			}
-		}
-		for _, s := range secrets {
+		for _, s := range append(key.SecretLines(), "secret-not-a-key") {
 			if err != nil && strings.Contains(err.Error(), s) {
 				t.Errorf("%s: the error quotes the key: %v", tc.name, err)
 			}

@@ -3,6 +3,7 @@ package sigstoretest
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/sigstore/cosign/v2/pkg/cosign"
@@ -62,4 +63,17 @@ func WriteKeyOnlyTrustedRoot(t testing.TB) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// SecretLines returns the lines of the private key's PEM that give it away
+// (its base64 body, not the BEGIN/END lines), for tests that look for the
+// key in logs, errors and files.
+func (k CosignKey) SecretLines() []string {
+	var out []string
+	for _, l := range strings.Split(string(k.PrivatePEM), "\n") {
+		if len(l) >= 16 && !strings.HasPrefix(l, "-----") {
+			out = append(out, l)
+		}
+	}
+	return out
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/slipway/actions/internal/artifact"
 	"github.com/slipway/actions/internal/digest"
+	"github.com/slipway/actions/internal/testutil/sigstoretest"
 )
 
 // TestDemo runs the whole pipeline the README's first command runs, and
@@ -87,4 +88,30 @@ func parseOutputs(t *testing.T, s string) map[string]string {
 		}
 	}
 	return out
+}
+
+// TestPipelineKeyFromSecret: the cosign-key secret (COSIGN_KEY) alone makes
+// the pipeline sign and attest, as key does.
+func TestPipelineKeyFromSecret(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "dist"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "dist", "app"), []byte("the app\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	key := sigstoretest.NewCosignKey(t, "pw")
+	env := map[string]string{"COSIGN_KEY": string(key.PrivatePEM), "COSIGN_PASSWORD": "pw", "SOURCE_DATE_EPOCH": "1700000000"}
+	code, stdout, stderr := runCLI(t, dir, env, "pipeline", "--command", "chmod +x dist/app", "--artifacts", "dist/app", "--tlog=false", "--builder-id", "https://hpc.example.org/pool")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	outs := parseOutputs(t, stdout)
+	if outs["signatures"] == "" || outs["provenance"] == "" {
+		t.Errorf("outputs = %v, want signatures and provenance", outs)
+	}
+	if strings.Contains(stdout+stderr, "Skipped sign") || strings.Contains(stdout+stderr, "Skipped attest") {
+		t.Errorf("a signing stage was skipped:\n%s\n%s", stdout, stderr)
+	}
 }

@@ -94,16 +94,10 @@ func parseOutputs(t *testing.T, s string) map[string]string {
 // the pipeline sign and attest, as key does.
 func TestPipelineKeyFromSecret(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(dir, "dist"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "dist", "app"), []byte("the app\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
 	key := sigstoretest.NewCosignKey(t, "pw")
-	env := map[string]string{"COSIGN_KEY": string(key.PrivatePEM), "COSIGN_PASSWORD": "pw", "SOURCE_DATE_EPOCH": "1700000000"}
-	code, stdout, stderr := runCLI(t, dir, env, "pipeline", "--command", "chmod +x dist/app", "--artifacts", "dist/app", "--tlog=false", "--builder-id", "https://hpc.example.org/pool")
+	env := map[string]string{"PATH": os.Getenv("PATH"), "COSIGN_KEY": string(key.PrivatePEM), "COSIGN_PASSWORD": "pw"}
+	code, stdout, stderr := runCLI(t, t.TempDir(), env, "pipeline", "--command", "mkdir -p dist && echo app > dist/app",
+		"--artifacts", "dist/app", "--tlog=false", "--builder-id", "https://hpc.example.org/pool")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}

@@ -54,9 +54,9 @@ func (c *demoCommand) Run(ctx context.Context, rt *Runtime) error {
 	p := &pipelineCommand{}
 	flags := map[string]string{
 		"command": demo.BuildCommand, "artifacts": demo.Artifacts, "archive": demo.Archive,
-		"key": env.Key, "tlog": "false", "ref": env.Ref(), "policy": env.Policy,
+		"tlog": "false", "ref": env.Ref(), "policy": env.Policy,
 	}
-	secrets := map[string]string{"COSIGN_PASSWORD": env.Password}
+	secrets := map[string]string{"COSIGN_KEY": env.PrivateKey, "COSIGN_PASSWORD": env.Password}
 	getenv := func(k string) string {
 		if v, ok := secrets[k]; ok {
 			return v
@@ -76,7 +76,7 @@ func (c *demoCommand) Run(ctx context.Context, rt *Runtime) error {
 	}
 	return rt.Report.Summary(action.Summary{Title: "Demo", Notes: []string{
 		"Workspace: " + env.Workspace + " (the sample project; dist/ holds the manifest, SBOMs, signatures and provenance).",
-		"Public key: " + env.PublicKey + " (the private key and its password existed only for this run).",
+		"Public key: " + env.PublicKey + " (the private key and its password existed only in memory, for this run).",
 		"Trust policy: " + env.Policy + "; check again with: slipway verify --manifest " + env.Workspace + "/dist/manifest.json --policy " + env.Policy,
 		"Registry: " + env.Registry + " (in-process; it stopped with the demo).",
 	}})

@@ -40,10 +40,11 @@ type Env struct {
 	// Dir is the demo's work directory; Workspace the sample project in it.
 	Dir       string
 	Workspace string
-	// Key and PublicKey are the cosign key files; Password unlocks Key.
-	Key       string
-	PublicKey string
-	Password  string
+	// PrivateKey is the encrypted cosign private key (PEM), kept in
+	// memory only; Password unlocks it. PublicKey is the public key's file.
+	PrivateKey string
+	Password   string
+	PublicKey  string
 	// Registry is the in-process registry's host:port.
 	Registry string
 	// Policy is the path of a trust policy for the demo's key.
@@ -56,8 +57,8 @@ type Env struct {
 func (e *Env) Ref() string { return e.Registry + "/demo/hello:v0.1.0" }
 
 // Prepare writes the sample project into dir/workspace, generates a key
-// pair in dir/keys and starts the registry. Close stops the registry and
-// removes the private key.
+// pair (the public key in dir/keys) and starts the registry. Close stops the
+// registry.
 func Prepare(ctx context.Context, dir string) (_ *Env, err error) {
 	dir, err = filepath.Abs(dir)
 	if err != nil {
@@ -150,10 +151,7 @@ func (e *Env) writeKeys(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	e.Key, e.PublicKey = filepath.Join(dir, "cosign.key"), filepath.Join(dir, "cosign.pub")
-	if err := os.WriteFile(e.Key, keys.PrivateBytes, 0o600); err != nil {
-		return err
-	}
+	e.PrivateKey, e.PublicKey = string(keys.PrivateBytes), filepath.Join(dir, "cosign.pub")
 	return os.WriteFile(e.PublicKey, keys.PublicBytes, 0o644)
 }
 
@@ -201,19 +199,13 @@ func (e *Env) startRegistry() error {
 	return nil
 }
 
-// Close stops the registry and removes the private key; everything else in
-// the demo directory stays for the user to look at.
+// Close stops the registry; everything in the demo directory stays for the
+// user to look at.
 func (e *Env) Close() error {
-	var errs []error
-	if e.srv != nil {
-		errs = append(errs, e.srv.Close())
+	if e.srv == nil {
+		return nil
 	}
-	if e.Key != "" {
-		if err := os.Remove(e.Key); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
+	return e.srv.Close()
 }
 
 // Rel returns p relative to the workspace, for messages.

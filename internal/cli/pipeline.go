@@ -10,6 +10,7 @@ import (
 	"github.com/slipway/actions/internal/artifact"
 	"github.com/slipway/actions/internal/exitcode"
 	"github.com/slipway/actions/internal/input"
+	"github.com/slipway/actions/internal/signing"
 )
 
 // pipelineCommand runs the stages in order on one workspace: build, then an
@@ -100,6 +101,7 @@ func (c *pipelineCommand) Run(ctx context.Context, rt *Runtime) error {
 	st := c.newStages()
 	var skipped []string
 
+	c.warmKey(ctx, rt)
 	built, err := c.stage(ctx, rt, st.build, nil)
 	if err != nil {
 		return err
@@ -217,7 +219,22 @@ func (c *pipelineCommand) signs() bool {
 // environment the stage reads them from; nothing else is read from the
 // process environment or INPUT_* variables a second time.
 func (c *pipelineCommand) stage(ctx context.Context, rt *Runtime, cmd Command, set map[string]string) (map[string]string, error) {
-	inputs := cmd.Inputs()
+	getenv, err := c.resolve(rt, cmd.Inputs(), set)
+	if err != nil {
+		return nil, exitcode.BadInput(fmt.Errorf("slipway %s: %w", cmd.Name(), err))
+	}
+	capture := &captureReporter{Reporter: rt.Report, outputs: map[string]string{}}
+	child := *rt
+	child.Report, child.Getenv, child.outputs = capture, getenv, cmd.Outputs()
+	if err := cmd.Run(ctx, &child); err != nil {
+		return nil, err
+	}
+	return capture.outputs, nil
+}
+
+// resolve gives inputs the pipeline's values (set overriding them) and
+// returns the environment a stage with those inputs reads its secrets from.
+func (c *pipelineCommand) resolve(rt *Runtime, inputs []input.Input, set map[string]string) (func(string) string, error) {
 	flags := map[string]string{}
 	secrets := map[string]string{}
 	for _, in := range inputs {
@@ -239,16 +256,28 @@ func (c *pipelineCommand) stage(ctx context.Context, rt *Runtime, cmd Command, s
 		}
 		return rt.Getenv(k)
 	}
-	if _, err := input.Resolve(inputs, input.Source{Flags: flags, Getenv: getenv}); err != nil {
-		return nil, exitcode.BadInput(fmt.Errorf("slipway %s: %w", cmd.Name(), err))
+	_, err := input.Resolve(inputs, input.Source{Flags: flags, Getenv: getenv})
+	return getenv, err
+}
+
+// warmKey starts decrypting the cosign key while the build runs: the sign
+// and attest stages that follow in this process then find it decrypted
+// (package signing keeps decrypted keys in memory for the process), so the
+// key's scrypt costs nothing on top of the build's pass. Errors are left to
+// the stages, which report them.
+func (c *pipelineCommand) warmKey(ctx context.Context, rt *Runtime) {
+	key := c.value("key")
+	if key == "" && c.value("cosign-key") == "" || strings.Contains(key, "://") && !strings.HasPrefix(key, signing.EnvScheme) {
+		return // no key file to decrypt (a KMS key is not cached)
 	}
-	capture := &captureReporter{Reporter: rt.Report, outputs: map[string]string{}}
+	var cfg signing.Config
+	getenv, err := c.resolve(rt, signerInputs(&cfg), nil)
+	if err != nil || cfg.Validate() != nil {
+		return
+	}
 	child := *rt
-	child.Report, child.Getenv, child.outputs = capture, getenv, cmd.Outputs()
-	if err := cmd.Run(ctx, &child); err != nil {
-		return nil, err
-	}
-	return capture.outputs, nil
+	child.Getenv = getenv
+	go signing.New(ctx, cfg.Options(signingEnv(&child), nil)) //nolint:errcheck // the stages report errors
 }
 
 // captureReporter keeps a stage's outputs for the pipeline and passes

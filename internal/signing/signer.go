@@ -6,6 +6,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
@@ -209,7 +210,14 @@ func loadKeyPEM(kb, password []byte, what, file string) (signature.SignerVerifie
 	} else if blk.Type != cosign.CosignPrivateKeyPemType && blk.Type != cosign.SigstorePrivateKeyPemType {
 		return nil, bad("cosign key %s holds a %q PEM block, want %q; give the private key (cosign.key), not the public key", what, blk.Type, cosign.SigstorePrivateKeyPemType)
 	}
+	id := decryptedID(kb, password)
+	if sv, ok := decrypted.Load(id); ok {
+		return sv.(signature.SignerVerifier), nil
+	}
 	sv, err := cosign.LoadPrivateKey(kb, password, nil)
+	if err == nil {
+		decrypted.Store(id, sv)
+	}
 	if err != nil {
 		if strings.Contains(err.Error(), "decrypt") {
 			return nil, bad("decrypting cosign key %s failed: the COSIGN_PASSWORD secret is wrong or missing; set it to the password given to \"cosign generate-key-pair\"", what)
@@ -217,6 +225,23 @@ func loadKeyPEM(kb, password []byte, what, file string) (signature.SignerVerifie
 		return nil, exitcode.WithFile(exitcode.BadInput(fmt.Errorf("loading cosign key %s: %w", what, err)), file)
 	}
 	return sv, nil
+}
+
+// decrypted holds the cosign keys this process has decrypted, by the SHA-256
+// of the encrypted PEM and its password, so that stages run in one process
+// (slipway pipeline: sign, then attest) pay cosign's scrypt once — about as
+// long as hashing 250 MB. It lives in this process's memory only, like the
+// decrypted key of a single stage.
+var decrypted sync.Map // [sha256.Size]byte → signature.SignerVerifier
+
+func decryptedID(kb, password []byte) [sha256.Size]byte {
+	h := sha256.New()
+	h.Write(kb)
+	h.Write([]byte{0})
+	h.Write(password)
+	var id [sha256.Size]byte
+	h.Sum(id[:0])
+	return id
 }
 
 func loadKMS(ctx context.Context, ref KeyRef) (signature.SignerVerifier, error) {

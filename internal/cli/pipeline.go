@@ -277,7 +277,7 @@ func (c *pipelineCommand) warmKey(ctx context.Context, rt *Runtime) {
 	}
 	child := *rt
 	child.Getenv = getenv
-	go signing.New(ctx, cfg.Options(signingEnv(&child), nil)) //nolint:errcheck // the stages report errors
+	go signing.New(ctx, cfg.Options(signingEnv(&child), nil)) // errors are the stages' to report
 }
 
 // captureReporter keeps a stage's outputs for the pipeline and passes

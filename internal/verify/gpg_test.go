@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto"
 	"encoding/hex"
+	"io"
 	"os"
 	"strings"
 	"syscall"
@@ -19,12 +20,26 @@ import (
 
 func (f *fixture) gpgSign(t *testing.T, e *openpgp.Entity) []byte {
 	t.Helper()
+	return f.gpgSignWith(t, func(w io.Writer, r io.Reader) error {
+		_, err := w.Write(policytest.GPGSign(t, e, r))
+		return err
+	})
+}
+
+// gpgSignWith opens the subject and signs it with sign (one of go-crypto's
+// detached-signature functions), returning the signature.
+func (f *fixture) gpgSignWith(t *testing.T, sign func(w io.Writer, r io.Reader) error) []byte {
+	t.Helper()
 	fh, err := os.Open(f.subject)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer fh.Close()
-	return policytest.GPGSign(t, e, fh)
+	var b bytes.Buffer
+	if err := sign(&b, fh); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }
 
 func TestGPG(t *testing.T) {
@@ -45,13 +60,8 @@ func TestGPG(t *testing.T) {
 		{
 			name: "binary signature", verified: true,
 			make: func(t *testing.T, f *fixture) []string {
-				var b bytes.Buffer
-				fh, _ := os.Open(f.subject)
-				defer fh.Close()
-				if err := openpgp.DetachSign(&b, f.gpg, fh, nil); err != nil {
-					t.Fatal(err)
-				}
-				return []string{f.write(t, "app.tar.gz.sig", b.Bytes())}
+				b := f.gpgSignWith(t, func(w io.Writer, r io.Reader) error { return openpgp.DetachSign(w, f.gpg, r, nil) })
+				return []string{f.write(t, "app.tar.gz.sig", b)}
 			},
 			want: []string{"PASS signature  app.tar.gz.sig: OpenPGP signature"},
 		},
@@ -60,39 +70,28 @@ func TestGPG(t *testing.T) {
 			// the SHA-256; binary SHA-256 ones take the SHA-256's state.
 			name: "SHA-512 signature", verified: true,
 			make: func(t *testing.T, f *fixture) []string {
-				var b bytes.Buffer
-				fh, _ := os.Open(f.subject)
-				defer fh.Close()
-				if err := openpgp.ArmoredDetachSign(&b, f.gpg, fh, &packet.Config{DefaultHash: crypto.SHA512}); err != nil {
-					t.Fatal(err)
-				}
-				return []string{f.write(t, "app.tar.gz.asc", b.Bytes())}
+				b := f.gpgSignWith(t, func(w io.Writer, r io.Reader) error {
+					return openpgp.ArmoredDetachSign(w, f.gpg, r, &packet.Config{DefaultHash: crypto.SHA512})
+				})
+				return []string{f.write(t, "app.tar.gz.asc", b)}
 			},
 			want: []string{"PASS signature  app.tar.gz.asc: OpenPGP signature"},
 		},
 		{
 			name: "text signature", verified: true,
 			make: func(t *testing.T, f *fixture) []string {
-				var b bytes.Buffer
-				fh, _ := os.Open(f.subject)
-				defer fh.Close()
-				if err := openpgp.ArmoredDetachSignText(&b, f.gpg, fh, nil); err != nil {
-					t.Fatal(err)
-				}
-				return []string{f.write(t, "app.tar.gz.asc", b.Bytes())}
+				b := f.gpgSignWith(t, func(w io.Writer, r io.Reader) error { return openpgp.ArmoredDetachSignText(w, f.gpg, r, nil) })
+				return []string{f.write(t, "app.tar.gz.asc", b)}
 			},
 			want: []string{"PASS signature  app.tar.gz.asc: OpenPGP signature"},
 		},
 		{
 			name: "changed artifact, SHA-512 signature",
 			make: func(t *testing.T, f *fixture) []string {
-				var b bytes.Buffer
-				fh, _ := os.Open(f.subject)
-				defer fh.Close()
-				if err := openpgp.ArmoredDetachSign(&b, f.gpg, fh, &packet.Config{DefaultHash: crypto.SHA512}); err != nil {
-					t.Fatal(err)
-				}
-				sig := f.write(t, "app.tar.gz.asc", b.Bytes())
+				b := f.gpgSignWith(t, func(w io.Writer, r io.Reader) error {
+					return openpgp.ArmoredDetachSign(w, f.gpg, r, &packet.Config{DefaultHash: crypto.SHA512})
+				})
+				sig := f.write(t, "app.tar.gz.asc", b)
 				appendTo(t, f.subject, "x")
 				return []string{sig}
 			},

@@ -1,0 +1,105 @@
+package regfile_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/slipway/actions/internal/regfile"
+)
+
+func TestOpenRefusesWhatIsNotARegularFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, []byte("content"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink(file, link); err != nil {
+		t.Fatal(err)
+	}
+	fifoLink := filepath.Join(dir, "fifo-link")
+	if err := os.Symlink(fifo, fifoLink); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		path, want string
+	}{
+		{fifo, "a named pipe (FIFO)"},
+		{fifoLink, "a named pipe (FIFO)"},
+		{"/dev/zero", "a character device"},
+		{dir, "a directory"},
+		{file, ""},
+		{link, ""},
+	} {
+		t.Run(filepath.Base(tc.path), func(t *testing.T) {
+			t.Parallel()
+			done := make(chan error, 1)
+			go func() {
+				f, err := regfile.Open(tc.path)
+				if err == nil {
+					f.Close()
+				}
+				done <- err
+			}()
+			var err error
+			select {
+			case err = <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatalf("Open(%q) blocked", tc.path)
+			}
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("Open(%q): %v", tc.path, err)
+				}
+				return
+			}
+			var nr *regfile.NotRegularError
+			if !errors.As(err, &nr) || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), tc.path) {
+				t.Fatalf("Open(%q) = %v, want a NotRegularError saying %q", tc.path, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestReadAll(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, []byte("0123456789"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b, err := regfile.ReadAll(file, 10)
+	if err != nil || string(b) != "0123456789" {
+		t.Fatalf("ReadAll at the limit = %q, %v", b, err)
+	}
+	_, err = regfile.ReadAll(file, 9)
+	var tl *regfile.TooLargeError
+	if !errors.As(err, &tl) || !strings.Contains(err.Error(), "9 B") {
+		t.Fatalf("ReadAll over the limit = %v, want a TooLargeError naming 9 B", err)
+	}
+	if _, err := regfile.ReadAll("/dev/zero", 1<<20); err == nil {
+		t.Fatal("ReadAll(/dev/zero) succeeded")
+	}
+	if _, err := regfile.ReadAll(filepath.Join(dir, "missing"), 10); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("ReadAll(missing) = %v, want ErrNotExist", err)
+	}
+}
+
+func TestFormatSize(t *testing.T) {
+	t.Parallel()
+	for n, want := range map[int64]string{512: "512 B", 1024: "1 KiB", 64 << 20: "64 MiB", 3 << 29: "1.5 GiB", 1 << 40: "1 TiB"} {
+		if got := regfile.FormatSize(n); got != want {
+			t.Errorf("FormatSize(%d) = %q, want %q", n, got, want)
+		}
+	}
+}

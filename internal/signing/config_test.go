@@ -141,8 +141,8 @@ func TestKeyFromSecret(t *testing.T) {
 		c    Config
 		want string
 	}{
-		{"wrong password", Config{KeyPEM: string(key.PrivatePEM), Password: "nope"}, "cosign key the COSIGN_KEY secret (cosign-key) failed: the COSIGN_PASSWORD secret is wrong"},
-		{"not PEM", Config{Key: "env://NOT_PEM"}, "cosign key the environment variable NOT_PEM is not PEM"},
+		{"wrong password", Config{KeyPEM: string(key.PrivatePEM), Password: "nope"}, "decrypting the cosign key in the COSIGN_KEY secret (cosign-key) failed: the COSIGN_PASSWORD secret is wrong"},
+		{"not PEM", Config{Key: "env://NOT_PEM"}, "the cosign key in the environment variable NOT_PEM is not PEM"},
 		{"unset variable", Config{Key: "env://MISSING"}, "the environment variable MISSING is empty or not set"},
 		{"public key", Config{KeyPEM: string(key.PublicPEM)}, `holds a "PUBLIC KEY" PEM block`},
 	} {

@@ -145,11 +145,11 @@ func newSigner(ctx context.Context, ref KeyRef, opts Options) (*Signer, error) {
 		if strings.TrimSpace(pem) == "" {
 			return nil, exitcode.BadInputf("key %q: the environment variable %s is empty or not set; set it to the content of cosign.key (from a secret)", ref.String(), ref.Env)
 		}
-		sv, err = loadKeyPEM([]byte(pem), opts.Password, "the environment variable "+ref.Env, "")
+		sv, err = loadKeyPEM([]byte(pem), opts.Password, "the cosign key in the environment variable "+ref.Env, "")
 	case ref.Kind == KeyKMS:
 		sv, err = loadKMS(ctx, ref)
 	case len(opts.KeyPEM) > 0:
-		sv, err = loadKeyPEM(opts.KeyPEM, opts.Password, "the "+KeyEnv+" secret (cosign-key)", "")
+		sv, err = loadKeyPEM(opts.KeyPEM, opts.Password, "the cosign key in the "+KeyEnv+" secret (cosign-key)", "")
 	default:
 		if opts.IDToken == nil {
 			return nil, exitcode.BadInputf("keyless signing needs an OIDC token source (internal error: no TokenSource given)")
@@ -192,23 +192,25 @@ func loadKeyFile(path string, password []byte) (signature.SignerVerifier, error)
 	if err != nil {
 		return nil, exitcode.Infra(fmt.Errorf("reading cosign key %q: %w", path, err))
 	}
-	return loadKeyPEM(kb, password, fmt.Sprintf("%q", path), path)
+	return loadKeyPEM(kb, password, fmt.Sprintf("the cosign key file %q", path), path)
 }
 
-// loadKeyPEM decrypts a cosign private key's PEM. what names where it came
-// from in errors (a quoted path, a secret), file is the key file or "".
+// loadKeyPEM decrypts a cosign private key's PEM. what is the noun phrase
+// that names the key and where it came from in errors ("the cosign key file
+// \"k\"", "the cosign key in the COSIGN_KEY secret (cosign-key)"); file is
+// the key file or "".
 // Errors never quote the key.
 func loadKeyPEM(kb, password []byte, what, file string) (signature.SignerVerifier, error) {
 	bad := func(format string, a ...any) error {
 		return exitcode.WithFile(exitcode.BadInputf(format, a...), file)
 	}
 	if len(kb) > maxKeyFileSize {
-		return nil, bad("cosign key %s is larger than %d bytes: it is not a cosign private key", what, maxKeyFileSize)
+		return nil, bad("%s is larger than %d bytes: it is not a cosign private key", what, maxKeyFileSize)
 	}
 	if blk, _ := pem.Decode(kb); blk == nil {
-		return nil, bad("cosign key %s is not PEM; give the private key written by \"cosign generate-key-pair\" (cosign.key)", what)
+		return nil, bad("%s is not PEM; give the private key written by \"cosign generate-key-pair\" (cosign.key)", what)
 	} else if blk.Type != cosign.CosignPrivateKeyPemType && blk.Type != cosign.SigstorePrivateKeyPemType {
-		return nil, bad("cosign key %s holds a %q PEM block, want %q; give the private key (cosign.key), not the public key", what, blk.Type, cosign.SigstorePrivateKeyPemType)
+		return nil, bad("%s holds a %q PEM block, want %q; give the private key (cosign.key), not the public key", what, blk.Type, cosign.SigstorePrivateKeyPemType)
 	}
 	id := decryptedID(kb, password)
 	if sv, ok := decrypted.Load(id); ok {
@@ -220,9 +222,9 @@ func loadKeyPEM(kb, password []byte, what, file string) (signature.SignerVerifie
 	}
 	if err != nil {
 		if strings.Contains(err.Error(), "decrypt") {
-			return nil, bad("decrypting cosign key %s failed: the COSIGN_PASSWORD secret is wrong or missing; set it to the password given to \"cosign generate-key-pair\"", what)
+			return nil, bad("decrypting %s failed: the COSIGN_PASSWORD secret is wrong or missing; set it to the password given to \"cosign generate-key-pair\"", what)
 		}
-		return nil, exitcode.WithFile(exitcode.BadInput(fmt.Errorf("loading cosign key %s: %w", what, err)), file)
+		return nil, exitcode.WithFile(exitcode.BadInput(fmt.Errorf("loading %s: %w", what, err)), file)
 	}
 	return sv, nil
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -155,9 +156,9 @@ func TestNewErrors(t *testing.T) {
 		want string
 	}{
 		{"missing file", Options{Key: filepath.Join(dir, "nope.key")}, "opening cosign key"},
-		{"wrong password", Options{Key: key.PrivatePath, Password: []byte("wrong")}, "COSIGN_PASSWORD secret is wrong or missing"},
-		{"public key given", Options{Key: key.PublicPath}, `holds a "PUBLIC KEY" PEM block`},
-		{"not pem", Options{Key: notPEM}, "is not PEM"},
+		{"wrong password", Options{Key: key.PrivatePath, Password: []byte("wrong")}, fmt.Sprintf("decrypting the cosign key file %q failed: the COSIGN_PASSWORD secret is wrong or missing", key.PrivatePath)},
+		{"public key given", Options{Key: key.PublicPath}, fmt.Sprintf(`the cosign key file %q holds a "PUBLIC KEY" PEM block`, key.PublicPath)},
+		{"not pem", Options{Key: notPEM}, fmt.Sprintf("the cosign key file %q is not PEM", notPEM)},
 		{"unknown scheme", Options{Key: "vault://k"}, `unknown scheme "vault://"`},
 		{"keyless without token", Options{FulcioURL: "http://127.0.0.1:1"}, "needs an OIDC token source"},
 		{"keyless without fulcio", Options{IDToken: func(context.Context) (string, error) { return "t", nil }}, "needs a Fulcio URL"},

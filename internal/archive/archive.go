@@ -55,16 +55,7 @@ func NewTar(w io.Writer, mtime time.Time) *Tar {
 // relative ("dir/file"), exec selects mode 0755 over 0644, and exactly size
 // bytes must then be written to the returned writer.
 func (t *Tar) File(name string, exec bool, size int64) (io.Writer, error) {
-	if err := checkName(name); err != nil {
-		return nil, err
-	}
-	if t.last != "" && name <= t.last {
-		return nil, fmt.Errorf("adding %q to the archive after %q: entries must come in increasing order (internal error)", name, t.last)
-	}
-	if err := t.finish(); err != nil {
-		return nil, err
-	}
-	if err := t.parents(name); err != nil {
+	if err := t.begin(name); err != nil {
 		return nil, err
 	}
 	mode := int64(ModeFile)
@@ -78,6 +69,62 @@ func (t *Tar) File(name string, exec bool, size int64) (io.Writer, error) {
 	}
 	t.last, t.open, t.want, t.n = name, name, size, 0
 	return entryWriter{t}, nil
+}
+
+// ModeSticky is the mode of a sticky, world-writable directory such as /tmp:
+// the one directory mode besides ModeDir that Dir writes.
+const ModeSticky = 0o1777
+
+// Dir adds a directory entry with mode ModeDir, or ModeSticky when sticky
+// is true. Like File, names come in increasing order; a directory added
+// this way is not added again as a parent.
+func (t *Tar) Dir(name string, sticky bool) error {
+	mode := int64(ModeDir)
+	if sticky {
+		mode = ModeSticky
+	}
+	if err := t.begin(name); err != nil {
+		return err
+	}
+	if err := t.tw.WriteHeader(t.header(tar.TypeDir, name+"/", mode)); err != nil {
+		return fmt.Errorf("writing archive header for directory %q: %w", name, err)
+	}
+	t.dirs[name], t.last = true, name
+	return nil
+}
+
+// Symlink adds a symbolic link entry to target, kept as given: it is
+// resolved where the archive is unpacked (in an image, inside the image),
+// never here.
+func (t *Tar) Symlink(name, target string) error {
+	if target == "" || strings.Contains(target, "\x00") {
+		return fmt.Errorf("symbolic link %q has the target %q, which cannot be archived", name, target)
+	}
+	if err := t.begin(name); err != nil {
+		return err
+	}
+	hdr := t.header(tar.TypeSymlink, name, 0o777)
+	hdr.Linkname = target
+	if err := t.tw.WriteHeader(hdr); err != nil {
+		return fmt.Errorf("writing archive header for symbolic link %q: %w", name, err)
+	}
+	t.last = name
+	return nil
+}
+
+// begin checks name and its order, finishes the open entry and adds the
+// directories above name that are not in the archive yet.
+func (t *Tar) begin(name string) error {
+	if err := checkName(name); err != nil {
+		return err
+	}
+	if t.last != "" && name <= t.last {
+		return fmt.Errorf("adding %q to the archive after %q: entries must come in increasing order (internal error)", name, t.last)
+	}
+	if err := t.finish(); err != nil {
+		return err
+	}
+	return t.parents(name)
 }
 
 // Close finishes the last entry and writes the tar footer. It does not close

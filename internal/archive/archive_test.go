@@ -160,6 +160,14 @@ func TestTarErrors(t *testing.T) {
 			io.WriteString(w, "abc")
 			return tw.Close()
 		}, "got 3 bytes, want 5; did the file change"},
+		{"dir out of order", func(tw *Tar) error {
+			if err := tw.Symlink("b", "a"); err != nil {
+				return err
+			}
+			return tw.Dir("a", false)
+		}, "increasing order"},
+		{"empty link target", func(tw *Tar) error { return tw.Symlink("a", "") }, "cannot be archived"},
+		{"dir dot dot", func(tw *Tar) error { return tw.Dir("..", false) }, "not a clean relative path"},
 		{"long", func(tw *Tar) error {
 			w, err := tw.File("a", false, 2)
 			if err != nil {
@@ -177,5 +185,68 @@ func TestTarErrors(t *testing.T) {
 				t.Errorf("error = %v, want it to contain %q", err, tc.wantErr)
 			}
 		})
+	}
+}
+
+// TestDirsAndLinks checks the entries of an image root tree: an explicit
+// directory keeps its place and is not added again as a parent, a sticky one
+// gets 1777, and a link keeps its target as given (absolute, relative, or
+// leading out of the tree: it is resolved where the archive is unpacked).
+func TestDirsAndLinks(t *testing.T) {
+	t.Parallel()
+	epoch := time.Unix(1700000000, 0)
+	var b bytes.Buffer
+	tw := NewTar(&b, epoch)
+	steps := []func() error{
+		func() error { return tw.Dir("bin", false) },
+		func() error { _, err := tw.File("bin/busybox", true, 0); return err },
+		func() error { return tw.Symlink("bin/sh", "busybox") },
+		func() error { return tw.Symlink("etc/abs", "/etc/ssl/certs") },
+		func() error { return tw.Symlink("etc/up", "../../../x") },
+		func() error { return tw.Dir("tmp", true) },
+		func() error { return tw.Dir("usr/bin", false) },
+		func() error { return tw.Close() },
+	}
+	for i, step := range steps {
+		if err := step(); err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+	}
+	type got struct {
+		typ  byte
+		mode int64
+		link string
+	}
+	want := map[string]got{
+		"bin/":        {tar.TypeDir, ModeDir, ""},
+		"bin/busybox": {tar.TypeReg, ModeExec, ""},
+		"bin/sh":      {tar.TypeSymlink, 0o777, "busybox"},
+		"etc/":        {tar.TypeDir, ModeDir, ""},
+		"etc/abs":     {tar.TypeSymlink, 0o777, "/etc/ssl/certs"},
+		"etc/up":      {tar.TypeSymlink, 0o777, "../../../x"},
+		"tmp/":        {tar.TypeDir, ModeSticky, ""},
+		"usr/":        {tar.TypeDir, ModeDir, ""},
+		"usr/bin/":    {tar.TypeDir, ModeDir, ""},
+	}
+	var names []string
+	tr := tar.NewReader(&b)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, h.Name)
+		if g := (got{h.Typeflag, h.Mode, h.Linkname}); g != want[h.Name] {
+			t.Errorf("%s: %+v, want %+v", h.Name, g, want[h.Name])
+		}
+		if h.Uid != 0 || h.Gid != 0 || !h.ModTime.Equal(epoch) {
+			t.Errorf("%s: owner %d:%d, mtime %v: not normalized", h.Name, h.Uid, h.Gid, h.ModTime)
+		}
+	}
+	if w := "bin/ bin/busybox bin/sh etc/ etc/abs etc/up tmp/ usr/ usr/bin/"; strings.Join(names, " ") != w {
+		t.Errorf("entries = %q, want %q", strings.Join(names, " "), w)
 	}
 }

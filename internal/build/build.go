@@ -272,6 +272,11 @@ func (p *plan) write(ctx context.Context, root *os.Root, list []item, base *ocii
 			return nil, exitcode.Infra(err)
 		}
 		defer img.Abort()
+		if p.imageRoot != "" {
+			if err := img.AddRoot(ctx, p.abs(p.imageRoot)); err != nil {
+				return nil, fmt.Errorf("image-root %q: %w", p.imageRoot, err)
+			}
+		}
 	}
 	r := newReader(root)
 	var records []artifact.Record

@@ -47,6 +47,12 @@ func TestFailuresLeaveNothing(t *testing.T) {
 		}, code: exitcode.Usage, want: "archive \"../a.tar.gz\" must be a file name"},
 		{name: "output dir outside", artifacts: []string{"dist/*"}, edit: func(o *Options) { o.OutputDir = "../out" },
 			code: exitcode.Usage, want: `output-dir "../out" must be a directory inside the workspace`},
+		{name: "image root holds the outputs", files: map[string]string{"dist/app": "a"}, artifacts: []string{"dist/app"},
+			edit: func(o *Options) { o.Image.Base, o.Image.Root, o.OutputDir = "scratch", "dist", "dist/out" },
+			code: exitcode.Usage, want: `image-root "dist" contains output-dir "dist/out"`},
+		{name: "image root outside", files: map[string]string{"dist/app": "a"}, artifacts: []string{"dist/app"},
+			edit: func(o *Options) { o.Image.Base, o.Image.Root = "scratch", "../root" },
+			code: exitcode.Usage, want: `image-root "../root" must be a directory inside the workspace`},
 		{name: "image inputs without a base", artifacts: []string{"dist/*"}, edit: func(o *Options) { o.Image.Base, o.Image.Entrypoint = "", []string{"/app"} },
 			code: exitcode.Usage, want: "need image-base"},
 	}

@@ -78,6 +78,10 @@ type ImageOptions struct {
 	// Files are globs of the files placed in the image; empty means the
 	// artifacts.
 	Files []string
+	// Root is a directory inside the workspace copied as is to the image's
+	// root, in a layer below the files' (ociimage.Builder.AddRoot): links,
+	// empty and sticky directories kept. Empty: none.
+	Root string
 	// Dir is where in the image the files go ("/" by default), keeping
 	// their paths below their common parent directory.
 	Dir string
@@ -99,6 +103,7 @@ type plan struct {
 	archive     string // "" when none
 	layout      string // "" when no image
 	imageDir    string // "" for the image root, else "opt/app"
+	imageRoot   string // the root tree, relative to the workspace; "" for none
 	artifacts   []fileset.Pattern
 	imageFiles  []fileset.Pattern // nil: the artifacts
 	epoch       int64
@@ -150,8 +155,8 @@ func newPlan(o Options) (*plan, error) {
 	}
 	if o.Image.Base != "" {
 		p.planImage(bad)
-	} else if len(o.Image.Files) > 0 || len(o.Image.Entrypoint) > 0 || o.Image.Layout != "" {
-		bad("image-files, image-entrypoint and image-layout need image-base; set image-base to \"scratch\" for an image with only your files")
+	} else if len(o.Image.Files) > 0 || len(o.Image.Entrypoint) > 0 || o.Image.Layout != "" || o.Image.Root != "" {
+		bad("image-files, image-root, image-entrypoint and image-layout need image-base; set image-base to \"scratch\" for an image with only your files")
 	}
 	if len(errs) > 0 {
 		return nil, exitcode.BadInputf("%s", strings.Join(errs, "\n"))
@@ -171,6 +176,16 @@ func (p *plan) planImage(bad func(string, ...any)) {
 	}
 	if p.layout == p.outDir || p.layout == p.manifest || p.layout == p.subjects || p.layout == p.archive {
 		bad("image-layout %q would overwrite another output of the stage; choose e.g. %q", o.Layout, path.Join(p.outDir, DefaultImageDir))
+	}
+	if o.Root != "" {
+		var ok bool
+		p.imageRoot, ok = local(p.Workspace, o.Root)
+		switch {
+		case !ok || p.imageRoot == ".":
+			bad("image-root %q must be a directory inside the workspace (not the workspace itself), such as \"image-root\"", o.Root)
+		case within(p.imageRoot, p.outDir) || within(p.imageRoot, p.layout):
+			bad("image-root %q contains output-dir %q or image-layout: the image would hold the stage's own outputs; choose a root tree outside them", o.Root, p.OutputDir)
+		}
 	}
 	if len(o.Files) > 0 {
 		var err error
@@ -222,4 +237,9 @@ func (p *plan) reserved() ([]string, []fileset.Pattern) {
 		temps = append(temps, fileset.Pattern{Glob: g, Exclude: true, Source: "(temporary files)"})
 	}
 	return paths, temps
+}
+
+// within reports whether the relative path p is dir or below it.
+func within(dir, p string) bool {
+	return p == dir || strings.HasPrefix(p, dir+"/")
 }

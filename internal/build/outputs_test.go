@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/validate"
 
@@ -97,6 +98,13 @@ func TestImage(t *testing.T) {
 // "name:mode", after validating the image.
 func imageFiles(t *testing.T, dir string) string {
 	t.Helper()
+	layers, _ := layoutImage(t, dir).Layers()
+	return layerNames(t, layers[0])
+}
+
+// layoutImage returns the one image of an OCI image layout, validated.
+func layoutImage(t *testing.T, dir string) v1.Image {
+	t.Helper()
 	idx, err := layout.ImageIndexFromPath(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -109,8 +117,13 @@ func imageFiles(t *testing.T, dir string) string {
 	if err := validate.Image(img); err != nil {
 		t.Fatalf("image does not validate: %v", err)
 	}
-	layers, _ := img.Layers()
-	rc, err := layers[0].Uncompressed()
+	return img
+}
+
+// layerNames lists a layer's entries as "name:mode" (the mode for files).
+func layerNames(t *testing.T, l v1.Layer) string {
+	t.Helper()
+	rc, err := l.Uncompressed()
 	if err != nil {
 		t.Fatal(err)
 	}

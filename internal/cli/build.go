@@ -39,6 +39,8 @@ func (c *buildCommand) Inputs() []input.Input {
 			Description: "Base of an OCI image to assemble without a daemon: scratch, oci-layout:DIR, or a registry reference (loopback registries over plain HTTP); empty builds no image."}),
 		input.List(&img.Files, input.Spec{Name: "image-files",
 			Description: "Globs of the files to put in the image (default: the artifacts), placed under image-dir by their path below their common directory."}),
+		input.String(&img.Root, input.Spec{Name: "image-root",
+			Description: "A directory in the workspace copied as is to / of the image, in a layer below the image files (like COPY DIR/ /): symbolic links stay links, resolved in the image; directories keep an empty or sticky (1777) state; owners 0:0, times SOURCE_DATE_EPOCH."}),
 		input.String(&img.Dir, input.Spec{Name: "image-dir", Default: "/",
 			Description: "Absolute directory in the image that receives the image files."}),
 		input.List(&img.Entrypoint, input.Spec{Name: "image-entrypoint",

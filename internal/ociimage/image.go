@@ -49,6 +49,7 @@ type Builder struct {
 	tmp   string
 	opts  Options
 	layer *layerWriter
+	tree  *fileLayer // the root tree's layer (AddRoot), nil without one
 }
 
 // NewBuilder starts an image on base, to be written as an OCI image layout
@@ -66,7 +67,7 @@ func NewBuilder(out string, base *Base, o Options) (*Builder, error) {
 		os.RemoveAll(tmp)
 		return nil, fmt.Errorf("creating a temporary directory for %q: %w", out, err)
 	}
-	blobs := filepath.Join(tmp, "blobs", "sha256")
+	blobs := filepath.Join(tmp, blobsDir)
 	if err := os.MkdirAll(blobs, 0o755); err != nil {
 		os.RemoveAll(tmp)
 		return nil, fmt.Errorf("creating %q: %w", blobs, err)
@@ -82,6 +83,11 @@ func NewBuilder(out string, base *Base, o Options) (*Builder, error) {
 	return &Builder{base: base, out: out, tmp: tmp, opts: o, layer: lw}, nil
 }
 
+// blobsDir holds the blobs in an OCI image layout.
+var blobsDir = filepath.Join("blobs", "sha256")
+
+func (b *Builder) blobs() string { return filepath.Join(b.tmp, blobsDir) }
+
 // Layer is the new layer: add files in increasing name order, with names
 // relative to the image's root ("app", "opt/tool/bin/x").
 func (b *Builder) Layer() *archive.Tar { return b.layer.tar }
@@ -95,7 +101,7 @@ func (b *Builder) Abort() {
 // Commit finishes the layer, assembles the image, writes the layout and
 // renames it into place.
 func (b *Builder) Commit() (Result, error) {
-	layer, err := b.layer.finish(filepath.Join(b.tmp, "blobs", "sha256"))
+	layer, err := b.layer.finish(b.blobs())
 	if err != nil {
 		return Result{}, err
 	}
@@ -127,7 +133,7 @@ func (b *Builder) Commit() (Result, error) {
 	}
 	return Result{
 		Digest: d, Size: int64(len(raw)), Layout: b.out,
-		ManifestPath: filepath.Join(b.out, "blobs", "sha256", d.Hex()),
+		ManifestPath: filepath.Join(b.out, blobsDir, d.Hex()),
 	}, nil
 }
 
@@ -157,15 +163,23 @@ func (b *Builder) assemble(layer *fileLayer) (v1.Image, error) {
 			adds = append(adds, mutate.Addendum{Layer: ociLayer{Layer: l, mediaType: ociMediaType(mt)}, MediaType: ociMediaType(mt)})
 		}
 	}
-	adds = append(adds, mutate.Addendum{Layer: layer, MediaType: types.OCILayer})
+	created := v1.Time{Time: time.Unix(b.opts.Created.Unix(), 0).UTC()}
+	cfg.Created = created
+	for _, l := range []struct {
+		layer *fileLayer
+		by    string
+	}{{b.tree, b.opts.CreatedBy + ": image root"}, {layer, b.opts.CreatedBy}} {
+		if l.layer == nil {
+			continue
+		}
+		adds = append(adds, mutate.Addendum{Layer: l.layer, MediaType: types.OCILayer})
+		cfg.RootFS.DiffIDs = append(cfg.RootFS.DiffIDs, l.layer.diffID)
+		cfg.History = append(cfg.History, v1.History{Created: created, CreatedBy: l.by})
+	}
 	img, err := mutate.Append(img, adds...)
 	if err != nil {
 		return nil, fmt.Errorf("adding layers to the image: %w", err)
 	}
-	created := v1.Time{Time: time.Unix(b.opts.Created.Unix(), 0).UTC()}
-	cfg.Created = created
-	cfg.RootFS.DiffIDs = append(cfg.RootFS.DiffIDs, layer.diffID)
-	cfg.History = append(cfg.History, v1.History{Created: created, CreatedBy: b.opts.CreatedBy})
 	if len(b.opts.Entrypoint) > 0 {
 		cfg.Config.Entrypoint = b.opts.Entrypoint
 		cfg.Config.Cmd = nil

@@ -131,7 +131,7 @@ func TestScratchImageIsReproducible(t *testing.T) {
 	}
 }
 
-// layerFiles returns the content of every file in the image's last layer,
+// layerFiles returns the content of every entry in the image's last layer,
 // checking the normalized headers.
 func layerFiles(t *testing.T, img v1.Image) map[string]string {
 	t.Helper()
@@ -139,13 +139,31 @@ func layerFiles(t *testing.T, img v1.Image) map[string]string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rc, err := layers[len(layers)-1].Uncompressed()
+	out := map[string]string{}
+	for name, e := range readLayer(t, layers[len(layers)-1]) {
+		out[name] = e.content
+	}
+	return out
+}
+
+// layerEntry is one entry of a layer's tar.
+type layerEntry struct {
+	typ     byte
+	mode    int64
+	link    string
+	content string
+}
+
+// readLayer returns every entry of a layer, checking the normalized headers.
+func readLayer(t *testing.T, l v1.Layer) map[string]layerEntry {
+	t.Helper()
+	rc, err := l.Uncompressed()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rc.Close()
+	out := map[string]layerEntry{}
 	tr := tar.NewReader(rc)
-	out := map[string]string{}
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
@@ -158,7 +176,7 @@ func layerFiles(t *testing.T, img v1.Image) map[string]string {
 			t.Errorf("layer entry %s: mtime %v owner %d:%d", h.Name, h.ModTime, h.Uid, h.Gid)
 		}
 		b, _ := io.ReadAll(tr)
-		out[h.Name] = string(b)
+		out[h.Name] = layerEntry{h.Typeflag, h.Mode, h.Linkname, string(b)}
 	}
 }
 

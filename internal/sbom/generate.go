@@ -59,6 +59,9 @@ type Result struct {
 	// Digest and Size are the document's, computed while writing it.
 	Digest digest.SHA256
 	Size   int64
+	// RecordedDigest is true when the file's digest was taken from the
+	// manifest (size-checked) instead of being computed.
+	RecordedDigest bool
 	// Packages is the number of packages syft found.
 	Packages int
 	// ManifestUpdated is true when an sbom record was added to
@@ -123,16 +126,25 @@ func Generate(ctx context.Context, o Options) (*Result, error) {
 	if !subj.IsImage() {
 		alias.Name = res.SubjectName
 	}
-	src, err := openSource(ctx, subj, alias)
-	if err != nil {
+	var src source.Source
+	rec, err := openRecorded(ctx, subj, alias, m)
+	switch {
+	case err != nil:
 		return nil, err
+	case rec != nil:
+		log.Debug("using the digest the manifest records", "subject", subj.String(), "digest", rec.digest.String())
+		src, res.RecordedDigest = rec, true
+	default:
+		if src, err = openSource(ctx, subj, alias); err != nil {
+			return nil, err
+		}
 	}
 	defer func() {
 		if err := src.Close(); err != nil {
 			log.Warn("cleaning up after syft", "subject", subj.String(), "error", err)
 		}
 	}()
-	s, err := syft.CreateSBOM(ctx, src, createConfig())
+	s, err := syft.CreateSBOM(withLicenseScanner(ctx), src, createConfig())
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, exitcode.Infra(fmt.Errorf("cataloging %q: %w", subj.String(), ctx.Err()))

@@ -16,6 +16,8 @@ type manifestFile struct {
 	name string // as given, for messages
 	path string // absolute
 	dir  string // workspace
+	// loaded is the manifest as read by loadManifest, before cataloging.
+	loaded *artifact.Manifest
 }
 
 func loadManifest(name, dir string) (*manifestFile, error) {
@@ -23,14 +25,15 @@ func loadManifest(name, dir string) (*manifestFile, error) {
 		return nil, nil
 	}
 	path := absPath(name, dir)
-	if _, err := artifact.ReadManifest(path); err != nil {
+	m, err := artifact.ReadManifest(path)
+	if err != nil {
 		hint := "give the manifest.json that \"slipway build\" wrote, or leave manifest empty"
 		if errors.Is(err, fs.ErrNotExist) {
 			hint = "run \"slipway build\" first, point manifest at its <output-dir>/manifest.json, or leave manifest empty"
 		}
 		return nil, exitcode.WithFile(exitcode.BadInputf("manifest %q: %w; %s", name, err, hint), name)
 	}
-	return &manifestFile{name: name, path: path, dir: dir}, nil
+	return &manifestFile{name: name, path: path, dir: dir, loaded: m}, nil
 }
 
 // record is the manifest record of the document in res.

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strings"
+	"sync"
 
 	"github.com/anchore/stereoscope/pkg/image"
 	"github.com/anchore/syft/syft"
@@ -144,6 +145,37 @@ func createConfig() *syft.CreateSBOMConfig {
 		WithUnknownsConfig(cataloging.DefaultUnknownsConfig()).
 		WithFilesConfig(files).
 		WithPackagesConfig(pkgs)
+}
+
+// licenseScanner holds syft's license scanner, built once per process:
+// building it takes a few hundred milliseconds of CPU, which CreateSBOM
+// would spend again for every subject.
+var licenseScanner = sync.OnceValues(func() (context.Context, error) {
+	return syft.SetContextLicenseScanner(context.Background(), createConfig().Licenses)
+})
+
+// scannerContext is ctx that also carries the process's license scanner.
+type scannerContext struct {
+	context.Context
+	scanner context.Context
+}
+
+func (c scannerContext) Value(key any) any {
+	if v := c.Context.Value(key); v != nil {
+		return v
+	}
+	return c.scanner.Value(key)
+}
+
+// withLicenseScanner returns ctx carrying the process's license scanner, or
+// ctx itself when the scanner cannot be built (CreateSBOM then builds its
+// own, and reports the error).
+func withLicenseScanner(ctx context.Context) context.Context {
+	sc, err := licenseScanner()
+	if err != nil {
+		return ctx
+	}
+	return scannerContext{Context: ctx, scanner: sc}
 }
 
 // errNoDigest is returned when a source does not carry the digest it must.

@@ -9,9 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"golang.org/x/sync/errgroup"
@@ -159,12 +157,12 @@ func (c *artifactContent) hash(ctx context.Context) error {
 // upload pushes the config and every file as blobs. A file with a known
 // digest that the repository already has is not read; the others are read
 // once, by the upload.
-func (c *artifactContent) upload(ctx context.Context, p *remote.Pusher, repo name.Repository) error {
+func (c *artifactContent) upload(ctx context.Context, s *session) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(c.jobs)
-	g.Go(func() error { return p.Upload(ctx, repo, static.NewLayer(emptyConfig, types.OCIEmptyJSON)) })
+	g.Go(func() error { return s.upload(ctx, static.NewLayer(emptyConfig, types.OCIEmptyJSON)) })
 	for _, f := range c.items {
-		g.Go(func() error { return p.Upload(ctx, repo, f.layer) })
+		g.Go(func() error { return s.upload(ctx, f.layer) })
 	}
 	return g.Wait()
 }

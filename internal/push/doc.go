@@ -8,7 +8,9 @@
 // OCI image index (the image for its platform, the files' artifact for
 // "unknown/unknown"), so that one pinned digest covers the whole build. Tags are immutable unless the
 // caller allows overwriting: different content under an existing tag is a
-// failed check that names both digests, identical content is a no-op.
+// failed check that names both digests, identical content is a no-op, and
+// a new tag is read back after it was set, so that of two pushes racing for
+// it the one that was overwritten fails (TagMovedError).
 //
 // Files are streamed from disk and read at most once: a digest known from the
 // build's artifact manifest is trusted for the manifest and checked while

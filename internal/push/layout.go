@@ -9,10 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/slipway/actions/internal/exitcode"
 )
@@ -181,8 +179,8 @@ func (c *layoutContent) hash(context.Context) error { return nil }
 
 // upload pushes the blobs and child manifests, and the manifest itself by
 // digest: the tag is set afterwards, by the caller.
-func (c *layoutContent) upload(ctx context.Context, p *remote.Pusher, repo name.Repository) error {
-	return p.Push(ctx, repo.Digest(c.desc.Digest.String()), c.m)
+func (c *layoutContent) upload(ctx context.Context, s *session) error {
+	return s.push(ctx, s.repo.Digest(c.desc.Digest.String()), c.m)
 }
 
 func (c *layoutContent) pushedFiles() []File { return nil }

@@ -2,16 +2,14 @@ package push
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
-	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
 	"github.com/slipway/actions/internal/artifact"
 	"github.com/slipway/actions/internal/digest"
@@ -50,6 +48,13 @@ type Options struct {
 	UserAgent string
 	// Log receives progress; nil discards it.
 	Log *slog.Logger
+	// TagSettle is how long to wait after setting a new tag before reading
+	// it again; 0 means DefaultTagSettle.
+	TagSettle time.Duration
+
+	// beforeSetTag, when set (by tests), runs between the last check of a
+	// new tag and the put that sets it.
+	beforeSetTag func(context.Context)
 }
 
 // Status says what a push did to the tag.
@@ -97,6 +102,9 @@ func (o *Options) setDefaults() {
 	if o.Jobs <= 0 {
 		o.Jobs = 4
 	}
+	if o.TagSettle <= 0 {
+		o.TagSettle = DefaultTagSettle
+	}
 	if o.UserAgent == "" {
 		o.UserAgent = "slipway/" + version.String()
 	}
@@ -112,9 +120,11 @@ func (o *Options) setDefaults() {
 // build; an infrastructure failure (3) for a registry that is unreachable or
 // keeps failing after retries.
 //
-// The immutability check is not atomic: the tag is looked up before the
-// upload and again just before it is set, but another writer can set it in
-// between; registries offer no conditional tag update to close that gap.
+// Without AllowOverwrite a new tag is looked up again right before it is
+// set and read back after a short wait (TagSettle): a concurrent push that
+// moved it makes this push fail with a TagMovedError (exit 1). That check
+// is not atomic (see setTagOnce); registries offer no conditional tag
+// update.
 func Push(ctx context.Context, o Options) (*Result, error) {
 	o.setDefaults()
 	tag, err := registryref.ParseTag(o.Ref)
@@ -173,30 +183,24 @@ func Push(ctx context.Context, o Options) (*Result, error) {
 	}
 
 	o.Log.Info("uploading", "repository", repo.Name())
-	if err := c.upload(ctx, s.pusher, repo); err != nil {
+	if err := c.upload(ctx, s); err != nil {
 		return nil, s.classify(err, fmt.Sprintf("uploading to %q", repo.Name()))
 	}
 	if m, known, err = c.manifest(); err != nil || !known {
-		return nil, exitcode.Infra(fmt.Errorf("the manifest is not complete after the upload (internal error): %v", err))
+		return nil, exitcode.Infra(fmt.Errorf("%w: %v", errNotComplete, err))
 	}
 	h, _ := m.Digest()
 	if existing != nil && h == existing.Digest {
 		return o.finish(res, tag, m, c, AlreadyPresent, nil, man, manPath)
 	}
 	if !o.AllowOverwrite {
-		// Narrow the race: someone may have set the tag during the upload.
-		now, err := s.head(ctx, tag)
+		status, err := o.setTagOnce(ctx, s, tag, m, h)
 		if err != nil {
-			return nil, s.classify(err, fmt.Sprintf("looking up tag %q again", tag.Name()))
+			return nil, err
 		}
-		if now != nil && now.Digest == h {
-			return o.finish(res, tag, m, c, AlreadyPresent, nil, man, manPath)
-		}
-		if now != nil {
-			return nil, exitcode.Failure(&TagExistsError{Ref: tag.Name(), Existing: now.Digest.String(), New: h.String()})
-		}
+		return o.finish(res, tag, m, c, status, nil, man, manPath)
 	}
-	if err := s.pusher.Put(ctx, tag, m); err != nil {
+	if err := s.put(ctx, tag, m); err != nil {
 		return nil, s.classify(err, fmt.Sprintf("setting tag %q", tag.Name()))
 	}
 	status := Pushed
@@ -248,63 +252,4 @@ func addRecord(path string, rec artifact.Record) error {
 		return exitcode.WithFile(exitcode.Infra(fmt.Errorf("recording the push in the build manifest: %w; the push itself succeeded", err)), path)
 	}
 	return nil
-}
-
-// session is one authenticated connection to the target repository.
-type session struct {
-	registry string
-	creds    *credSource
-	puller   *remote.Puller
-	pusher   *remote.Pusher
-}
-
-// connect authenticates once, for pushing and pulling the repository, and
-// sets up the puller and pusher on that transport. Transport-level retries
-// (RetryStatusCodes, transient network errors) and go-containerregistry's
-// per-blob and per-manifest retries use o.Backoff.
-func (o *Options) connect(ctx context.Context, repo name.Repository) (*session, error) {
-	kc, creds := o.Credentials.keychain(repo.RegistryStr())
-	s := &session{registry: repo.RegistryStr(), creds: creds}
-	auth, err := authn.Resolve(ctx, kc, repo)
-	if err != nil {
-		return nil, s.classify(err, "finding credentials")
-	}
-	pred := retryPredicate(ctx, o.Log, s.registry)
-	var rt http.RoundTripper = transport.NewRetry(o.Transport,
-		transport.WithRetryBackoff(o.Backoff), transport.WithRetryPredicate(pred),
-		transport.WithRetryStatusCodes(RetryStatusCodes...))
-	rt = transport.NewUserAgent(rt, o.UserAgent)
-	rt, err = transport.NewWithContext(ctx, repo.Registry, auth, rt, []string{repo.Scope(transport.PushScope)})
-	if err != nil {
-		return nil, s.classify(err, "connecting")
-	}
-	opts := []remote.Option{
-		remote.WithContext(ctx),
-		remote.WithTransport(rt), // a *transport.Wrapper: used as is
-		remote.WithRetryBackoff(o.Backoff),
-		remote.WithRetryPredicate(pred),
-		remote.WithRetryStatusCodes(RetryStatusCodes...),
-		remote.WithJobs(o.Jobs),
-	}
-	if s.puller, err = remote.NewPuller(opts...); err != nil {
-		return nil, exitcode.Infra(err)
-	}
-	if s.pusher, err = remote.NewPusher(opts...); err != nil {
-		return nil, exitcode.Infra(err)
-	}
-	return s, nil
-}
-
-// head returns the descriptor the tag points at, or nil when it does not exist.
-func (s *session) head(ctx context.Context, tag name.Tag) (*v1.Descriptor, error) {
-	d, err := s.puller.Head(ctx, tag)
-	var te *transport.Error
-	if errors.As(err, &te) && te.StatusCode == http.StatusNotFound {
-		return nil, nil
-	}
-	return d, err
-}
-
-func (s *session) classify(err error, op string) error {
-	return classify(err, op, s.registry, s.creds)
 }

@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/slipway/actions/internal/artifact"
@@ -100,19 +98,19 @@ func (c *releaseContent) hash(ctx context.Context) error { return c.files.hash(c
 
 // upload pushes the image (by digest), the files' blobs, then the files'
 // manifest by digest; the caller tags the index.
-func (c *releaseContent) upload(ctx context.Context, p *remote.Pusher, repo name.Repository) error {
-	if err := c.image.upload(ctx, p, repo); err != nil {
+func (c *releaseContent) upload(ctx context.Context, s *session) error {
+	if err := c.image.upload(ctx, s); err != nil {
 		return err
 	}
-	if err := c.files.upload(ctx, p, repo); err != nil {
+	if err := c.files.upload(ctx, s); err != nil {
 		return err
 	}
 	fm, ok, err := c.files.manifest()
 	if err != nil || !ok {
-		return fmt.Errorf("the files' manifest is not complete after the upload (internal error): %v", err)
+		return fmt.Errorf("%w: %v", errNotComplete, err)
 	}
 	h, _ := fm.Digest()
-	return p.Put(ctx, repo.Digest(h.String()), fm)
+	return s.put(ctx, s.repo.Digest(h.String()), fm)
 }
 
 func (c *releaseContent) pushedFiles() []File { return c.files.pushedFiles() }

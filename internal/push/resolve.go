@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -29,7 +28,7 @@ type content interface {
 	// hash learns every unknown digest by reading, without uploading.
 	hash(ctx context.Context) error
 	// upload pushes everything the manifest refers to (not the tag).
-	upload(ctx context.Context, p *remote.Pusher, repo name.Repository) error
+	upload(ctx context.Context, s *session) error
 	// pushedFiles lists the files of an artifact (nil for a layout).
 	pushedFiles() []File
 }

@@ -2,6 +2,7 @@ package push
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -9,6 +10,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/slipway/actions/internal/exitcode"
 )
@@ -18,7 +22,8 @@ import (
 // ping, manifests, blobs, uploads), so that every step of a push meets a
 // transient error once.
 type faultProxy struct {
-	fail int // per kind; -1 means always
+	fail  int             // per kind; -1 means always
+	kinds map[string]bool // the kinds that fail; nil means every kind
 
 	mu      sync.Mutex
 	seen    map[string]int
@@ -26,16 +31,22 @@ type faultProxy struct {
 	proxied int
 }
 
-func startFaultProxy(t testing.TB, registryAddr string, fail int) (*faultProxy, string) {
+func startFaultProxy(t testing.TB, registryAddr string, fail int, kinds ...string) (*faultProxy, string) {
 	t.Helper()
 	target, _ := url.Parse("http://" + registryAddr)
 	rp := httputil.NewSingleHostReverseProxy(target)
 	fp := &faultProxy{fail: fail, seen: map[string]int{}}
+	if len(kinds) > 0 {
+		fp.kinds = map[string]bool{}
+		for _, k := range kinds {
+			fp.kinds[k] = true
+		}
+	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		kind := r.Method + " " + apiKind(r.URL.Path)
 		fp.mu.Lock()
 		fp.seen[kind]++
-		inject := fp.fail < 0 || fp.seen[kind] <= fp.fail
+		inject := (fp.fail < 0 || fp.seen[kind] <= fp.fail) && (fp.kinds == nil || fp.kinds[kind])
 		if inject {
 			fp.faults++
 		} else {
@@ -123,5 +134,53 @@ func TestRegistryKeepsFailing(t *testing.T) {
 	}
 	if faults, _, _ := fp.counts(); faults != o.Backoff.Steps {
 		t.Errorf("%d attempts, want %d (Backoff.Steps)", faults, o.Backoff.Steps)
+	}
+}
+
+// TestCancelStopsRetryWaits: a push whose requests keep failing with 503,
+// with a backoff of a minute between attempts, stops within a second of
+// its context being cancelled, whether the request that waits is retried
+// by the transport (the tag lookup) or as a whole operation (a blob upload).
+func TestCancelStopsRetryWaits(t *testing.T) {
+	t.Parallel()
+	addr := startRegistry(t)
+	for _, kinds := range [][]string{{"HEAD manifests"}, {"POST uploads"}} {
+		t.Run(kinds[0], func(t *testing.T) {
+			t.Parallel()
+			fp, proxy := startFaultProxy(t, addr, -1, kinds...)
+			dir := t.TempDir()
+			writeFile(t, dir, "a", []byte("a"))
+			o := opts(t, dir, proxy+"/slipway/cancel:v1", "a")
+			o.Backoff = remote.Backoff{Duration: time.Minute, Factor: 1, Steps: 5}
+			o.Jobs = 1
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			go func() {
+				// Cancel once the first attempt failed and the wait began.
+				for {
+					if faults, _, _ := fp.counts(); faults > 0 {
+						break
+					}
+					time.Sleep(5 * time.Millisecond)
+				}
+				time.Sleep(50 * time.Millisecond)
+				cancel()
+			}()
+			start := time.Now()
+			_, err := Push(ctx, o)
+			took := time.Since(start)
+			if took > 5*time.Second {
+				t.Errorf("Push returned %s after the first fault; a cancelled push must not wait out its backoff", took)
+			}
+			if !errors.Is(err, context.Canceled) || exitcode.Of(err) != exitcode.Internal {
+				t.Errorf("error = %v (exit %d); want context.Canceled, exit 3", err, exitcode.Of(err))
+			}
+			if !strings.Contains(err.Error(), "while waiting to try again after: ") || !strings.Contains(err.Error(), kinds[0][strings.Index(kinds[0], " ")+1:]) {
+				t.Errorf("error %q should name the failure it was retrying", err)
+			}
+			if faults, _, _ := fp.counts(); faults != 1 {
+				t.Errorf("%d attempts, want 1: the cancel came during the first wait", faults)
+			}
+		})
 	}
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -56,7 +57,7 @@ func (c *pipelineCommand) Inputs() []input.Input {
 	var out []input.Input
 	for i, stage := range c.newStages().all() {
 		for _, in := range stage.Inputs() {
-			if _, dup := c.values[in.Name]; dup || slices.Contains(pipelineOwned, in.Name) {
+			if _, dup := c.values[in.Name]; dup || slices.Contains(pipelineOwned, in.Name) || slices.Contains(standalone(stage), in.Name) {
 				continue
 			}
 			if i > 0 {
@@ -219,6 +220,15 @@ func (c *pipelineCommand) signs() bool {
 // environment the stage reads them from; nothing else is read from the
 // process environment or INPUT_* variables a second time.
 func (c *pipelineCommand) stage(ctx context.Context, rt *Runtime, cmd Command, set map[string]string) (map[string]string, error) {
+	if names := standalone(cmd); len(names) > 0 {
+		set = maps.Clone(set)
+		if set == nil {
+			set = map[string]string{}
+		}
+		for _, n := range names {
+			set[n] = "" // the pipeline's input of that name means something else
+		}
+	}
 	getenv, err := c.resolve(rt, cmd.Inputs(), set)
 	if err != nil {
 		return nil, exitcode.BadInput(fmt.Errorf("slipway %s: %w", cmd.Name(), err))
@@ -230,6 +240,16 @@ func (c *pipelineCommand) stage(ctx context.Context, rt *Runtime, cmd Command, s
 		return nil, err
 	}
 	return capture.outputs, nil
+}
+
+// standalone returns the inputs of a stage that the pipeline neither offers
+// nor forwards to it (verify's signer inputs: the pipeline's key and gpg-key
+// are the signing keys).
+func standalone(cmd Command) []string {
+	if s, ok := cmd.(interface{ standaloneInputs() []string }); ok {
+		return s.standaloneInputs()
+	}
+	return nil
 }
 
 // resolve gives inputs the pipeline's values (set overriding them) and

@@ -18,7 +18,6 @@ import (
 	"github.com/slipway/actions/internal/atomicfile"
 	"github.com/slipway/actions/internal/exitcode"
 	"github.com/slipway/actions/internal/input"
-	"github.com/slipway/actions/internal/policy"
 	"github.com/slipway/actions/internal/registryref"
 	"github.com/slipway/actions/internal/verify"
 )
@@ -26,9 +25,10 @@ import (
 // verifyCommand is the verify stage: inputs → policy and subjects →
 // verify.Verify → report lines, outputs and summary.
 type verifyCommand struct {
-	subject, image, manifest, policy, report string
-	bundles                                  []string
-	json                                     bool
+	subject, image, manifest, report string
+	bundles                          []string
+	json                             bool
+	trust                            trustInputs
 }
 
 func (c *verifyCommand) Name() string { return "verify" }
@@ -37,7 +37,7 @@ func (c *verifyCommand) Short() string {
 }
 
 func (c *verifyCommand) Inputs() []input.Input {
-	return []input.Input{
+	return append([]input.Input{
 		input.String(&c.subject, input.Spec{Name: "subject",
 			Description: "A file to verify (relative to the workspace); it is read once, whatever its size."}),
 		input.String(&c.image, input.Spec{Name: "image",
@@ -46,14 +46,17 @@ func (c *verifyCommand) Inputs() []input.Input {
 			Description: "The subject's Sigstore bundles and OpenPGP signatures; by default SUBJECT.sigstore.json, SUBJECT.intoto.sigstore.json and SUBJECT.asc where they exist."}),
 		input.String(&c.manifest, input.Spec{Name: "manifest",
 			Description: "A build manifest: every artifact it lists is verified, with the bundles and signatures it records about it, and must have its recorded digest."}),
-		input.String(&c.policy, input.Spec{Name: "policy", Required: true,
-			Description: "The trust policy file (apiVersion slipway.dev/v1, kind TrustPolicy; see docs/policy.md)."}),
+	}, append(c.trust.inputs(),
 		input.Bool(&c.json, input.Spec{Name: "json", Default: "false",
 			Description: "Print the report as JSON instead of one line per check."}),
 		input.String(&c.report, input.Spec{Name: "report",
 			Description: "Also write the JSON report to this file."}),
-	}
+	)...)
 }
+
+// standaloneInputs are verify's signer inputs: the pipeline neither offers
+// nor forwards them (its key and gpg-key are the signing keys).
+func (c *verifyCommand) standaloneInputs() []string { return signerInputNames }
 
 func (c *verifyCommand) Outputs() []input.Output {
 	return []input.Output{
@@ -67,12 +70,12 @@ func (c *verifyCommand) Run(ctx context.Context, rt *Runtime) error {
 	if err != nil {
 		return err
 	}
-	p, err := policy.Load(rt.path(c.policy))
+	p, err := c.trust.load(rt)
 	if err != nil {
-		return exitcode.WithFile(exitcode.BadInput(err), c.policy)
+		return err
 	}
 	var r *verify.Report
-	err = rt.Group("slipway verify: checking "+strconv.Itoa(len(subjects))+" subject(s) against "+c.policy, func() error {
+	err = rt.Group("slipway verify: checking "+strconv.Itoa(len(subjects))+" subject(s) against "+p.Source, func() error {
 		var err error
 		r, err = verify.New(p, verify.WithLogger(rt.Log), verify.WithRegistryOptions(registryOptions(rt)...)).Verify(ctx, subjects)
 		return err

@@ -23,13 +23,13 @@ const builderID = "https://e2e.slipway.invalid/act"
 
 // releaseWant is what a release workflow run must have pushed.
 type releaseWant struct {
-	job         string   // the release job that must have run: release-key or release-keyless
-	artifacts   []string // the build's artifacts, as named in the subjects file, in its order
-	sbomSubject string   // the artifact the SBOM describes
-	command     string   // the build command
-	cosign      string   // the cosign CLI
-	trust       []string // cosign verify-blob flags that say whom to trust (key or certificate identity, root)
-	signers     string   // the trust policy's signer section for slipway verify (keys, or identities and root)
+	job          string   // the release job that must have run: release-key or release-keyless
+	artifacts    []string // the build's artifacts, as named in the subjects file, in its order
+	sbomSubjects []string // the artifacts that get an SBOM
+	command      string   // the build command
+	cosign       string   // the cosign CLI
+	trust        []string // cosign verify-blob flags that say whom to trust (key or certificate identity, root)
+	signers      string   // the trust policy's signer section for slipway verify (keys, or identities and root)
 }
 
 // pushedRelease is a release pulled back from the registry.
@@ -40,8 +40,8 @@ type pushedRelease struct {
 }
 
 // checkRelease checks a run of testdata/workflows/release.yml: the right job ran; the registry holds the digest
-// the workflow output under the tag; the pushed artifact holds exactly the artifacts, the SBOM, one signature
-// bundle per artifact, the provenance and SBOM attestation bundles, the manifest and the subjects file (nothing
+// the workflow output under the tag; the pushed artifact holds exactly the artifacts, their SBOMs, one signature
+// bundle per artifact, the provenance and one attestation bundle per SBOM, the manifest and the subjects file (nothing
 // else: no key); every digest output matches the pushed files; and cosign verifies every bundle, only for its
 // own file.
 func checkRelease(t *testing.T, r *Result, ref string, w releaseWant) pushedRelease {
@@ -67,8 +67,10 @@ func checkRelease(t *testing.T, r *Result, ref string, w releaseWant) pushedRele
 	mustMkdir(t, filepath.Join(ws, "dist"))
 	rel := pushedRelease{files: pullArtifact(t, pinned, filepath.Join(ws, "dist"))}
 	files := rel.files
-	sbom := path.Base(w.sbomSubject) + ".cdx.json"
-	want := []string{sbom, sbom + ".intoto.sigstore.json", "provenance.intoto.sigstore.json", "manifest.json", "subjects.sha256"}
+	want := []string{"provenance.intoto.sigstore.json", "manifest.json", "subjects.sha256"}
+	for _, s := range w.sbomSubjects {
+		want = append(want, path.Base(s)+".cdx.json", path.Base(s)+".cdx.json.intoto.sigstore.json")
+	}
 	for _, a := range w.artifacts {
 		want = append(want, path.Base(a), path.Base(a)+".sigstore.json")
 	}
@@ -96,13 +98,20 @@ func checkRelease(t *testing.T, r *Result, ref string, w releaseWant) pushedRele
 	if !slices.Equal(slices.Sorted(slices.Values(names)), slices.Sorted(slices.Values(w.artifacts))) {
 		t.Errorf("subjects = %v, want %v", names, w.artifacts)
 	}
-	for _, o := range []struct{ output, file string }{{"sbom-digest", sbom}, {"provenance-digest", "provenance.intoto.sigstore.json"}} {
-		if got, want := r.Value(t, o.output), fileDigest(t, files[o.file]).String(); got != want {
-			t.Errorf("%s = %s, the pushed %s has %s", o.output, got, o.file, want)
+	if got, want := r.Value(t, "provenance-digest"), fileDigest(t, files["provenance.intoto.sigstore.json"]).String(); got != want {
+		t.Errorf("provenance-digest = %s, the pushed provenance has %s", got, want)
+	}
+	// sbom-digest is the first subject's SBOM: one of them.
+	var sbomDigests []string
+	for _, s := range w.sbomSubjects {
+		sbom := path.Base(s) + ".cdx.json"
+		sbomDigests = append(sbomDigests, fileDigest(t, files[sbom]).String())
+		if !bytes.Contains(readFile(t, files[sbom]), []byte(fileDigest(t, files[path.Base(s)]).Hex())) {
+			t.Errorf("the SBOM %s does not name the sha256 of %s", sbom, s)
 		}
 	}
-	if !bytes.Contains(readFile(t, files[sbom]), []byte(fileDigest(t, files[path.Base(w.sbomSubject)]).Hex())) {
-		t.Errorf("the SBOM does not name the sha256 of %s", w.sbomSubject)
+	if got := r.Value(t, "sbom-digest"); !slices.Contains(sbomDigests, got) {
+		t.Errorf("sbom-digest = %s, not the digest of a pushed SBOM %v", got, sbomDigests)
 	}
 
 	rel.manifest, err = artifact.ReadManifest(files["manifest.json"])
@@ -122,7 +131,10 @@ func checkRelease(t *testing.T, r *Result, ref string, w releaseWant) pushedRele
 	}
 	first, second := path.Base(w.artifacts[0]), path.Base(w.artifacts[1])
 	verifyBlob(t, w, false, files[second], files[first+".sigstore.json"], "verify-blob")
-	verifyBlob(t, w, true, files[path.Base(w.sbomSubject)], files[sbom+".intoto.sigstore.json"], "verify-blob-attestation", "--type", "cyclonedx")
+	for _, s := range w.sbomSubjects {
+		b := path.Base(s)
+		verifyBlob(t, w, true, files[b], files[b+".cdx.json.intoto.sigstore.json"], "verify-blob-attestation", "--type", "cyclonedx")
+	}
 
 	slipwayVerify(t, ws, w)
 

@@ -32,25 +32,24 @@ func TestRelease(t *testing.T) {
 	r := Run(t, Scenario{
 		Workflow: "testdata/workflows/release.yml",
 		Inputs: map[string]string{
-			"ref":          ref,
-			"build-mode":   "runner",
-			"command":      goCommand,
-			"artifacts":    "dist/hello\ndist/hello-src.tar.gz\ndist/hello-go",
-			"sbom-subject": "dist/hello-go",
-			"signing":      "key",
+			"ref":        ref,
+			"build-mode": "runner",
+			"command":    goCommand,
+			"artifacts":  "dist/hello\ndist/hello-src.tar.gz\ndist/hello-go",
+			"signing":    "key",
 		},
 		Secrets:   map[string]string{"COSIGN_KEY": key.private, "COSIGN_PASSWORD": key.password},
 		HostTools: []string{"go"},
 		Env:       goEnv(t, goTool),
 	})
 	rel := checkRelease(t, r, ref, releaseWant{
-		job:         "release-key",
-		artifacts:   []string{"dist/hello", "dist/hello-src.tar.gz", "dist/hello-go"},
-		sbomSubject: "dist/hello-go",
-		command:     goCommand,
-		cosign:      cosign,
-		trust:       []string{"--key", key.publicPath, "--trusted-root", writeFile(t, "trusted_root.json", sigstoretest.KeyOnlyTrustedRoot), "--insecure-ignore-tlog"},
-		signers:     "keys:\n  - name: e2e\n    path: " + key.publicPath + "\n",
+		job:          "release-key",
+		artifacts:    []string{"dist/hello", "dist/hello-src.tar.gz", "dist/hello-go"},
+		sbomSubjects: []string{"dist/hello", "dist/hello-src.tar.gz", "dist/hello-go"}, // no sbom-subject: every artifact
+		command:      goCommand,
+		cosign:       cosign,
+		trust:        []string{"--key", key.publicPath, "--trusted-root", writeFile(t, "trusted_root.json", sigstoretest.KeyOnlyTrustedRoot), "--insecure-ignore-tlog"},
+		signers:      "keys:\n  - name: e2e\n    path: " + key.publicPath + "\n",
 	})
 	checkNoSecretLogged(t, r, key)
 	checkKeyNeverWritten(t, r, key)
@@ -94,26 +93,27 @@ func TestReleaseKeyless(t *testing.T) {
 	r := Run(t, Scenario{
 		Workflow: "testdata/workflows/release.yml",
 		Inputs: map[string]string{
-			"ref":        ref,
-			"build-mode": "container",
-			"command":    command,
-			"artifacts":  "dist/hello\ndist/hello-src.tar.gz",
-			"archive":    "hello.tar.gz",
-			"signing":    "keyless",
-			"tlog":       "true",
-			"fulcio-url": ss.FulcioURL,
-			"rekor-url":  ss.RekorURL,
-			"tsa-url":    ss.TSAURL,
+			"ref":          ref,
+			"build-mode":   "container",
+			"command":      command,
+			"artifacts":    "dist/hello\ndist/hello-src.tar.gz",
+			"archive":      "hello.tar.gz",
+			"sbom-subject": "dist/*.tar.gz\n!dist/hello-src.tar.gz",
+			"signing":      "keyless",
+			"tlog":         "true",
+			"fulcio-url":   ss.FulcioURL,
+			"rekor-url":    ss.RekorURL,
+			"tsa-url":      ss.TSAURL,
 		},
 		RunnerEnv: tokens.Env(),
 	})
 	trustedRoot := ss.WriteTrustedRoot(t)
 	checkRelease(t, r, ref, releaseWant{
-		job:         "release-keyless",
-		artifacts:   []string{"dist/hello", "dist/hello-src.tar.gz", "dist/hello.tar.gz"},
-		sbomSubject: "dist/hello.tar.gz",
-		command:     command,
-		cosign:      cosign,
+		job:          "release-keyless",
+		artifacts:    []string{"dist/hello", "dist/hello-src.tar.gz", "dist/hello.tar.gz"},
+		sbomSubjects: []string{"dist/hello.tar.gz"},
+		command:      command,
+		cosign:       cosign,
 		trust: []string{"--trusted-root", trustedRoot, "--certificate-identity", "https://github.com/" + jobWorkflow,
 			"--certificate-oidc-issuer", sigstoretest.GitHubIssuer, "--insecure-ignore-sct"},
 		signers: "identities:\n  - name: release-workflow\n    issuer: " + sigstoretest.GitHubIssuer +

@@ -15,32 +15,34 @@ import (
 
 // sbomCommand is the sbom stage: options → sbom.Generate → outputs and summary.
 type sbomCommand struct {
-	subject, format, output, manifest string
+	subjects                 []string
+	format, output, manifest string
 }
 
 func (c *sbomCommand) Name() string { return "sbom" }
 func (c *sbomCommand) Short() string {
-	return "Describe one artifact (file, directory, OCI layout or registry image) in a CycloneDX or SPDX SBOM bound to its SHA-256."
+	return "Describe each artifact (file, directory, OCI layout or registry image; by default every artifact of the manifest) in a CycloneDX or SPDX SBOM bound to its SHA-256."
 }
 
 func (c *sbomCommand) Inputs() []input.Input {
 	return []input.Input{
-		input.String(&c.subject, input.Spec{Name: "subject", Required: true,
-			Description: "What to describe: a file or directory path (relative to the workspace), oci-layout:DIR, or registry:HOST/REPO:TAG (plain HTTP only for loopback registries)."}),
+		input.List(&c.subjects, input.Spec{Name: "subject",
+			Description: "What to describe, one per line or comma-separated, each getting its own SBOM: a file or directory path (relative to the workspace), a glob of files in the artifacts syntax of build (** crosses directories, !GLOB excludes), oci-layout:DIR, or registry:HOST/REPO:TAG (plain HTTP only for loopback registries); empty with manifest: every artifact of the manifest."}),
 		input.String(&c.format, input.Spec{Name: "format", Default: sbom.CycloneDXJSON,
 			Description: "Document format: cyclonedx-json (CycloneDX 1.6), cyclonedx-json@1.7, or spdx-json (SPDX 2.3)."}),
 		input.String(&c.output, input.Spec{Name: "output",
-			Description: "Where to write the SBOM; by default SUBJECT.cdx.json or SUBJECT.spdx.json next to a file, directory or OCI layout, and REPO-TAG.cdx.json in the workspace for a registry image."}),
+			Description: "Where to write the SBOM of a single subject; by default (and always with several subjects) SUBJECT.cdx.json or SUBJECT.spdx.json next to a file, directory or OCI layout, and REPO-TAG.cdx.json in the workspace for a registry image."}),
 		input.String(&c.manifest, input.Spec{Name: "manifest",
-			Description: "An artifact manifest (manifest.json in the build stage's output directory) to add the SBOM to as an sbom record describing the subject's digest."}),
+			Description: "An artifact manifest (manifest.json in the build stage's output directory) to add each SBOM to as an sbom record describing its subject's digest; a file it records is not hashed again (its size is checked)."}),
 	}
 }
 
 func (c *sbomCommand) Outputs() []input.Output {
 	return []input.Output{
-		{Name: "sbom-path", Description: "Path of the SBOM written, as given or defaulted (relative to the workspace when the subject was)."},
-		{Name: "sbom-digest", Description: "SHA-256 of the SBOM file, as sha256:HEX."},
-		{Name: "subject-digest", Description: "SHA-256 the SBOM is bound to, as sha256:HEX: the file's digest, the directory's tree digest, or the image manifest digest."},
+		{Name: "sbom-path", Description: "Path of the (first subject's) SBOM, as given or defaulted (relative to the workspace when the subject was)."},
+		{Name: "sbom-digest", Description: "SHA-256 of the (first subject's) SBOM file, as sha256:HEX."},
+		{Name: "subject-digest", Description: "SHA-256 the (first) SBOM is bound to, as sha256:HEX: the file's digest, the directory's tree digest, or the image manifest digest."},
+		{Name: "sboms", Description: "Paths of every SBOM written, one per line, in the order of the subjects."},
 	}
 }
 
@@ -49,42 +51,72 @@ func (c *sbomCommand) Run(ctx context.Context, rt *Runtime) error {
 	if err != nil {
 		return err
 	}
-	var res *sbom.Result
-	defer sbom.Cleanup() // one stage runs at a time in this process
-	err = rt.Group("slipway sbom: cataloging "+strings.TrimSpace(c.subject), func() error {
-		res, err = sbom.Generate(ctx, sbom.Options{
-			Subject: c.subject, Format: c.format, Output: c.output, Manifest: c.manifest,
-			Dir: rt.Dir, Created: created, Log: rt.Log,
-		})
-		return err
-	})
+	subjects, err := sbom.Subjects(ctx, c.subjects, c.manifest, rt.Dir)
 	if err != nil {
 		return err
 	}
+	if len(subjects) > 1 && strings.TrimSpace(c.output) != "" {
+		return exitcode.BadInputf("output %q names one file, and the subjects are %d (%s); leave output empty: each SBOM goes next to its subject", c.output, len(subjects), strings.Join(subjects, ", "))
+	}
+	defer sbom.Cleanup() // one stage runs at a time in this process
+	var results []*sbom.Result
+	for _, subject := range subjects {
+		err := rt.Group("slipway sbom: cataloging "+subject, func() error {
+			res, err := sbom.Generate(ctx, sbom.Options{
+				Subject: subject, Format: c.format, Output: c.output, Manifest: c.manifest,
+				Dir: rt.Dir, Created: created, Log: rt.Log,
+			})
+			if err != nil {
+				return err
+			}
+			results = append(results, res)
+			return nil
+		})
+		if err != nil {
+			if len(subjects) > 1 {
+				return fmt.Errorf("SBOM of %q: %w", subject, err)
+			}
+			return err
+		}
+	}
+	var paths []string
+	for _, res := range results {
+		paths = append(paths, res.Output)
+	}
+	first := results[0]
 	for _, o := range [][2]string{
-		{"sbom-path", res.Output},
-		{"sbom-digest", res.Digest.String()},
-		{"subject-digest", res.SubjectDigest.String()},
+		{"sbom-path", first.Output},
+		{"sbom-digest", first.Digest.String()},
+		{"subject-digest", first.SubjectDigest.String()},
+		{"sboms", strings.Join(paths, "\n")},
 	} {
 		if err := rt.Output(o[0], o[1]); err != nil {
 			return err
 		}
 	}
-	notes := []string{fmt.Sprintf("%s %s, %d packages, bound to the %s %s.", res.Format.Name, res.Format.Version, res.Packages, res.Subject.Kind, res.SubjectDigest)}
-	if res.Subject.Kind == sbom.KindDir {
-		notes = append(notes, fmt.Sprintf("Directory digest: sha256 of the sorted sha256sum listing of its %d regular files.", res.SubjectFiles))
+	return rt.Report.Summary(sbomSummary(results, c.manifest))
+}
+
+// sbomSummary is one row per subject and per SBOM, and a note per SBOM.
+func sbomSummary(results []*sbom.Result, manifest string) action.Summary {
+	s := action.Summary{Title: "SBOM"}
+	for _, res := range results {
+		s.Rows = append(s.Rows,
+			action.Row{Name: res.SubjectName, Role: "subject", Digest: res.SubjectDigest.String(), Size: -1},
+			action.Row{Name: res.Output, Role: "sbom", Digest: res.Digest.String(), Size: res.Size})
+		note := fmt.Sprintf("%s: %s %s, %d packages, bound to the %s %s", res.Output, res.Format.Name, res.Format.Version, res.Packages, res.Subject.Kind, res.SubjectDigest)
+		switch {
+		case res.Subject.Kind == sbom.KindDir:
+			note += fmt.Sprintf(" (sha256 of the sorted sha256sum listing of its %d regular files)", res.SubjectFiles)
+		case res.RecordedDigest:
+			note += " (as the manifest records it; the size was checked)"
+		}
+		if res.ManifestUpdated {
+			note += fmt.Sprintf("; recorded in %s", manifest)
+		}
+		s.Notes = append(s.Notes, note+".")
 	}
-	if res.ManifestUpdated {
-		notes = append(notes, fmt.Sprintf("Recorded in %s.", c.manifest))
-	}
-	return rt.Report.Summary(action.Summary{
-		Title: "SBOM",
-		Rows: []action.Row{
-			{Name: res.SubjectName, Role: "subject", Digest: res.SubjectDigest.String(), Size: -1},
-			{Name: res.Output, Role: "sbom", Digest: res.Digest.String(), Size: res.Size},
-		},
-		Notes: notes,
-	})
+	return s
 }
 
 // sourceDateEpoch is the SBOM's creation time: SOURCE_DATE_EPOCH when set

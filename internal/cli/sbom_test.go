@@ -61,7 +61,7 @@ func TestSBOMCommandAfterBuild(t *testing.T) {
 	if len(sboms) != 1 || sboms[0].Path != "out/package-lock.json.cdx.json" || sboms[0].Digest != d {
 		t.Errorf("manifest SBOM records = %+v", sboms)
 	}
-	for _, w := range []string{"SBOM", "out/package-lock.json", "cyclonedx-json 1.6, 2 packages", "Recorded in dist/manifest.json"} {
+	for _, w := range []string{"SBOM", "out/package-lock.json", "cyclonedx-json 1.6, 2 packages", "recorded in dist/manifest.json"} {
 		if !strings.Contains(stderr, w) {
 			t.Errorf("stderr lacks %q:\n%s", w, stderr)
 		}
@@ -117,7 +117,8 @@ func TestSBOMCommandErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"no subject", nil, nil, `input "subject"`},
+		{"no subject", nil, nil, "no subject given"},
+		{"glob matches nothing", nil, []string{"--subject", "*.bin"}, "matched no files"},
 		{"missing path", nil, []string{"--subject", "dist/missing"}, `subject "dist/missing"`},
 		{"unsupported format", nil, []string{"--subject", "app", "--format", "spdx-tag-value"}, "use one of cyclonedx-json, cyclonedx-json@1.6, cyclonedx-json@1.7, spdx-json, spdx-json@2.3"},
 		{"not a layout", nil, []string{"--subject", "oci-layout:."}, "is not an OCI image layout"},
@@ -134,5 +135,62 @@ func TestSBOMCommandErrors(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
 		t.Errorf("failed runs left files behind: %v", entries)
+	}
+}
+
+// TestSBOMCommandSeveralSubjects: with a manifest and no subject every
+// artifact gets its SBOM, recorded in the manifest; globs (with exclusions)
+// select files as build's artifacts do; output is refused with several.
+func TestSBOMCommandSeveralSubjects(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	env := map[string]string{"PATH": os.Getenv("PATH"), "SOURCE_DATE_EPOCH": "1700000000"}
+	lock := `{"name":"w","version":"1.0.0","lockfileVersion":3,"packages":{"":{"name":"w","version":"1.0.0"},"node_modules/left-pad":{"version":"1.3.0"}}}`
+	for _, d := range []string{"a", "b"} {
+		if err := os.MkdirAll(filepath.Join(dir, "out", d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "out", d, "package-lock.json"), []byte(strings.Replace(lock, `"w"`, `"`+d+`"`, 2)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if code, _, stderr := runBuild(t, dir, env, "--artifacts", "out/**"); code != 0 {
+		t.Fatalf("build exited %d: %s", code, stderr)
+	}
+
+	code, stdout, stderr := runSBOM(t, dir, env, "--manifest", "dist/manifest.json")
+	if code != 0 {
+		t.Fatalf("sbom exited %d: %s", code, stderr)
+	}
+	outs := nameValues(stdout)
+	want := []string{"out/a/package-lock.json.cdx.json", "out/b/package-lock.json.cdx.json"}
+	if outs["sbom-path"] != want[0] || !strings.Contains(stdout, "sboms<<EOF_SLIPWAY\n"+strings.Join(want, "\n")+"\nEOF_SLIPWAY\n") {
+		t.Errorf("sbom-path = %q and sboms, want %s first and all of %v:\n%s", outs["sbom-path"], want[0], want, stdout)
+	}
+	m, err := artifact.ReadManifest(filepath.Join(dir, "dist", "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, a := range m.ByRole(artifact.RoleArtifact) {
+		sboms := m.Describing(a.Digest)
+		if len(sboms) != 1 || sboms[0].Path != want[i] {
+			t.Errorf("artifact %s: SBOM records %+v, want %s", a.Name, sboms, want[i])
+		}
+	}
+
+	code, stdout, stderr = runSBOM(t, dir, env, "--subject", "out/**/*.json\n!out/a/**", "--format", "spdx-json")
+	if code != 0 {
+		t.Fatalf("sbom with globs exited %d: %s", code, stderr)
+	}
+	if outs := nameValues(stdout); outs["sbom-path"] != "out/b/package-lock.json.spdx.json" {
+		t.Errorf("sbom-path = %q, want only out/b's SBOM:\n%s", outs["sbom-path"], stdout)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out", "a", "package-lock.json.spdx.json")); err == nil {
+		t.Error("the excluded out/a got an SBOM")
+	}
+
+	code, _, stderr = runSBOM(t, dir, env, "--subject", "out/a/package-lock.json,out/b/package-lock.json", "--output", "x.cdx.json")
+	if code != 2 || !strings.Contains(stderr, "leave output empty") {
+		t.Errorf("output with two subjects: exit %d, %s", code, stderr)
 	}
 }

@@ -20,7 +20,7 @@ import (
 // → attest.Run → outputs and summary. Key inputs are named as in sign.
 type attestCommand struct {
 	subject, manifest, image, predicateType, sbom, sbomLimit, bundle string
-	builderID, registryFormat                                        string
+	builderID, registryFormat, jobWorkflowRef                        string
 	runnerLabels                                                     []string
 
 	sigstore signing.Config
@@ -49,6 +49,8 @@ func (c *attestCommand) Inputs() []input.Input {
 			Description: "Where to write the bundle; by default SUBJECT.intoto.sigstore.json, provenance.intoto.sigstore.json next to the manifest, or SBOM.intoto.sigstore.json (an image's goes to the registry only)."}),
 		input.String(&c.builderID, input.Spec{Name: "builder-id",
 			Description: "The builder ID of a self-hosted runner pool or a machine running the CLI, as a URI (required on self-hosted runners; refused on GitHub-hosted ones, whose ID is their workflow)."}),
+		input.String(&c.jobWorkflowRef, input.Spec{Name: "job-workflow-ref", ActionDefault: "${{ job.workflow_ref }}",
+			Description: "The workflow file that defines this job (owner/repo/.github/workflows/f.yml@ref); leave the action's default, GitHub's job.workflow_ref, so that a key-signed provenance names the same builder as keyless signing (the job_workflow_ref claim). Empty (GitHub Enterprise Server, the CLI): the run's top-level workflow, GITHUB_WORKFLOW_REF."}),
 		input.List(&c.runnerLabels, input.Spec{Name: "runner-labels",
 			Description: "The runner's labels, recorded in the provenance as the operator states them."}),
 		input.String(&c.registryFormat, input.Spec{Name: "registry-format", Default: string(attest.FormatBoth),
@@ -139,7 +141,7 @@ func (c *attestCommand) checkKeys() error {
 // builder detects the builder. Signing keyless, the job's OIDC token is
 // fetched first: its claims, which Fulcio will certify, name the builder.
 func (c *attestCommand) builder(ctx context.Context, rt *Runtime, tokens *signing.Tokens) (*provenance.Builder, error) {
-	cfg := provenance.BuilderConfig{Getenv: rt.Getenv, ConfiguredID: c.builderID, RunnerLabels: c.runnerLabels}
+	cfg := provenance.BuilderConfig{Getenv: rt.Getenv, ConfiguredID: c.builderID, RunnerLabels: c.runnerLabels, JobWorkflowRef: c.jobWorkflowRef}
 	if c.sigstore.Keyless {
 		tok, err := tokens.Peek(ctx)
 		if err != nil {

@@ -144,6 +144,31 @@ func TestAttestCommandErrors(t *testing.T) {
 	}
 }
 
+// TestAttestKeyNamesTheJobWorkflow signs with a key on a GitHub-hosted
+// runner inside a reusable workflow: the builder is the job's workflow, as
+// the runner gives it to the job-workflow-ref input (the action's default,
+// ${{ job.workflow_ref }}), the same ID keyless signing takes from the
+// job_workflow_ref claim; not GITHUB_WORKFLOW_REF, the caller's workflow.
+func TestAttestKeyNamesTheJobWorkflow(t *testing.T) {
+	t.Parallel()
+	dir, _ := attestWorkspace(t)
+	key := sigstoretest.NewCosignKey(t, "pw")
+	const jobWorkflow = "slipway/actions/.github/workflows/release.yml@refs/tags/v1"
+	env := map[string]string{
+		"COSIGN_PASSWORD": key.Password, "GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": "o/r", "GITHUB_RUN_ID": "42",
+		"GITHUB_WORKFLOW_REF": "o/r/.github/workflows/release.yml@refs/tags/v2.0.0", "RUNNER_ENVIRONMENT": "github-hosted",
+		"GITHUB_OUTPUT": filepath.Join(t.TempDir(), "out"), "INPUT_JOB-WORKFLOW-REF": jobWorkflow,
+	}
+	code, stdout, stderr := runAttest(t, dir, env, "--manifest", "dist/manifest.json", "--key", key.PrivatePath, "--tlog=false")
+	all := stdout + stderr
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, all)
+	}
+	if !strings.Contains(all, "id=https://github.com/"+jobWorkflow+" source=runner-environment") {
+		t.Errorf("the builder is not the job's workflow:\n%s", all)
+	}
+}
+
 // TestAttestKeylessUsesTheTokenClaims signs keyless on a GitHub-hosted
 // runner against a private Sigstore: the builder ID comes from the OIDC
 // token's job_workflow_ref claim (not from GITHUB_WORKFLOW_REF, which names

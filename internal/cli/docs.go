@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -102,8 +103,8 @@ func writeInputs(b *strings.Builder, inputs []input.Input, withDefaults bool) {
 			desc += " Secret: pass it from `secrets`, never inline."
 		}
 		fmt.Fprintf(b, "  %s:\n    description: %s\n    required: %t\n", in.Name, q(desc), in.Required && withDefaults)
-		if in.Default != "" {
-			fmt.Fprintf(b, "    default: %s\n", q(in.Default))
+		if def := cmp.Or(in.ActionDefault, in.Default); def != "" {
+			fmt.Fprintf(b, "    default: %s\n", q(def))
 		}
 	}
 }
@@ -164,6 +165,9 @@ func ReadmeInputs(c Command) string {
 		def := ""
 		if in.Default != "" {
 			def = "`" + in.Default + "`"
+		}
+		if in.ActionDefault != "" {
+			def = strings.TrimPrefix(def+"; ", "; ") + "action: `" + in.ActionDefault + "`"
 		}
 		if in.Required {
 			def = "required"

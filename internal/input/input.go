@@ -25,6 +25,10 @@ type Spec struct {
 	Description string
 	// Default is the value used when no source gives one.
 	Default string
+	// ActionDefault, when set, is the default written into action.yml
+	// instead of Default: an expression the runner evaluates, such as
+	// "${{ job.workflow_ref }}", that has no meaning on the command line.
+	ActionDefault string
 	// Required inputs must get a non-empty value from some source.
 	Required bool
 	// Secret inputs are masked in Actions logs and are never CLI flags.

@@ -33,9 +33,17 @@ const (
 	// FromOIDCToken: the job_workflow_ref claim of the job's GitHub OIDC
 	// token, which Fulcio verifies and certifies when signing is keyless.
 	FromOIDCToken IDSource = "oidc-token"
-	// FromRunnerEnv: GITHUB_JOB_WORKFLOW_REF or GITHUB_WORKFLOW_REF as set on
+	// FromRunnerEnv: the job's workflow as the runner reports it (GitHub's
+	// job.workflow_ref context, passed in as BuilderConfig.JobWorkflowRef) on
 	// a GitHub-hosted runner; vouched for by the signing key's holder only.
+	// It names the same workflow as the job_workflow_ref claim.
 	FromRunnerEnv IDSource = "runner-environment"
+	// FromTopLevelWorkflow: GITHUB_WORKFLOW_REF on a GitHub-hosted runner,
+	// used when the job's own workflow is not known (GitHub Enterprise
+	// Server, which has no job.workflow_ref). It names the top-level
+	// workflow of the run: the caller's, when the job is in a reusable
+	// workflow. Vouched for by the signing key's holder only.
+	FromTopLevelWorkflow IDSource = "top-level-workflow"
 	// FromConfig: the builder-id input, set by whoever runs the builder.
 	FromConfig IDSource = "configured"
 	// FromLocalDefault: nothing vouches for the builder; LocalBuilderID.
@@ -93,6 +101,12 @@ type BuilderConfig struct {
 	ConfiguredID string
 	// RunnerLabels are recorded in Runner.Labels.
 	RunnerLabels []string
+	// JobWorkflowRef is the workflow file that defines the job,
+	// "owner/repo/.github/workflows/f.yml@ref", as the runner reports it
+	// (GitHub's job.workflow_ref context, the default of the attest action's
+	// job-workflow-ref input); empty when unknown. GitHub sets no
+	// environment variable for it.
+	JobWorkflowRef string
 }
 
 // DetectBuilder identifies the builder. The rules, in order:
@@ -102,9 +116,11 @@ type BuilderConfig struct {
 //     "github-hosted", including nothing, counts as self-hosted), else Local.
 //   - GitHub-hosted: the ID is GITHUB_SERVER_URL + "/" + the job's workflow
 //     ref — the job_workflow_ref claim (IDSource FromOIDCToken), else
-//     GITHUB_JOB_WORKFLOW_REF, else GITHUB_WORKFLOW_REF (FromRunnerEnv).
-//     A configured ID that differs is refused: the runner's identity is not
-//     the operator's to choose.
+//     JobWorkflowRef (FromRunnerEnv), else GITHUB_WORKFLOW_REF, the run's
+//     top-level workflow (FromTopLevelWorkflow). A JobWorkflowRef that
+//     differs from the claim is refused, and so is a configured ID that
+//     differs from the derived one: the runner's identity is not the
+//     operator's to choose.
 //   - Self-hosted: the configured ID, which is required; the job's workflow is
 //     still recorded in the provenance's parameters, but it never becomes the
 //     builder ID, which would claim a GitHub-hosted builder.
@@ -114,7 +130,7 @@ type BuilderConfig struct {
 // server's URL, the namespace of GitHub-hosted builder IDs.
 func DetectBuilder(cfg BuilderConfig) (*Builder, error) {
 	getenv := cfg.Getenv
-	gh, err := detectGitHub(getenv, cfg.Claims)
+	gh, err := detectGitHub(getenv, cfg.Claims, strings.TrimSpace(cfg.JobWorkflowRef))
 	if err != nil {
 		return nil, err
 	}
@@ -142,11 +158,11 @@ func DetectBuilder(cfg BuilderConfig) (*Builder, error) {
 
 	if b.Environment == GitHubHosted {
 		ref, src := gh.JobWorkflowRef, FromRunnerEnv
-		if cfg.Claims != nil {
+		switch {
+		case cfg.Claims != nil && cfg.Claims.JobWorkflowRef != "":
 			src = FromOIDCToken
-		}
-		if ref == "" {
-			ref = gh.WorkflowRef
+		case ref == "":
+			ref, src = gh.WorkflowRef, FromTopLevelWorkflow
 		}
 		if ref == "" {
 			return nil, fmt.Errorf("%w: this job runs on a GitHub-hosted runner but GITHUB_WORKFLOW_REF is not set; run the attest step as a step of a GitHub Actions job", ErrBuilderID)

@@ -20,31 +20,50 @@ func TestDetectBuilder(t *testing.T) {
 	hosted := githubEnv("github-hosted", "GitHub Actions 3")
 	selfHosted := githubEnv("self-hosted", "headnode-01")
 	const pool = "https://hpc.example.org/runners/headnode-pool"
+	const reusable = "slipway/actions/.github/workflows/release.yml@refs/tags/v1.0.0"
 	tests := []struct {
-		name       string
-		env        map[string]string
-		claims     map[string]string
-		configured string
-		wantID     string
-		wantSource IDSource
-		wantEnv    Environment
-		wantErr    string
+		name           string
+		env            map[string]string
+		claims         map[string]string
+		configured     string
+		jobWorkflowRef string
+		wantID         string
+		wantSource     IDSource
+		wantEnv        Environment
+		wantErr        string
 	}{
 		{
 			name: "github-hosted keyless: job_workflow_ref claim", env: hosted, claims: hostedClaims("github-hosted"),
 			wantID: "https://github.com/slipway/actions/.github/workflows/release.yml@refs/tags/v1.0.0", wantSource: FromOIDCToken, wantEnv: GitHubHosted,
 		},
 		{
-			name: "github-hosted with a key: GITHUB_WORKFLOW_REF", env: hosted,
-			wantID: "https://github.com/slipway-demo/hello/.github/workflows/release.yml@refs/heads/main", wantSource: FromRunnerEnv, wantEnv: GitHubHosted,
+			name: "github-hosted with a key, job workflow unknown: GITHUB_WORKFLOW_REF, the top-level workflow", env: hosted,
+			wantID: "https://github.com/slipway-demo/hello/.github/workflows/release.yml@refs/heads/main", wantSource: FromTopLevelWorkflow, wantEnv: GitHubHosted,
 		},
 		{
-			name: "github-hosted with a key: GITHUB_JOB_WORKFLOW_REF wins", env: with(hosted, "GITHUB_JOB_WORKFLOW_REF", "slipway/actions/.github/workflows/build.yml@refs/tags/v1"),
-			wantID: "https://github.com/slipway/actions/.github/workflows/build.yml@refs/tags/v1", wantSource: FromRunnerEnv, wantEnv: GitHubHosted,
+			name: "github-hosted with a key: job.workflow_ref names the same builder as keyless", env: hosted, jobWorkflowRef: reusable,
+			wantID: "https://github.com/slipway/actions/.github/workflows/release.yml@refs/tags/v1.0.0", wantSource: FromRunnerEnv, wantEnv: GitHubHosted,
+		},
+		{
+			name: "GITHUB_JOB_WORKFLOW_REF is not GitHub's and is ignored", env: with(hosted, "GITHUB_JOB_WORKFLOW_REF", "evil/repo/.github/workflows/x.yml@refs/heads/main"),
+			wantID: "https://github.com/slipway-demo/hello/.github/workflows/release.yml@refs/heads/main", wantSource: FromTopLevelWorkflow, wantEnv: GitHubHosted,
+		},
+		{
+			name: "keyless with the same job.workflow_ref", env: hosted, claims: hostedClaims("github-hosted"), jobWorkflowRef: reusable,
+			wantID: "https://github.com/slipway/actions/.github/workflows/release.yml@refs/tags/v1.0.0", wantSource: FromOIDCToken, wantEnv: GitHubHosted,
+		},
+		{
+			name: "keyless refuses a job.workflow_ref that differs from the claim", env: hosted, claims: hostedClaims("github-hosted"),
+			jobWorkflowRef: "slipway-demo/hello/.github/workflows/release.yml@refs/heads/main",
+			wantErr:        `job-workflow-ref is "slipway-demo/hello/.github/workflows/release.yml@refs/heads/main" but the OIDC token's claim "job_workflow_ref" is "slipway/actions/.github/workflows/release.yml@refs/tags/v1.0.0"`,
+		},
+		{
+			name: "malformed job-workflow-ref", env: hosted, jobWorkflowRef: "slipway/actions/../../evil/x.yml@v1",
+			wantErr: `job-workflow-ref "slipway/actions/../../evil/x.yml@v1" is not a workflow ref`,
 		},
 		{
 			name: "GitHub Enterprise Server URL", env: with(hosted, "GITHUB_SERVER_URL", "https://ghe.example.com/"),
-			wantID: "https://ghe.example.com/slipway-demo/hello/.github/workflows/release.yml@refs/heads/main", wantSource: FromRunnerEnv, wantEnv: GitHubHosted,
+			wantID: "https://ghe.example.com/slipway-demo/hello/.github/workflows/release.yml@refs/heads/main", wantSource: FromTopLevelWorkflow, wantEnv: GitHubHosted,
 		},
 		{
 			name: "github-hosted refuses a configured id", env: hosted, configured: pool,
@@ -53,7 +72,7 @@ func TestDetectBuilder(t *testing.T) {
 		{
 			name: "github-hosted accepts a configured id equal to its own", env: hosted,
 			configured: "https://github.com/slipway-demo/hello/.github/workflows/release.yml@refs/heads/main",
-			wantID:     "https://github.com/slipway-demo/hello/.github/workflows/release.yml@refs/heads/main", wantSource: FromRunnerEnv, wantEnv: GitHubHosted,
+			wantID:     "https://github.com/slipway-demo/hello/.github/workflows/release.yml@refs/heads/main", wantSource: FromTopLevelWorkflow, wantEnv: GitHubHosted,
 		},
 		{
 			name: "github-hosted without a workflow ref", env: with(hosted, "GITHUB_WORKFLOW_REF", ""),
@@ -116,7 +135,7 @@ func TestDetectBuilder(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			cfg := BuilderConfig{Getenv: env(tc.env), ConfiguredID: tc.configured}
+			cfg := BuilderConfig{Getenv: env(tc.env), ConfiguredID: tc.configured, JobWorkflowRef: tc.jobWorkflowRef}
 			if tc.claims != nil {
 				cfg.Claims = mustClaims(t, tc.claims)
 			}
@@ -152,4 +171,33 @@ func TestInvocationID(t *testing.T) {
 	if (*GitHubRun)(nil).InvocationID() != "" {
 		t.Error("nil run has an invocation id")
 	}
+}
+
+// FuzzValidWorkflowRef: whatever job-workflow-ref a step passes, an accepted
+// one is "owner/repo/path@ref" with no empty, "." or ".." segment.
+func FuzzValidWorkflowRef(f *testing.F) {
+	for _, s := range []string{
+		"slipway/actions/.github/workflows/release.yml@refs/tags/v1", "o/r/.github/workflows/x.yml@" + strings.Repeat("a", 40),
+		"o/r@v1", "o/r/../x.yml@v1", "o//r/x.yml@v1", "o/r/x.yml@", "o/r/x.yml", " o/r/x.yml@v1", "o/r/x.yml@v1\n",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, ref string) {
+		if !validWorkflowRef(ref) {
+			return
+		}
+		p, at, ok := strings.Cut(ref, "@")
+		if !ok || at == "" || strings.ContainsAny(ref, " \t\n\\") {
+			t.Fatalf("accepted %q", ref)
+		}
+		parts := strings.Split(p, "/")
+		if len(parts) < 3 {
+			t.Fatalf("accepted %q with %d path segments", ref, len(parts))
+		}
+		for _, s := range parts {
+			if s == "" || s == "." || s == ".." {
+				t.Fatalf("accepted %q with segment %q", ref, s)
+			}
+		}
+	})
 }

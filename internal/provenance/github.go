@@ -23,7 +23,9 @@ type GitHubRun struct {
 	// WorkflowRef is the top-level workflow, "owner/name/.github/workflows/f.yml@refs/heads/main".
 	WorkflowRef string
 	// JobWorkflowRef is the workflow file the job is defined in (a reusable
-	// workflow when called from another); empty when unknown.
+	// workflow when called from another): the job_workflow_ref claim, else
+	// the runner's job.workflow_ref as given to DetectBuilder; empty when
+	// unknown.
 	JobWorkflowRef string
 	EventName      string
 	// Ref and SHA are the git ref and commit that triggered the run.
@@ -52,10 +54,11 @@ func (g *GitHubRun) InvocationID() string {
 // RepositoryURL is the web URL of the repository, "https://github.com/o/r".
 func (g *GitHubRun) RepositoryURL() string { return g.ServerURL + "/" + g.Repository }
 
-// detectGitHub reads the workflow run from the environment and, when given,
-// the OIDC claims. It returns nil outside GitHub Actions unless there are
-// claims.
-func detectGitHub(getenv func(string) string, claims *oidc.Claims) (*GitHubRun, error) {
+// detectGitHub reads the workflow run from the environment, the job's
+// workflow ref the runner reported (jobWorkflowRef, possibly empty) and,
+// when given, the OIDC claims. It returns nil outside GitHub Actions unless
+// there are claims.
+func detectGitHub(getenv func(string) string, claims *oidc.Claims, jobWorkflowRef string) (*GitHubRun, error) {
 	if getenv("GITHUB_ACTIONS") != "true" && claims == nil {
 		return nil, nil
 	}
@@ -69,7 +72,7 @@ func detectGitHub(getenv func(string) string, claims *oidc.Claims) (*GitHubRun, 
 		RepositoryID:      getenv("GITHUB_REPOSITORY_ID"),
 		RepositoryOwnerID: getenv("GITHUB_REPOSITORY_OWNER_ID"),
 		WorkflowRef:       getenv("GITHUB_WORKFLOW_REF"),
-		JobWorkflowRef:    getenv("GITHUB_JOB_WORKFLOW_REF"),
+		JobWorkflowRef:    jobWorkflowRef,
 		EventName:         ctx.EventName,
 		Ref:               ctx.Ref,
 		SHA:               ctx.SHA,
@@ -83,8 +86,14 @@ func detectGitHub(getenv func(string) string, claims *oidc.Claims) (*GitHubRun, 
 	if in, ok := ctx.Event["inputs"].(map[string]any); ok && len(in) > 0 {
 		g.Inputs = in
 	}
+	if jobWorkflowRef != "" && !validWorkflowRef(jobWorkflowRef) {
+		return nil, fmt.Errorf("%w: job-workflow-ref %q is not a workflow ref like \"owner/repo/.github/workflows/release.yml@refs/tags/v1\"; leave the input at its default, ${{ job.workflow_ref }}", ErrBuilderID, jobWorkflowRef)
+	}
 	if claims == nil {
 		return g, nil
+	}
+	if jobWorkflowRef != "" && claims.JobWorkflowRef != "" && jobWorkflowRef != claims.JobWorkflowRef {
+		return nil, fmt.Errorf("%w: job-workflow-ref is %q but the OIDC token's claim \"job_workflow_ref\" is %q; leave the input at its default, ${{ job.workflow_ref }}", ErrBuilderID, jobWorkflowRef, claims.JobWorkflowRef)
 	}
 	for _, c := range []struct{ claim, env, fromClaim, fromEnv string }{
 		{"repository", "GITHUB_REPOSITORY", claims.Repository, g.Repository},
@@ -110,4 +119,20 @@ func detectGitHub(getenv func(string) string, claims *oidc.Claims) (*GitHubRun, 
 	set(&g.RunID, claims.RunID)
 	set(&g.RunAttempt, claims.RunAttempt)
 	return g, nil
+}
+
+// validWorkflowRef reports whether ref looks like a workflow ref:
+// "owner/repo/path/to/workflow.yml@ref", without spaces or dot segments.
+func validWorkflowRef(ref string) bool {
+	p, at, ok := strings.Cut(ref, "@")
+	parts := strings.Split(p, "/")
+	if !ok || at == "" || len(parts) < 3 || strings.ContainsAny(ref, " \t\n\\") {
+		return false
+	}
+	for _, part := range parts {
+		if part == "" || part == "." || part == ".." {
+			return false
+		}
+	}
+	return true
 }

@@ -139,10 +139,9 @@ func (c *compiler) builder(field string, b builderDoc) (Builder, bool) {
 }
 
 func (c *compiler) sourceRepository(field, s string) (string, bool) {
-	n := NormalizeRepository(s)
-	u, err := url.Parse(n)
-	if err != nil || u.Scheme == "" || u.Host == "" || strings.Trim(u.Path, "/") == "" {
-		c.errorf(field, "%q is not a repository URI; write it like \"git+https://github.com/owner/repo\"", s)
+	n, err := ParseRepository(s)
+	if err != nil {
+		c.errorf(field, "%q %v", s, err)
 		return "", false
 	}
 	return n, true

@@ -65,7 +65,7 @@ type Policy struct {
 	// Builders are the allowed SLSA builder IDs.
 	Builders []Builder
 	// SourceRepositories are the allowed source repositories, normalized
-	// (see NormalizeRepository).
+	// (see ParseRepository).
 	SourceRepositories []string
 	// RequiredPredicateTypes must each be present among the verified
 	// attestations of every subject.
@@ -168,11 +168,14 @@ func (p *Policy) MatchBuilder(id string) (int, bool) {
 }
 
 // MatchSource returns the index of the allowed source repository that uri
-// names, comparing normalized forms (see NormalizeRepository).
-func (p *Policy) MatchSource(uri string) (int, bool) {
-	n := NormalizeRepository(uri)
-	i := slices.Index(p.SourceRepositories, n)
-	return i, i >= 0
+// names, comparing normalized forms (see ParseRepository). A uri that
+// ParseRepository refuses matches nothing; the error says why.
+func (p *Policy) MatchSource(uri string) (int, error) {
+	n, err := ParseRepository(uri)
+	if err != nil {
+		return -1, err
+	}
+	return slices.Index(p.SourceRepositories, n), nil
 }
 
 // RequiresProvenance reports whether every subject needs SLSA v1

@@ -99,21 +99,6 @@ func TestDocsEmbedExample(t *testing.T) {
 	}
 }
 
-func TestNormalizeRepository(t *testing.T) {
-	t.Parallel()
-	for in, want := range map[string]string{
-		"git+https://github.com/o/r":                  "https://github.com/o/r",
-		"git+https://GitHub.com/o/r.git@refs/tags/v1": "https://github.com/o/r",
-		"https://github.com/o/r/":                     "https://github.com/o/r",
-		"git+ssh://git@github.com/o/r.git":            "ssh://git@github.com/o/r",
-		"https://github.com/O/R":                      "https://github.com/O/R",
-	} {
-		if got := policy.NormalizeRepository(in); got != want {
-			t.Errorf("NormalizeRepository(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestIsSBOMPredicate(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]bool{

@@ -1,21 +1,14 @@
 package policy
 
 import (
-	"bytes"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/pem"
 	"fmt"
 	"regexp"
 	"strings"
-
-	"github.com/ProtonMail/go-crypto/openpgp"
 )
 
 func (c *compiler) key(field string, k keyDoc) (Key, bool) {
@@ -39,29 +32,6 @@ func (c *compiler) key(field string, k keyDoc) (Key, bool) {
 		return Key{}, false
 	}
 	return Key{Name: k.Name, PublicKey: pub, Fingerprint: fp}, true
-}
-
-// parsePublicKey reads one PEM public key: ECDSA, RSA or Ed25519.
-func parsePublicKey(data []byte) (crypto.PublicKey, error) {
-	block, _ := pem.Decode(data)
-	if block == nil {
-		return nil, fmt.Errorf("holds no PEM block; give a public key such as cosign.pub (\"-----BEGIN PUBLIC KEY-----\")")
-	}
-	if strings.Contains(block.Type, "PRIVATE KEY") {
-		return nil, fmt.Errorf("holds a private key (%s); put the public key here (cosign.pub) and keep the private key secret", block.Type)
-	}
-	if block.Type != "PUBLIC KEY" {
-		return nil, fmt.Errorf("holds a %q PEM block; want \"PUBLIC KEY\" (a PKIX public key such as cosign.pub)", block.Type)
-	}
-	pub, err := x509.ParsePKIXPublicKey(block.Bytes)
-	if err != nil {
-		return nil, fmt.Errorf("the public key does not parse: %v; give a PKIX public key such as cosign.pub", err)
-	}
-	switch pub.(type) {
-	case *ecdsa.PublicKey, *rsa.PublicKey, ed25519.PublicKey:
-		return pub, nil
-	}
-	return nil, fmt.Errorf("the public key is a %T; want ECDSA, RSA or Ed25519", pub)
 }
 
 // Fingerprint returns "SHA256:" and the unpadded base64 SHA-256 of the
@@ -116,9 +86,9 @@ func (c *compiler) gpgKey(field string, g gpgKeyDoc) (GPGKey, bool) {
 	if g.Path != "" {
 		sub = field + ".path"
 	}
-	entities, err := openpgp.ReadArmoredKeyRing(bytes.NewReader(data))
+	entities, err := parseGPGKeyRing(data)
 	if err != nil {
-		c.errorf(sub, "is not an armored OpenPGP public key: %v; export it with \"gpg --armor --export KEYID\"", err)
+		c.errorf(sub, "%v", err)
 		return GPGKey{}, false
 	}
 	key := GPGKey{Name: g.Name}

@@ -37,19 +37,20 @@ type source struct {
 
 // checkProvenance checks a verified SLSA v1 provenance about the subject:
 // its builder and source repository against the policy, and dates the
-// build for maxAge.
-func (v *Verifier) checkProvenance(rep *SubjectReport, ev *evidence, raw json.RawMessage, f *found) {
+// build for maxAge. It reports whether every provenance rule passed.
+func (v *Verifier) checkProvenance(rep *SubjectReport, ev *evidence, raw json.RawMessage, f *found) bool {
 	p := v.policy
 	var prov slsaProvenance
 	if err := json.Unmarshal(raw, &prov); err != nil {
 		rep.fail(CheckProvenance, ev.path, "the SLSA v1 predicate does not parse: %v", err)
-		return
+		return false
 	}
 	id := prov.RunDetails.Builder.ID
 	if id == "" || prov.BuildDefinition.BuildType == "" {
 		rep.fail(CheckProvenance, ev.path, "the SLSA v1 predicate lacks runDetails.builder.id or buildDefinition.buildType; it is not valid provenance")
-		return
+		return false
 	}
+	passed := true
 	rep.pass(CheckProvenance, ev.path, "", "SLSA v1 provenance of build type %q by builder %q", prov.BuildDefinition.BuildType, id)
 	if len(p.Builders) > 0 {
 		if i, ok := p.MatchBuilder(id); ok {
@@ -60,10 +61,11 @@ func (v *Verifier) checkProvenance(rep *SubjectReport, ev *evidence, raw json.Ra
 				rules = append(rules, b.String())
 			}
 			rep.fail(CheckBuilder, ev.path, "provenance builder %q is not in policy builders [%s]", id, strings.Join(rules, ", "))
+			passed = false
 		}
 	}
-	if len(p.SourceRepositories) > 0 {
-		v.checkSource(rep, ev, &prov)
+	if len(p.SourceRepositories) > 0 && !v.checkSource(rep, ev, &prov) {
+		passed = false
 	}
 	if m := prov.RunDetails.Metadata; m != nil {
 		switch {
@@ -73,12 +75,14 @@ func (v *Verifier) checkProvenance(rep *SubjectReport, ev *evidence, raw json.Ra
 			f.times = append(f.times, timeEvidence{bundle: ev.path, at: *m.StartedOn, source: "provenance startedOn"})
 		}
 	}
+	return passed
 }
 
 // checkSource checks the provenance's source repositories: those its
 // externalParameters name, or else its first git dependency (by SLSA
-// convention the top-level source). Every one must be allowed.
-func (v *Verifier) checkSource(rep *SubjectReport, ev *evidence, prov *slsaProvenance) {
+// convention the top-level source). Every one must be allowed; it reports
+// whether they were.
+func (v *Verifier) checkSource(rep *SubjectReport, ev *evidence, prov *slsaProvenance) bool {
 	p := v.policy
 	sources := externalSources(prov.BuildDefinition.ExternalParameters)
 	if len(sources) == 0 {
@@ -91,15 +95,23 @@ func (v *Verifier) checkSource(rep *SubjectReport, ev *evidence, prov *slsaProve
 	}
 	if len(sources) == 0 {
 		rep.fail(CheckSource, ev.path, "the provenance names no source repository (externalParameters or a git resolvedDependency); the policy requires one of [%s]", strings.Join(p.SourceRepositories, ", "))
-		return
+		return false
 	}
+	passed := true
 	for _, s := range sources {
-		if i, ok := p.MatchSource(s.uri); ok {
+		i, err := p.MatchSource(s.uri)
+		switch {
+		case err != nil:
+			rep.fail(CheckSource, ev.path, "provenance source %q (%s) is not a repository URI the policy can match: it %v", s.uri, s.field, err)
+			passed = false
+		case i >= 0:
 			rep.pass(CheckSource, ev.path, "", "provenance source %q (%s) is allowed (policy sourceRepositories[%d])", s.uri, s.field, i)
-		} else {
+		default:
 			rep.fail(CheckSource, ev.path, "provenance source %q (%s) is not in policy sourceRepositories [%s]", s.uri, s.field, strings.Join(p.SourceRepositories, ", "))
+			passed = false
 		}
 	}
+	return passed
 }
 
 // externalSources finds source repository URIs in externalParameters, in

@@ -61,6 +61,22 @@ func TestProvenance(t *testing.T) {
 			want: []string{`PASS source     a.intoto.json: provenance source "https://github.com/slipway/example" (externalParameters.workflow.repository) is allowed`},
 		},
 		{
+			// Regression: "@" cut the path, so this matched the allowed
+			// repository while a client resolves it to evil/repo.
+			name: "source escaping the repository after @", extra: allowBuilders,
+			predicate: func(f *fixture) any {
+				return policytest.Provenance(builderID, "https://github.com/slipway/example@/../../evil/repo", "2026-01-01T00:00:00Z")
+			},
+			want: []string{`FAIL source     a.intoto.json: provenance source "https://github.com/slipway/example@/../../evil/repo" (externalParameters.repository) is not a repository URI the policy can match: it has "/../../evil/repo" after "@", which is not a git ref`},
+		},
+		{
+			name: "source with encoded dot segments", extra: allowBuilders,
+			predicate: func(f *fixture) any {
+				return policytest.Provenance(builderID, "git+https://github.com/slipway/example/%2e%2e/%2e%2e/evil/repo", "2026-01-01T00:00:00Z")
+			},
+			want: []string{`FAIL source     a.intoto.json: provenance source "git+https://github.com/slipway/example/%2e%2e/%2e%2e/evil/repo" (externalParameters.repository) is not a repository URI the policy can match: it has the dot segment`},
+		},
+		{
 			name: "no source", extra: allowBuilders,
 			predicate: func(f *fixture) any {
 				p := f.provenance()

@@ -41,7 +41,7 @@ func (c *verifyCommand) Inputs() []input.Input {
 		input.String(&c.subject, input.Spec{Name: "subject",
 			Description: "A file to verify (relative to the workspace); it is read once, whatever its size."}),
 		input.String(&c.image, input.Spec{Name: "image",
-			Description: "A registry image to verify (registry/repo:tag or @sha256:…), with the Sigstore bundles attached to it as OCI referrers (as slipway sign and attest, and cosign --new-bundle-format, store them)."}),
+			Description: "A registry image to verify (registry/repo:tag or @sha256:…), with the Sigstore bundles attached to it as OCI referrers and the signatures and attestations in cosign's sha256-HEX.sig and .att tags (as cosign sign and attest store them by default)."}),
 		input.List(&c.bundles, input.Spec{Name: "bundles",
 			Description: "The subject's Sigstore bundles and OpenPGP signatures; by default SUBJECT.sigstore.json, SUBJECT.intoto.sigstore.json and SUBJECT.asc where they exist."}),
 		input.String(&c.manifest, input.Spec{Name: "manifest",

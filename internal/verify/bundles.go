@@ -42,6 +42,10 @@ type evidence struct {
 	// signature packet.
 	gpg       []byte
 	gpgPacket *packet.Signature
+	// simpleSigning is set for a cosign image signature read from a .sig
+	// tag: the bundle's message signature signs this payload, which must
+	// name the image (cosignlayer.go).
+	simpleSigning *simpleSigning
 }
 
 // loadEvidence reads and parses a bundle or signature file. Its error is a

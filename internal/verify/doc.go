@@ -6,9 +6,10 @@
 //
 // It works offline: everything it needs is in the bundles and the policy
 // (public keys, a trusted root with the transparency log and timestamp
-// authority keys). An image subject is the one exception: its digest and the
-// Sigstore bundles attached to it as OCI 1.1 referrers are read from its
-// registry. A file subject is read exactly once, computing its SHA-256 (and
+// authority keys). An image subject is the one exception: its digest, the
+// Sigstore bundles attached to it as OCI 1.1 referrers and the signatures
+// and attestations in cosign's sha256-<hex>.sig and .att tags (turned into
+// the bundles they stand for) are read from its registry. A file subject is read exactly once, computing its SHA-256 (and
 // any other digest a bundle signs) and feeding OpenPGP signature checks in
 // the same pass, so memory does not depend on the artifact's size.
 //

@@ -33,7 +33,9 @@ func WithRegistryOptions(opts ...remote.Option) Option {
 // imageEvidence resolves an image subject's digest and reads the Sigstore
 // bundles attached to it as OCI 1.1 referrers (through the referrers API,
 // or the "sha256-<hex>" tag schema where the registry has none): where
-// slipway sign and attest, and cosign with --new-bundle-format, store them.
+// slipway sign and attest, and cosign with --new-bundle-format, store them;
+// and the signatures and attestations in cosign's "sha256-<hex>.sig" and
+// ".att" tags, where cosign stores them by default (legacyEvidence).
 func (v *Verifier) imageEvidence(ctx context.Context, rep *SubjectReport, s Subject) (digest.SHA256, []*evidence, error) {
 	ref, err := registryref.Parse(s.Image)
 	if err != nil {
@@ -85,8 +87,9 @@ func (v *Verifier) imageEvidence(ctx context.Context, rep *SubjectReport, s Subj
 		}
 		evs = append(evs, ev)
 	}
+	evs = append(evs, legacyEvidence(rep, pinned, opts)...)
 	if len(evs) == 0 && len(rep.Checks) == 0 {
-		rep.fail(CheckBundle, "", "no Sigstore bundle is attached to %s as an OCI referrer; sign it with slipway sign (or cosign sign --new-bundle-format)", pinned)
+		rep.fail(CheckBundle, "", "no Sigstore bundle is attached to %s as an OCI referrer, and it has no cosign signature tag (sha256-%s.sig); sign it with slipway sign (or cosign sign)", pinned, d.Hex())
 	}
 	return d, evs, nil
 }

@@ -77,6 +77,10 @@ func (v *Verifier) checkSigstore(rep *SubjectReport, ev *evidence, sums map[cryp
 	rep.pass(CheckSignature, ev.path, sig.signer, "sigstore bundle signed by %s", sig.desc)
 	times := v.bundleTimes(rep, ev, b, sig.result)
 
+	if ev.simpleSigning != nil {
+		v.checkSimpleSigning(rep, ev, sums[crypto.SHA256], f, times)
+		return
+	}
 	if msg != nil {
 		h := messageHashes[msg.DigestAlgorithm()]
 		name := hashName(h)

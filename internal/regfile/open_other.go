@@ -15,3 +15,14 @@ func open(path string) (*os.File, error) {
 	}
 	return os.Open(path)
 }
+
+func openIn(root *os.Root, name string) (*os.File, error) {
+	fi, err := root.Stat(name)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, &NotRegularError{Path: name, Mode: fi.Mode()}
+	}
+	return root.Open(name)
+}

@@ -54,3 +54,28 @@ func modeOf(m uint32) os.FileMode {
 	}
 	return os.ModeIrregular
 }
+
+// openIn is open inside root: the same non-blocking open and check, by
+// openat under root's rules for escaping names and links.
+func openIn(root *os.Root, name string) (*os.File, error) {
+	f, err := root.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, &NotRegularError{Path: name, Mode: fi.Mode()}
+	}
+	// Fd puts the descriptor in blocking mode; reads of a regular file
+	// never wait anyway.
+	if err := syscall.SetNonblock(int(f.Fd()), false); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 )
 
 // NotRegularError says that a path names something other than a regular
@@ -119,4 +120,25 @@ func FormatSize(n int64) string {
 		s = fmt.Sprintf("%d", n/div)
 	}
 	return s + " " + "KMGTP"[exp:exp+1] + "iB"
+}
+
+// OpenIn opens the regular file name inside root (a slash-separated path
+// relative to it) for reading, following symbolic links only while they
+// stay inside root. Like Open, it never blocks on a FIFO and returns a
+// *NotRegularError for anything but a regular file; a name that leaves root
+// (through "..", an absolute path or a symbolic link) is an error naming
+// both.
+func OpenIn(root *os.Root, name string) (*os.File, error) {
+	f, err := openIn(root, name)
+	if err != nil {
+		var nr *NotRegularError
+		if errors.As(err, &nr) {
+			return nil, err
+		}
+		if strings.Contains(err.Error(), "path escapes from parent") {
+			return nil, fmt.Errorf("%q leaves %q (through \"..\", an absolute path or a symbolic link); only files inside it are read", name, root.Name())
+		}
+		return nil, fmt.Errorf("opening %q in %q: %w", name, root.Name(), err)
+	}
+	return f, nil
 }

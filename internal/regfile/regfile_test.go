@@ -103,3 +103,56 @@ func TestFormatSize(t *testing.T) {
 		}
 	}
 }
+
+func TestOpenIn(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	outside := filepath.Join(t.TempDir(), "secret")
+	for name, make := range map[string]func(string) error{
+		"file":     func(p string) error { return os.WriteFile(p, []byte("x"), 0o600) },
+		"fifo":     func(p string) error { return syscall.Mkfifo(p, 0o600) },
+		"in-link":  func(p string) error { return os.Symlink("file", p) },
+		"out-link": func(p string) error { return os.Symlink(outside, p) },
+		"zero":     func(p string) error { return os.Symlink("/dev/zero", p) },
+	} {
+		if err := make(filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(outside, []byte("secret"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	for _, tc := range []struct{ name, want string }{
+		{"file", ""},
+		{"in-link", ""},
+		{"fifo", "a named pipe (FIFO)"},
+		{"out-link", "leaves"},
+		{"zero", "leaves"},
+		{"../" + filepath.Base(dir) + "/file", "leaves"},
+		{outside, "leaves"},
+		{"missing", "no such file"},
+	} {
+		done := make(chan error, 1)
+		go func() {
+			f, err := regfile.OpenIn(root, tc.name)
+			if err == nil {
+				f.Close()
+			}
+			done <- err
+		}()
+		var err error
+		select {
+		case err = <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("OpenIn(%q) blocked", tc.name)
+		}
+		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("OpenIn(%q) = %v, want %q", tc.name, err, tc.want)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package verify_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -179,6 +180,52 @@ func TestMaxAge(t *testing.T) {
 			f := newFixture(t)
 			p := f.policy(t, "maxAge: 30d\ntlog: optional\nallowedPredicateTypes: ["+policy.SLSAProvenanceV1+"]\n")
 			expect(t, f.verify(t, p, tc.make(t, f)...), tc.verified, tc.want...)
+		})
+	}
+}
+
+// TestSBOMReferenceIsNeverProvenance is the regression test for an SBOM
+// reference statement claiming sbomPredicateType
+// https://slsa.dev/provenance/v1: it was counted as provenance without any
+// builder or source check, and the subject passed a policy requiring both.
+func TestSBOMReferenceIsNeverProvenance(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ref := sbomReference(strings.Repeat("ab", 32), 10)
+	ref["sbomPredicateType"] = policy.SLSAProvenanceV1
+	b := f.write(t, "a.intoto.json", f.attest(t, f.kp, sign.BundleOptions{}, policy.SBOMReference, ref))
+	expect(t, f.verify(t, f.policy(t, allowBuilders+allowSBOMs), b), false,
+		`FAIL sbom       a.intoto.json: the https://slipway.dev/attestations/sbom-reference/v1 predicate claims sbomPredicateType "https://slsa.dev/provenance/v1", which is not a CycloneDX or SPDX predicate type`,
+		"FAIL provenance app.tar.gz: the policy constrains builders or source repositories, but no verified SLSA v1 provenance names this subject")
+}
+
+// TestRequiredPredicateCountsOnlyWhenItsChecksPass: a provenance whose
+// builder is refused, or an SBOM of another artifact, is no attestation of
+// its required predicate type.
+func TestRequiredPredicateCountsOnlyWhenItsChecksPass(t *testing.T) {
+	t.Parallel()
+	fork := "https://github.com/fork/example/.github/workflows/release.yml@refs/heads/main"
+	for name, tc := range map[string]struct {
+		predicateType string
+		predicate     func(f *fixture) any
+	}{
+		"provenance by a refused builder": {policy.SLSAProvenanceV1, func(f *fixture) any {
+			return policytest.Provenance(fork, sourceRepo, f.ss.Now().Format(time.RFC3339))
+		}},
+		"provenance from a refused source": {policy.SLSAProvenanceV1, func(f *fixture) any {
+			return policytest.Provenance(builderID, "https://github.com/fork/example", f.ss.Now().Format(time.RFC3339))
+		}},
+		"another artifact's SBOM": {policy.CycloneDX, func(f *fixture) any { return cyclonedx(strings.Repeat("cd", 32)) }},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			b := f.write(t, "a.intoto.json", f.attest(t, f.kp, sign.BundleOptions{}, tc.predicateType, tc.predicate(f)))
+			s := f.verify(t, f.policy(t, allowBuilders+"requiredPredicateTypes: ["+tc.predicateType+"]\n"), b)
+			expect(t, s, false, `FAIL predicate  app.tar.gz: no verified attestation of required predicate type "`+tc.predicateType+`" names this subject`)
+			if strings.Contains(lines(s), "PASS predicate  app.tar.gz: required predicate type") {
+				t.Errorf("a failed %s counts as the required attestation:\n%s", tc.predicateType, lines(s))
+			}
 		})
 	}
 }

@@ -91,6 +91,10 @@ func (v *Verifier) checkStatement(rep *SubjectReport, ev *evidence, sc sgverify.
 			rep.fail(CheckSBOM, ev.path, "the %s predicate has no sbom.digest.sha256 or sbomPredicateType; it is not an SBOM reference", pt)
 			return
 		}
+		if !policy.IsSBOMPredicate(ref.PredicateType) {
+			rep.fail(CheckSBOM, ev.path, "the %s predicate claims sbomPredicateType %q, which is not a CycloneDX or SPDX predicate type: an SBOM reference stands only for an SBOM (provenance is a statement of its own predicate type)", pt, ref.PredicateType)
+			return
+		}
 		attests = ref.PredicateType
 	}
 	if !p.PredicateTypeAllowed(pt) && !p.PredicateTypeAllowed(attests) {
@@ -103,18 +107,22 @@ func (v *Verifier) checkStatement(rep *SubjectReport, ev *evidence, sc sgverify.
 	} else {
 		rep.pass(CheckPredicate, ev.path, "", "attests predicate type %q", pt)
 	}
+	passed := true
+	switch {
+	case ref != nil:
+		passed = v.checkSBOMReference(rep, ev, ref, want, s)
+	case pt == policy.SLSAProvenanceV1:
+		passed = v.checkProvenance(rep, ev, st.Predicate, f)
+	case policy.IsSBOMPredicate(pt):
+		passed = v.checkSBOM(rep, ev, pt, st.Predicate, want)
+	}
+	if !passed {
+		return // a required predicate type counts only once its checks passed
+	}
 	for _, t := range []string{pt, attests} {
 		if _, ok := f.attestations[t]; !ok {
 			f.attestations[t] = ev.path
 		}
-	}
-	switch {
-	case ref != nil:
-		v.checkSBOMReference(rep, ev, ref, want, s)
-	case pt == policy.SLSAProvenanceV1:
-		v.checkProvenance(rep, ev, st.Predicate, f)
-	case policy.IsSBOMPredicate(pt):
-		v.checkSBOM(rep, ev, pt, st.Predicate, want)
 	}
 }
 

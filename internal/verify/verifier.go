@@ -64,6 +64,10 @@ type Subject struct {
 	SBOMs []artifact.Record
 	// SBOMDir resolves the SBOM records' relative paths.
 	SBOMDir string
+	// Workspace, when set, is the directory every file of the subject (Path,
+	// Bundles, SBOMs) must be inside, also through symbolic links: set for
+	// the subjects of a manifest, whose paths nobody signed.
+	Workspace string
 }
 
 // Verify checks every subject and returns the report. Failed checks are in

@@ -12,6 +12,7 @@ import (
 	"github.com/slipway/actions/internal/input"
 	"github.com/slipway/actions/internal/oidc"
 	"github.com/slipway/actions/internal/provenance"
+	"github.com/slipway/actions/internal/push"
 	"github.com/slipway/actions/internal/signing"
 	"github.com/slipway/actions/internal/version"
 )
@@ -24,6 +25,7 @@ type attestCommand struct {
 	runnerLabels                                                     []string
 
 	sigstore signing.Config
+	creds    push.Credentials
 }
 
 func (c *attestCommand) Name() string { return "attest" }
@@ -56,7 +58,8 @@ func (c *attestCommand) Inputs() []input.Input {
 		input.String(&c.registryFormat, input.Spec{Name: "registry-format", Default: string(attest.FormatBoth),
 			Description: "How an image's attestation is stored: legacy (cosign's sha256-HEX.att tag), referrer (an OCI 1.1 referrer holding the bundle) or both."}),
 	}
-	return append(ins, signerInputs(&c.sigstore)...)
+	ins = append(ins, signerInputs(&c.sigstore)...)
+	return append(ins, registryInputs(&c.creds)...)
 }
 
 func (c *attestCommand) Outputs() []input.Output {
@@ -77,6 +80,9 @@ func (c *attestCommand) Run(ctx context.Context, rt *Runtime) error {
 	o.Dir, o.Log, o.Version = rt.Dir, rt.Log, version.String()
 	if rt.HTTP != nil {
 		o.Registry.Transport = rt.HTTP.Transport
+	}
+	if o.Registry.Keychain, err = registryKeychain(rt, c.creds, c.image); err != nil {
+		return err
 	}
 	if err := c.checkKeys(); err != nil {
 		return err

@@ -187,13 +187,14 @@ func ReadmeInputs(c Command) string {
 	return b.String()
 }
 
-// actionRef is how a workflow uses c: the root action for the pipeline,
-// actions/<name> for a stage.
+// actionRef is how a workflow uses c: the repository's root action for the
+// pipeline, the action in the repository's directory actions/<name> for a
+// stage (owner/repo/path@ref, hence slipway/actions/actions/<name>).
 func actionRef(c Command) string {
 	if !hasAction(c) {
 		return "slipway/actions@v1"
 	}
-	return "slipway/actions/" + c.Name() + "@v1"
+	return "slipway/actions/actions/" + c.Name() + "@v1"
 }
 
 // hasAction reports whether c gets its own actions/<name>/action.yml. The

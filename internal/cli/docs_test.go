@@ -128,3 +128,29 @@ func TestHelpMatchesInputs(t *testing.T) {
 		}
 	}
 }
+
+// TestGitHubTokenDefault: Docker actions get only what with: passes, never the job's GITHUB_TOKEN, so every action
+// that writes to a registry (and the root action, which can push) passes the job's token by default; otherwise
+// a push to ghcr.io would be anonymous and fail with 401.
+func TestGitHubTokenDefault(t *testing.T) {
+	t.Parallel()
+	for _, rel := range []string{"action.yml", "actions/push/action.yml", "actions/sign/action.yml", "actions/attest/action.yml"} {
+		var a struct {
+			Inputs map[string]struct {
+				Default string `yaml:"default"`
+			} `yaml:"inputs"`
+		}
+		if err := readYAML(filepath.Join(repoRoot, rel), &a); err != nil {
+			t.Fatal(err)
+		}
+		if got := a.Inputs["github-token"].Default; got != "${{ github.token }}" {
+			t.Errorf("%s: github-token defaults to %q, want ${{ github.token }}", rel, got)
+		}
+	}
+	var push pushCommand
+	for _, in := range push.Inputs() {
+		if in.Name == "github-token" && in.Default != "" {
+			t.Errorf("the CLI's github-token default is %q; it must come from GITHUB_TOKEN only", in.Default)
+		}
+	}
+}

@@ -12,10 +12,10 @@ import (
 
 // pushCommand is the push stage: options → push.Push → outputs and summary.
 type pushCommand struct {
-	subject                         []string
-	ref, manifest                   string
-	allowOverwrite                  bool
-	username, password, githubToken string
+	subject        []string
+	ref, manifest  string
+	allowOverwrite bool
+	creds          push.Credentials
 }
 
 func (c *pushCommand) Name() string { return "push" }
@@ -24,7 +24,7 @@ func (c *pushCommand) Short() string {
 }
 
 func (c *pushCommand) Inputs() []input.Input {
-	return []input.Input{
+	ins := []input.Input{
 		input.List(&c.subject, input.Spec{Name: "subject",
 			Description: "Files to push as one OCI artifact (paths or globs, relative to the workspace), or oci-layout:DIR (oci-layout:DIR@sha256:HEX or @NAME to pick one of several manifests); empty pushes the artifacts of manifest."}),
 		input.String(&c.ref, input.Spec{Name: "ref", Required: true,
@@ -33,13 +33,8 @@ func (c *pushCommand) Inputs() []input.Input {
 			Description: "The build's artifact manifest (manifest.json in the build stage's output directory): its files are pushed with their recorded digests, and a record of the push (the pinned reference as URI) is added to it."}),
 		input.Bool(&c.allowOverwrite, input.Spec{Name: "allow-overwrite", Default: "false",
 			Description: "Move the tag when it already points at other content; by default that fails, and pushing identical content again changes nothing."}),
-		input.String(&c.username, input.Spec{Name: "registry-username", Env: "REGISTRY_USERNAME",
-			Description: "User name for the registry, used with registry-password (otherwise GITHUB_TOKEN for ghcr.io, then the Docker config)."}),
-		input.String(&c.password, input.Spec{Name: "registry-password", Env: "REGISTRY_PASSWORD", Secret: true,
-			Description: "Password or token for registry-username."}),
-		input.String(&c.githubToken, input.Spec{Name: "github-token", Env: "GITHUB_TOKEN", Secret: true,
-			Description: "Token for ghcr.io, used as GITHUB_ACTOR (or x-access-token) when no registry-username is set."}),
 	}
+	return append(ins, registryInputs(&c.creds)...)
 }
 
 func (c *pushCommand) Outputs() []input.Output {
@@ -57,11 +52,9 @@ func (c *pushCommand) Run(ctx context.Context, rt *Runtime) error {
 	opts := push.Options{
 		Ref: c.ref, Subject: subject, Manifest: c.manifest, AllowOverwrite: c.allowOverwrite,
 		Dir: rt.Dir, Log: rt.Log,
-		Credentials: push.Credentials{
-			Username: c.username, Password: c.password,
-			GitHubToken: c.githubToken, GitHubActor: rt.Getenv("GITHUB_ACTOR"),
-		},
+		Credentials: c.creds,
 	}
+	opts.Credentials.GitHubActor = rt.Getenv("GITHUB_ACTOR")
 	if rt.HTTP != nil {
 		opts.Transport = rt.HTTP.Transport // nil: push's own transport, with its timeouts
 	}

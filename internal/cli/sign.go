@@ -7,12 +7,14 @@ import (
 
 	"github.com/slipway/actions/internal/action"
 	"github.com/slipway/actions/internal/input"
+	"github.com/slipway/actions/internal/push"
 	"github.com/slipway/actions/internal/sign"
 )
 
 // signCommand is the sign stage: options → sign.Run → outputs and summary.
 type signCommand struct {
-	o sign.Options
+	o     sign.Options
+	creds push.Credentials
 }
 
 func (c *signCommand) Name() string { return "sign" }
@@ -33,12 +35,13 @@ func (c *signCommand) Inputs() []input.Input {
 			Description: "Where to write the subject's Sigstore bundle; by default SUBJECT.sigstore.json."}),
 	}
 	ins = append(ins, signerInputs(&o.Sigstore)...)
-	return append(ins,
+	ins = append(ins,
 		input.String(&o.GPGKey, input.Spec{Name: "gpg-key", Secret: true, Env: "GPG_PRIVATE_KEY",
 			Description: "An armored OpenPGP secret key (gpg --armor --export-secret-keys) to write a detached armored signature SUBJECT.asc."}),
 		input.String(&o.GPGPassphrase, input.Spec{Name: "gpg-passphrase", Secret: true, Env: "GPG_PASSPHRASE",
 			Description: "The passphrase of the GPG key."}),
 	)
+	return append(ins, registryInputs(&c.creds)...)
 }
 
 func (c *signCommand) Outputs() []input.Output {
@@ -55,9 +58,14 @@ func (c *signCommand) Run(ctx context.Context, rt *Runtime) error {
 	o := c.o
 	o.Dir, o.Getenv, o.HTTP, o.Log, o.Now = rt.Dir, rt.Getenv, rt.HTTP, rt.Log, rt.Now
 	maskKeyEnv(rt, o.Sigstore)
+	kc, err := registryKeychain(rt, c.creds, o.Image)
+	if err != nil {
+		return err
+	}
+	o.Keychain = kc
 	target := signTarget(o.Subject, o.Image, o.Manifest)
 	var res *sign.Result
-	err := rt.Group("slipway sign: signing "+target, func() error {
+	err = rt.Group("slipway sign: signing "+target, func() error {
 		var err error
 		res, err = sign.Run(ctx, o)
 		return err

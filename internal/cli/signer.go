@@ -13,9 +13,9 @@ import (
 func signerInputs(c *signing.Config) []input.Input {
 	return []input.Input{
 		input.String(&c.Key, input.Spec{Name: "key",
-			Description: "A cosign private key file (cosign.key), a KMS URI (awskms://, azurekms://, gcpkms://, hashivault://) or env://NAME, an environment variable holding the key's content."}),
+			Description: "A cosign private key file (cosign.key), a KMS URI (awskms://, azurekms://, gcpkms://, hashivault://) or env://NAME, an environment variable holding the key's content. Each signature is recorded in the public Rekor log (rekor-url) unless tlog is false."}),
 		input.String(&c.KeyPEM, input.Spec{Name: "cosign-key", Secret: true, Env: signing.KeyEnv,
-			Description: "The content of an encrypted cosign private key (cosign.key), instead of key: it is never written to disk."}),
+			Description: "The content of an encrypted cosign private key (cosign.key), instead of key: it is never written to disk. Each signature is recorded in the public Rekor log (rekor-url) unless tlog is false."}),
 		input.String(&c.Password, input.Spec{Name: "cosign-password", Secret: true, Env: "COSIGN_PASSWORD",
 			Description: "The password of the cosign key file."}),
 		input.Bool(&c.Keyless, input.Spec{Name: "keyless", Default: "false",
@@ -29,7 +29,7 @@ func signerInputs(c *signing.Config) []input.Input {
 		input.String(&c.RekorURL, input.Spec{Name: "rekor-url", Default: signing.PublicRekorURL,
 			Description: "The Rekor transparency log that records each signature."}),
 		input.Bool(&c.TLog, input.Spec{Name: "tlog", Default: "true",
-			Description: "Record signatures in the Rekor transparency log; false for air-gapped sites without one."}),
+			Description: "Record each signature in the Rekor transparency log (rekor-url, the public one by default), with a key too: the entry publishes the signed digest, the signature and the public key or certificate. false keeps them out of any log (a private key's releases, air-gapped sites)."}),
 		input.String(&c.TSAURL, input.Spec{Name: "tsa-url",
 			Description: "An RFC 3161 timestamp authority's full URL (e.g. https://tsa.example/api/v1/timestamp); empty for no signed timestamp."}),
 	}

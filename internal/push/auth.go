@@ -140,3 +140,16 @@ func (e *credentialsError) Error() string {
 	return fmt.Sprintf("reading credentials from %s: %v; fix or remove that configuration", e.source, e.err)
 }
 func (e *credentialsError) Unwrap() error { return e.err }
+
+// KeychainFor checks c and returns its sources as one keychain for a stage that
+// reaches registry (host[:port]) without pushing through this package: the
+// sign and attest stages storing an image's signatures and attestations.
+// The username and password apply to registry only, the GitHub token to
+// ghcr.io only, the keychain to every registry.
+func (c Credentials) KeychainFor(registry string) (authn.Keychain, error) {
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	kc, _ := c.keychain(registry)
+	return kc, nil
+}

@@ -5,9 +5,11 @@ import (
 	"fmt"
 
 	"github.com/slipway/actions/internal/action"
+	"github.com/slipway/actions/internal/digestcache"
 	"github.com/slipway/actions/internal/exitcode"
 	"github.com/slipway/actions/internal/input"
 	"github.com/slipway/actions/internal/push"
+	"github.com/slipway/actions/internal/regfile"
 )
 
 // pushCommand is the push stage: options → push.Push → outputs and summary.
@@ -15,6 +17,8 @@ type pushCommand struct {
 	subject        []string
 	ref, manifest  string
 	allowOverwrite bool
+	mountFrom      []string
+	digestCache    string
 	creds          push.Credentials
 }
 
@@ -33,6 +37,10 @@ func (c *pushCommand) Inputs() []input.Input {
 			Description: "The build's artifact manifest (manifest.json in the build stage's output directory): its files are pushed with their recorded digests, and a record of the push (the pinned reference as URI) is added to it."}),
 		input.Bool(&c.allowOverwrite, input.Spec{Name: "allow-overwrite", Default: "false",
 			Description: "Move the tag when it already points at other content; by default that fails, and pushing identical content again changes nothing."}),
+		input.List(&c.mountFrom, input.Spec{Name: "mount-from",
+			Description: "Repositories of the same registry (registry/repository) to mount blobs from instead of uploading them, tried before those that manifest records pushes to and those the digest cache remembers."}),
+		input.String(&c.digestCache, input.Spec{Name: "digest-cache", Env: "SLIPWAY_DIGEST_CACHE",
+			Description: "Directory that remembers the digests of files pushed without a manifest (keyed by inode, size and times, so that an unchanged file is not hashed again) and the repositories they were pushed to; empty for $XDG_CACHE_HOME/slipway/digests or ~/.cache/slipway/digests, off for none."}),
 	}
 	return append(ins, registryInputs(&c.creds)...)
 }
@@ -49,8 +57,13 @@ func (c *pushCommand) Run(ctx context.Context, rt *Runtime) error {
 	if err != nil {
 		return exitcode.BadInput(fmt.Errorf("input \"subject\": %w", err))
 	}
+	cacheDir := c.digestCache
+	if cacheDir == "" {
+		cacheDir = digestcache.DefaultDir(rt.Getenv)
+	}
 	opts := push.Options{
 		Ref: c.ref, Subject: subject, Manifest: c.manifest, AllowOverwrite: c.allowOverwrite,
+		MountFrom: c.mountFrom, DigestCache: digestcache.New(cacheDir),
 		Dir: rt.Dir, Log: rt.Log,
 		Credentials: c.creds,
 	}
@@ -78,7 +91,14 @@ func (c *pushCommand) Run(ctx context.Context, rt *Runtime) error {
 func pushSummary(res *push.Result, manifest string) action.Summary {
 	rows := []action.Row{{Name: res.Tag, Role: "oci manifest", Digest: res.Digest.String(), Size: res.Size}}
 	for _, f := range res.Files {
-		rows = append(rows, action.Row{Name: f.Name, Role: "layer " + f.MediaType, Digest: f.Digest.String(), Size: f.Size})
+		role := "layer " + f.MediaType
+		switch {
+		case f.Transfer == push.Mounted:
+			role += ", mounted from " + f.MountedFrom
+		case f.Transfer != "":
+			role += ", " + string(f.Transfer)
+		}
+		rows = append(rows, action.Row{Name: f.Name, Role: role, Digest: f.Digest.String(), Size: f.Size})
 	}
 	var notes []string
 	switch res.Status {
@@ -90,6 +110,18 @@ func pushSummary(res *push.Result, manifest string) action.Summary {
 		notes = append(notes, fmt.Sprintf("Replaced: %s pointed at %s and now points at %s (allow-overwrite).", res.Tag, res.Previous, res.Digest))
 	}
 	notes = append(notes, "Pinned reference: "+res.PinnedRef)
+	if n := len(res.Blobs); n > 0 {
+		var sent int64
+		count := map[push.Transfer]int{}
+		for _, b := range res.Blobs {
+			count[b.Transfer]++
+			if b.Transfer == push.Uploaded {
+				sent += b.Size
+			}
+		}
+		notes = append(notes, fmt.Sprintf("Blobs: %d uploaded (%s), %d mounted from another repository, %d already present.",
+			count[push.Uploaded], regfile.FormatSize(sent), count[push.Mounted], count[push.Present]))
+	}
 	if res.Record != nil {
 		notes = append(notes, fmt.Sprintf("Recorded in %s.", manifest))
 	}

@@ -8,12 +8,14 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/slipway/actions/internal/artifact"
 	"github.com/slipway/actions/internal/digest"
+	"github.com/slipway/actions/internal/digestcache"
 	"github.com/slipway/actions/internal/mediatype"
 	"github.com/slipway/actions/internal/testutil/registry"
 )
@@ -98,6 +100,32 @@ func TestPushCommand(t *testing.T) {
 	code, _, stderr = runPush(t, dir, nil, "--subject", "oci-layout:a,b", "--ref", ref)
 	if code != 2 || !strings.Contains(stderr, `input "subject"`) {
 		t.Errorf("bad subject: exit %d, stderr:\n%s", code, stderr)
+	}
+}
+
+// TestPushCommandMountAndCache: the second push of a file to another
+// repository, with the digest cache of the first (SLIPWAY_DIGEST_CACHE),
+// mounts it from the first one; the summary says so.
+func TestPushCommandMountAndCache(t *testing.T) {
+	t.Parallel()
+	addr := registry.Start(t)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "app"), []byte("the app"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(digestcache.RacyWindow + 100*time.Millisecond) // settled file times: cacheable
+	env := map[string]string{"SLIPWAY_DIGEST_CACHE": filepath.Join(t.TempDir(), "cache")}
+	code, _, stderr := runPush(t, dir, env, "--subject", "app", "--ref", addr+"/slipway/one:v1")
+	if code != 0 || !strings.Contains(stderr, "Blobs: 2 uploaded") {
+		t.Fatalf("first push: exit %d, stderr:\n%s", code, stderr)
+	}
+	code, _, stderr = runPush(t, dir, env, "--subject", "app", "--ref", addr+"/slipway/two:v1")
+	if code != 0 || !strings.Contains(stderr, "mounted from "+addr+"/slipway/one") || !strings.Contains(stderr, "Blobs: 0 uploaded (0 B), 2 mounted") {
+		t.Errorf("second push: exit %d, stderr:\n%s", code, stderr)
+	}
+	code, _, stderr = runPush(t, dir, nil, "--subject", "app", "--ref", addr+"/slipway/three:v1", "--mount-from", "example.com/other")
+	if code != 2 || !strings.Contains(stderr, `input "mount-from"`) {
+		t.Errorf("mount-from on another registry: exit %d, stderr:\n%s", code, stderr)
 	}
 }
 

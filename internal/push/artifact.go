@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -54,11 +55,21 @@ type File struct {
 	Digest    digest.SHA256
 	Size      int64
 	MediaType string
+	// Transfer is how the file reached the repository ("" when the tag
+	// already pointed at the content), and MountedFrom the repository a
+	// mounted one came from.
+	Transfer    Transfer
+	MountedFrom string
+	// BytesRead is how much of the file this push read (hashing and
+	// uploading): 0 when its digest was known and no upload was needed.
+	BytesRead int64
 }
 
 type artifactFile struct {
 	name, title string
 	layer       *fileLayer
+	// mountHints are repositories that the digest cache says hold it.
+	mountHints []name.Repository
 }
 
 // artifactContent is files pushed as one OCI artifact.
@@ -154,24 +165,34 @@ func (c *artifactContent) hash(ctx context.Context) error {
 	return g.Wait()
 }
 
-// upload pushes the config and every file as blobs. A file with a known
-// digest that the repository already has is not read; the others are read
-// once, by the upload.
+// upload puts the config and every file in the repository as blobs (see
+// session.transfer): a file the repository has, or that the registry can
+// mount from another repository, is not read; the others are read once,
+// by the upload.
 func (c *artifactContent) upload(ctx context.Context, s *session) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(c.jobs)
-	g.Go(func() error { return s.upload(ctx, static.NewLayer(emptyConfig, types.OCIEmptyJSON)) })
+	// The empty config is wherever one of the files was pushed.
+	g.Go(func() error { return s.transfer(ctx, static.NewLayer(emptyConfig, types.OCIEmptyJSON), c.mountHints()) })
 	for _, f := range c.items {
-		g.Go(func() error { return s.upload(ctx, f.layer) })
+		g.Go(func() error { return s.transfer(ctx, f.layer, f.mountHints) })
 	}
 	return g.Wait()
+}
+
+func (c *artifactContent) mountHints() []name.Repository {
+	var out []name.Repository
+	for _, f := range c.items {
+		out = append(out, f.mountHints...)
+	}
+	return out
 }
 
 func (c *artifactContent) pushedFiles() []File {
 	out := make([]File, 0, len(c.items))
 	for _, f := range c.items {
 		d, _ := f.layer.digest()
-		out = append(out, File{Name: f.name, Path: f.layer.path, Digest: d, Size: f.layer.size, MediaType: string(f.layer.mediaType)})
+		out = append(out, File{Name: f.name, Path: f.layer.path, Digest: d, Size: f.layer.size, MediaType: string(f.layer.mediaType), BytesRead: f.layer.reads.Load()})
 	}
 	return out
 }

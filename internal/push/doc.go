@@ -12,12 +12,17 @@
 // a new tag is read back after it was set, so that of two pushes racing for
 // it the one that was overwritten fails (TagMovedError).
 //
-// Files are streamed from disk and read at most once: a digest known from the
-// build's artifact manifest is trusted for the manifest and checked while
-// uploading (a blob the repository already has is not read at all); an
-// unknown one is computed while uploading, or, when the tag already exists,
-// in a hashing pass that decides between "already present" and "tag exists"
-// and uploads nothing. Memory is independent of file sizes.
+// Files are streamed from disk, never held in memory, and their digests are
+// learned once, before anything is sent: from the build's artifact manifest
+// (trusted for the manifest, checked while uploading), from the digest cache
+// (package digestcache: a file unchanged since slipway last read it), or in
+// one hashing pass. Then every blob is looked up in the target repository
+// and skipped when it is there, mounted from another repository of the same
+// registry when one has it (Options.MountFrom, the repositories the build
+// manifest records pushes to, those the digest cache remembers), and only
+// otherwise uploaded, reading the file once more. A re-push of content the
+// registry has reads and sends nothing but manifests when a record gives the
+// digests. Memory is independent of file sizes.
 //
 // This package must never read an artifact into memory, never print (it
 // logs only through the injected *slog.Logger), never log or store a

@@ -7,51 +7,62 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/stream"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/slipway/actions/internal/digest"
+	"github.com/slipway/actions/internal/digestcache"
+	"github.com/slipway/actions/internal/regfile"
 )
 
 // fileLayer is one file pushed as a blob, as it is on disk (no compression).
-// It is a v1.Layer that never reads the file before the upload:
+// It is a v1.Layer whose Digest answers without reading the file when a
+// record gives it (the build manifest, or the digest cache); otherwise the
+// push learns it in one hashing pass (hash) before anything is sent, so
+// that a blob the repository has, or can mount, is never uploaded. An
+// upload hashes the bytes it sends and fails if they differ from the digest
+// or size it promised. (Digest returns stream.ErrNotComputed before the
+// digest is known, and an upload that goes ahead then learns it, as
+// go-containerregistry streams such a layer: POST, PATCH, PUT ?digest=.)
 //
-//   - with a known digest (from the build manifest, or from a hashing pass),
-//     Digest answers at once, and the upload hashes the bytes it sends and
-//     fails if they differ from the digest or size it promised;
-//   - with an unknown digest, Digest returns stream.ErrNotComputed until an
-//     upload has read the whole file. go-containerregistry then streams the
-//     blob (POST, PATCH, then PUT ?digest=) and asks for the digest only to
-//     commit it, so the file is read once, by the upload.
-//
-// Compressed may be called again when go-containerregistry retries an
-// upload; each call reads the file anew from the start.
+// A whole read stores the digest it computed in the digest cache, when the
+// file kept its identity during the read. Compressed may be called again
+// when an upload is retried; each call reads the file anew from the start.
 //
 // Measured (TestFileLayerReadsOnce, TestTarballLayerFromOpenerReads,
-// BenchmarkPush): a fileLayer upload reads the file exactly once, and not at
-// all when its digest is known and the repository has the blob (the HEAD
-// check of remote.Upload). go-containerregistry's tarball.LayerFromOpener
-// reads a file three times for the same upload: when it is made (a gzip
-// pass for the digest and a pass for the diffID) and again, gzipping once
-// more, for the upload; and its blob is the gzipped file, not the file.
+// BenchmarkPush, BenchmarkRePush): an upload reads the file once, and
+// nothing is read when the digest is known and the repository has (or can
+// mount) the blob. go-containerregistry's tarball.LayerFromOpener reads a
+// file three times for the same upload: when it is made (a gzip pass for the
+// digest and a pass for the diffID) and again, gzipping once more, for the
+// upload; and its blob is the gzipped file, not the file.
 type fileLayer struct {
 	path      string
 	mediaType types.MediaType
 	size      int64 // from the manifest, or os.Stat before the push
 	// fromManifest is true when size and want come from the build manifest.
 	fromManifest bool
+	// cache receives the digest a read of the whole file computed (when the
+	// file did not change during the read); nil for none. fromCache is true
+	// when want came from it.
+	cache     *digestcache.Cache
+	fromCache bool
 
 	mu   sync.Mutex
 	want digest.SHA256 // zero when unknown
 	got  digest.SHA256 // set by the first upload that read the whole file
 
 	reads atomic.Int64 // bytes read from the file, for tests and benchmarks
+	opens atomic.Int64 // times the file was opened: none means mounted or present
 }
 
+// newFileLayer is the file at path; known is its digest when a record
+// gives it (then the caller says which: fromManifest or fromCache).
 func newFileLayer(path, mediaType string, size int64, known digest.SHA256) *fileLayer {
-	return &fileLayer{path: path, mediaType: types.MediaType(mediaType), size: size, want: known, fromManifest: !known.IsZero()}
+	return &fileLayer{path: path, mediaType: types.MediaType(mediaType), size: size, want: known}
 }
 
 // digest returns the content's digest and whether it is known.
@@ -100,11 +111,17 @@ func (l *fileLayer) Uncompressed() (io.ReadCloser, error) { return l.Compressed(
 
 // Compressed opens the file for an upload (or a hashing pass).
 func (l *fileLayer) Compressed() (io.ReadCloser, error) {
-	f, err := os.Open(l.path)
+	start := time.Now()
+	f, err := regfile.Open(l.path)
 	if err != nil {
 		return nil, &fileError{path: l.path, err: fmt.Errorf("opening %q to push it: %w", l.path, err)}
 	}
-	return &layerReader{l: l, f: f, sum: digest.New()}, nil
+	l.opens.Add(1)
+	r := &layerReader{l: l, f: f, sum: digest.New(), start: start}
+	if fi, err := f.Stat(); err == nil {
+		r.id, r.idOK = digestcache.IdentityOf(fi)
+	}
+	return r, nil
 }
 
 // layerReader hashes what it reads and, at the end of the file, checks the
@@ -114,6 +131,11 @@ type layerReader struct {
 	f   *os.File
 	sum *digest.Sum
 	err error // sticky
+
+	// The file's identity when it was opened, for the digest cache.
+	start time.Time
+	id    digestcache.Identity
+	idOK  bool
 }
 
 func (r *layerReader) Read(p []byte) (int, error) {
@@ -151,17 +173,34 @@ func (r *layerReader) finish() error {
 	case !r.l.want.IsZero() && got != r.l.want:
 		return r.changed(fmt.Sprintf("has digest %s, not the %s", got, r.l.want))
 	case !r.l.want.IsZero():
-		return nil
 	case r.l.got.IsZero():
 		r.l.got = got
 	case r.l.got != got:
 		return r.changed(fmt.Sprintf("has digest %s, not the %s", got, r.l.got))
 	}
+	r.remember(got)
 	return nil
+}
+
+// remember stores the digest that this read computed in the cache, when
+// the file kept its identity from open to end.
+func (r *layerReader) remember(got digest.SHA256) {
+	if r.l.cache == nil || !r.idOK {
+		return
+	}
+	if fi, err := r.f.Stat(); err == nil {
+		if id, ok := digestcache.IdentityOf(fi); ok && id == r.id {
+			r.l.cache.Store(r.l.path, id, got, r.start)
+		}
+	}
 }
 
 // changed is the error for content that differs from what was promised.
 func (r *layerReader) changed(what string) error {
+	if r.l.fromCache {
+		r.l.cache.Forget(r.l.path)
+		return &contentError{path: r.l.path, msg: what + " that the digest cache " + r.l.cache.Dir() + " recorded for it, although the file's identity (inode, size, times) is unchanged: the entry was wrong and is removed; push again"}
+	}
 	if r.l.fromManifest {
 		return &contentError{path: r.l.path, msg: what + " that the build manifest records: it changed after the build; build again, or push it without the manifest"}
 	}

@@ -9,8 +9,11 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/partial"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/slipway/actions/internal/exitcode"
 )
@@ -114,47 +117,20 @@ func listManifests(ms []v1.Descriptor) string {
 // that an incomplete layout is reported as such before anything is pushed.
 func checkBlobs(p layout.Path, m pushable) error {
 	var need []v1.Descriptor
-	var walk func(m pushable) error
-	walk = func(m pushable) error {
-		switch m := m.(type) {
-		case v1.ImageIndex:
-			im, err := m.IndexManifest()
-			if err != nil {
-				return err
-			}
-			for _, d := range im.Manifests {
-				need = append(need, d)
-				var child pushable
-				switch {
-				case d.MediaType.IsIndex():
-					child, err = m.ImageIndex(d.Digest)
-				case d.MediaType.IsImage():
-					child, err = m.Image(d.Digest)
-				default:
-					continue
-				}
-				if err != nil {
-					return err
-				}
-				if err := walk(child); err != nil {
-					return err
-				}
-			}
-		case v1.Image:
-			mf, err := m.Manifest()
-			if err != nil {
-				return err
-			}
-			need = append(need, mf.Config)
-			for _, l := range mf.Layers {
-				if l.MediaType.IsDistributable() {
-					need = append(need, l)
-				}
+	err := walkManifests(m, func(child v1.Descriptor) { need = append(need, child) }, func(img v1.Image) error {
+		mf, err := img.Manifest()
+		if err != nil {
+			return err
+		}
+		need = append(need, mf.Config)
+		for _, l := range mf.Layers {
+			if l.MediaType.IsDistributable() {
+				need = append(need, l)
 			}
 		}
 		return nil
-	}
-	if err := walk(m); err != nil {
+	})
+	if err != nil {
 		return exitcode.WithFile(exitcode.BadInputf("reading OCI image layout %q: %v; write the layout again", string(p), err), string(p))
 	}
 	for _, d := range need {
@@ -177,10 +153,104 @@ func (c *layoutContent) manifest() (pushable, bool, error) { return c.m, true, n
 
 func (c *layoutContent) hash(context.Context) error { return nil }
 
-// upload pushes the blobs and child manifests, and the manifest itself by
-// digest: the tag is set afterwards, by the caller.
+// upload puts every blob in the repository (see session.transfer: present
+// ones are skipped, others mounted or uploaded), then the child manifests
+// and the manifest itself by digest: the tag is set afterwards, by the
+// caller.
 func (c *layoutContent) upload(ctx context.Context, s *session) error {
+	blobs, err := layoutBlobs(c.m)
+	if err != nil {
+		return fmt.Errorf("reading OCI image layout %q: %w", c.dir, err)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(s.jobs)
+	for _, l := range blobs {
+		g.Go(func() error { return s.transfer(gctx, l, nil) })
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
 	return s.push(ctx, s.repo.Digest(c.desc.Digest.String()), c.m)
 }
+
+// layoutBlobs lists the config and the distributable layers of the image,
+// or of every image the index holds, each once.
+func layoutBlobs(m pushable) ([]v1.Layer, error) {
+	var out []v1.Layer
+	seen := map[v1.Hash]bool{}
+	add := func(l v1.Layer) error {
+		h, err := l.Digest()
+		if err != nil || seen[h] {
+			return err
+		}
+		seen[h] = true
+		out = append(out, l)
+		return nil
+	}
+	err := walkManifests(m, nil, func(img v1.Image) error {
+		cl, err := partial.ConfigLayer(img)
+		if err != nil {
+			return err
+		}
+		if err := add(cl); err != nil {
+			return err
+		}
+		ls, err := img.Layers()
+		if err != nil {
+			return err
+		}
+		for _, l := range ls {
+			mt, err := l.MediaType()
+			if err != nil {
+				return err
+			}
+			if mt.IsDistributable() {
+				if err := add(l); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// walkManifests calls image for m when it is an image, and for every image
+// below m when it is an index (child, when not nil, for every manifest an
+// index lists, images and indexes alike).
+func walkManifests(m pushable, child func(v1.Descriptor), image func(v1.Image) error) error {
+	switch m := m.(type) {
+	case v1.Image:
+		return image(m)
+	case v1.ImageIndex:
+		im, err := m.IndexManifest()
+		if err != nil {
+			return err
+		}
+		for _, d := range im.Manifests {
+			if child != nil {
+				child(d)
+			}
+			var sub pushable
+			switch {
+			case d.MediaType.IsIndex():
+				sub, err = m.ImageIndex(d.Digest)
+			case d.MediaType.IsImage():
+				sub, err = m.Image(d.Digest)
+			default:
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if err := walkManifests(sub, child, image); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (c *layoutContent) mountHints() []name.Repository { return nil }
 
 func (c *layoutContent) pushedFiles() []File { return nil }

@@ -100,10 +100,22 @@ func TestPushManifestArtifacts(t *testing.T) {
 		t.Errorf("re-push left %d records, want 4 (the push record replaced, not added)", len(man.Records))
 	}
 
-	// In another repository, which does not have the blob yet. (In the same
-	// one the registry's blob, which has the recorded digest, is used as it
-	// is and the file is not read.)
-	o.Ref = addr + "/slipway/other:v1"
+	// In another repository of the registry: the blob with the recorded
+	// digest is mounted from the one the manifest records a push to, and
+	// the file is not read.
+	o.Ref = addr + "/slipway/mounted:v1"
+	mounted, err := Push(context.Background(), o)
+	if err != nil || mounted.Digest != res.Digest {
+		t.Fatalf("push to another repository = %+v, %v; want the recorded content, mounted", mounted, err)
+	}
+	if f := mounted.Files[0]; f.Transfer != Mounted || f.MountedFrom != addr+"/slipway/built" {
+		t.Errorf("dist/app: %s from %q, want mounted from %s/slipway/built", f.Transfer, f.MountedFrom, addr)
+	}
+
+	// On another registry, which does not have the blob: the upload reads
+	// the file, and finds that it changed.
+	other := startRegistry(t)
+	o.Ref = other + "/slipway/other:v1"
 	_, err = Push(context.Background(), o)
 	if exitcode.Of(err) != exitcode.Failed || !strings.Contains(err.Error(), "that the build manifest records: it changed after the build") {
 		t.Fatalf("push of a changed file = exit %d, %v; want exit 1 naming the change", exitcode.Of(err), err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/slipway/actions/internal/artifact"
 	"github.com/slipway/actions/internal/digest"
+	"github.com/slipway/actions/internal/digestcache"
 	"github.com/slipway/actions/internal/exitcode"
 	"github.com/slipway/actions/internal/registryref"
 	"github.com/slipway/actions/internal/version"
@@ -46,6 +48,14 @@ type Options struct {
 	Jobs int
 	// UserAgent is sent to the registry; "" means "slipway/<version>".
 	UserAgent string
+	// MountFrom are repositories ("registry/repository", on the target's
+	// registry) that blobs the target lacks are mounted from when they have
+	// them, before the repositories the build manifest records pushes to.
+	MountFrom []string
+	// DigestCache gives the digests of files that no build manifest
+	// describes, when they are unchanged since slipway last read them, and
+	// remembers the repositories they were pushed to; nil for none.
+	DigestCache *digestcache.Cache
 	// Log receives progress; nil discards it.
 	Log *slog.Logger
 	// TagSettle is how long to wait after setting a new tag before reading
@@ -88,6 +98,9 @@ type Result struct {
 	Previous digest.SHA256
 	// Files are the files of an artifact push.
 	Files []File
+	// Blobs are the blobs the push needed, and how each reached the
+	// repository (none when the tag already pointed at the content).
+	Blobs []Blob
 	// Record is the record added to the build manifest, or nil.
 	Record *artifact.Record
 }
@@ -148,11 +161,15 @@ func Push(ctx context.Context, o Options) (*Result, error) {
 	}
 
 	repo := tag.Context()
-	s, err := o.connect(ctx, repo)
+	mountFrom, err := o.mountSources(repo, man)
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Tag: tag.Name(), Files: nil}
+	s, err := o.connect(ctx, repo, mountFrom, c.mountHints())
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Tag: tag.Name()}
 
 	existing, err := s.head(ctx, tag)
 	if err != nil {
@@ -160,45 +177,36 @@ func Push(ctx context.Context, o Options) (*Result, error) {
 	}
 	if existing != nil {
 		o.Log.Info("tag exists", "tag", tag.Name(), "digest", existing.Digest.String())
-		if !o.AllowOverwrite {
-			// Learn the digest without uploading: a mismatch fails before
-			// anything is sent, a match needs no upload at all.
-			if err := c.hash(ctx); err != nil {
-				return nil, s.classify(err, "hashing the files to compare them with the tag")
-			}
-		}
+	}
+	// Every digest is known before anything is sent (digest once: from the
+	// build manifest, the digest cache, or one hashing pass), so that blobs
+	// the registry has are neither read nor sent, and a tag that points at
+	// other content fails before any upload.
+	if err := c.hash(ctx); err != nil {
+		return nil, s.classify(err, "hashing the files that no record gives a digest for")
 	}
 	m, known, err := c.manifest()
-	if err != nil {
-		return nil, exitcode.Infra(err)
+	if err != nil || !known {
+		return nil, exitcode.Infra(fmt.Errorf("%w: %v", errNotComplete, err))
 	}
-	if known && existing != nil {
-		h, _ := m.Digest()
-		if h == existing.Digest {
-			return o.finish(res, tag, m, c, AlreadyPresent, nil, man, manPath)
-		}
-		if !o.AllowOverwrite {
-			return nil, exitcode.Failure(&TagExistsError{Ref: tag.Name(), Existing: existing.Digest.String(), New: h.String()})
-		}
+	h, _ := m.Digest()
+	if existing != nil && h == existing.Digest {
+		return o.finish(res, s, tag, m, c, AlreadyPresent, nil, man, manPath)
+	}
+	if existing != nil && !o.AllowOverwrite {
+		return nil, exitcode.Failure(&TagExistsError{Ref: tag.Name(), Existing: existing.Digest.String(), New: h.String()})
 	}
 
 	o.Log.Info("uploading", "repository", repo.Name())
 	if err := c.upload(ctx, s); err != nil {
 		return nil, s.classify(err, fmt.Sprintf("uploading to %q", repo.Name()))
 	}
-	if m, known, err = c.manifest(); err != nil || !known {
-		return nil, exitcode.Infra(fmt.Errorf("%w: %v", errNotComplete, err))
-	}
-	h, _ := m.Digest()
-	if existing != nil && h == existing.Digest {
-		return o.finish(res, tag, m, c, AlreadyPresent, nil, man, manPath)
-	}
 	if !o.AllowOverwrite {
 		status, err := o.setTagOnce(ctx, s, tag, m, h)
 		if err != nil {
 			return nil, err
 		}
-		return o.finish(res, tag, m, c, status, nil, man, manPath)
+		return o.finish(res, s, tag, m, c, status, nil, man, manPath)
 	}
 	if err := s.put(ctx, tag, m); err != nil {
 		return nil, s.classify(err, fmt.Sprintf("setting tag %q", tag.Name()))
@@ -207,11 +215,38 @@ func Push(ctx context.Context, o Options) (*Result, error) {
 	if existing != nil {
 		status = Replaced
 	}
-	return o.finish(res, tag, m, c, status, existing, man, manPath)
+	return o.finish(res, s, tag, m, c, status, existing, man, manPath)
+}
+
+// mountSources are the repositories that blobs may be mounted from:
+// o.MountFrom (each must be on the target's registry), then every
+// repository of the target's registry that a record of the build manifest
+// points at (an earlier push of the build records its pinned reference).
+func (o *Options) mountSources(target name.Repository, man *artifact.Manifest) ([]name.Repository, error) {
+	var out []name.Repository
+	for _, s := range o.MountFrom {
+		r, err := registryref.ParseRepository(s)
+		if err != nil {
+			return nil, exitcode.BadInput(fmt.Errorf("input \"mount-from\": %w", err))
+		}
+		if r.RegistryStr() != target.RegistryStr() {
+			return nil, exitcode.BadInputf("input \"mount-from\": repository %q is on registry %s, but the push goes to %s, and a blob can only be mounted within one registry; name a repository of %s, or remove it",
+				s, r.RegistryStr(), target.RegistryStr(), target.RegistryStr())
+		}
+		out = append(out, r)
+	}
+	if man != nil {
+		for _, rec := range man.Records {
+			if ref, err := registryref.Parse(rec.URI); err == nil && ref.Context().RegistryStr() == target.RegistryStr() {
+				out = append(out, ref.Context())
+			}
+		}
+	}
+	return out, nil
 }
 
 // finish fills in the result and adds the record to the build manifest.
-func (o *Options) finish(res *Result, tag name.Tag, m pushable, c content, status Status, prev *v1.Descriptor, man *artifact.Manifest, manPath string) (*Result, error) {
+func (o *Options) finish(res *Result, s *session, tag name.Tag, m pushable, c content, status Status, prev *v1.Descriptor, man *artifact.Manifest, manPath string) (*Result, error) {
 	h, _ := m.Digest()
 	size, _ := m.Size()
 	mt, _ := m.MediaType()
@@ -221,7 +256,16 @@ func (o *Options) finish(res *Result, tag name.Tag, m pushable, c content, statu
 	}
 	res.Digest, res.Size, res.MediaType, res.Status = d, size, string(mt), status
 	res.PinnedRef = tag.Context().Digest(h.String()).String()
+	res.Blobs = s.transfers()
 	res.Files = c.pushedFiles()
+	for i, f := range res.Files {
+		for _, b := range res.Blobs {
+			if b.Digest == f.Digest {
+				res.Files[i].Transfer, res.Files[i].MountedFrom = b.Transfer, b.From
+			}
+		}
+		o.rememberRepository(f, tag.Context())
+	}
 	if prev != nil {
 		res.Previous, _ = digest.ParseHex(prev.Digest.Hex)
 	}
@@ -238,6 +282,19 @@ func (o *Options) finish(res *Result, tag name.Tag, m pushable, c content, statu
 	}
 	res.Record = &rec
 	return res, nil
+}
+
+// rememberRepository notes in the digest cache that repo holds f, so that
+// a later push of f to another repository of the registry mounts it.
+func (o *Options) rememberRepository(f File, repo name.Repository) {
+	if o.DigestCache == nil {
+		return
+	}
+	if fi, err := os.Stat(f.Path); err == nil {
+		if id, ok := digestcache.IdentityOf(fi); ok {
+			o.DigestCache.AddRepository(f.Path, id, f.Digest, repo.Name())
+		}
+	}
 }
 
 // addRecord adds rec to the manifest at path, read again just before the

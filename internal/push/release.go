@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
@@ -114,3 +115,5 @@ func (c *releaseContent) upload(ctx context.Context, s *session) error {
 }
 
 func (c *releaseContent) pushedFiles() []File { return c.files.pushedFiles() }
+
+func (c *releaseContent) mountHints() []name.Repository { return c.files.mountHints() }

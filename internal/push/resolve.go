@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -17,6 +18,7 @@ import (
 	"github.com/slipway/actions/internal/digest"
 	"github.com/slipway/actions/internal/exitcode"
 	"github.com/slipway/actions/internal/mediatype"
+	"github.com/slipway/actions/internal/registryref"
 )
 
 // content is what a push uploads and tags: files as an artifact, or an
@@ -27,8 +29,12 @@ type content interface {
 	manifest() (pushable, bool, error)
 	// hash learns every unknown digest by reading, without uploading.
 	hash(ctx context.Context) error
-	// upload pushes everything the manifest refers to (not the tag).
+	// upload puts everything the manifest refers to in the repository (not
+	// the tag): blobs it has are skipped, others mounted or uploaded.
 	upload(ctx context.Context, s *session) error
+	// mountHints are repositories that hold some of the blobs (as the
+	// digest cache remembers): besides the session's mount sources.
+	mountHints() []name.Repository
 	// pushedFiles lists the files of an artifact (nil for a layout).
 	pushedFiles() []File
 }
@@ -99,6 +105,7 @@ func (o *Options) filesContent(files []string, man *artifact.Manifest, manPath s
 			return nil, exitcode.WithFile(exitcode.BadInputf("subject %q is not a regular file (%s); push regular files only", p, fi.Mode().Type()), p)
 		}
 		f := artifactFile{name: o.subjectName(p)}
+		var layer *fileLayer
 		if r, ok := known[p]; ok {
 			if r.Size != fi.Size() {
 				return nil, exitcode.WithFile(exitcode.Failuref("file %q has %d bytes, but the build manifest %q records %d: it changed after the build; build again, or push it without the manifest", p, fi.Size(), manPath, r.Size), p)
@@ -112,10 +119,21 @@ func (o *Options) filesContent(files []string, man *artifact.Manifest, manPath s
 				// for what they describe; the file keeps its own name.
 				f.name = r.Name
 			}
-			f.layer = newFileLayer(p, mt, r.Size, r.Digest)
+			layer = newFileLayer(p, mt, r.Size, r.Digest)
+			layer.fromManifest = true
+		} else if e, ok := o.DigestCache.Lookup(p); ok && e.Identity.Size == fi.Size() {
+			layer = newFileLayer(p, detectMediaType(p), fi.Size(), e.Digest)
+			layer.fromCache = true
+			for _, r := range e.Repositories {
+				if repo, err := registryref.ParseRepository(r); err == nil {
+					f.mountHints = append(f.mountHints, repo)
+				}
+			}
 		} else {
-			f.layer = newFileLayer(p, detectMediaType(p), fi.Size(), digest.SHA256{})
+			layer = newFileLayer(p, detectMediaType(p), fi.Size(), digest.SHA256{})
 		}
+		layer.cache = o.DigestCache
+		f.layer = layer
 		f.title = titleOf(f.name)
 		c.items = append(c.items, f)
 	}

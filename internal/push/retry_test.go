@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -20,15 +21,16 @@ import (
 // faultProxy is a reverse proxy in front of a real registry that answers
 // 503 to the first `fail` requests of each kind (method and API path:
 // ping, manifests, blobs, uploads), so that every step of a push meets a
-// transient error once.
+// transient error once; with fail 0 it only records what it forwards.
 type faultProxy struct {
 	fail  int             // per kind; -1 means always
 	kinds map[string]bool // the kinds that fail; nil means every kind
 
-	mu      sync.Mutex
-	seen    map[string]int
-	faults  int
-	proxied int
+	mu       sync.Mutex
+	seen     map[string]int
+	faults   int
+	proxied  int
+	requests []string // "METHOD /path?query" of each request, in order
 }
 
 func startFaultProxy(t testing.TB, registryAddr string, fail int, kinds ...string) (*faultProxy, string) {
@@ -45,6 +47,7 @@ func startFaultProxy(t testing.TB, registryAddr string, fail int, kinds ...strin
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		kind := r.Method + " " + apiKind(r.URL.Path)
 		fp.mu.Lock()
+		fp.requests = append(fp.requests, r.Method+" "+r.URL.RequestURI())
 		fp.seen[kind]++
 		inject := (fp.fail < 0 || fp.seen[kind] <= fp.fail) && (fp.kinds == nil || fp.kinds[kind])
 		if inject {
@@ -75,6 +78,13 @@ func apiKind(path string) string {
 		return "manifests"
 	}
 	return path
+}
+
+// since returns the requests after the first n, and how many there are in all.
+func (fp *faultProxy) since(n int) ([]string, int) {
+	fp.mu.Lock()
+	defer fp.mu.Unlock()
+	return slices.Clone(fp.requests[n:]), len(fp.requests)
 }
 
 func (fp *faultProxy) counts() (faults, proxied int, seen map[string]int) {

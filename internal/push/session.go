@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -12,6 +13,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
+	"github.com/slipway/actions/internal/digest"
 	"github.com/slipway/actions/internal/exitcode"
 )
 
@@ -23,15 +25,29 @@ type session struct {
 	retry    *retrier
 	puller   *remote.Puller
 	pusher   *remote.Pusher
+	client   *http.Client // for requests go-containerregistry does not make (blob HEADs)
+	jobs     int          // blobs transferred at once
+
+	// mountFrom are repositories of the same registry that blobs may be
+	// mounted from (the session's token may pull from them).
+	mountFrom []name.Repository
+
+	mu    sync.Mutex
+	blobs map[digest.SHA256]Blob
+	order []digest.SHA256
 }
 
-// connect authenticates once, for pushing to repo and pulling from it, and
-// sets up the puller and pusher on that transport. Retries are the
-// retrier's (see retrier): go-containerregistry's own are turned off, as
-// their waits do not end when ctx does.
-func (o *Options) connect(ctx context.Context, repo name.Repository) (*session, error) {
+// connect authenticates once, for pushing to repo and pulling from it and
+// from the mount sources, and sets up the puller and pusher on that
+// transport. Retries are the retrier's (see retrier): go-containerregistry's
+// own are turned off, as their waits do not end when ctx does.
+func (o *Options) connect(ctx context.Context, repo name.Repository, mountFrom, hints []name.Repository) (*session, error) {
 	kc, creds := o.Credentials.keychain(repo.RegistryStr())
-	s := &session{registry: repo.RegistryStr(), repo: repo, creds: creds}
+	s := &session{registry: repo.RegistryStr(), repo: repo, creds: creds, jobs: o.Jobs, mountFrom: mountFrom, blobs: map[digest.SHA256]Blob{}}
+	scopes := []string{repo.Scope(transport.PushScope)}
+	for _, r := range s.mountSources(hints) {
+		scopes = append(scopes, r.Scope(transport.PullScope))
+	}
 	auth, err := authn.Resolve(ctx, kc, repo)
 	if err != nil {
 		return nil, s.classify(err, "finding credentials")
@@ -39,10 +55,11 @@ func (o *Options) connect(ctx context.Context, repo name.Repository) (*session, 
 	s.retry = &retrier{backoff: o.Backoff, retryable: retryPredicate(ctx, o.Log, s.registry), statuses: RetryStatusCodes}
 	var rt http.RoundTripper = &retryTransport{inner: o.Transport, r: s.retry}
 	rt = transport.NewUserAgent(rt, o.UserAgent)
-	rt, err = transport.NewWithContext(ctx, repo.Registry, auth, rt, []string{repo.Scope(transport.PushScope)})
+	rt, err = transport.NewWithContext(ctx, repo.Registry, auth, rt, scopes)
 	if err != nil {
 		return nil, s.classify(err, "connecting")
 	}
+	s.client = &http.Client{Transport: rt}
 	never := func(error) bool { return false }
 	opts := []remote.Option{
 		remote.WithContext(ctx),

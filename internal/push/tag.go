@@ -11,11 +11,13 @@ import (
 	"github.com/slipway/actions/internal/exitcode"
 )
 
-// DefaultTagSettle is how long a push waits, after setting a new tag, before
-// reading it again to make sure that no concurrent push moved it (see
-// setTagOnce). It is also the longest a check of the tag may be old when
-// the tag is set; an older check is made again.
-const DefaultTagSettle = 500 * time.Millisecond
+// DefaultTagSettle is the least a push waits, after setting a new tag,
+// before reading it again to make sure that no concurrent push moved it
+// (see setTagOnce); it waits twice its own check-to-set time when that is
+// longer, which is what decides on real networks (a put to ghcr.io takes a
+// few hundred milliseconds). A check of the tag older than half of it when
+// the tag is about to be set is made again.
+const DefaultTagSettle = 100 * time.Millisecond
 
 // maxRechecks bounds how often a stale check is made again.
 const maxRechecks = 3

@@ -43,6 +43,24 @@ func ParseTag(ref string) (name.Tag, error) {
 	return t, nil
 }
 
+// ParseRepository parses a repository, "registry/repository"; a tag or a
+// digest after it is accepted and dropped, so that a reference pasted from
+// elsewhere works. A repository of a loopback registry is insecure.
+func ParseRepository(repo string) (name.Repository, error) {
+	opts, err := check(repo)
+	if err != nil {
+		return name.Repository{}, err
+	}
+	r, err := name.NewRepository(repo, opts...)
+	if err == nil {
+		return r, nil
+	}
+	if ref, rerr := name.ParseReference(repo, opts...); rerr == nil {
+		return ref.Context(), nil
+	}
+	return name.Repository{}, fmt.Errorf("parsing repository %q: %s; use registry/repository, e.g. %s", repo, reason(err), strings.SplitN(Example, ":", 2)[0])
+}
+
 // check finds what name's parser would get wrong or explain badly, and
 // returns the parse options for ref.
 func check(ref string) ([]name.Option, error) {

@@ -72,6 +72,32 @@ func TestParseTag(t *testing.T) {
 	}
 }
 
+func TestParseRepository(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in, want, scheme, err string
+	}{
+		{"127.0.0.1:5000/slipway/base", "127.0.0.1:5000/slipway/base", "http", ""},
+		{"ghcr.io/owner/base:v1", "ghcr.io/owner/base", "https", ""},
+		{"ghcr.io/owner/base@sha256:" + strings.Repeat("a", 64), "ghcr.io/owner/base", "https", ""},
+		{"base", "", "", "names no registry"},
+		{"ghcr.io/Owner/base", "", "", "parsing repository"},
+		{" ghcr.io/o/r", "", "", "white space"},
+	}
+	for _, tc := range tests {
+		r, err := ParseRepository(tc.in)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("ParseRepository(%q) = %v, %v; want an error with %q", tc.in, r, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || r.Name() != tc.want || r.Scheme() != tc.scheme {
+			t.Errorf("ParseRepository(%q) = %q (%s), %v; want %q (%s)", tc.in, r.Name(), r.Scheme(), err, tc.want, tc.scheme)
+		}
+	}
+}
+
 func TestIsLoopback(t *testing.T) {
 	t.Parallel()
 	for host, want := range map[string]bool{

@@ -111,6 +111,9 @@ func sbomSummary(results []*sbom.Result, manifest string) action.Summary {
 		case res.RecordedDigest:
 			note += " (as the manifest records it; the size was checked)"
 		}
+		if n := res.Native; n != nil {
+			note += fmt.Sprintf("; shared libraries: %d from OS packages, %d owned by no package, %d not found", n.Packaged, n.Unowned, n.Missing)
+		}
 		if res.ManifestUpdated {
 			note += fmt.Sprintf("; recorded in %s", manifest)
 		}

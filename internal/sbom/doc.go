@@ -11,12 +11,18 @@
 //   - an image (oci-layout:DIR or a registry reference): the image manifest
 //     digest.
 //
+// For a dynamically linked ELF file, the shared libraries it loads (found
+// as the build host's dynamic loader would find them) are added as the OS
+// packages that own them, read from the host's dpkg and rpm databases with
+// syft's catalogers (see docs/sbom.md).
+//
 // CycloneDX documents carry it in metadata.component.hashes, SPDX documents
 // as a SHA256 checksum of the package the document DESCRIBES. Documents name
 // a file or directory by its workspace-relative path, never by where the
 // workspace is, so that a fixed creation time gives the same bytes anywhere.
 //
-// This package must never start a subprocess, contact a container daemon,
+// This package must never start a subprocess, run or load the subject,
+// read LD_LIBRARY_PATH, contact a container daemon,
 // fetch licenses or anything else from the network (only a registry subject
 // is pulled, from its registry), write a partial document, or read a subject
 // into memory: memory stays independent of the subject's size. It knows

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"slices"
 	"time"
 
 	"github.com/CycloneDX/cyclonedx-go"
 	"github.com/anchore/syft/syft/artifact"
 	"github.com/anchore/syft/syft/format/common/cyclonedxhelpers"
 	"github.com/anchore/syft/syft/format/common/spdxhelpers"
+	"github.com/anchore/syft/syft/pkg"
 	syftsbom "github.com/anchore/syft/syft/sbom"
 	"github.com/anchore/syft/syft/source"
 	"github.com/google/uuid"
@@ -30,6 +32,9 @@ type binding struct {
 	// name is the subject's name in the document: its workspace-relative
 	// path, or an image's reference.
 	name string
+	// needs are the packages the subject itself needs (the shared
+	// libraries of an ELF file), its edges in the dependency graph.
+	needs []pkg.Package
 }
 
 // documentID is a name-based (version 5) UUID for the document, derived
@@ -90,6 +95,18 @@ func encodeCycloneDX(w io.Writer, s *syftsbom.SBOM, f Format, b binding) error {
 			return fmt.Errorf("encoding CycloneDX: naming subject %q: %w (internal error)", b.name, err)
 		}
 		c.BOMRef = string(id)
+	}
+	if len(b.needs) > 0 {
+		var refs []string
+		for _, p := range b.needs {
+			refs = append(refs, bomRef(p))
+		}
+		slices.Sort(refs)
+		deps := []cyclonedx.Dependency{{Ref: c.BOMRef, Dependencies: &refs}}
+		if bom.Dependencies != nil {
+			deps = append(deps, *bom.Dependencies...)
+		}
+		bom.Dependencies = &deps
 	}
 	bom.SerialNumber = b.documentID(f).URN()
 	bom.Metadata.Timestamp = b.timestamp()

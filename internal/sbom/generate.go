@@ -62,6 +62,9 @@ type Result struct {
 	// RecordedDigest is true when the file's digest was taken from the
 	// manifest (size-checked) instead of being computed.
 	RecordedDigest bool
+	// Native lists the shared libraries an ELF file subject needs; nil
+	// for other subjects and statically linked files.
+	Native *Native
 	// Packages is the number of packages syft found.
 	Packages int
 	// ManifestUpdated is true when an sbom record was added to
@@ -151,6 +154,11 @@ func Generate(ctx context.Context, o Options) (*Result, error) {
 		}
 		return nil, exitcode.WithFile(exitcode.BadInputf("syft could not catalog subject %q: %w", subj.String(), err), subj.Path)
 	}
+	if subj.Kind == KindFile {
+		if res.Native, err = addNative(ctx, s, subj.Path, hostRoot, log); err != nil {
+			return nil, exitcode.Infra(fmt.Errorf("listing the shared libraries of subject %q: %w", subj.String(), err))
+		}
+	}
 	res.Packages = s.Artifacts.Packages.PackageCount()
 
 	switch subj.Kind {
@@ -170,6 +178,9 @@ func Generate(ctx context.Context, o Options) (*Result, error) {
 	}
 
 	b := binding{subject: res.SubjectDigest, created: created, name: res.SubjectName}
+	if res.Native != nil {
+		b.needs = res.Native.direct
+	}
 	err = atomicfile.Write(res.OutputPath, 0o644, func(w io.Writer) error {
 		sum := digest.New()
 		if err := encode(io.MultiWriter(w, sum), s, f, b); err != nil {
@@ -191,6 +202,10 @@ func Generate(ctx context.Context, o Options) (*Result, error) {
 	}
 	return res, nil
 }
+
+// hostRoot is the root of the file system whose dynamic loader
+// configuration and package databases describe an ELF subject's libraries.
+const hostRoot = "/"
 
 // Cleanup removes the temporary directories that syft's image reader
 // (stereoscope) keeps for the life of the process. Call it when no Generate

@@ -32,7 +32,7 @@ func (c *pushCommand) Inputs() []input.Input {
 		input.List(&c.subject, input.Spec{Name: "subject",
 			Description: "Files to push as one OCI artifact (paths or globs, relative to the workspace), or oci-layout:DIR (oci-layout:DIR@sha256:HEX or @NAME to pick one of several manifests); empty pushes the artifacts of manifest."}),
 		input.String(&c.ref, input.Spec{Name: "ref", Required: true,
-			Description: "Where to push: registry/repository:tag (loopback registries are reached over plain HTTP)."}),
+			Description: "Where to push: registry/repository:tag (loopback registries are reached over plain HTTP). The repository path is lowercased (OCI names are lower case, GitHub owner and repository names may have capitals); the tag keeps its case."}),
 		input.String(&c.manifest, input.Spec{Name: "manifest",
 			Description: "The build's artifact manifest (manifest.json in the build stage's output directory): its files are pushed with their recorded digests, and a record of the push (the pinned reference as URI) is added to it."}),
 		input.Bool(&c.allowOverwrite, input.Spec{Name: "allow-overwrite", Default: "false",
@@ -101,6 +101,9 @@ func pushSummary(res *push.Result, manifest string) action.Summary {
 		rows = append(rows, action.Row{Name: f.Name, Role: role, Digest: f.Digest.String(), Size: f.Size})
 	}
 	var notes []string
+	if res.Lowercased {
+		notes = append(notes, fmt.Sprintf("The repository path was lowercased to %s: OCI repository names are lower case.", res.Tag))
+	}
 	switch res.Status {
 	case push.Pushed:
 		notes = append(notes, fmt.Sprintf("Pushed %s.", res.PinnedRef))

@@ -86,6 +86,9 @@ const (
 type Result struct {
 	// Tag is the fully qualified tag, "registry/repository:tag".
 	Tag string
+	// Lowercased is true when Options.Ref named the repository with capital
+	// letters, which Tag has in lower case.
+	Lowercased bool
 	// Digest is the digest of the pushed manifest.
 	Digest digest.SHA256
 	// PinnedRef is "registry/repository@sha256:<hex>".
@@ -140,9 +143,15 @@ func (o *Options) setDefaults() {
 // update.
 func Push(ctx context.Context, o Options) (*Result, error) {
 	o.setDefaults()
-	tag, err := registryref.ParseTag(o.Ref)
+	// OCI repository names are lower case; GitHub's owner and repository
+	// names (ghcr.io/${{ github.repository }}) keep their capitals.
+	ref, lowercased := registryref.LowercaseRepository(o.Ref)
+	tag, err := registryref.ParseTag(ref)
 	if err != nil {
 		return nil, exitcode.BadInput(fmt.Errorf("input \"ref\": %w", err))
+	}
+	if lowercased {
+		o.Log.Info("the repository path is lowercased: OCI repository names are lower case", "ref", o.Ref, "as", tag.Name())
 	}
 	if err := o.Credentials.validate(); err != nil {
 		return nil, exitcode.BadInput(err)
@@ -169,7 +178,7 @@ func Push(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Tag: tag.Name()}
+	res := &Result{Tag: tag.Name(), Lowercased: lowercased}
 
 	existing, err := s.head(ctx, tag)
 	if err != nil {

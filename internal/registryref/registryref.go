@@ -109,3 +109,35 @@ func IsLoopback(host string) bool {
 func reason(err error) string {
 	return strings.TrimSpace(err.Error())
 }
+
+// LowercaseRepository returns ref with its repository path in lower case
+// (ASCII letters only) and whether that changed it: "ghcr.io/Owner/Repo:V1" becomes
+// "ghcr.io/owner/repo:V1". OCI repository names are lower case, while
+// GitHub's owner and repository names (github.repository) keep their case.
+// The registry host (case-insensitive) and the tag or digest (case-sensitive)
+// are kept as given. A ref without a registry host is returned unchanged,
+// for Parse to refuse.
+func LowercaseRepository(ref string) (string, bool) {
+	host, rest, ok := strings.Cut(ref, "/")
+	if !ok || !looksLikeHost(host) {
+		return ref, false
+	}
+	end := len(rest)
+	if i := strings.IndexByte(rest, '@'); i >= 0 {
+		end = i
+	}
+	if i := strings.LastIndexByte(rest[:end], ':'); i > strings.LastIndexByte(rest[:end], '/') {
+		end = i
+	}
+	repo := []byte(rest[:end])
+	changed := false
+	for i, c := range repo {
+		if 'A' <= c && c <= 'Z' {
+			repo[i], changed = c+'a'-'A', true
+		}
+	}
+	if !changed {
+		return ref, false
+	}
+	return host + "/" + string(repo) + rest[end:], true
+}

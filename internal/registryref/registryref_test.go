@@ -138,3 +138,45 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestLowercaseRepository(t *testing.T) {
+	t.Parallel()
+	digest := "@sha256:" + strings.Repeat("a", 64)
+	tests := []struct {
+		in, want string
+		changed  bool
+	}{
+		{"ghcr.io/Owner/Repo:v1.0.0", "ghcr.io/owner/repo:v1.0.0", true},
+		{"ghcr.io/owner/repo:V1", "ghcr.io/owner/repo:V1", false}, // tags are case-sensitive
+		{"ghcr.io/My-Org/App/Sub:RC1", "ghcr.io/my-org/app/sub:RC1", true},
+		{"localhost:5000/Slipway/X:Tag", "localhost:5000/slipway/x:Tag", true},
+		{"GHCR.io/Owner/Repo:v1", "GHCR.io/owner/repo:v1", true}, // the host is kept: hosts are case-insensitive
+		{"ghcr.io/Owner/Repo" + digest, "ghcr.io/owner/repo" + digest, true},
+		{"ghcr.io/Owner/Repo:v1" + digest, "ghcr.io/owner/repo:v1" + digest, true},
+		{"ghcr.io/Owner/Repo", "ghcr.io/owner/repo", true},
+		{"Owner/Repo:v1", "Owner/Repo:v1", false}, // no registry: Parse refuses it
+		{"", "", false},
+		{"ghcr.io/Ünïcode/Repo:v1", "ghcr.io/Ünïcode/repo:v1", true}, // ASCII only: Parse refuses the rest
+	}
+	for _, tt := range tests {
+		got, changed := LowercaseRepository(tt.in)
+		if got != tt.want || changed != tt.changed {
+			t.Errorf("LowercaseRepository(%q) = %q, %t; want %q, %t", tt.in, got, changed, tt.want, tt.changed)
+		}
+	}
+}
+
+func FuzzLowercaseRepository(f *testing.F) {
+	for _, s := range []string{"ghcr.io/Owner/Repo:v1", "localhost:5000/A@sha256:00", "a.b/C:D:E", "x/y"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, ref string) {
+		got, changed := LowercaseRepository(ref)
+		if changed != (got != ref) || len(got) != len(ref) {
+			t.Fatalf("LowercaseRepository(%q) = %q, %t", ref, got, changed)
+		}
+		if again, c := LowercaseRepository(got); c || again != got {
+			t.Fatalf("not idempotent: %q → %q → %q", ref, got, again)
+		}
+	})
+}

@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/slipway/actions/internal/atomicfile"
 	"github.com/slipway/actions/internal/digest"
+	"github.com/slipway/actions/internal/regfile"
 )
 
 // ManifestMediaType identifies a serialized artifact set.
@@ -92,20 +92,33 @@ func Decode(r io.Reader, name string) (*Manifest, error) {
 		}
 		return nil, fmt.Errorf("parsing manifest %q: %w", name, err)
 	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("parsing manifest %q: data follows the manifest's JSON object at byte %d; the file must hold one manifest written by \"slipway build\"", name, dec.InputOffset())
+	}
 	if err := m.Validate(); err != nil {
 		return nil, fmt.Errorf("manifest %q: %w", name, err)
 	}
 	return &m, nil
 }
 
-// ReadManifest reads and validates the manifest file at path.
+// MaxManifestSize bounds a manifest file: some hundred thousand records.
+const MaxManifestSize = 64 << 20
+
+// ReadManifest reads and validates the manifest file at path. Only a
+// regular file of at most MaxManifestSize bytes is read: a FIFO or a device
+// is refused at once.
 func ReadManifest(path string) (*Manifest, error) {
-	f, err := os.Open(path)
+	f, err := regfile.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("opening manifest: %w", err)
 	}
 	defer f.Close()
-	return Decode(f, path)
+	lr := &io.LimitedReader{R: f, N: MaxManifestSize + 1}
+	m, err := Decode(lr, path)
+	if lr.N <= 0 {
+		return nil, fmt.Errorf("manifest %q: %w; is this a manifest written by \"slipway build\"?", path, &regfile.TooLargeError{Path: path, Limit: MaxManifestSize})
+	}
+	return m, err
 }
 
 // WriteFile writes the manifest atomically to path.

@@ -4,7 +4,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/slipway/actions/internal/digest"
 )
@@ -43,6 +45,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"bad role", `{"mediaType":"` + ManifestMediaType + `","artifacts":[{"name":"a","digest":{"sha256":"` + hexA + `"},"size":1,"mediaType":"x","role":"boss"}]}`, "artifacts[0]: record \"a\": field \"role\" is \"boss\""},
 		{"sbom without subject", `{"mediaType":"` + ManifestMediaType + `","artifacts":[{"name":"a","digest":{"sha256":"` + hexA + `"},"size":1,"mediaType":"x","role":"sbom"}]}`, "needs field \"describes\""},
 		{"unknown field", `{"mediaType":"` + ManifestMediaType + `","artifacts":[],"extra":1}`, "unknown field"},
+		{"trailing data", `{"mediaType":"` + ManifestMediaType + `","artifacts":[]} {"mediaType":"x"}`, "data follows the manifest's JSON object at byte"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -69,5 +72,36 @@ func TestWriteFileLeavesNothingOnFailure(t *testing.T) {
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 1 {
 		t.Errorf("directory holds %d entries, want only the original file", len(entries))
+	}
+}
+
+// TestReadManifestOnlyRegularFiles: a FIFO or /dev/zero given as the
+// manifest is refused at once; an oversized one names the limit.
+func TestReadManifestOnlyRegularFiles(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "manifest.json")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big.json")
+	if err := os.WriteFile(big, []byte(`{"mediaType":"`+ManifestMediaType+`","artifacts":[`+strings.Repeat(" ", MaxManifestSize)+`]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ path, want string }{
+		{fifo, "is a named pipe (FIFO), not a regular file"},
+		{"/dev/zero", "is a character device, not a regular file"},
+		{big, "is larger than the limit of 64 MiB"},
+	} {
+		done := make(chan error, 1)
+		go func() { _, err := ReadManifest(tc.path); done <- err }()
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("ReadManifest(%q) = %v, want an error containing %q", tc.path, err, tc.want)
+			}
+		case <-time.After(60 * time.Second):
+			t.Fatalf("ReadManifest(%q) did not return: it blocks on a file that is not a regular file", tc.path)
+		}
 	}
 }

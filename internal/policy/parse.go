@@ -1,17 +1,16 @@
 package policy
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
+
+	"github.com/slipway/actions/internal/regfile"
 )
 
 // MaxPolicySize bounds a policy file; MaxFileSize bounds each file it names
@@ -55,8 +54,8 @@ type Options struct {
 	// Dir is the directory relative paths in the policy are resolved
 	// against. Load uses the policy file's directory.
 	Dir string
-	// ReadFile reads a file the policy names; os.ReadFile (with a size
-	// limit) when nil. The control plane can serve files from elsewhere.
+	// ReadFile reads a file the policy names; regfile.ReadAll (regular
+	// files only, with a size limit) when nil. The control plane can serve files from elsewhere.
 	ReadFile func(path string) ([]byte, error)
 }
 
@@ -175,22 +174,10 @@ func yamlError(name string, err error) error {
 	return e
 }
 
-// readLimited reads a whole small file, refusing one larger than limit.
+// readLimited reads a whole small regular file, refusing one larger than
+// limit, and a FIFO or device (which could block or never end) at once.
 func readLimited(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var b bytes.Buffer
-	n, err := io.Copy(&b, io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if n > limit {
-		return nil, fmt.Errorf("%q is larger than %d bytes", path, limit)
-	}
-	return b.Bytes(), nil
+	return regfile.ReadAll(path, limit)
 }
 
 // position returns the line and column of the field at path ("keys[0].pem"),

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -131,5 +132,41 @@ func TestLoadMissingFile(t *testing.T) {
 	var pe *policy.Error
 	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "reading the policy") {
 		t.Fatalf("Load(missing) = %v", err)
+	}
+}
+
+// TestLoadOnlyRegularFiles: a FIFO as the policy or as a key file the
+// policy names, and /dev/zero as a key file, are refused at once instead of
+// blocking or being read forever.
+func TestLoadOnlyRegularFiles(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for name, doc := range map[string]string{
+		"fifo key":  header + "keys:\n  - name: k\n    path: fifo\n",
+		"zero key":  header + "keys:\n  - name: k\n    path: /dev/zero\n",
+		"fifo root": header + "keys:\n  - name: k\n    path: fifo\ntrustedRoot: fifo\n",
+	} {
+		policytest.WriteFile(t, dir, name+".yaml", []byte(doc))
+	}
+	for _, tc := range []struct{ path, want string }{
+		{fifo, "reading the policy: \"" + fifo + "\" is a named pipe (FIFO), not a regular file"},
+		{filepath.Join(dir, "fifo key.yaml"), `field "keys[0].path": reading "fifo": "` + fifo + `" is a named pipe (FIFO)`},
+		{filepath.Join(dir, "zero key.yaml"), `field "keys[0].path": reading "/dev/zero": "/dev/zero" is a character device`},
+		{filepath.Join(dir, "fifo root.yaml"), `field "trustedRoot": reading "fifo"`},
+	} {
+		done := make(chan error, 1)
+		go func() { _, err := policy.Load(tc.path); done <- err }()
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Load(%q) = %v, want an error containing %q", tc.path, err, tc.want)
+			}
+		case <-time.After(60 * time.Second):
+			t.Fatalf("Load(%q) did not return: it blocks on a file that is not a regular file", tc.path)
+		}
 	}
 }

@@ -6,16 +6,81 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
+
+	"github.com/slipway/actions/internal/regfile"
 )
 
-// MaxBundleSize bounds a bundle or signature file. Attest large SBOMs by
-// digest reference rather than inline.
-const MaxBundleSize = 64 << 20
+// The default bundle limits (WithBundleLimits). A subject's bundles are all
+// held in memory while its content is read once for every check, so both
+// one file and their total are bounded.
+const (
+	// MaxBundleSize bounds one bundle or signature file. Attest large SBOMs
+	// by digest reference rather than inline.
+	MaxBundleSize = 64 << 20
+	// MaxBundlesTotal bounds the bundles of one subject together.
+	MaxBundlesTotal = 128 << 20
+)
+
+// WithBundleLimits sets the largest bundle or signature file read (perFile)
+// and the most bytes of bundles read for one subject (total), whether from
+// files or from a registry. A bundle over either limit fails its bundle
+// check, naming both. The defaults are MaxBundleSize and MaxBundlesTotal.
+func WithBundleLimits(perFile, total int64) Option {
+	return func(v *Verifier) { v.maxBundle, v.maxBundles = perFile, total }
+}
+
+// budget counts the bytes of bundles one subject holds in memory.
+type budget struct {
+	perFile, total, used int64
+}
+
+func (v *Verifier) newBudget() *budget {
+	return &budget{perFile: v.maxBundle, total: v.maxBundles}
+}
+
+// read reads all of r, a bundle of size bytes (-1 when unknown), refusing
+// it when it is over the per-file limit or the subject's remaining total.
+func (b *budget) read(r io.Reader, size int64) ([]byte, error) {
+	if err := b.check(size); err != nil {
+		return nil, err
+	}
+	limit := min(b.perFile, b.total-b.used)
+	var buf bytes.Buffer
+	if size >= 0 && size <= limit {
+		buf.Grow(int(size) + bytes.MinRead) // ReadFrom needs MinRead free to see the end without doubling
+	}
+	if limit < math.MaxInt64 {
+		limit++ // one byte more tells a file that grew past the limit
+	}
+	n, err := io.Copy(&buf, io.LimitReader(r, limit))
+	if err != nil {
+		return nil, fmt.Errorf("cannot be read: %v", err)
+	}
+	if err := b.check(n); err != nil {
+		return nil, err
+	}
+	b.used += n
+	return buf.Bytes(), nil
+}
+
+// check refuses n more bytes when they break a limit; its error names both.
+func (b *budget) check(n int64) error {
+	switch {
+	case n > b.perFile:
+		return fmt.Errorf("is larger than %s, the limit for one bundle (the limit for all bundles of a subject is %s; verify.WithBundleLimits); attest large SBOMs by digest reference instead of inline",
+			regfile.FormatSize(b.perFile), regfile.FormatSize(b.total))
+	case b.used+n > b.total:
+		return fmt.Errorf("would bring the subject's bundles to more than %s, the limit for all bundles of a subject (%s are read already; the limit for one bundle is %s; verify.WithBundleLimits); give fewer or smaller bundles, or attest large SBOMs by digest reference",
+			regfile.FormatSize(b.total), regfile.FormatSize(b.used), regfile.FormatSize(b.perFile))
+	}
+	return nil
+}
 
 // The file names next to a subject where bundles are looked for when none
 // are given: a Sigstore bundle of a signature, of attestations, and an
@@ -48,10 +113,20 @@ type evidence struct {
 	simpleSigning *simpleSigning
 }
 
-// loadEvidence reads and parses a bundle or signature file. Its error is a
-// failed "bundle" check, with what to do about it.
-func loadEvidence(path string) (*evidence, error) {
-	data, err := readSmall(path, MaxBundleSize)
+// loadEvidence reads and parses a bundle or signature file of subject s
+// within budget b. Its error is a failed "bundle" check, with what to do
+// about it.
+func loadEvidence(s Subject, path string, b *budget) (*evidence, error) {
+	f, err := openFile(s, path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot be read: %v; check the path", err)
+	}
+	defer f.Close()
+	size := int64(-1)
+	if fi, err := f.Stat(); err == nil {
+		size = fi.Size()
+	}
+	data, err := b.read(f, size)
 	if err != nil {
 		return nil, err
 	}
@@ -111,22 +186,4 @@ func gpgEvidence(path string, raw []byte) (*evidence, error) {
 		return nil, fmt.Errorf("is an OpenPGP signature of type %d, not a detached signature of a file; sign with \"gpg --detach-sign\"", sig.SigType)
 	}
 	return &evidence{path: path, gpg: raw, gpgPacket: sig}, nil
-}
-
-// readSmall reads a whole file of at most limit bytes.
-func readSmall(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("cannot be read: %v; check the path", err)
-	}
-	defer f.Close()
-	var b bytes.Buffer
-	n, err := io.Copy(&b, io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("cannot be read: %v", err)
-	}
-	if n > limit {
-		return nil, fmt.Errorf("is larger than %d MiB; attest large SBOMs by digest reference instead of inline", limit>>20)
-	}
-	return b.Bytes(), nil
 }

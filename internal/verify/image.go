@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -63,6 +62,7 @@ func (v *Verifier) imageEvidence(ctx context.Context, rep *SubjectReport, s Subj
 		return d, nil, fmt.Errorf("reading the referrers of %s: %w", pinned, err)
 	}
 	var evs []*evidence
+	b := v.newBudget()
 	for i, m := range im.Manifests {
 		if i == maxReferrers {
 			rep.fail(CheckBundle, "", "the image has more than %d referrers; only the first %d were read", maxReferrers, maxReferrers)
@@ -72,7 +72,7 @@ func (v *Verifier) imageEvidence(ctx context.Context, rep *SubjectReport, s Subj
 		// list as application/vnd.oci.empty.v1+json where the registry has
 		// no referrers API): the layer's media type decides.
 		where := "referrer " + m.Digest.String()
-		data, err := referrerBundle(pinned.Context().Digest(m.Digest.String()), opts)
+		data, err := referrerBundle(pinned.Context().Digest(m.Digest.String()), opts, b)
 		if errors.Is(err, errNotBundle) {
 			continue
 		}
@@ -87,7 +87,7 @@ func (v *Verifier) imageEvidence(ctx context.Context, rep *SubjectReport, s Subj
 		}
 		evs = append(evs, ev)
 	}
-	evs = append(evs, legacyEvidence(rep, pinned, opts)...)
+	evs = append(evs, legacyEvidence(rep, pinned, opts, b)...)
 	if len(evs) == 0 && len(rep.Checks) == 0 {
 		rep.fail(CheckBundle, "", "no Sigstore bundle is attached to %s as an OCI referrer, and it has no cosign signature tag (sha256-%s.sig); sign it with slipway sign (or cosign sign)", pinned, d.Hex())
 	}
@@ -95,8 +95,8 @@ func (v *Verifier) imageEvidence(ctx context.Context, rep *SubjectReport, s Subj
 }
 
 // referrerBundle reads the one layer of a referrer manifest that holds a
-// Sigstore bundle, refusing one larger than MaxBundleSize.
-func referrerBundle(ref name.Digest, opts []remote.Option) ([]byte, error) {
+// Sigstore bundle, within the subject's bundle budget.
+func referrerBundle(ref name.Digest, opts []remote.Option, b *budget) ([]byte, error) {
 	img, err := remote.Image(ref, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("cannot be read from the registry: %v", err)
@@ -111,7 +111,7 @@ func referrerBundle(ref name.Digest, opts []remote.Option) ([]byte, error) {
 	if mt, err := layers[0].MediaType(); err != nil || !strings.HasPrefix(string(mt), bundleMediaTypePrefix) {
 		return nil, errNotBundle
 	}
-	return readLayer(layers[0])
+	return readLayer(layers[0], b)
 }
 
 const bundleMediaTypePrefix = "application/vnd.dev.sigstore.bundle"
@@ -119,25 +119,18 @@ const bundleMediaTypePrefix = "application/vnd.dev.sigstore.bundle"
 // errNotBundle marks a referrer that is not a Sigstore bundle.
 var errNotBundle = errors.New("not a Sigstore bundle")
 
-func readLayer(l v1.Layer) ([]byte, error) {
+func readLayer(l v1.Layer, b *budget) ([]byte, error) {
 	size, err := l.Size()
 	if err != nil {
 		return nil, fmt.Errorf("cannot be read from the registry: %v", err)
 	}
-	if size > MaxBundleSize {
-		return nil, fmt.Errorf("is larger than %d MiB", MaxBundleSize>>20)
+	if err := b.check(size); err != nil {
+		return nil, err
 	}
 	rc, err := l.Compressed()
 	if err != nil {
 		return nil, fmt.Errorf("cannot be read from the registry: %v", err)
 	}
 	defer rc.Close()
-	data, err := io.ReadAll(io.LimitReader(rc, MaxBundleSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("cannot be read from the registry: %v", err)
-	}
-	if int64(len(data)) > MaxBundleSize {
-		return nil, fmt.Errorf("is larger than %d MiB", MaxBundleSize>>20)
-	}
-	return data, nil
+	return b.read(rc, size)
 }

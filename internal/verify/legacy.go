@@ -24,8 +24,9 @@ var legacyTags = []struct{ suffix, mediaType string }{
 // cosign's "sha256-<hex>.sig" and ".att" tags in its repository, each layer
 // converted into the Sigstore bundle it stands for (legacyBundle). A tag
 // that does not exist holds nothing; a layer that cannot be read or
-// converted is a failed bundle check.
-func legacyEvidence(rep *SubjectReport, pinned name.Digest, opts []remote.Option) []*evidence {
+// converted is a failed bundle check. Layers count against the subject's
+// bundle budget b.
+func legacyEvidence(rep *SubjectReport, pinned name.Digest, opts []remote.Option, b *budget) []*evidence {
 	var evs []*evidence
 	for _, lt := range legacyTags {
 		tag := pinned.Context().Tag(fmt.Sprintf("sha256-%s%s", pinned.DigestStr()[len("sha256:"):], lt.suffix))
@@ -58,17 +59,17 @@ func legacyEvidence(rep *SubjectReport, pinned name.Digest, opts []remote.Option
 				rep.fail(CheckBundle, where, "cannot be read from the registry: %v", err)
 				continue
 			}
-			data, err := readLayer(l)
+			data, err := readLayer(l, b)
 			if err != nil {
 				rep.fail(CheckBundle, where, "%v", err)
 				continue
 			}
-			b, err := legacyBundle(lt.mediaType, data, desc.Annotations)
+			sb, err := legacyBundle(lt.mediaType, data, desc.Annotations)
 			if err != nil {
 				rep.fail(CheckBundle, where, "%v", err)
 				continue
 			}
-			ev := &evidence{path: where, sigstore: b}
+			ev := &evidence{path: where, sigstore: sb}
 			if lt.mediaType == simpleSigningMediaType {
 				ev.simpleSigning = &simpleSigning{payload: data, repository: pinned.Context()}
 			}

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"hash"
 	"io"
-	"os"
 	"sync"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
@@ -65,14 +64,15 @@ type readResult struct {
 // gpgHashes are the hash algorithms accepted in OpenPGP signatures.
 var gpgHashes = []crypto.Hash{crypto.SHA224, crypto.SHA256, crypto.SHA384, crypto.SHA512, crypto.SHA3_256, crypto.SHA3_512}
 
-// readSubject reads the file at path once, computing the digests in hashes
+// readSubject reads the file s.Path once, computing the digests in hashes
 // (which must include SHA-256) and verifying the OpenPGP signatures in gpg
 // as the bytes go by. Hashing and signature checks run in parallel, one
 // goroutine each, on the same buffers; memory is a few buffers, whatever the
 // file's size. A signature that shares the SHA-256 (gpgCheck.sharesSHA256)
 // gets that hash's state once the read is done, so the bytes are hashed once.
-func readSubject(ctx context.Context, path string, hashes []crypto.Hash, gpg []gpgCheck) (*readResult, error) {
-	f, err := os.Open(path)
+func readSubject(ctx context.Context, s Subject, hashes []crypto.Hash, gpg []gpgCheck) (*readResult, error) {
+	path := s.Path
+	f, err := openFile(s, path)
 	if err != nil {
 		return nil, err
 	}

@@ -101,7 +101,7 @@ func TestReadSubjectSharedSHA256(t *testing.T) {
 			t.Run(tc.name, func(t *testing.T) {
 				t.Parallel()
 				check := gpgCheck{sig: sig, keyring: tc.keyring, cfg: cfg, sharesSHA256: shared}
-				res, err := readSubject(context.Background(), tc.path, []crypto.Hash{crypto.SHA256, crypto.SHA384}, []gpgCheck{check})
+				res, err := readSubject(context.Background(), Subject{Path: tc.path}, []crypto.Hash{crypto.SHA256, crypto.SHA384}, []gpgCheck{check})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -26,11 +26,11 @@ var messageHashes = map[string]crypto.Hash{"SHA2_256": crypto.SHA256, "SHA2_384"
 // messageHash returns the hash a message-signature bundle signs, to compute
 // during the read.
 func messageHash(ev *evidence) (crypto.Hash, bool) {
-	sc, err := ev.sigstore.SignatureContent()
-	if err != nil || sc.MessageSignatureContent() == nil {
+	md := ev.sigstore.GetMessageSignature().GetMessageDigest()
+	if md == nil {
 		return 0, false
 	}
-	h, ok := messageHashes[sc.MessageSignatureContent().DigestAlgorithm()]
+	h, ok := messageHashes[md.GetAlgorithm().String()]
 	return h, ok
 }
 
@@ -46,9 +46,13 @@ type signed struct {
 // signs the subject's digest, and, for an attestation, what it attests.
 func (v *Verifier) checkSigstore(rep *SubjectReport, ev *evidence, sums map[crypto.Hash][]byte, s Subject, f *found) {
 	b := ev.sigstore
-	sc, err := b.SignatureContent()
-	if err != nil {
-		rep.fail(CheckBundle, ev.path, "has no signature content: %v", err)
+	// The signed content is read from the bundle's protobuf fields, not
+	// through SignatureContent, which copies a DSSE payload into a new
+	// base64 string at every call: with a large inline SBOM that is most
+	// of verify's memory.
+	msg, env := b.GetMessageSignature(), b.GetDsseEnvelope()
+	if msg == nil && env == nil {
+		rep.fail(CheckBundle, ev.path, "has no signature content: neither a message signature nor a DSSE envelope")
 		return
 	}
 	entries, _ := b.TlogEntries()
@@ -57,13 +61,13 @@ func (v *Verifier) checkSigstore(rep *SubjectReport, ev *evidence, sums map[cryp
 		return
 	}
 	var artifactOpt sgverify.ArtifactPolicyOption
-	msg := sc.MessageSignatureContent()
+	alg, signedDigest := msg.GetMessageDigest().GetAlgorithm().String(), msg.GetMessageDigest().GetDigest()
 	if msg != nil {
-		if _, ok := messageHashes[msg.DigestAlgorithm()]; !ok {
-			rep.fail(CheckDigest, ev.path, "signs a %s digest, which is not supported; sign with SHA-256", msg.DigestAlgorithm())
+		if _, ok := messageHashes[alg]; !ok {
+			rep.fail(CheckDigest, ev.path, "signs a %s digest, which is not supported; sign with SHA-256", alg)
 			return
 		}
-		artifactOpt = sgverify.WithArtifactDigest(strings.ToLower(strings.ReplaceAll(msg.DigestAlgorithm(), "SHA2_", "sha")), msg.Digest())
+		artifactOpt = sgverify.WithArtifactDigest(strings.ToLower(strings.ReplaceAll(alg, "SHA2_", "sha")), signedDigest)
 	} else {
 		// The envelope's statement names the subject; it is checked below,
 		// once the envelope's signature is known to be good.
@@ -82,15 +86,15 @@ func (v *Verifier) checkSigstore(rep *SubjectReport, ev *evidence, sums map[cryp
 		return
 	}
 	if msg != nil {
-		h := messageHashes[msg.DigestAlgorithm()]
+		h := messageHashes[alg]
 		name := hashName(h)
 		if sums[h] == nil {
 			rep.fail(CheckDigest, ev.path, "signs a %s digest, but only the subject's sha256 digest is known (an image); sign with SHA-256", name)
 			return
 		}
-		if !bytes.Equal(sums[h], msg.Digest()) {
+		if !bytes.Equal(sums[h], signedDigest) {
 			rep.fail(CheckDigest, ev.path, "the bundle signs %s:%s, but the subject is %s:%s: the subject or the bundle changed",
-				name, hex.EncodeToString(msg.Digest()), name, hex.EncodeToString(sums[h]))
+				name, hex.EncodeToString(signedDigest), name, hex.EncodeToString(sums[h]))
 			return
 		}
 		rep.pass(CheckDigest, ev.path, "", "the signed message digest is the subject's %s:%s", name, hex.EncodeToString(sums[h]))
@@ -98,7 +102,7 @@ func (v *Verifier) checkSigstore(rep *SubjectReport, ev *evidence, sums map[cryp
 		f.times = append(f.times, times...)
 		return
 	}
-	v.checkStatement(rep, ev, sc, sums[crypto.SHA256], s, f, times)
+	v.checkStatement(rep, ev, env.GetPayloadType(), env.GetPayload(), sums[crypto.SHA256], s, f, times)
 }
 
 // verifySigstoreSignature verifies the bundle's signature, log entries and

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"strings"
 
-	sgverify "github.com/sigstore/sigstore-go/pkg/verify"
-
 	"github.com/slipway/actions/internal/policy"
 )
 
@@ -31,15 +29,9 @@ type statement struct {
 // checkStatement checks a verified DSSE envelope's statement: that it names
 // the subject's digest, that its predicate type is acceptable, and what its
 // predicate says (provenance, SBOM binding).
-func (v *Verifier) checkStatement(rep *SubjectReport, ev *evidence, sc sgverify.SignatureContent, sum []byte, s Subject, f *found, times []timeEvidence) {
-	env := sc.EnvelopeContent().RawEnvelope()
-	if env.PayloadType != inTotoPayloadType {
-		rep.fail(CheckPredicate, ev.path, "the DSSE payload type is %q, not an in-toto statement (%s)", env.PayloadType, inTotoPayloadType)
-		return
-	}
-	payload, err := env.DecodeB64Payload()
-	if err != nil {
-		rep.fail(CheckBundle, ev.path, "the DSSE payload is not base64: %v", err)
+func (v *Verifier) checkStatement(rep *SubjectReport, ev *evidence, payloadType string, payload []byte, sum []byte, s Subject, f *found, times []timeEvidence) {
+	if payloadType != inTotoPayloadType {
+		rep.fail(CheckPredicate, ev.path, "the DSSE payload type is %q, not an in-toto statement (%s)", payloadType, inTotoPayloadType)
 		return
 	}
 	var st statement

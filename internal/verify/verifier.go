@@ -23,6 +23,8 @@ type Verifier struct {
 	now    func() time.Time
 	log    *slog.Logger
 	remote []remote.Option
+	// maxBundle and maxBundles bound one bundle and one subject's bundles.
+	maxBundle, maxBundles int64
 }
 
 // Option configures a Verifier.
@@ -36,7 +38,7 @@ func WithLogger(l *slog.Logger) Option { return func(v *Verifier) { v.log = l } 
 
 // New returns a Verifier for policy p.
 func New(p *policy.Policy, opts ...Option) *Verifier {
-	v := &Verifier{policy: p, now: time.Now, log: slog.New(slog.DiscardHandler)}
+	v := &Verifier{policy: p, now: time.Now, log: slog.New(slog.DiscardHandler), maxBundle: MaxBundleSize, maxBundles: MaxBundlesTotal}
 	for _, o := range opts {
 		o(v)
 	}
@@ -137,7 +139,7 @@ func (v *Verifier) subject(ctx context.Context, s Subject) (*SubjectReport, erro
 				}
 			}
 		}
-		res, err := readSubject(ctx, s.Path, hashes, gpgChecks)
+		res, err := readSubject(ctx, s, hashes, gpgChecks)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
@@ -184,8 +186,9 @@ func (v *Verifier) fileEvidence(rep *SubjectReport, s Subject) []*evidence {
 		rep.fail(CheckBundle, "", "no bundle or signature found: looked for %s; pass the bundle files", strings.Join(defaultNames(s.Path), ", "))
 	}
 	var evs []*evidence
+	b := v.newBudget()
 	for _, p := range paths {
-		ev, err := loadEvidence(p)
+		ev, err := loadEvidence(s, p, b)
 		if err != nil {
 			rep.fail(CheckBundle, p, "%v", err)
 			continue

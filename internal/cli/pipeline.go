@@ -11,6 +11,7 @@ import (
 	"github.com/slipway/actions/internal/artifact"
 	"github.com/slipway/actions/internal/exitcode"
 	"github.com/slipway/actions/internal/input"
+	"github.com/slipway/actions/internal/sbom"
 	"github.com/slipway/actions/internal/signing"
 )
 
@@ -103,6 +104,7 @@ func (c *pipelineCommand) Run(ctx context.Context, rt *Runtime) error {
 	var skipped []string
 
 	c.warmKey(ctx, rt)
+	go sbom.WarmUp() // syft's license scanner, on another core while the build hashes
 	built, err := c.stage(ctx, rt, st.build, nil)
 	if err != nil {
 		return err

@@ -20,6 +20,7 @@ import (
 // attestCommand is the attest stage: options → builder identity and signer
 // → attest.Run → outputs and summary. Key inputs are named as in sign.
 type attestCommand struct {
+	net                                                              netFlags
 	subject, manifest, image, predicateType, sbom, sbomLimit, bundle string
 	builderID, registryFormat, jobWorkflowRef                        string
 	runnerLabels                                                     []string
@@ -34,6 +35,10 @@ func (c *attestCommand) Short() string {
 }
 
 func (c *attestCommand) Inputs() []input.Input {
+	return append(c.stageInputs(), c.net.inputs()...)
+}
+
+func (c *attestCommand) stageInputs() []input.Input {
 	ins := []input.Input{
 		input.String(&c.subject, input.Spec{Name: "subject",
 			Description: "A file to attest (relative to the workspace); with manifest, one of its artifacts, whose recorded digest is used."}),
@@ -73,14 +78,15 @@ func (c *attestCommand) Outputs() []input.Output {
 }
 
 func (c *attestCommand) Run(ctx context.Context, rt *Runtime) error {
+	if err := rt.useNet(c.net); err != nil {
+		return err
+	}
 	o, err := c.options()
 	if err != nil {
 		return err
 	}
 	o.Dir, o.Log, o.Version = rt.Dir, rt.Log, version.String()
-	if rt.HTTP != nil {
-		o.Registry.Transport = rt.HTTP.Transport
-	}
+	o.Registry.Transport = rt.registry()
 	if o.Registry.Keychain, err = registryKeychain(rt, c.creds, c.image); err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 
 // buildCommand is the build stage: options → build.Run → outputs and summary.
 type buildCommand struct {
+	net  netFlags
 	opts build.Options
 }
 
@@ -21,6 +22,10 @@ func (c *buildCommand) Short() string {
 }
 
 func (c *buildCommand) Inputs() []input.Input {
+	return append(c.stageInputs(), c.net.inputs()...)
+}
+
+func (c *buildCommand) stageInputs() []input.Input {
 	o, img := &c.opts, &c.opts.Image
 	return []input.Input{
 		input.String(&o.Command, input.Spec{Name: "command",
@@ -65,12 +70,13 @@ func (c *buildCommand) Outputs() []input.Output {
 }
 
 func (c *buildCommand) Run(ctx context.Context, rt *Runtime) error {
+	if err := rt.useNet(c.net); err != nil {
+		return err
+	}
 	o := c.opts
 	o.Workspace, o.Getenv, o.Now, o.Log, o.Output = rt.Dir, rt.Getenv, rt.Now, rt.Log, rt.Stderr
 	o.Group = rt.Report.Group
-	if rt.HTTP != nil {
-		o.Transport = rt.HTTP.Transport
-	}
+	o.Transport = rt.registry()
 	res, err := build.Run(ctx, o)
 	if err != nil {
 		return err

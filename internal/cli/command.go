@@ -12,6 +12,7 @@ import (
 
 	"github.com/slipway/actions/internal/action"
 	"github.com/slipway/actions/internal/input"
+	"github.com/slipway/actions/internal/timeouts"
 )
 
 // Command is one stage as the command line and the action runtime see it.
@@ -41,6 +42,8 @@ type Runtime struct {
 	Stderr io.Writer
 	Now    func() time.Time
 	HTTP   *http.Client
+	// Net bounds every wait on the network (see useNet).
+	Net timeouts.Config
 	// InActions is true when running as a GitHub Actions step.
 	InActions bool
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"strings"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/slipway/actions/internal/action"
 	"github.com/slipway/actions/internal/exitcode"
 	"github.com/slipway/actions/internal/input"
+	"github.com/slipway/actions/internal/timeouts"
 	"github.com/slipway/actions/internal/version"
 )
 
@@ -162,7 +162,8 @@ func runCommand(ctx context.Context, env Env, c Command, inputs []input.Input, f
 		Stdout:    env.Stdout,
 		Stderr:    env.Stderr,
 		Now:       time.Now,
-		HTTP:      &http.Client{Timeout: 5 * time.Minute},
+		HTTP:      timeouts.Config{}.Client(""),
+		Net:       timeouts.Config{}.WithDefaults(),
 		InActions: inActions,
 		outputs:   c.Outputs(),
 	}

@@ -14,6 +14,7 @@ import (
 
 // pushCommand is the push stage: options → push.Push → outputs and summary.
 type pushCommand struct {
+	net            netFlags
 	subject        []string
 	ref, manifest  string
 	allowOverwrite bool
@@ -28,6 +29,10 @@ func (c *pushCommand) Short() string {
 }
 
 func (c *pushCommand) Inputs() []input.Input {
+	return append(c.stageInputs(), c.net.inputs()...)
+}
+
+func (c *pushCommand) stageInputs() []input.Input {
 	ins := []input.Input{
 		input.List(&c.subject, input.Spec{Name: "subject",
 			Description: "Files to push as one OCI artifact (paths or globs, relative to the workspace), or oci-layout:DIR (oci-layout:DIR@sha256:HEX or @NAME to pick one of several manifests); empty pushes the artifacts of manifest."}),
@@ -53,6 +58,9 @@ func (c *pushCommand) Outputs() []input.Output {
 }
 
 func (c *pushCommand) Run(ctx context.Context, rt *Runtime) error {
+	if err := rt.useNet(c.net); err != nil {
+		return err
+	}
 	subject, err := push.ParseSubject(c.subject)
 	if err != nil {
 		return exitcode.BadInput(fmt.Errorf("input \"subject\": %w", err))
@@ -68,9 +76,7 @@ func (c *pushCommand) Run(ctx context.Context, rt *Runtime) error {
 		Credentials: c.creds,
 	}
 	opts.Credentials.GitHubActor = rt.Getenv("GITHUB_ACTOR")
-	if rt.HTTP != nil {
-		opts.Transport = rt.HTTP.Transport // nil: push's own transport, with its timeouts
-	}
+	opts.Transport = rt.registry()
 	var res *push.Result
 	err = rt.Group("slipway push: "+c.ref, func() error {
 		res, err = push.Push(ctx, opts)

@@ -15,6 +15,7 @@ import (
 
 // sbomCommand is the sbom stage: options → sbom.Generate → outputs and summary.
 type sbomCommand struct {
+	net                      netFlags
 	subjects                 []string
 	format, output, manifest string
 }
@@ -25,6 +26,10 @@ func (c *sbomCommand) Short() string {
 }
 
 func (c *sbomCommand) Inputs() []input.Input {
+	return append(c.stageInputs(), c.net.inputs()...)
+}
+
+func (c *sbomCommand) stageInputs() []input.Input {
 	return []input.Input{
 		input.List(&c.subjects, input.Spec{Name: "subject",
 			Description: "What to describe, one per line or comma-separated, each getting its own SBOM: a file or directory path (relative to the workspace), a glob of files in the artifacts syntax of build (** crosses directories, !GLOB excludes), oci-layout:DIR, or registry:HOST/REPO:TAG (plain HTTP only for loopback registries); empty with manifest: every artifact of the manifest."}),
@@ -47,6 +52,9 @@ func (c *sbomCommand) Outputs() []input.Output {
 }
 
 func (c *sbomCommand) Run(ctx context.Context, rt *Runtime) error {
+	if err := rt.useNet(c.net); err != nil {
+		return err
+	}
 	created, err := sourceDateEpoch(rt)
 	if err != nil {
 		return err
@@ -64,7 +72,7 @@ func (c *sbomCommand) Run(ctx context.Context, rt *Runtime) error {
 		err := rt.Group("slipway sbom: cataloging "+subject, func() error {
 			res, err := sbom.Generate(ctx, sbom.Options{
 				Subject: subject, Format: c.format, Output: c.output, Manifest: c.manifest,
-				Dir: rt.Dir, Created: created, Log: rt.Log,
+				Dir: rt.Dir, Created: created, Log: rt.Log, Transport: rt.registry(),
 			})
 			if err != nil {
 				return err

@@ -13,6 +13,7 @@ import (
 
 // signCommand is the sign stage: options → sign.Run → outputs and summary.
 type signCommand struct {
+	net   netFlags
 	o     sign.Options
 	creds push.Credentials
 }
@@ -23,6 +24,10 @@ func (c *signCommand) Short() string {
 }
 
 func (c *signCommand) Inputs() []input.Input {
+	return append(c.stageInputs(), c.net.inputs()...)
+}
+
+func (c *signCommand) stageInputs() []input.Input {
 	o := &c.o
 	ins := []input.Input{
 		input.String(&o.Subject, input.Spec{Name: "subject",
@@ -55,8 +60,12 @@ func (c *signCommand) Outputs() []input.Output {
 }
 
 func (c *signCommand) Run(ctx context.Context, rt *Runtime) error {
+	if err := rt.useNet(c.net); err != nil {
+		return err
+	}
 	o := c.o
 	o.Dir, o.Getenv, o.HTTP, o.Log, o.Now = rt.Dir, rt.Getenv, rt.HTTP, rt.Log, rt.Now
+	o.Registry, o.Net = rt.registry(), rt.Net
 	maskKeyEnv(rt, o.Sigstore)
 	kc, err := registryKeychain(rt, c.creds, o.Image)
 	if err != nil {

@@ -37,7 +37,7 @@ func signerInputs(c *signing.Config) []input.Input {
 
 // signingEnv is what building a signer needs from the runtime.
 func signingEnv(rt *Runtime) signing.Env {
-	return signing.Env{Dir: rt.Dir, Getenv: rt.Getenv, HTTP: rt.HTTP, Log: rt.Log, Now: rt.Now}
+	return signing.Env{Dir: rt.Dir, Getenv: rt.Getenv, HTTP: rt.HTTP, Net: rt.Net, Log: rt.Log, Now: rt.Now}
 }
 
 // maskKeyEnv masks the key that key: env://NAME names: a secret that came

@@ -25,6 +25,7 @@ import (
 // verifyCommand is the verify stage: inputs → policy and subjects →
 // verify.Verify → report lines, outputs and summary.
 type verifyCommand struct {
+	net                              netFlags
 	subject, image, manifest, report string
 	bundles                          []string
 	json                             bool
@@ -37,6 +38,10 @@ func (c *verifyCommand) Short() string {
 }
 
 func (c *verifyCommand) Inputs() []input.Input {
+	return append(c.stageInputs(), c.net.inputs()...)
+}
+
+func (c *verifyCommand) stageInputs() []input.Input {
 	return append([]input.Input{
 		input.String(&c.subject, input.Spec{Name: "subject",
 			Description: "A file to verify (relative to the workspace); it is read once, whatever its size."}),
@@ -66,6 +71,9 @@ func (c *verifyCommand) Outputs() []input.Output {
 }
 
 func (c *verifyCommand) Run(ctx context.Context, rt *Runtime) error {
+	if err := rt.useNet(c.net); err != nil {
+		return err
+	}
 	subjects, err := c.subjects(rt)
 	if err != nil {
 		return err
@@ -77,7 +85,7 @@ func (c *verifyCommand) Run(ctx context.Context, rt *Runtime) error {
 	var r *verify.Report
 	err = rt.Group("slipway verify: checking "+strconv.Itoa(len(subjects))+" subject(s) against "+p.Source, func() error {
 		var err error
-		r, err = verify.New(p, verify.WithLogger(rt.Log), verify.WithRegistryOptions(registryOptions(rt)...)).Verify(ctx, subjects)
+		r, err = verify.New(p, verify.WithLogger(rt.Log), verify.WithRegistryOptions(registryOptions(ctx, rt)...)).Verify(ctx, subjects)
 		return err
 	})
 	if err != nil {
@@ -174,14 +182,10 @@ func (c *verifyCommand) subjects(rt *Runtime) ([]verify.Subject, error) {
 	return nil, exitcode.BadInputf("nothing to verify: give subject (a file), image (a registry image) or manifest (a build manifest)")
 }
 
-// registryOptions reads images with the Docker credentials (docker login)
-// and the runtime's transport.
-func registryOptions(rt *Runtime) []remote.Option {
-	opts := []remote.Option{remote.WithAuthFromKeychain(authn.DefaultKeychain), remote.WithUserAgent("slipway")}
-	if rt.HTTP != nil && rt.HTTP.Transport != nil {
-		opts = append(opts, remote.WithTransport(rt.HTTP.Transport))
-	}
-	return opts
+// registryOptions reads images with the Docker credentials (docker login),
+// the runtime's network limits and retries that end with ctx.
+func registryOptions(ctx context.Context, rt *Runtime) []remote.Option {
+	return append(rt.Net.RemoteOptions(ctx), remote.WithAuthFromKeychain(authn.DefaultKeychain), remote.WithUserAgent("slipway"))
 }
 
 // relativize shows paths inside the workspace relative to it, as the user

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/slipway/actions/internal/timeouts"
 )
 
 // DefaultBackoff spaces the attempts at a registry request: 5 attempts,
@@ -27,22 +29,11 @@ var RetryStatusCodes = []int{
 	http.StatusServiceUnavailable, http.StatusGatewayTimeout,
 }
 
-// Timeouts of the default transport: no request waits forever for a
-// registry that accepts connections but does not answer.
-const (
-	dialTimeout           = 10 * time.Second
-	tlsHandshakeTimeout   = 10 * time.Second
-	responseHeaderTimeout = 2 * time.Minute // after the request body is sent
-)
-
-// NewTransport returns the HTTP transport used by default: go-containerregistry's
-// with bounded dial, TLS handshake and response-header waits.
-func NewTransport() *http.Transport {
-	t := remote.DefaultTransport.(*http.Transport).Clone()
-	t.DialContext = (&net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}).DialContext
-	t.TLSHandshakeTimeout = tlsHandshakeTimeout
-	t.ResponseHeaderTimeout = responseHeaderTimeout
-	return t
+// NewTransport returns the HTTP transport used by default: no request
+// waits forever for a registry that accepts connections but does not
+// answer (package timeouts, with its default limits).
+func NewTransport() http.RoundTripper {
+	return timeouts.Config{}.Transport("registry")
 }
 
 // retryPredicate says which errors are worth another attempt: a transient
@@ -57,7 +48,8 @@ func retryPredicate(ctx context.Context, log *slog.Logger, registry string) func
 		var ce *contentError
 		var fe *fileError
 		var cred *credentialsError
-		if errors.As(err, &ce) || errors.As(err, &fe) || errors.As(err, &cred) {
+		var te *timeouts.Error // a silent registry: asking again only doubles the wait
+		if errors.As(err, &ce) || errors.As(err, &fe) || errors.As(err, &cred) || errors.As(err, &te) {
 			return false
 		}
 		var tmp interface{ Temporary() bool }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -38,6 +39,10 @@ type Options struct {
 	Created time.Time
 	// Log receives progress at debug level and warnings; nil discards.
 	Log *slog.Logger
+	// Transport reaches a registry subject first, to fail on a silent
+	// registry with its limit named (syft's reader sets no timeouts);
+	// nil skips that check.
+	Transport http.RoundTripper
 }
 
 // Result is what Generate made.
@@ -138,6 +143,11 @@ func Generate(ctx context.Context, o Options) (*Result, error) {
 		log.Debug("using the digest the manifest records", "subject", subj.String(), "digest", rec.digest.String())
 		src, res.RecordedDigest = rec, true
 	default:
+		if subj.Kind == KindRegistry && o.Transport != nil {
+			if err := checkRegistry(ctx, subj.Ref, o.Transport); err != nil {
+				return nil, err
+			}
+		}
 		if src, err = openSource(ctx, subj, alias); err != nil {
 			return nil, err
 		}

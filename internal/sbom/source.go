@@ -17,10 +17,13 @@ import (
 	"github.com/anchore/syft/syft/cataloging/filecataloging"
 	"github.com/anchore/syft/syft/cataloging/pkgcataloging"
 	"github.com/anchore/syft/syft/source"
+	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
 	"github.com/slipway/actions/internal/exitcode"
+	"github.com/slipway/actions/internal/timeouts"
 )
 
 // syft source provider names: exactly one is used for each kind of subject,
@@ -62,6 +65,26 @@ func openSource(ctx context.Context, s Subject, alias source.Alias) (source.Sour
 		return nil, sourceError(s, err)
 	}
 	return src, nil
+}
+
+// checkRegistry asks the registry for ref's manifest through transport,
+// which bounds the wait, and fails only when the registry did not answer in
+// time: every other answer is syft's to read and report.
+func checkRegistry(ctx context.Context, ref string, transport http.RoundTripper) error {
+	var opts []name.Option
+	if r, err := name.ParseReference(ref); err == nil && isLoopback(r.Context().RegistryStr()) {
+		opts = append(opts, name.Insecure)
+	}
+	r, err := name.ParseReference(ref, opts...)
+	if err != nil {
+		return nil
+	}
+	_, err = remote.Head(r, remote.WithContext(ctx), remote.WithTransport(transport), remote.WithAuthFromKeychain(authn.DefaultKeychain))
+	var te *timeouts.Error
+	if errors.As(err, &te) {
+		return exitcode.Infra(fmt.Errorf("reading subject %q: %w", ref, te))
+	}
+	return nil
 }
 
 // registryOptions allows plain HTTP for a registry on a loopback address

@@ -54,11 +54,10 @@ func signImage(ctx context.Context, opts *Options, sg *signing.Signer) (*Image, 
 	if err != nil {
 		return nil, exitcode.BadInput(fmt.Errorf("parsing image reference %q: %w; use registry/repo:tag or registry/repo@sha256:<hex>", opts.Image, err))
 	}
-	ropts := []ociremote.Option{ociremote.WithRemoteOptions(
-		remote.WithContext(ctx), remote.WithAuthFromKeychain(opts.Keychain), remote.WithUserAgent("slipway"),
-	)}
-	if opts.HTTP != nil && opts.HTTP.Transport != nil {
-		ropts = append(ropts, ociremote.WithRemoteOptions(remote.WithTransport(opts.HTTP.Transport)))
+	ropts := []ociremote.Option{ociremote.WithRemoteOptions(append(opts.Net.RemoteOptions(ctx),
+		remote.WithAuthFromKeychain(opts.Keychain), remote.WithUserAgent("slipway"))...)}
+	if opts.Registry != nil {
+		ropts = append(ropts, ociremote.WithRemoteOptions(remote.WithTransport(opts.Registry)))
 	}
 	se, err := ociremote.SignedEntity(ref, ropts...)
 	if err != nil {

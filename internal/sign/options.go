@@ -14,6 +14,7 @@ import (
 	"github.com/slipway/actions/internal/exitcode"
 	"github.com/slipway/actions/internal/gpgsign"
 	"github.com/slipway/actions/internal/signing"
+	"github.com/slipway/actions/internal/timeouts"
 )
 
 // Options configures one run of the stage. Paths are relative to Dir.
@@ -43,6 +44,11 @@ type Options struct {
 	Getenv func(string) string
 	// HTTP is the client for Sigstore services and GitHub's token endpoint.
 	HTTP *http.Client
+	// Registry carries registry requests (signing an image); nil is
+	// Net.Transport("registry").
+	Registry http.RoundTripper
+	// Net bounds the waits on the network; zero fields are the defaults.
+	Net timeouts.Config
 	// Keychain authenticates to registries; nil is authn.DefaultKeychain.
 	Keychain authn.Keychain
 	Log      *slog.Logger
@@ -118,7 +124,7 @@ func (o *Options) startSigstore(ctx context.Context, cancel context.CancelCauseF
 	if !o.Sigstore.Enabled() {
 		return nil
 	}
-	env := signing.Env{Dir: o.Dir, Getenv: o.Getenv, HTTP: o.HTTP, Log: o.Log, Now: o.Now}
+	env := signing.Env{Dir: o.Dir, Getenv: o.Getenv, HTTP: o.HTTP, Net: o.Net, Log: o.Log, Now: o.Now}
 	return signing.Start(ctx, o.Sigstore.Options(env, nil), cancel)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"fmt"
 
 	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
@@ -12,6 +13,7 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/sign"
 
 	"github.com/slipway/actions/internal/exitcode"
+	"github.com/slipway/actions/internal/timeouts"
 )
 
 // complete adds the verification material to a bundle whose content holds
@@ -49,6 +51,11 @@ func (s *Signer) complete(ctx context.Context, pb *protobundle.Bundle, sig []byt
 	}
 	if s.rekor != nil {
 		if err := s.rekor.GetTransparencyLogEntry(ctx, verifierPEM, pb); err != nil {
+			if ctx.Err() == nil && isTimeout(err) {
+				// Rekor's client takes no transport: its requests are bounded
+				// as a whole, and its timeout error names no limit.
+				err = &timeouts.Error{Peer: "Rekor", Host: s.rekorURL, Phase: timeouts.CallPhase, After: s.timeout}
+			}
 			return nil, exitcode.Infra(fmt.Errorf("adding the signature to the transparency log: %w; check rekor-url, or set tlog to false where no log is reachable", err))
 		}
 		if n := len(pb.VerificationMaterial.TlogEntries); n > 0 {
@@ -137,3 +144,9 @@ func (s *Signer) Identity() string {
 
 // Ensure the adapter satisfies sigstore-go's interface.
 var _ sign.Keypair = (*keypair)(nil)
+
+// isTimeout reports whether err is a request that ran out of time.
+func isTimeout(err error) bool {
+	var ne interface{ Timeout() bool }
+	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
+}

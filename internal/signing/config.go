@@ -13,6 +13,7 @@ import (
 
 	"github.com/slipway/actions/internal/exitcode"
 	"github.com/slipway/actions/internal/oidc"
+	"github.com/slipway/actions/internal/timeouts"
 )
 
 // KeyEnv is the environment variable (and secret) holding an encrypted
@@ -80,6 +81,9 @@ type Env struct {
 	// HTTP is the client for the Sigstore services and GitHub's token
 	// endpoint; nil is the default.
 	HTTP *http.Client
+	// Net bounds the waits on the network: a KMS call, each Sigstore
+	// request; zero fields are the defaults.
+	Net timeouts.Config
 	// Log receives progress; nil discards it.
 	Log *slog.Logger
 	// Now is the clock; nil is time.Now.
@@ -92,7 +96,7 @@ type Env struct {
 // is set, and tokens (nil: c.Tokens(env)) for keyless signing.
 func (c Config) Options(env Env, tokens *Tokens) Options {
 	o := Options{Key: c.Key, Password: []byte(c.Password), FulcioURL: c.FulcioURL, TSAURL: c.TSAURL,
-		Getenv: env.Getenv, HTTP: env.HTTP, Log: env.Log, Now: env.Now}
+		Getenv: env.Getenv, HTTP: env.HTTP, Net: env.Net, Log: env.Log, Now: env.Now}
 	if c.KeyPEM != "" {
 		o.Key, o.KeyPEM = "", []byte(c.KeyPEM)
 	}

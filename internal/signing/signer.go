@@ -9,7 +9,6 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/pem"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -25,11 +24,11 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/sign"
 	"github.com/sigstore/sigstore/pkg/signature"
-	"github.com/sigstore/sigstore/pkg/signature/kms"
 	"github.com/sigstore/sigstore/pkg/signature/options"
 
 	"github.com/slipway/actions/internal/digest"
 	"github.com/slipway/actions/internal/exitcode"
+	"github.com/slipway/actions/internal/timeouts"
 )
 
 // BundleMediaType is the media type of the bundles this package produces.
@@ -75,8 +74,12 @@ type Options struct {
 	// HTTP is the client for Fulcio and the TSA (its Transport is used);
 	// nil means http.DefaultTransport.
 	HTTP *http.Client
-	// Timeout bounds each request to Fulcio, Rekor or the TSA; 0 means 30s.
+	// Timeout bounds each request to Fulcio, Rekor or the TSA; 0 means
+	// Net.Connect+Net.Response.
 	Timeout time.Duration
+	// Net bounds the waits on the network: each call to a KMS, and
+	// Timeout's default; zero fields are the defaults.
+	Net timeouts.Config
 	// Log receives progress at debug level; nil discards it.
 	Log *slog.Logger
 	// Now is the clock used to renew keyless certificates; nil is time.Now.
@@ -91,10 +94,14 @@ type Signer struct {
 	ref    KeyRef
 	fulcio sign.CertificateProvider
 	rekor  sign.Transparency
-	tsa    *sign.TimestampAuthority
-	token  TokenSource
-	log    *slog.Logger
-	now    func() time.Time
+	// rekorURL and timeout name Rekor and the limit of its requests, whose
+	// client takes no transport.
+	rekorURL string
+	timeout  time.Duration
+	tsa      *sign.TimestampAuthority
+	token    TokenSource
+	log      *slog.Logger
+	now      func() time.Time
 
 	mu   sync.Mutex
 	cert *x509.Certificate // keyless: the current certificate
@@ -125,8 +132,13 @@ func newSigner(ctx context.Context, ref KeyRef, opts Options) (*Signer, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	var transport http.RoundTripper
-	if opts.HTTP != nil {
+	opts.Net = opts.Net.WithDefaults()
+	if opts.Timeout == 0 {
+		opts.Timeout = opts.Net.Connect + opts.Net.Response
+	}
+	s.rekorURL, s.timeout = opts.RekorURL, opts.Timeout
+	transport := opts.Net.Transport("")
+	if opts.HTTP != nil && opts.HTTP.Transport != nil {
 		transport = opts.HTTP.Transport
 	}
 
@@ -147,7 +159,7 @@ func newSigner(ctx context.Context, ref KeyRef, opts Options) (*Signer, error) {
 		}
 		sv, err = loadKeyPEM([]byte(pem), opts.Password, "the cosign key in the environment variable "+ref.Env, "")
 	case ref.Kind == KeyKMS:
-		sv, err = loadKMS(ctx, ref)
+		sv, err = loadKMS(ctx, ref, opts.Net, opts.Getenv)
 	case len(opts.KeyPEM) > 0:
 		sv, err = loadKeyPEM(opts.KeyPEM, opts.Password, "the cosign key in the "+KeyEnv+" secret (cosign-key)", "")
 	default:
@@ -244,18 +256,6 @@ func decryptedID(kb, password []byte) [sha256.Size]byte {
 	var id [sha256.Size]byte
 	h.Sum(id[:0])
 	return id
-}
-
-func loadKMS(ctx context.Context, ref KeyRef) (signature.SignerVerifier, error) {
-	sv, err := kms.Get(ctx, ref.URI, crypto.SHA256)
-	if err != nil {
-		var pnf *kms.ProviderNotFoundError
-		if errors.As(err, &pnf) {
-			return nil, exitcode.Infraf("KMS provider for %q is not registered in this build (internal error): %v", ref.Scheme, err)
-		}
-		return nil, exitcode.Infra(fmt.Errorf("connecting to KMS key %q: %w; check the URI and the provider's credentials in the environment", ref.URI, err))
-	}
-	return sv, nil
 }
 
 func ephemeralKey() (signature.SignerVerifier, error) {

@@ -156,7 +156,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			return nil, err
 		}
 	}
-	subjects, err := o.subjects(m, img)
+	subjects, err := o.subjects(ctx, m, img)
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +164,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if o.Kind == KindProvenance {
 		plans, err = o.provenancePlan(m, img, subjects)
 	} else {
-		plans, err = o.sbomPlans(m, img, subjects)
+		plans, err = o.sbomPlans(ctx, m, img, subjects)
 	}
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package attest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"github.com/slipway/actions/internal/artifact"
 	"github.com/slipway/actions/internal/digest"
 	"github.com/slipway/actions/internal/exitcode"
+	"github.com/slipway/actions/internal/regfile"
 )
 
 // sbomFile is an SBOM to attest: where it is and, when the manifest records
@@ -30,7 +32,7 @@ type sbomFile struct {
 // SBOM is read once (and checked against its manifest record's digest on
 // the way); a referenced one is not read at all when the manifest has its
 // digest, and hashed in one streaming pass otherwise.
-func sbomPredicate(f sbomFile, kind Kind, limit int64) (predicateType string, predicate []byte, err error) {
+func sbomPredicate(ctx context.Context, f sbomFile, kind Kind, limit int64) (predicateType string, predicate []byte, err error) {
 	fi, err := os.Stat(f.path)
 	if err != nil {
 		return "", nil, exitcode.WithFile(exitcode.BadInput(fmt.Errorf("reading SBOM: %w; give the path of an SBOM written by \"slipway sbom\" or syft", err)), f.name)
@@ -39,7 +41,7 @@ func sbomPredicate(f sbomFile, kind Kind, limit int64) (predicateType string, pr
 		return "", nil, exitcode.WithFile(exitcode.BadInputf("SBOM %q is not a regular file", f.name), f.name)
 	}
 	if fi.Size() > limit {
-		p, err := sbomReference(f, kind, fi.Size())
+		p, err := sbomReference(ctx, f, kind, fi.Size())
 		return SBOMReferencePredicateType, p, err
 	}
 	p, err := sbomInline(f, kind, limit)
@@ -49,7 +51,7 @@ func sbomPredicate(f sbomFile, kind Kind, limit int64) (predicateType string, pr
 // sbomInline reads the SBOM (at most limit bytes) and checks that it is a
 // JSON document of the right format.
 func sbomInline(f sbomFile, kind Kind, limit int64) ([]byte, error) {
-	file, err := os.Open(f.path)
+	file, err := regfile.Open(f.path)
 	if err != nil {
 		return nil, exitcode.WithFile(exitcode.BadInput(fmt.Errorf("opening SBOM: %w", err)), f.name)
 	}
@@ -106,7 +108,7 @@ func checkSBOM(doc []byte, kind Kind) error {
 //
 //	{"sbom": {"name": …, "digest": {"sha256": …}, "mediaType": …, "uri": …},
 //	 "sbomPredicateType": "https://cyclonedx.org/bom", "size": 123}
-func sbomReference(f sbomFile, kind Kind, size int64) ([]byte, error) {
+func sbomReference(ctx context.Context, f sbomFile, kind Kind, size int64) ([]byte, error) {
 	var d digest.SHA256
 	rd := &intoto.ResourceDescriptor{Name: f.name, MediaType: kind.defaultMediaType(f.path)}
 	if rec := f.record; rec != nil {
@@ -120,7 +122,7 @@ func sbomReference(f sbomFile, kind Kind, size int64) ([]byte, error) {
 	} else {
 		var n int64
 		var err error
-		if d, n, err = digest.File(f.path); err != nil {
+		if d, n, err = digest.FileContext(ctx, f.path); err != nil {
 			return nil, exitcode.WithFile(exitcode.Infra(err), f.name)
 		}
 		if n != size {

@@ -1,6 +1,7 @@
 package attest
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/slipway/actions/internal/artifact"
@@ -14,7 +15,7 @@ import (
 // the artifact its manifest record describes when it has one. Without it,
 // every SBOM of the right kind that the manifest records about one of the
 // subjects is attested about that subject.
-func (o *Options) sbomPlans(m *artifact.Manifest, img *image, subjects []artifact.Subject) ([]plan, error) {
+func (o *Options) sbomPlans(ctx context.Context, m *artifact.Manifest, img *image, subjects []artifact.Subject) ([]plan, error) {
 	var files []sbomFile
 	var about [][]artifact.Subject
 	if o.SBOM != "" {
@@ -56,7 +57,7 @@ func (o *Options) sbomPlans(m *artifact.Manifest, img *image, subjects []artifac
 		if err != nil {
 			return nil, exitcode.BadInput(err)
 		}
-		pt, predicate, err := sbomPredicate(f, o.Kind, o.SBOMInlineLimit)
+		pt, predicate, err := sbomPredicate(ctx, f, o.Kind, o.SBOMInlineLimit)
 		if err != nil {
 			return nil, err
 		}

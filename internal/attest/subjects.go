@@ -1,6 +1,7 @@
 package attest
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,7 +15,7 @@ import (
 // with its digest from the manifest when the manifest lists it (it is not
 // read then) or else from one pass over it; or every artifact of the
 // manifest.
-func (o *Options) subjects(m *artifact.Manifest, img *image) ([]artifact.Subject, error) {
+func (o *Options) subjects(ctx context.Context, m *artifact.Manifest, img *image) ([]artifact.Subject, error) {
 	switch {
 	case img != nil:
 		return []artifact.Subject{img.subject}, nil
@@ -33,7 +34,7 @@ func (o *Options) subjects(m *artifact.Manifest, img *image) ([]artifact.Subject
 		if !fi.Mode().IsRegular() {
 			return nil, exitcode.WithFile(exitcode.BadInputf("subject %q is not a regular file; attest a file, or a manifest for a set of files", o.Subject), o.Subject)
 		}
-		d, _, err := digest.File(path)
+		d, _, err := digest.FileContext(ctx, path)
 		if err != nil {
 			return nil, exitcode.WithFile(exitcode.Infra(err), o.Subject)
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/slipway/actions/internal/execenv"
 	"github.com/slipway/actions/internal/exitcode"
+	"github.com/slipway/actions/internal/interrupt"
 )
 
 // stopGrace is how long a cancelled command gets between SIGTERM and
@@ -61,7 +62,17 @@ func (p *plan) runCommand(ctx context.Context, env []string, out io.Writer) erro
 	cmd.Stdout, cmd.Stderr = out, out
 	ownProcessGroup(cmd)
 	cmd.WaitDelay = stopGrace
-	err = cmd.Run()
+	if err = cmd.Start(); err == nil {
+		// A process that must exit at once (a second signal) takes the
+		// command's group with it; a cancelled command's group is killed
+		// once its shell has gone, so that nothing it started lingers.
+		remove := interrupt.OnForcedExit(func() { killGroup(cmd) })
+		err = cmd.Wait()
+		remove()
+		if ctx.Err() != nil {
+			killGroup(cmd)
+		}
+	}
 	var exitErr *exec.ExitError
 	switch {
 	case err == nil:

@@ -17,6 +17,13 @@ func ownProcessGroup(cmd *exec.Cmd) {
 	}
 }
 
+// killGroup kills what is left of the command's process group.
+func killGroup(cmd *exec.Cmd) {
+	if cmd.Process != nil {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
+}
+
 // signalOf returns the signal that ended the process, if one did.
 func signalOf(e *exec.ExitError) (string, bool) {
 	if ws, ok := e.Sys().(syscall.WaitStatus); ok && ws.Signaled() {

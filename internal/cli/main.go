@@ -6,14 +6,17 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/slipway/actions/internal/action"
+	"github.com/slipway/actions/internal/atomicfile"
 	"github.com/slipway/actions/internal/exitcode"
 	"github.com/slipway/actions/internal/input"
+	"github.com/slipway/actions/internal/interrupt"
 	"github.com/slipway/actions/internal/timeouts"
 	"github.com/slipway/actions/internal/version"
 )
@@ -77,7 +80,8 @@ func newRoot(ctx context.Context, env Env, cmds []Command) *cobra.Command {
 subcommand here and a GitHub Action under actions/<stage>.
 
 Exit codes: 0 ok, 1 the check or build failed, 2 bad usage or input,
-3 internal or infrastructure failure.`,
+3 internal or infrastructure failure, 130 interrupted by SIGINT,
+143 stopped by SIGTERM.`,
 		Version:       version.String(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -167,13 +171,37 @@ func runCommand(ctx context.Context, env Env, c Command, inputs []input.Input, f
 		InActions: inActions,
 		outputs:   c.Outputs(),
 	}
+	before := len(atomicfile.Written())
 	if err := c.Run(ctx, rt); err != nil {
-		if ctx.Err() != nil {
+		if sig := interrupt.Of(ctx); sig != nil {
+			err = interrupted(sig, atomicfile.Written()[before:], dir, err)
+		} else if ctx.Err() != nil {
 			err = exitcode.Infra(fmt.Errorf("%s interrupted: %w", c.Name(), err))
 		}
 		return fail(err)
 	}
 	return nil
+}
+
+// interrupted is the error of a command stopped by a signal: the signal,
+// what the command had written (complete files only: every write is atomic)
+// and its exit code, 128 + the signal's number.
+func interrupted(sig *interrupt.Signal, written []string, dir string, cause error) error {
+	var what string
+	switch len(written) {
+	case 0:
+		what = "nothing was written"
+	default:
+		names := make([]string, len(written))
+		for i, p := range written {
+			if rel, err := filepath.Rel(dir, p); err == nil && !strings.HasPrefix(rel, "..") {
+				p = rel
+			}
+			names[i] = fmt.Sprintf("%q", p)
+		}
+		what = fmt.Sprintf("%d complete file(s) were written before it stopped (%s), the stage's results are incomplete", len(written), strings.Join(names, ", "))
+	}
+	return &exitcode.Error{Code: sig.Code(), Err: fmt.Errorf("%w; %s and no half-written file was left; run it again to finish (it stopped in: %v)", sig, what, cause)}
 }
 
 // logLevel is debug when the runner runs with debug logging (ACTIONS_STEP_DEBUG

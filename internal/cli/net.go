@@ -20,10 +20,10 @@ type netFlags struct {
 func (n *netFlags) inputs() []input.Input {
 	return []input.Input{
 		input.Duration(&n.cfg.Connect, input.Spec{Name: timeouts.ConnectInput, Env: timeouts.ConnectEnv,
-			Default:     timeouts.DefaultConnect.String(),
+			Default:     seconds(timeouts.DefaultConnect),
 			Description: "How long to wait for a network connection (name lookup, TCP connect, TLS handshake) to a registry, KMS, Fulcio, Rekor, timestamp authority or GitHub's token endpoint."}),
 		input.Duration(&n.cfg.Response, input.Spec{Name: timeouts.TimeoutInput, Env: timeouts.TimeoutEnv,
-			Default:     timeouts.DefaultResponse.String(),
+			Default:     seconds(timeouts.DefaultResponse),
 			Description: "How long a connected network peer may stay silent: for its answer, the next bytes of a download, or taking the next bytes of an upload; a transfer that keeps moving is never cut."}),
 	}
 }

@@ -1,13 +1,15 @@
 package digest
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"hash"
 	"io"
-	"os"
 	"strings"
+
+	"github.com/slipway/actions/internal/regfile"
 )
 
 // BufferSize is the read size used when hashing files. Large reads keep the
@@ -104,18 +106,39 @@ func Copy(dst io.Writer, src io.Reader) (SHA256, int64, error) {
 	return s.Digest(), n, err
 }
 
-// File returns the digest and size of the file at path, reading it once.
-func File(path string) (SHA256, int64, error) {
-	f, err := os.Open(path)
+// File returns the digest and size of the regular file at path, reading it
+// once. A FIFO, device or directory is refused (a *regfile.NotRegularError)
+// without blocking.
+func File(path string) (SHA256, int64, error) { return FileContext(context.Background(), path) }
+
+// FileContext is File that stops reading when ctx is done.
+func FileContext(ctx context.Context, path string) (SHA256, int64, error) {
+	f, err := regfile.Open(path)
 	if err != nil {
-		return SHA256{}, 0, fmt.Errorf("opening %q to digest it: %w", path, err)
+		return SHA256{}, 0, err
 	}
 	defer f.Close()
 	s := New()
 	buf := make([]byte, BufferSize)
-	n, err := io.CopyBuffer(s, struct{ io.Reader }{f}, buf)
+	n, err := io.CopyBuffer(s, ContextReader(ctx, f), buf)
 	if err != nil {
 		return SHA256{}, 0, fmt.Errorf("reading %q: %w", path, err)
 	}
 	return s.Digest(), n, nil
+}
+
+// ContextReader returns a reader of r that fails with ctx's error once ctx
+// is done: a long read stops at the next buffer.
+func ContextReader(ctx context.Context, r io.Reader) io.Reader { return ctxReader{ctx, r} }
+
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }

@@ -20,7 +20,17 @@ const (
 	// Internal means an internal or infrastructure failure: a registry that is
 	// down, a disk that is full, a bug.
 	Internal Code = 3
+	// Interrupted means the command was stopped by SIGINT (Ctrl-C): 128 + 2,
+	// as shells report it.
+	Interrupted Code = 130
+	// Terminated means the command was stopped by SIGTERM (a cancelled job,
+	// a timeout of the runner): 128 + 15, as shells report it.
+	Terminated Code = 143
 )
+
+// ForSignal returns the exit code for a process stopped by the signal of
+// that number: 128 + the number, as shells report it.
+func ForSignal(signo int) Code { return Code(128 + signo) }
 
 // String returns the documented name of the code.
 func (c Code) String() string {
@@ -33,6 +43,10 @@ func (c Code) String() string {
 		return "usage"
 	case Internal:
 		return "internal"
+	case Interrupted:
+		return "interrupted"
+	case Terminated:
+		return "terminated"
 	}
 	return fmt.Sprintf("code(%d)", int(c))
 }

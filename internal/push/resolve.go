@@ -18,6 +18,7 @@ import (
 	"github.com/slipway/actions/internal/digest"
 	"github.com/slipway/actions/internal/exitcode"
 	"github.com/slipway/actions/internal/mediatype"
+	"github.com/slipway/actions/internal/regfile"
 	"github.com/slipway/actions/internal/registryref"
 )
 
@@ -189,7 +190,7 @@ func imageLayout(r artifact.Record) (string, bool) {
 // the upload reads the file once more, in full).
 func detectMediaType(path string) string {
 	head := make([]byte, mediatype.HeadSize)
-	f, err := os.Open(path)
+	f, err := regfile.Open(path)
 	if err != nil {
 		return mediatype.Detect(path, nil) // the upload reports the error
 	}

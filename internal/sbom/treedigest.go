@@ -13,6 +13,7 @@ import (
 	"golang.org/x/mod/sumdb/dirhash"
 
 	"github.com/slipway/actions/internal/digest"
+	"github.com/slipway/actions/internal/regfile"
 )
 
 // TreeDigest returns the digest of the directory tree at dir: the SHA-256 of
@@ -54,7 +55,7 @@ func TreeDigest(ctx context.Context, dir string) (digest.SHA256, int, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		f, err := os.Open(filepath.Join(dir, filepath.FromSlash(name)))
+		f, err := regfile.Open(filepath.Join(dir, filepath.FromSlash(name)))
 		if err != nil {
 			return nil, err
 		}

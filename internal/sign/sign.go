@@ -16,6 +16,7 @@ import (
 	"github.com/slipway/actions/internal/digest"
 	"github.com/slipway/actions/internal/exitcode"
 	"github.com/slipway/actions/internal/gpgsign"
+	"github.com/slipway/actions/internal/regfile"
 	"github.com/slipway/actions/internal/signing"
 )
 
@@ -196,7 +197,7 @@ func signFile(ctx context.Context, opts *Options, pending *signing.Pending, gs *
 // key, its OpenPGP data hash: the SHA-256 state itself when the key signs
 // SHA-256, else a second hash fed from the same buffer.
 func readOnce(ctx context.Context, path string, gs *gpgsign.Signer) (digest.SHA256, int64, hash.Hash, *gpgsign.Detached, error) {
-	file, err := os.Open(path)
+	file, err := regfile.Open(path)
 	if err != nil {
 		return digest.SHA256{}, 0, nil, nil, missing(path, err)
 	}
@@ -211,7 +212,7 @@ func readOnce(ctx context.Context, path string, gs *gpgsign.Signer) (digest.SHA2
 		w = io.MultiWriter(h, detached)
 	}
 	buf := make([]byte, digest.BufferSize)
-	n, err := io.CopyBuffer(w, ctxReader{ctx, file}, buf)
+	n, err := io.CopyBuffer(w, digest.ContextReader(ctx, file), buf)
 	if err != nil {
 		return digest.SHA256{}, 0, nil, nil, exitcode.WithFile(exitcode.Infra(fmt.Errorf("reading %q: %w", path, err)), path)
 	}
@@ -238,6 +239,10 @@ func writeRecord(opts *Options, path string, content []byte, mediaType string, d
 }
 
 func missing(path string, err error) error {
+	var nr *regfile.NotRegularError
+	if errors.As(err, &nr) {
+		return exitcode.WithFile(exitcode.BadInput(fmt.Errorf("the file to sign: %w", err)), path)
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return exitcode.WithFile(exitcode.BadInputf("the file to sign %q does not exist; check subject or the manifest's paths (they are relative to the workspace)", path), path)
 	}
@@ -246,17 +251,4 @@ func missing(path string, err error) error {
 
 func changed(t target, what string) error {
 	return exitcode.WithFile(exitcode.Failuref("%q changed since the manifest was written: %s; rebuild it (slipway build) before signing", t.name, what), t.path)
-}
-
-// ctxReader stops a read when ctx is done.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }

@@ -13,7 +13,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -28,6 +27,7 @@ import (
 
 	"github.com/slipway/actions/internal/digest"
 	"github.com/slipway/actions/internal/exitcode"
+	"github.com/slipway/actions/internal/regfile"
 	"github.com/slipway/actions/internal/timeouts"
 )
 
@@ -195,7 +195,7 @@ func newSigner(ctx context.Context, ref KeyRef, opts Options) (*Signer, error) {
 }
 
 func loadKeyFile(path string, password []byte) (signature.SignerVerifier, error) {
-	f, err := os.Open(path)
+	f, err := regfile.Open(path)
 	if err != nil {
 		return nil, exitcode.WithFile(exitcode.BadInput(fmt.Errorf("opening cosign key: %w; give the path of a key written by \"cosign generate-key-pair\" or a KMS URI", err)), path)
 	}

@@ -54,11 +54,12 @@ func signImage(ctx context.Context, opts *Options, sg *signing.Signer) (*Image, 
 	if err != nil {
 		return nil, exitcode.BadInput(fmt.Errorf("parsing image reference %q: %w; use registry/repo:tag or registry/repo@sha256:<hex>", opts.Image, err))
 	}
-	ropts := []ociremote.Option{ociremote.WithRemoteOptions(append(opts.Net.RemoteOptions(ctx),
-		remote.WithAuthFromKeychain(opts.Keychain), remote.WithUserAgent("slipway"))...)}
+	// One WithRemoteOptions: each call replaces the options of the last.
+	remoteOpts := append(opts.Net.RemoteOptions(ctx), remote.WithAuthFromKeychain(opts.Keychain), remote.WithUserAgent("slipway"))
 	if opts.Registry != nil {
-		ropts = append(ropts, ociremote.WithRemoteOptions(remote.WithTransport(opts.Registry)))
+		remoteOpts = append(remoteOpts, remote.WithTransport(opts.Registry))
 	}
+	ropts := []ociremote.Option{ociremote.WithRemoteOptions(remoteOpts...)}
 	se, err := ociremote.SignedEntity(ref, ropts...)
 	if err != nil {
 		var nf *ociremote.EntityNotFoundError

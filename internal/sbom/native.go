@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 
 	"github.com/anchore/packageurl-go"
 	"github.com/anchore/syft/syft/artifact"
@@ -53,35 +54,52 @@ func addNative(ctx context.Context, s *syftsbom.SBOM, path, root string, log *sl
 	if err != nil {
 		return nil, err
 	}
+	// The packages that own a library, as syft's catalogers describe them.
+	var owners []owned
+	ownerOf := map[*library]string{} // library → owned.key, "" for none
+	for _, lib := range n.Libraries {
+		if lib.Path == "" {
+			continue
+		}
+		if o, ok := host.owner(lib.Path, lib.Real); ok {
+			ownerOf[lib] = o.key()
+			if !slices.ContainsFunc(owners, func(x owned) bool { return x.key() == o.key() }) {
+				owners = append(owners, o)
+			}
+		}
+	}
+	described, err := host.packages(ctx, owners)
+	if err != nil {
+		return nil, err
+	}
 	// Each library is an OS package (one per package, however many of its
 	// libraries are needed) or a bare library package.
-	owners := map[string]int{} // library name → host package index
-	ospkgs := map[int]pkg.Package{}
+	ospkgs := map[string]pkg.Package{}
 	libPkg := map[string]pkg.Package{}
 	for _, lib := range n.Libraries {
-		switch i := host.owner(lib.Path, lib.Real); {
+		switch key := ownerOf[lib]; {
 		case lib.Path == "":
 			n.Missing++
 			log.Warn("a shared library the subject needs is not found on this host; it is listed without version", "subject", path, "library", lib.Name, "searched", lib.Searched)
 			libPkg[lib.Name] = pkg.Package{Name: lib.Name, Type: pkg.BinaryPkg, FoundBy: FoundByELFNotFound}
-		case i < 0:
+		case key == "":
 			n.Unowned++
 			libPkg[lib.Name] = pkg.Package{Name: lib.Name, Type: pkg.BinaryPkg, FoundBy: FoundByELFNeeded, Locations: file.NewLocationSet(libLocation(lib))}
 		default:
 			n.Packaged++
-			p, ok := ospkgs[i]
+			p, ok := ospkgs[key]
 			if !ok {
-				p = trimmedPackage(host.packages[i])
+				p = trimmedPackage(described[key])
 			}
 			if !hasRealPath(p.Locations, lib.Real) {
 				p.Locations.Add(libLocation(lib))
 			}
-			ospkgs[i], owners[lib.Name] = p, i
+			ospkgs[key] = p
 		}
 	}
-	for i, p := range ospkgs {
+	for key, p := range ospkgs {
 		p.SetID()
-		ospkgs[i] = p
+		ospkgs[key] = p
 		s.Artifacts.Packages.Add(p)
 	}
 	for name, p := range libPkg {
@@ -89,8 +107,8 @@ func addNative(ctx context.Context, s *syftsbom.SBOM, path, root string, log *sl
 		libPkg[name] = p
 		s.Artifacts.Packages.Add(p)
 	}
-	for name, i := range owners {
-		libPkg[name] = ospkgs[i]
+	for lib, key := range ownerOf {
+		libPkg[lib.Name] = ospkgs[key]
 	}
 	seen := map[[2]artifact.ID]bool{}
 	for _, lib := range n.Libraries {

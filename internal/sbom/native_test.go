@@ -164,6 +164,9 @@ func TestELFDependencies(t *testing.T) {
 				t.Errorf("components %v, want exactly the packages %v", got, all)
 			}
 			checkDirect(t, bom, direct)
+			if c := components(bom)["libc6"]; c.Licenses == nil || len(*c.Licenses) == 0 {
+				t.Error("libc6 has no licenses (from /usr/share/doc/libc6/copyright)")
+			}
 			if l := property(components(bom)["libc6"], "syft:location:"); !slices.ContainsFunc(l, func(p string) bool { return strings.HasSuffix(p, "/libc.so.6") }) {
 				t.Errorf("libc6's locations %v do not name libc.so.6", l)
 			}

@@ -1,5 +1,8 @@
 # One image for every Slipway action: actions/<stage>/action.yml all run this image and pick their stage by the
-# subcommand in `args`. Targets:
+# subcommand in `args`. The published image (publish.yml) and the one the tests run (scripts/image) are NOT built
+# from this file: both are assembled without a daemon by `slipway build` (image-base scratch, image-root bin/skel,
+# /slipway, the same entrypoint), reproducibly. This Dockerfile builds the same tree, user and entrypoint for
+# those who build with Docker (e2e TestDockerfileAgrees checks that the `prebuilt` target matches). Targets:
 #   prebuilt  FROM scratch + bin/slipway and bin/skel/ that scripts/image prepared on the host. Needs no base
 #             image, so it builds on a machine that cannot pull (tests, CI here).
 #   release   (default, last) builds ./cmd/slipway from source, reproducibly, in the Go image (named in full:
@@ -11,8 +14,13 @@
 # `command` with `sh -c` in this container: only busybox's tools are here, no compiler (use build-mode: runner in
 # the release workflow to build with the runner's toolchain).
 #
-# USER 1001:1001 is the uid that owns the workspace and the file-command files ($GITHUB_OUTPUT,
-# $GITHUB_STEP_SUMMARY) on GitHub-hosted runners; e2e/README.md says how the act tests mirror that.
+# No USER: "Docker actions must be run by the default Docker user (root). Do not use the USER instruction in your
+# Dockerfile, because you won't be able to access the GITHUB_WORKSPACE directory." (GitHub, "Dockerfile support
+# for GitHub Actions", USER: https://docs.github.com/en/actions/reference/workflows-and-actions/dockerfile-support#user).
+# A fixed USER 1001 worked only where the runner's uid happens to be 1001 (GitHub-hosted runners). Instead the
+# entrypoint starts as root and `--as-workspace-owner` makes slipway switch to the uid:gid that own
+# GITHUB_WORKSPACE before any stage runs (internal/runas): what it and the build command write there belongs to
+# the runner's user on every runner, so later run: steps of a non-root self-hosted runner can change and remove it.
 
 ARG VERSION=devel
 
@@ -23,9 +31,7 @@ LABEL org.opencontainers.image.title="slipway" \
       org.opencontainers.image.description="Slipway GitHub Actions: build, sbom, push, sign, attest, verify" \
       org.opencontainers.image.source="https://github.com/slipway/actions" \
       org.opencontainers.image.version="${VERSION}"
-ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-USER 1001:1001
-ENTRYPOINT ["/slipway"]
+ENTRYPOINT ["/slipway", "--as-workspace-owner"]
 
 FROM base AS prebuilt
 COPY bin/skel/ /

@@ -42,6 +42,11 @@ type Scenario struct {
 	// HostTools names programs (e.g. "go") whose directories are added to the PATH of run: steps, which run on
 	// this machine. Without it run: steps see only the system directories.
 	HostTools []string
+	// RunnerUID, when not 0, is the uid (and gid) of the runner's user, as on a self-hosted runner that does not
+	// run as root: act runs as that user, so the job's workspace, its run: steps and the file-command files
+	// ($GITHUB_OUTPUT, ...) are that user's, while Docker actions still start as root (runner_user_test.go).
+	// 0: act runs as root, like a root runner.
+	RunnerUID int
 	// Timeout bounds the act run; 10 minutes when zero.
 	Timeout time.Duration
 }
@@ -86,15 +91,14 @@ func Run(t *testing.T, s Scenario) *Result {
 	for _, d := range []string{r.Out, home, filepath.Join(T, "act")} {
 		mustMkdir(t, d)
 	}
-	// act's run: steps run as root on files that :U gave to uid 1001 (on GitHub the runner user owns them): git
-	// would refuse the checkout as of "dubious ownership".
-	if err := os.WriteFile(filepath.Join(home, ".gitconfig"), []byte("[safe]\n\tdirectory = *\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	wf := prepareSource(t, env, s, src, home, filepath.Base(T))
 	repo := copyRepo(t, env.repoRoot, filepath.Join(T, "repo"))
 	secrets := writeSecrets(t, s.Secrets, filepath.Join(t.TempDir(), "secrets.yml"))
 	resultFile := filepath.Join(r.Out, "result")
+	var user *runnerUser
+	if s.RunnerUID != 0 {
+		user = asRunnerUser(t, s.RunnerUID, T, &env, &secrets)
+	}
 
 	event := s.Event
 	if event == "" {
@@ -105,7 +109,7 @@ func Run(t *testing.T, s Scenario) *Result {
 		"--pull=false", "--no-cache-server", "--json",
 		"--action-cache-path", filepath.Join(T, "act"),
 		"--container-daemon-socket", "-",
-		"--container-options", fmt.Sprintf("-v %s:%s:U --network host", T, T),
+		"--container-options", fmt.Sprintf("-v %s:%s --network host", T, T),
 		"--local-repository", "slipway/actions@v1=" + repo,
 		"--secret-file", secrets,
 		"--env", "SLIPWAY_RESULT=" + resultFile,
@@ -133,6 +137,9 @@ func Run(t *testing.T, s Scenario) *Result {
 	cmd.Stdin = nil // /dev/null
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = 30 * time.Second
+	if user != nil {
+		cmd.SysProcAttr = user.attr
+	}
 	logPath := filepath.Join(T, "act.jsonl")
 	logFile, err := os.Create(logPath)
 	if err != nil {

@@ -96,6 +96,7 @@ Exit codes: 0 ok, 1 the check or build failed, 2 bad usage or input,
 		root.AddCommand(cobraCommand(env, c))
 	}
 	root.AddCommand(cobraCommand(env, &demoCommand{}))
+	addRunAs(root, env)
 	return root
 }
 

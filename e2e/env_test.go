@@ -21,7 +21,7 @@ import (
 )
 
 // image is the action image every actions/<stage>/action.yml names (internal/cli.Image); scripts/image builds it.
-const image = "ghcr.io/slipway/actions:v1"
+const image = "ghcr.io/slipway/actions:main"
 
 // SampleRepository is the GitHub repository the copied project claims to be (its origin remote): act reports it
 // as GITHUB_REPOSITORY.

@@ -11,15 +11,15 @@ import (
 	"github.com/slipway/actions/internal/input"
 )
 
-// Image is the container image every action runs. The release workflow
-// builds it from the repository's Dockerfile and publishes it under this
-// name; the moving tag follows the action's major version.
-const Image = "ghcr.io/slipway/actions:v1"
+// Image is the image the actions on main run: publish.yml builds it from
+// every push to main and moves this tag. A release commit runs its own image
+// by digest instead (PinFile, docs/releasing.md).
+const Image = "ghcr.io/slipway/actions:main"
 
 const generatedHeader = "# Generated from the stage's input table by `go test ./internal/cli -run TestGenerated -update`; do not edit.\n"
 
-// ActionYAML renders actions/<name>/action.yml for c.
-func ActionYAML(c Command) string {
+// ActionYAML renders actions/<name>/action.yml for c, running image.
+func ActionYAML(c Command, image string) string {
 	var b strings.Builder
 	b.WriteString(generatedHeader)
 	fmt.Fprintf(&b, "name: %s\n", q("Slipway "+c.Name()))
@@ -27,15 +27,15 @@ func ActionYAML(c Command) string {
 	b.WriteString("author: Slipway\nbranding:\n  icon: anchor\n  color: blue\n")
 	writeInputs(&b, c.Inputs(), true)
 	writeOutputs(&b, c.Outputs())
-	fmt.Fprintf(&b, "runs:\n  using: docker\n  image: %s\n  args:\n    - %s\n", q("docker://"+Image), c.Name())
+	fmt.Fprintf(&b, "runs:\n  using: docker\n  image: %s\n  args:\n    - %s\n", q("docker://"+image), c.Name())
 	return b.String()
 }
 
 // RootActionYAML renders the repository's root action.yml: one action that
 // runs the stage named by its "stage" input (the whole pipeline by default)
 // and accepts the inputs of every stage. It declares no defaults besides
-// "stage", so each stage applies its own.
-func RootActionYAML(cmds []Command, defaultStage string) string {
+// "stage", so each stage applies its own. It runs image.
+func RootActionYAML(cmds []Command, defaultStage, image string) string {
 	var b strings.Builder
 	b.WriteString(generatedHeader)
 	b.WriteString("name: Slipway\n")
@@ -88,7 +88,7 @@ func RootActionYAML(cmds []Command, defaultStage string) string {
 	sort.SliceStable(outs, func(i, j int) bool { return outs[i].Name < outs[j].Name })
 	writeInputs(&b, all, false)
 	writeOutputs(&b, outs)
-	fmt.Fprintf(&b, "runs:\n  using: docker\n  image: %s\n  args:\n    - ${{ inputs.stage }}\n", q("docker://"+Image))
+	fmt.Fprintf(&b, "runs:\n  using: docker\n  image: %s\n  args:\n    - ${{ inputs.stage }}\n", q("docker://"+image))
 	return b.String()
 }
 

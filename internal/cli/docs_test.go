@@ -20,14 +20,12 @@ const repoRoot = "../.."
 // -update after changing an input.
 func TestGenerated(t *testing.T) {
 	cmds := Commands()
-	files := map[string]string{
-		"action.yml": RootActionYAML(cmds, "pipeline"),
+	pin, err := ReadPin(repoRoot)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, c := range cmds {
-		if hasAction(c) {
-			files[filepath.Join("actions", c.Name(), "action.yml")] = ActionYAML(c)
-		}
-	}
+	files := GeneratedActions(cmds, pin.Image)
+	files[PinFile] = pinText(pin)
 	for rel, want := range files {
 		path := filepath.Join(repoRoot, rel)
 		if *update {

@@ -171,8 +171,10 @@ func Run(t *testing.T, s Scenario) *Result {
 	return r
 }
 
-// runnerLabels are the runs-on labels that act maps to this machine (-self-hosted).
-var runnerLabels = []string{"ubuntu-latest", "ubuntu-24.04", "ubuntu-22.04"}
+// runnerLabels are the runs-on labels that act maps to this machine (-self-hosted). act runs a job whose runs-on
+// is a list of labels on the platform of the first label it knows, and skips a job none of whose labels it knows:
+// "self-hosted" stands for a self-hosted runner set such as ["self-hosted", "linux", "slurm"].
+var runnerLabels = []string{"ubuntu-latest", "ubuntu-24.04", "ubuntu-22.04", "self-hosted"}
 
 // RequireSuccess fails the test unless every job succeeded.
 func (r *Result) RequireSuccess(t *testing.T) {

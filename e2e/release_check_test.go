@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/slipway/actions/internal/artifact"
+	"github.com/slipway/actions/internal/registryref"
 )
 
 // builderID is the builder-id the e2e caller passes (act is a self-hosted runner).
@@ -47,6 +48,7 @@ type pushedRelease struct {
 func checkRelease(t *testing.T, r *Result, ref string, w releaseWant) pushedRelease {
 	t.Helper()
 	r.RequireSuccess(t)
+	ref, _ = registryref.LowercaseRepository(ref) // push lowercases the repository path
 	if got := r.Value(t, "result"); got != "success" {
 		t.Fatalf("the called workflow's result = %q, want success", got)
 	}
@@ -136,7 +138,7 @@ func checkRelease(t *testing.T, r *Result, ref string, w releaseWant) pushedRele
 		verifyBlob(t, w, true, files[b], files[b+".cdx.json.intoto.sigstore.json"], "verify-blob-attestation", "--type", "cyclonedx")
 	}
 
-	slipwayVerify(t, ws, w)
+	slipwayVerify(t, ws, pinned, w)
 
 	// The provenance names the artifacts, the command and the configured builder.
 	rel.provenance = statement(t, files["provenance.intoto.sigstore.json"])
@@ -164,11 +166,12 @@ func checkRelease(t *testing.T, r *Result, ref string, w releaseWant) pushedRele
 	return rel
 }
 
-// slipwayVerify runs slipway verify (the image's binary, built by scripts/image) on the pulled manifest with a
-// trust policy that requires signatures by the release's signer, provenance from the e2e builder and the
-// sample's repository, and at most a day's age; then once more after changing one byte of an artifact, which
-// must fail.
-func slipwayVerify(t *testing.T, ws string, w releaseWant) {
+// slipwayVerify runs slipway verify (the image's binary, built by scripts/image) with a trust policy that requires
+// signatures by the release's signer, provenance from the e2e builder and the sample's repository, and at most a
+// day's age: on the pushed release by its digest (--image pinned: the release job signed and attested the OCI
+// artifact it pushed), on the pulled manifest, and once more on the manifest after changing one byte of an
+// artifact, which must fail.
+func slipwayVerify(t *testing.T, ws, pinned string, w releaseWant) {
 	t.Helper()
 	slipway, err := filepath.Abs(filepath.Join("..", "bin", "slipway"))
 	if err != nil {
@@ -181,8 +184,8 @@ func slipwayVerify(t *testing.T, ws string, w releaseWant) {
 	if err := os.WriteFile(policy, []byte(doc), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	verify := func() (bool, string, error) {
-		cmd := exec.Command(slipway, "verify", "--manifest", "dist/manifest.json", "--policy", policy, "--json")
+	verify := func(what ...string) (bool, string, error) {
+		cmd := exec.Command(slipway, append(what, "--policy", policy, "--json")...)
 		cmd.Dir = ws
 		cmd.Env = []string{"PATH=" + systemPath, "HOME=" + t.TempDir()}
 		var stderr bytes.Buffer
@@ -196,7 +199,10 @@ func slipwayVerify(t *testing.T, ws string, w releaseWant) {
 		}
 		return rep.Verified, string(out), err
 	}
-	if ok, out, err := verify(); !ok || err != nil {
+	if ok, out, err := verify("verify", "--image", pinned); !ok || err != nil {
+		t.Errorf("slipway verify --image %s: verified %t, %v; report:\n%s", pinned, ok, err, out)
+	}
+	if ok, out, err := verify("verify", "--manifest", "dist/manifest.json"); !ok || err != nil {
 		t.Errorf("slipway verify --manifest: verified %t, %v; report:\n%s", ok, err, out)
 	}
 	tampered := filepath.Join(ws, "dist", path.Base(w.artifacts[0]))
@@ -208,7 +214,7 @@ func slipwayVerify(t *testing.T, ws string, w releaseWant) {
 		t.Fatal(err)
 	}
 	f.Close()
-	if ok, out, err := verify(); ok || err == nil {
+	if ok, out, err := verify("verify", "--manifest", "dist/manifest.json"); ok || err == nil {
 		t.Errorf("slipway verify accepted a changed %s: verified %t, %v; report:\n%s", w.artifacts[0], ok, err, out)
 	}
 }

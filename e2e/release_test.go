@@ -18,7 +18,8 @@ const goCommand = "sh build.sh dist && go build -trimpath -buildvcs=false -o dis
 
 // TestRelease runs the shipped reusable release workflow through a caller, signing with a cosign key generated
 // by the real cosign CLI and passed as secrets (the key reaches sign and attest as their cosign-key input, never
-// as a file), and compiling Go on the runner (build-mode: runner). It pulls the
+// as a file), and compiling Go on the runner (build-mode: runner) of a self-hosted label set (runs-on as a JSON
+// list). It pulls the
 // release back by the digest the workflow output and checks every file, digest and bundle (checkRelease); and
 // that the Go program built on the runner runs and the runner's Go toolchain is what the manifest and the
 // provenance record.
@@ -37,6 +38,8 @@ func TestRelease(t *testing.T) {
 			"command":    goCommand,
 			"artifacts":  "dist/hello\ndist/hello-src.tar.gz\ndist/hello-go",
 			"signing":    "key",
+			// A self-hosted runner set, as a caller names it: act runs it on this machine ("self-hosted").
+			"runs-on": `["self-hosted","linux","slurm"]`,
 		},
 		Secrets:   map[string]string{"COSIGN_KEY": key.private, "COSIGN_PASSWORD": key.password},
 		HostTools: []string{"go"},
@@ -78,7 +81,7 @@ func TestRelease(t *testing.T) {
 func TestReleaseKeyless(t *testing.T) {
 	cosign := tools.Require(t, "cosign")
 	reg := registry.Start(t)
-	ref := reg + "/e2e/keyless:1.0.0"
+	ref := reg + "/E2E/Keyless:1.0.0" // as ghcr.io/${{ github.repository }} of an owner with capitals: pushed lowercased
 	// The job that signs is the reusable workflow's: Fulcio certifies its job_workflow_ref.
 	const jobWorkflow = "slipway/actions/.github/workflows/release.yml@refs/tags/v1"
 	iss := sigstoretest.NewIssuer(t, sigstoretest.GitHubIssuer)
@@ -119,15 +122,16 @@ func TestReleaseKeyless(t *testing.T) {
 		signers: "identities:\n  - name: release-workflow\n    issuer: " + sigstoretest.GitHubIssuer +
 			"\n    subject: https://github.com/" + jobWorkflow + "\ntrustedRoot: " + trustedRoot + "\ntlog: required\n",
 	})
-	// sign, attest provenance and attest SBOM each get one token and one certificate (reused for every file);
-	// each of the 3 signatures and 2 attestations is logged in Rekor and timestamped.
-	if got := tokens.Requests.Load(); got != 3 {
-		t.Errorf("the token endpoint handed out %d tokens, want 3", got)
+	// sign, attest provenance, attest SBOM, sign image and attest image each get one token and one certificate
+	// (reused for every file); the 3 artifact signatures, the 2 attestations, the image's 2 signatures (cosign's
+	// .sig tag and the referrer bundle) and its provenance are each logged in Rekor and timestamped.
+	if got := tokens.Requests.Load(); got != 5 {
+		t.Errorf("the token endpoint handed out %d tokens, want 5", got)
 	}
-	if got := ss.Certificates.Load(); got != 3 {
-		t.Errorf("Fulcio issued %d certificates, want 3", got)
+	if got := ss.Certificates.Load(); got != 5 {
+		t.Errorf("Fulcio issued %d certificates, want 5", got)
 	}
-	if e, ts := ss.Entries.Load(), ss.Timestamps.Load(); e != 5 || ts != 5 {
-		t.Errorf("Rekor logged %d entries and the TSA issued %d timestamps, want 5 each", e, ts)
+	if e, ts := ss.Entries.Load(), ss.Timestamps.Load(); e != 8 || ts != 8 {
+		t.Errorf("Rekor logged %d entries and the TSA issued %d timestamps, want 8 each", e, ts)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/slipway/actions/internal/exitcode"
 	"github.com/slipway/actions/internal/registryref"
 	"github.com/slipway/actions/internal/version"
+	"github.com/slipway/actions/internal/workspace"
 )
 
 // Options says what to push where.
@@ -35,7 +36,10 @@ type Options struct {
 	Manifest string
 	// AllowOverwrite lets the push move a tag that points at other content.
 	AllowOverwrite bool
-	// Dir is the workspace: relative paths are relative to it.
+	// Dir is the workspace: relative paths are relative to it, and every
+	// path (subjects, the manifest, the files and layouts it names) must
+	// lead inside it, symbolic links followed; "" means the working
+	// directory.
 	Dir string
 	// Credentials for the registry.
 	Credentials Credentials
@@ -65,6 +69,8 @@ type Options struct {
 	// beforeSetTag, when set (by tests), runs between the last check of a
 	// new tag and the put that sets it.
 	beforeSetTag func(context.Context)
+	// root is the workspace (Dir) that every path must stay in.
+	root *workspace.Root
 }
 
 // Status says what a push did to the tag.
@@ -118,6 +124,9 @@ func (o *Options) setDefaults() {
 	if o.Jobs <= 0 {
 		o.Jobs = 4
 	}
+	if o.Dir == "" {
+		o.Dir, _ = os.Getwd()
+	}
 	if o.TagSettle <= 0 {
 		o.TagSettle = DefaultTagSettle
 	}
@@ -158,8 +167,13 @@ func Push(ctx context.Context, o Options) (*Result, error) {
 	}
 	var man *artifact.Manifest
 	var manPath string
+	if o.root, err = workspace.New(o.Dir); err != nil {
+		return nil, exitcode.BadInput(fmt.Errorf("the workspace: %w", err))
+	}
 	if o.Manifest != "" {
-		manPath = o.abs(o.Manifest)
+		if manPath, err = o.resolve("input \"manifest\"", o.Manifest); err != nil {
+			return nil, err
+		}
 		if man, err = artifact.ReadManifest(manPath); err != nil {
 			return nil, exitcode.WithFile(exitcode.BadInput(fmt.Errorf("input \"manifest\": %w", err)), manPath)
 		}

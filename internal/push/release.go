@@ -31,7 +31,11 @@ type releaseContent struct {
 }
 
 func (o *Options) releaseContent(image, files Subject, man *artifact.Manifest, manPath string) (content, error) {
-	img, err := openLayout(o.abs(image.Layout), image.Select)
+	dir, err := o.resolve(fmt.Sprintf("build manifest %q: image layout %q", manPath, image.Layout), image.Layout)
+	if err != nil {
+		return nil, err
+	}
+	img, err := openLayout(dir, image.Select)
 	if err != nil {
 		return nil, err
 	}
@@ -44,7 +48,7 @@ func (o *Options) releaseContent(image, files Subject, man *artifact.Manifest, m
 	if platform == nil {
 		cf, err := i.ConfigFile()
 		if err != nil {
-			return nil, exitcode.WithFile(exitcode.BadInputf("reading the config of image %s in %q: %v; write the layout again", img.desc.Digest, image.Layout, err), o.abs(image.Layout))
+			return nil, exitcode.WithFile(exitcode.BadInputf("reading the config of image %s in %q: %v; write the layout again", img.desc.Digest, image.Layout, err), dir)
 		}
 		platform = cf.Platform()
 	}

@@ -2,6 +2,7 @@ package push
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -20,6 +21,7 @@ import (
 	"github.com/slipway/actions/internal/mediatype"
 	"github.com/slipway/actions/internal/regfile"
 	"github.com/slipway/actions/internal/registryref"
+	"github.com/slipway/actions/internal/workspace"
 )
 
 // content is what a push uploads and tags: files as an artifact, or an
@@ -54,7 +56,7 @@ var _ pushable = (v1.Image)(nil)
 func (o *Options) resolveContent(man *artifact.Manifest, manPath string) (content, error) {
 	subj := o.Subject
 	if subj.IsZero() {
-		files, image, err := manifestSubjects(man, manPath)
+		files, image, err := manifestSubjects(o.root, man, manPath)
 		if err != nil {
 			return nil, err
 		}
@@ -67,7 +69,11 @@ func (o *Options) resolveContent(man *artifact.Manifest, manPath string) (conten
 		}
 	}
 	if subj.Layout != "" {
-		return openLayout(o.abs(subj.Layout), subj.Select)
+		dir, err := o.resolve(fmt.Sprintf("subject %q", LayoutPrefix+subj.Layout), subj.Layout)
+		if err != nil {
+			return nil, err
+		}
+		return openLayout(dir, subj.Select)
 	}
 	return o.filesContent(subj.Files, man, manPath)
 }
@@ -81,7 +87,10 @@ func (o *Options) filesContent(files []string, man *artifact.Manifest, manPath s
 			if r.Path == "" {
 				continue
 			}
-			p := o.abs(filepath.FromSlash(r.Path))
+			p, err := o.root.Resolve(filepath.FromSlash(r.Path))
+			if err != nil {
+				continue // never a subject: subjects are inside the workspace
+			}
 			if prev, ok := known[p]; !ok || prev.Role != artifact.RoleArtifact {
 				known[p] = r
 			}
@@ -95,7 +104,8 @@ func (o *Options) filesContent(files []string, man *artifact.Manifest, manPath s
 	if man != nil {
 		c.annotations = manifestAnnotations(man.Build)
 	}
-	for _, p := range paths {
+	for _, sp := range paths {
+		p := sp.path
 		fi, err := os.Stat(p)
 		switch {
 		case err != nil:
@@ -105,7 +115,7 @@ func (o *Options) filesContent(files []string, man *artifact.Manifest, manPath s
 		case !fi.Mode().IsRegular():
 			return nil, exitcode.WithFile(exitcode.BadInputf("subject %q is not a regular file (%s); push regular files only", p, fi.Mode().Type()), p)
 		}
-		f := artifactFile{name: o.subjectName(p)}
+		f := artifactFile{name: sp.name}
 		var layer *fileLayer
 		if r, ok := known[p]; ok {
 			if r.Size != fi.Size() {
@@ -146,7 +156,7 @@ func (o *Options) filesContent(files []string, man *artifact.Manifest, manPath s
 
 // manifestSubjects splits what a build manifest lists into its artifact
 // files and its image (an OCI manifest in an image layout, at most one).
-func manifestSubjects(man *artifact.Manifest, manPath string) (files, image Subject, err error) {
+func manifestSubjects(root *workspace.Root, man *artifact.Manifest, manPath string) (files, image Subject, err error) {
 	if man == nil {
 		return files, image, exitcode.BadInputf("nothing to push: give subject (files, or %sDIR), or manifest (the build's manifest.json, whose artifacts are pushed)", LayoutPrefix)
 	}
@@ -154,6 +164,9 @@ func manifestSubjects(man *artifact.Manifest, manPath string) (files, image Subj
 	for _, r := range man.ByRole(artifact.RoleArtifact) {
 		if r.Path == "" {
 			continue // only in a registry, such as an earlier push
+		}
+		if _, err := root.Resolve(filepath.FromSlash(r.Path)); err != nil {
+			return files, image, exitcode.WithFile(exitcode.BadInputf("build manifest %q: artifact %q has path %q: %v; a manifest may only name files of the workspace: build again, or fix the manifest", manPath, r.Name, r.Path, err), manPath)
 		}
 		if dir, ok := imageLayout(r); ok {
 			images = append(images, r.Name)
@@ -199,31 +212,61 @@ func detectMediaType(path string) string {
 	return mediatype.Detect(path, head[:n])
 }
 
-// filePaths expands file subjects (globs allowed) into absolute paths,
-// without duplicates.
-func (o *Options) filePaths(files []string) ([]string, error) {
-	var paths []string
+// subjectPath is a file subject: where it is read (every symbolic link
+// resolved, inside the workspace) and its name (the path as given, relative
+// to the workspace, slash-separated).
+type subjectPath struct{ path, name string }
+
+// filePaths expands file subjects (globs allowed) into paths inside the
+// workspace, without duplicates. A subject that leads outside the workspace
+// (a "..", an absolute path elsewhere, a symbolic link out, a glob match
+// that is one) is bad input.
+func (o *Options) filePaths(files []string) ([]subjectPath, error) {
+	var paths []subjectPath
 	seen := map[string]bool{}
-	add := func(p string) {
-		if !seen[p] {
-			seen[p] = true
-			paths = append(paths, p)
+	// add resolves p (the subject s, or a match of it); its name is p as
+	// written, relative to the workspace, or where it leads.
+	add := func(s, p string) error {
+		resolved, err := o.resolve(fmt.Sprintf("subject %q", s), p)
+		if err != nil {
+			return err
 		}
+		if seen[resolved] {
+			return nil
+		}
+		seen[resolved] = true
+		lexical := p
+		if !filepath.IsAbs(p) {
+			lexical = filepath.Join(o.Dir, p)
+		}
+		name, ok := o.root.Rel(lexical)
+		if !ok {
+			name, _ = o.root.Rel(resolved)
+		}
+		paths = append(paths, subjectPath{path: resolved, name: name})
+		return nil
 	}
 	for _, s := range files {
-		p := o.abs(s)
 		if !strings.ContainsAny(s, "*?[") {
-			add(p)
+			if err := add(s, s); err != nil {
+				return nil, err
+			}
 			continue
 		}
-		matches, err := filepath.Glob(p)
+		pattern := s
+		if !filepath.IsAbs(s) {
+			pattern = filepath.Join(o.Dir, s)
+		}
+		matches, err := filepath.Glob(pattern)
 		if err != nil {
 			return nil, exitcode.BadInputf("subject %q is not a valid glob: %v; escape or remove the special characters", s, err)
 		}
 		var n int
 		for _, m := range matches {
 			if fi, err := os.Stat(m); err == nil && fi.Mode().IsRegular() {
-				add(m)
+				if err := add(s, m); err != nil {
+					return nil, err
+				}
 				n++
 			}
 		}
@@ -234,20 +277,15 @@ func (o *Options) filePaths(files []string) ([]string, error) {
 	return paths, nil
 }
 
-func (o *Options) abs(p string) string {
-	if filepath.IsAbs(p) {
-		return filepath.Clean(p)
+// resolve returns where p (relative to the workspace, or absolute) leads,
+// every symbolic link followed; a path that leads outside the workspace is
+// bad input, what names the input.
+func (o *Options) resolve(what, p string) (string, error) {
+	r, err := o.root.Resolve(p)
+	if err != nil {
+		return "", exitcode.WithFile(exitcode.BadInput(fmt.Errorf("%s: %w", what, err)), p)
 	}
-	return filepath.Join(o.Dir, p)
-}
-
-// subjectName is the path relative to the workspace, slash-separated, or
-// the base name for a file outside it.
-func (o *Options) subjectName(p string) string {
-	if rel, err := filepath.Rel(o.Dir, p); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-		return filepath.ToSlash(rel)
-	}
-	return filepath.Base(p)
+	return r, nil
 }
 
 func pathErr(err error) error {

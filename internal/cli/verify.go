@@ -191,21 +191,25 @@ func registryOptions(ctx context.Context, rt *Runtime) []remote.Option {
 // relativize shows paths inside the workspace relative to it, as the user
 // gave them, in the report and annotations.
 func relativize(r *verify.Report, dir string) {
-	rel := func(p string) string {
-		if p == "" || !filepath.IsAbs(p) {
-			return p
-		}
-		if r, err := filepath.Rel(dir, p); err == nil && r != ".." && !strings.HasPrefix(r, ".."+string(filepath.Separator)) {
-			return filepath.ToSlash(r)
-		}
-		return p
-	}
+	rel := func(p string) string { return relPath(dir, p) }
 	for _, s := range r.Subjects {
 		s.Path = rel(s.Path)
 		for i := range s.Checks {
 			s.Checks[i].Bundle = rel(s.Checks[i].Bundle)
 		}
 	}
+}
+
+// relPath shows an absolute path inside the workspace dir relative to it,
+// with slashes; other paths as they are.
+func relPath(dir, p string) string {
+	if p == "" || !filepath.IsAbs(p) {
+		return p
+	}
+	if r, err := filepath.Rel(dir, p); err == nil && r != ".." && !strings.HasPrefix(r, ".."+string(filepath.Separator)) {
+		return filepath.ToSlash(r)
+	}
+	return p
 }
 
 func verifySummary(r *verify.Report) action.Summary {

@@ -21,6 +21,7 @@ type pullCommand struct {
 	allowTag, skipVerify bool
 	trust                trustInputs
 	creds                push.Credentials
+	net                  netFlags
 }
 
 func (c *pullCommand) Name() string { return "pull" }
@@ -40,7 +41,8 @@ func (c *pullCommand) Inputs() []input.Input {
 	in = append(in, c.trust.inputs()...)
 	in = append(in, input.Bool(&c.skipVerify, input.Spec{Name: "insecure-skip-verify", Default: "false",
 		Description: "Restore the release without a policy: digests are checked, signatures and provenance are not (verified=false). Without it, pull refuses to run without policy or a signer."}))
-	return append(in, registryInputs(&c.creds)...)
+	in = append(in, registryInputs(&c.creds)...)
+	return append(in, c.net.inputs()...)
 }
 
 func (c *pullCommand) Outputs() []input.Output {
@@ -52,11 +54,12 @@ func (c *pullCommand) Outputs() []input.Output {
 }
 
 func (c *pullCommand) Run(ctx context.Context, rt *Runtime) error {
-	opts := pull.Options{Ref: c.ref, AllowTag: c.allowTag, SkipVerify: c.skipVerify, Credentials: c.creds, Log: rt.Log}
-	opts.Credentials.GitHubActor = rt.Getenv("GITHUB_ACTOR")
-	if rt.HTTP != nil {
-		opts.Transport = rt.HTTP.Transport // nil: pull's own transport, with its timeouts
+	if err := rt.useNet(c.net); err != nil {
+		return err
 	}
+	opts := pull.Options{Ref: c.ref, AllowTag: c.allowTag, SkipVerify: c.skipVerify, Credentials: c.creds, Log: rt.Log,
+		Transport: rt.registry()}
+	opts.Credentials.GitHubActor = rt.Getenv("GITHUB_ACTOR")
 	switch {
 	case c.skipVerify && c.trust.given():
 		return exitcode.BadInputf("insecure-skip-verify is set with a policy or signer; drop one: verify the release, or restore it unverified")
@@ -67,7 +70,7 @@ func (c *pullCommand) Run(ctx context.Context, rt *Runtime) error {
 		if err != nil {
 			return err
 		}
-		opts.Verifier = verify.New(p, verify.WithLogger(rt.Log), verify.WithRegistryOptions(registryOptions(rt)...))
+		opts.Verifier = verify.New(p, verify.WithLogger(rt.Log), verify.WithRegistryOptions(registryOptions(ctx, rt)...))
 	default:
 		rt.Report.Warning("slipway pull: insecure-skip-verify: the release's digests are checked, but not who signed it nor how it was built")
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
 	"github.com/slipway/actions/internal/exitcode"
+	"github.com/slipway/actions/internal/timeouts"
 )
 
 // classify marks an error of a registry call with its exit code and says
@@ -23,6 +24,7 @@ func (c *client) classify(err error, op string) error {
 	var nr *notReleaseError
 	var fe *fileError
 	var te *transport.Error
+	var silent *timeouts.Error
 	var ne net.Error
 	switch {
 	case err == nil:
@@ -37,6 +39,8 @@ func (c *client) classify(err error, op string) error {
 		return exitcode.BadInput(fmt.Errorf("%s: %w; pull a reference that slipway push made (its pinned-ref output)", op, nr))
 	case errors.As(err, &fe):
 		return exitcode.Infra(fmt.Errorf("%s: writing the file: %w; check the disk (space, permissions)", op, fe))
+	case errors.As(err, &silent):
+		return exitcode.Infra(fmt.Errorf("%s: %w", op, silent))
 	case errors.As(err, &te):
 		switch te.StatusCode {
 		case http.StatusUnauthorized, http.StatusForbidden:

@@ -17,6 +17,7 @@ import (
 	"github.com/slipway/actions/internal/exitcode"
 	"github.com/slipway/actions/internal/pull"
 	"github.com/slipway/actions/internal/testutil/registry"
+	"github.com/slipway/actions/internal/timeouts"
 )
 
 // hostileRegistry is a proxy in front of a real registry that changes what
@@ -121,6 +122,24 @@ func TestPullFromHostileRegistry(t *testing.T) {
 		}
 		if e := entries(t, parent); len(e) != 0 {
 			t.Errorf("the output's parent holds %q after an interruption, want nothing", e)
+		}
+	})
+
+	t.Run("silent", func(t *testing.T) {
+		t.Parallel()
+		proxy := hostileRegistry(t, addr, "/blobs/"+app.String(), func(resp *http.Response) {
+			resp.Body = io.NopCloser(&stall{ctx: resp.Request.Context()})
+		})
+		parent := t.TempDir()
+		limits := timeouts.Config{Connect: time.Second, Response: time.Second}
+		start := time.Now()
+		_, err := pull.Pull(context.Background(), pull.Options{Ref: pinned(proxy), Verifier: verifier(r.policy), OutputDir: parent + "/out",
+			Transport: limits.Transport("registry")})
+		if exitcode.Of(err) != exitcode.Internal || !strings.Contains(err.Error(), "--timeout") || time.Since(start) > 20*time.Second {
+			t.Fatalf("Pull() = %v (exit %d) after %v, want the timeout named, once", err, exitcode.Of(err), time.Since(start))
+		}
+		if e := entries(t, parent); len(e) != 0 {
+			t.Errorf("the output's parent holds %q after a timeout, want nothing", e)
 		}
 	})
 }

@@ -40,8 +40,8 @@ type Options struct {
 	// Credentials for the registry, as push takes them.
 	Credentials push.Credentials
 
-	// Transport is the HTTP transport; nil means push.NewTransport() (with
-	// its connect and response timeouts).
+	// Transport is the HTTP transport (with its connect and response
+	// timeouts, see package timeouts); nil means push.NewTransport().
 	Transport http.RoundTripper
 	// Backoff spaces retries of transient errors; zero means
 	// push.DefaultBackoff.

@@ -22,6 +22,7 @@ import (
 	"github.com/slipway/actions/internal/digest"
 	"github.com/slipway/actions/internal/exitcode"
 	"github.com/slipway/actions/internal/push"
+	"github.com/slipway/actions/internal/timeouts"
 )
 
 // maxManifestSize bounds an OCI manifest or index read from the registry.
@@ -214,15 +215,17 @@ func (c *client) retry(ctx context.Context, what string, op func(context.Context
 }
 
 // transient reports whether another attempt may succeed: a status in
-// push.RetryStatusCodes, or a connection that failed or was cut.
+// push.RetryStatusCodes, or a connection that failed or was cut (not one
+// that timed out: timeouts.Error names the limit to raise instead).
 func transient(ctx context.Context, err error) bool {
 	if ctx.Err() != nil {
 		return false
 	}
 	var ce *contentError
 	var fe *fileError
-	if errors.As(err, &ce) || errors.As(err, &fe) {
-		return false
+	var silent *timeouts.Error
+	if errors.As(err, &ce) || errors.As(err, &fe) || errors.As(err, &silent) {
+		return false // a silent peer fails once, naming the limit
 	}
 	var te *transport.Error
 	if errors.As(err, &te) {

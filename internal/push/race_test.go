@@ -25,7 +25,9 @@ func TestConcurrentPushesToOneNewTag(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, dir, "a/app", []byte("content of the first push"))
 	writeFile(t, dir, "b/app", []byte("content of the second push, which differs"))
-	const settle = 200 * time.Millisecond
+	// Generous, for CI machines whose load delays a put by more than the
+	// default 50 ms; the mechanism is the same.
+	const settle = 500 * time.Millisecond
 	const rounds = 8
 
 	// hooks returns what each of the two pushes runs between its last check

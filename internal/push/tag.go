@@ -17,7 +17,7 @@ import (
 // longer, which is what decides on real networks (a put to ghcr.io takes a
 // few hundred milliseconds). A check of the tag older than half of it when
 // the tag is about to be set is made again.
-const DefaultTagSettle = 100 * time.Millisecond
+const DefaultTagSettle = 50 * time.Millisecond
 
 // maxRechecks bounds how often a stale check is made again.
 const maxRechecks = 3

@@ -14,6 +14,7 @@ import (
 	"github.com/slipway/actions/internal/digest"
 	"github.com/slipway/actions/internal/exitcode"
 	"github.com/slipway/actions/internal/provenance"
+	wsroot "github.com/slipway/actions/internal/workspace" // the tests have a workspace helper
 )
 
 // Signer signs a payload as a DSSE envelope inside a Sigstore bundle.
@@ -103,6 +104,16 @@ func (o *Options) abs(p string) string {
 		return p
 	}
 	return filepath.Join(o.Dir, p)
+}
+
+// inside checks that p (absolute, or relative to the workspace) leads
+// inside the workspace through every symbolic link: every file attested or
+// written is there.
+func (o *Options) inside(p string) error {
+	if _, err := wsroot.Resolve(o.Dir, p); err != nil {
+		return exitcode.WithFile(exitcode.BadInput(err), p)
+	}
+	return nil
 }
 
 // rel names an absolute path for people and manifests: slash-separated and

@@ -29,6 +29,9 @@ func (o *Options) store(ctx context.Context, p plan, b *bundle.Bundle, img *imag
 	a.BundleDigest, a.BundleSize = digest.SHA256(sha256.Sum256(js)), int64(len(js))
 	if p.bundlePath != "" {
 		a.BundlePath = o.rel(p.bundlePath)
+		if err := o.inside(p.bundlePath); err != nil {
+			return a, err
+		}
 		if err := atomicfile.WriteFile(p.bundlePath, js, 0o644); err != nil {
 			return a, exitcode.WithFile(exitcode.Infra(fmt.Errorf("writing bundle: %w", err)), a.BundlePath)
 		}

@@ -42,6 +42,9 @@ func (o *Options) sbomPlans(ctx context.Context, m *artifact.Manifest, img *imag
 				if rec.Path == "" {
 					return nil, exitcode.WithFile(exitcode.BadInputf("SBOM record %q in manifest %q has no path; give the SBOM file with sbom", rec.Name, o.Manifest), o.Manifest)
 				}
+				if err := o.inside(rec.Path); err != nil {
+					return nil, fmt.Errorf("SBOM record %q in manifest %q: %w", rec.Name, o.Manifest, err)
+				}
 				files = append(files, sbomFile{path: o.abs(rec.Path), name: rec.Path, record: &rec})
 				about = append(about, []artifact.Subject{s})
 			}

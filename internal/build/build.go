@@ -71,6 +71,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := p.recheck(); err != nil {
+		return nil, err
+	}
 	// Ask the toolchains for their versions while the artifacts are read:
 	// the probes are other processes and the pass is bound by SHA-256.
 	tools := p.detectTools(ctx, env)
@@ -307,7 +310,8 @@ func (p *plan) write(ctx context.Context, root *os.Root, list []item, base *ocii
 			return nil, exitcode.Infraf("writing the image: %w", err)
 		}
 		u.add(out.Layout)
-		rel, _ := local(p.Workspace, out.ManifestPath)
+		rel, _ := filepath.Rel(p.Workspace, out.ManifestPath)
+		rel = filepath.ToSlash(rel)
 		rec := artifact.Record{
 			Name: p.layout, Path: rel, Digest: out.Digest, Size: out.Size,
 			MediaType: mediatype.OCIManifest, Role: artifact.RoleArtifact,

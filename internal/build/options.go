@@ -17,6 +17,7 @@ import (
 	"github.com/slipway/actions/internal/gitinfo"
 	"github.com/slipway/actions/internal/ociimage"
 	"github.com/slipway/actions/internal/toolchain"
+	wsroot "github.com/slipway/actions/internal/workspace" // the tests have a workspace helper
 )
 
 // Names of the files the stage writes in the output directory.
@@ -122,7 +123,7 @@ func newPlan(o Options) (*plan, error) {
 		p.OutputDir = DefaultOutputDir
 	}
 	var ok bool
-	if p.outDir, ok = local(o.Workspace, p.OutputDir); !ok || p.outDir == "." {
+	if p.outDir, ok = local(o.Workspace, p.OutputDir, "output-dir", bad); ok && p.outDir == "." {
 		bad("output-dir %q must be a directory inside the workspace %q, such as \"dist\"", p.OutputDir, o.Workspace)
 	}
 	p.manifest = path.Join(p.outDir, ManifestFile)
@@ -171,7 +172,7 @@ func (p *plan) planImage(bad func(string, ...any)) {
 		layoutIn = path.Join(p.outDir, DefaultImageDir)
 	}
 	var ok bool
-	if p.layout, ok = local(p.Workspace, layoutIn); !ok || p.layout == "." {
+	if p.layout, ok = local(p.Workspace, layoutIn, "image-layout", bad); ok && p.layout == "." {
 		bad("image-layout %q must be a directory inside the workspace, such as \"dist/image\"", o.Layout)
 	}
 	if p.layout == p.outDir || p.layout == p.manifest || p.layout == p.subjects || p.layout == p.archive {
@@ -179,9 +180,10 @@ func (p *plan) planImage(bad func(string, ...any)) {
 	}
 	if o.Root != "" {
 		var ok bool
-		p.imageRoot, ok = local(p.Workspace, o.Root)
+		p.imageRoot, ok = local(p.Workspace, o.Root, "image-root", bad)
 		switch {
-		case !ok || p.imageRoot == ".":
+		case !ok:
+		case p.imageRoot == ".":
 			bad("image-root %q must be a directory inside the workspace (not the workspace itself), such as \"image-root\"", o.Root)
 		case within(p.imageRoot, p.outDir) || within(p.imageRoot, p.layout):
 			bad("image-root %q contains output-dir %q or image-layout: the image would hold the stage's own outputs; choose a root tree outside them", o.Root, p.OutputDir)
@@ -203,17 +205,43 @@ func (p *plan) planImage(bad func(string, ...any)) {
 	}
 }
 
-// local returns p relative to the workspace (slash-separated) when it is
-// inside it.
-func local(workspace, p string) (string, bool) {
-	if !filepath.IsAbs(p) {
-		p = filepath.Join(workspace, p)
+// local returns where p leads, relative to the workspace (slash-separated),
+// following every symbolic link: a directory the stage writes must not lead
+// out of the workspace (a link "dist -> /elsewhere" would otherwise receive
+// the manifest). When it does, bad gets the reason naming input.
+func local(workspace, p, input string, bad func(string, ...any)) (string, bool) {
+	r, err := wsroot.New(workspace)
+	var resolved string
+	if err == nil {
+		resolved, err = r.Resolve(p)
 	}
-	rel, err := filepath.Rel(workspace, filepath.Clean(p))
-	if err != nil || !filepath.IsLocal(rel) {
+	if err != nil {
+		bad("%s %q must be a directory inside the workspace: %v", input, p, err)
 		return "", false
 	}
-	return filepath.ToSlash(rel), true
+	rel, _ := r.Rel(resolved)
+	return rel, true
+}
+
+// recheck resolves the output directories again once the build command has
+// run: a command may have turned one into a link that leaves the workspace
+// since the plan was made.
+func (p *plan) recheck() error {
+	var errs []string
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Sprintf(format, a...)) }
+	check := func(rel, input string) {
+		if got, ok := local(p.Workspace, rel, input, bad); ok && got != rel {
+			bad("%s %q now leads to %q: the build command replaced it with a symbolic link; write outputs elsewhere, or remove the link", input, rel, got)
+		}
+	}
+	check(p.outDir, "output-dir")
+	if p.layout != "" {
+		check(p.layout, "image-layout")
+	}
+	if len(errs) > 0 {
+		return exitcode.BadInputf("%s", strings.Join(errs, "\n"))
+	}
+	return nil
 }
 
 // reserved returns the paths the stage writes, never matched as artifacts,

@@ -81,6 +81,9 @@ func (c *attestCommand) Run(ctx context.Context, rt *Runtime) error {
 	if err := rt.useNet(c.net); err != nil {
 		return err
 	}
+	if err := rt.checkInside("subject", c.subject, "manifest", c.manifest, "sbom", c.sbom, "bundle", c.bundle); err != nil {
+		return err
+	}
 	o, err := c.options()
 	if err != nil {
 		return err

@@ -11,8 +11,10 @@ import (
 	"time"
 
 	"github.com/slipway/actions/internal/action"
+	"github.com/slipway/actions/internal/exitcode"
 	"github.com/slipway/actions/internal/input"
 	"github.com/slipway/actions/internal/timeouts"
+	"github.com/slipway/actions/internal/workspace"
 )
 
 // Command is one stage as the command line and the action runtime see it.
@@ -71,4 +73,30 @@ func (rt *Runtime) path(p string) string {
 		return p
 	}
 	return filepath.Join(rt.Dir, p)
+}
+
+// inside resolves p, the value of input name, inside the workspace through
+// every symbolic link (package workspace): paths the stages write, and the
+// files they read from user input, must not lead out of it. An empty p
+// stays empty.
+func (rt *Runtime) inside(name, p string) (string, error) {
+	if p == "" {
+		return "", nil
+	}
+	r, err := workspace.Resolve(rt.Dir, p)
+	if err != nil {
+		return "", exitcode.WithFile(exitcode.BadInput(fmt.Errorf("input %q: %w", name, err)), p)
+	}
+	return r, nil
+}
+
+// checkInside checks that each value of the named inputs leads inside the
+// workspace; pairs are input name, value.
+func (rt *Runtime) checkInside(pairs ...string) error {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if _, err := rt.inside(pairs[i], pairs[i+1]); err != nil {
+			return err
+		}
+	}
+	return nil
 }

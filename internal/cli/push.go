@@ -61,6 +61,9 @@ func (c *pushCommand) Run(ctx context.Context, rt *Runtime) error {
 	if err := rt.useNet(c.net); err != nil {
 		return err
 	}
+	if err := rt.checkInside("manifest", c.manifest); err != nil {
+		return err
+	}
 	subject, err := push.ParseSubject(c.subject)
 	if err != nil {
 		return exitcode.BadInput(fmt.Errorf("input \"subject\": %w", err))

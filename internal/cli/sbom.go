@@ -59,9 +59,21 @@ func (c *sbomCommand) Run(ctx context.Context, rt *Runtime) error {
 	if err != nil {
 		return err
 	}
+	if err := rt.checkInside("output", c.output, "manifest", c.manifest); err != nil {
+		return err
+	}
 	subjects, err := sbom.Subjects(ctx, c.subjects, c.manifest, rt.Dir)
 	if err != nil {
 		return err
+	}
+	for _, s := range subjects {
+		// A file, directory or OCI layout is read from the workspace only;
+		// its SBOM goes next to it. (Globs were expanded inside it.)
+		if p, err := sbom.ParseSubject(s); err == nil && p.Kind != sbom.KindRegistry {
+			if err := rt.checkInside("subject", p.Path); err != nil {
+				return err
+			}
+		}
 	}
 	if len(subjects) > 1 && strings.TrimSpace(c.output) != "" {
 		return exitcode.BadInputf("output %q names one file, and the subjects are %d (%s); leave output empty: each SBOM goes next to its subject", c.output, len(subjects), strings.Join(subjects, ", "))

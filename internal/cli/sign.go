@@ -63,6 +63,9 @@ func (c *signCommand) Run(ctx context.Context, rt *Runtime) error {
 	if err := rt.useNet(c.net); err != nil {
 		return err
 	}
+	if err := rt.checkInside("subject", c.o.Subject, "manifest", c.o.Manifest, "bundle", c.o.Bundle); err != nil {
+		return err
+	}
 	o := c.o
 	o.Dir, o.Getenv, o.HTTP, o.Log, o.Now = rt.Dir, rt.Getenv, rt.HTTP, rt.Log, rt.Now
 	o.Registry, o.Net = rt.registry(), rt.Net

@@ -74,6 +74,11 @@ func (c *verifyCommand) Run(ctx context.Context, rt *Runtime) error {
 	if err := rt.useNet(c.net); err != nil {
 		return err
 	}
+	// The report is written, the subject read: both inside the workspace,
+	// checked before anything is verified.
+	if err := rt.checkInside("report", c.report, "subject", c.subject); err != nil {
+		return err
+	}
 	subjects, err := c.subjects(rt)
 	if err != nil {
 		return err
@@ -101,7 +106,11 @@ func (c *verifyCommand) Run(ctx context.Context, rt *Runtime) error {
 		return exitcode.Infra(fmt.Errorf("writing the report: %w", err))
 	}
 	if c.report != "" {
-		if err := atomicfile.Write(rt.path(c.report), 0o644, func(w io.Writer) error { return r.WriteJSON(w) }); err != nil {
+		report, err := rt.inside("report", c.report)
+		if err != nil {
+			return err
+		}
+		if err := atomicfile.Write(report, 0o644, func(w io.Writer) error { return r.WriteJSON(w) }); err != nil {
 			return exitcode.WithFile(exitcode.Infra(fmt.Errorf("writing the report: %w", err)), c.report)
 		}
 	}

@@ -35,6 +35,9 @@ func signManifest(ctx context.Context, opts *Options, pending *signing.Pending, 
 			continue
 		}
 		p := opts.abs(rec.Path)
+		if _, err := opts.inside(p); err != nil {
+			return nil, fmt.Errorf("artifact %q of manifest %q: %w", rec.Name, path, err)
+		}
 		f, err := signFile(ctx, opts, pending, gs, target{name: rec.Name, path: p, bundle: p + BundleExtension, known: &rec})
 		if err != nil {
 			return nil, err

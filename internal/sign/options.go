@@ -15,6 +15,7 @@ import (
 	"github.com/slipway/actions/internal/gpgsign"
 	"github.com/slipway/actions/internal/signing"
 	"github.com/slipway/actions/internal/timeouts"
+	"github.com/slipway/actions/internal/workspace"
 )
 
 // Options configures one run of the stage. Paths are relative to Dir.
@@ -107,6 +108,17 @@ func (o *Options) abs(p string) string {
 		return filepath.Clean(p)
 	}
 	return filepath.Join(o.Dir, p)
+}
+
+// inside checks that p (absolute, or relative to the workspace) leads
+// inside the workspace through every symbolic link, and returns where it
+// leads: every file signed or written is there.
+func (o *Options) inside(p string) (string, error) {
+	r, err := workspace.Resolve(o.Dir, p)
+	if err != nil {
+		return "", exitcode.WithFile(exitcode.BadInput(err), p)
+	}
+	return r, nil
 }
 
 // rel returns p relative to the workspace with slashes, for records.

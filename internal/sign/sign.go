@@ -94,6 +94,11 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		if opts.Bundle != "" {
 			bundlePath = opts.abs(opts.Bundle)
 		}
+		for _, p := range []string{path, bundlePath} {
+			if _, err := opts.inside(p); err != nil {
+				return nil, err
+			}
+		}
 		f, err := signFile(ctx, &opts, pending, gs, target{name: opts.rel(path), path: path, bundle: bundlePath})
 		if err != nil {
 			return nil, err
@@ -223,6 +228,9 @@ func readOnce(ctx context.Context, path string, gs *gpgsign.Signer) (digest.SHA2
 
 // writeRecord writes a signature file atomically and returns its record.
 func writeRecord(opts *Options, path string, content []byte, mediaType string, describes digest.SHA256) (artifact.Record, error) {
+	if _, err := opts.inside(path); err != nil {
+		return artifact.Record{}, err
+	}
 	if err := atomicfile.WriteFile(path, content, 0o644); err != nil {
 		return artifact.Record{}, exitcode.WithFile(exitcode.Infra(fmt.Errorf("writing %q: %w", path, err)), path)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/slipway/actions/internal/exitcode"
 	"github.com/slipway/actions/internal/fileset"
 	"github.com/slipway/actions/internal/mediatype"
+	"github.com/slipway/actions/internal/regfile"
 )
 
 // item is one file read in the pass, with where its bytes go.
@@ -116,13 +117,18 @@ func (r *reader) pass(ctx context.Context, list []item, s sinks) ([]artifact.Rec
 }
 
 // openArtifact opens an artifact inside the workspace; os.Root refuses any
-// path that would leave it, even through a link changed since globbing.
-// Tests replace it to make a read fail.
-var openArtifact = func(root *os.Root, name string) (*os.File, error) { return root.Open(name) }
+// path that would leave it, even through a link changed since globbing, and
+// regfile.OpenIn refuses (without blocking) a FIFO or device swapped in
+// since. Tests replace it to make a read fail.
+var openArtifact = func(root *os.Root, name string) (*os.File, error) { return regfile.OpenIn(root, name) }
 
 func (r *reader) one(ctx context.Context, it item, s sinks) (artifact.Record, error) {
 	name := it.file.Name
 	f, err := openArtifact(r.root, it.file.Open)
+	var notRegular *regfile.NotRegularError
+	if errors.As(err, &notRegular) {
+		return artifact.Record{}, exitcode.WithFile(exitcode.BadInputf("artifact %q: %w; artifacts must be files", name, err), name)
+	}
 	if err != nil {
 		return artifact.Record{}, exitcode.WithFile(exitcode.Infraf("opening artifact %q: %w", name, err), name)
 	}

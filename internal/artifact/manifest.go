@@ -72,10 +72,18 @@ func (m *Manifest) Validate() error {
 	if m.MediaType != ManifestMediaType {
 		return fmt.Errorf("field \"mediaType\" is %q, want %q", m.MediaType, ManifestMediaType)
 	}
+	seen := map[Role]map[string]int{}
 	for i, r := range m.Records {
 		if err := r.Validate(); err != nil {
 			return fmt.Errorf("artifacts[%d]: %w", i, err)
 		}
+		if seen[r.Role] == nil {
+			seen[r.Role] = map[string]int{}
+		}
+		if j, dup := seen[r.Role][r.Name]; dup {
+			return fmt.Errorf("artifacts[%d]: record %q: another %s record, artifacts[%d], has the same name; each name appears once per role", i, r.Name, r.Role, j)
+		}
+		seen[r.Role][r.Name] = i
 	}
 	return nil
 }
@@ -121,10 +129,14 @@ func ReadManifest(path string) (*Manifest, error) {
 	return m, err
 }
 
-// WriteFile writes the manifest atomically to path.
+// WriteFile writes the manifest atomically to path, once it is valid: a
+// stage never writes a manifest that the next one refuses.
 func (m *Manifest) WriteFile(path string) error {
 	if m.MediaType == "" {
 		m.MediaType = ManifestMediaType
+	}
+	if err := m.Validate(); err != nil {
+		return fmt.Errorf("the manifest to write is not valid: %w", err)
 	}
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {

@@ -10,20 +10,45 @@ import (
 // Role says what a record is in the chain from source to result.
 type Role string
 
-// The roles of a record. A record other than an artifact describes another
-// record, named by its digest in Record.Describes.
+// The roles of a record. A record other than an artifact or a registry
+// copy describes another record, named by its digest in Record.Describes.
+//
+// How a record's name and path are bound (Record.Validate; a path is always
+// slash-separated, relative to the workspace, clean, without "..", and the
+// file is read inside the workspace, never through a link out of it):
+//
+//   - artifact: a file, whose name is its path; or an OCI image layout
+//     written by the build, named by its directory, whose path is the image
+//     manifest's blob in it (NAME/blobs/sha256/<digest hex>); or an image
+//     in a registry, with no path, named by its repository, whose URI is
+//     NAME@sha256:<digest hex>.
+//   - sbom, signature, receipt: a file, whose name is its path.
+//   - provenance, attestation: a Sigstore bundle of an in-toto statement,
+//     one record per subject it describes, named "PATH#SUBJECT" (the bundle
+//     file and the subject's artifact name); Describes is that subject's
+//     digest.
+//   - registry: where the push stage put the artifact set, with no path:
+//     named by the repository, URI NAME@sha256:<digest hex> of the pushed
+//     manifest (or index), Digest that manifest's digest, Size its size,
+//     MediaType its media type. It is a location, not evidence: nothing the
+//     build signed or attested names it (they were made before the push),
+//     and verify does not treat it as an artifact; the copy in the registry
+//     is verified as an image (slipway verify --image URI) once it is signed
+//     and attested there.
 const (
-	RoleArtifact   Role = "artifact"
-	RoleSBOM       Role = "sbom"
-	RoleSignature  Role = "signature"
-	RoleProvenance Role = "provenance"
-	RoleReceipt    Role = "receipt"
+	RoleArtifact    Role = "artifact"
+	RoleSBOM        Role = "sbom"
+	RoleSignature   Role = "signature"
+	RoleProvenance  Role = "provenance"
+	RoleAttestation Role = "attestation"
+	RoleReceipt     Role = "receipt"
+	RoleRegistry    Role = "registry"
 )
 
 // Valid reports whether r is one of the known roles.
 func (r Role) Valid() bool {
 	switch r {
-	case RoleArtifact, RoleSBOM, RoleSignature, RoleProvenance, RoleReceipt:
+	case RoleArtifact, RoleSBOM, RoleSignature, RoleProvenance, RoleAttestation, RoleReceipt, RoleRegistry:
 		return true
 	}
 	return false
@@ -114,9 +139,9 @@ func (r Record) Validate() error {
 	case r.Size < 0:
 		return fmt.Errorf("record %q: field \"size\" is negative (%d)", r.Name, r.Size)
 	case !r.Role.Valid():
-		return fmt.Errorf("record %q: field \"role\" is %q; want one of artifact, sbom, signature, provenance, receipt", r.Name, r.Role)
-	case r.Role != RoleArtifact && r.Describes.IsZero():
+		return fmt.Errorf("record %q: field \"role\" is %q; want one of artifact, sbom, signature, provenance, attestation, receipt, registry", r.Name, r.Role)
+	case r.Role != RoleArtifact && r.Role != RoleRegistry && r.Describes.IsZero():
 		return fmt.Errorf("record %q: a %s record needs field \"describes\" (the digest of its subject)", r.Name, r.Role)
 	}
-	return nil
+	return r.checkBinding()
 }

@@ -86,8 +86,8 @@ type Attestation struct {
 // Result is what a run produced.
 type Result struct {
 	Attestations []Attestation
-	// ManifestUpdated is true when provenance records were added to the
-	// manifest.
+	// ManifestUpdated is true when provenance (or, for an SBOM, attestation)
+	// records were added to the manifest.
 	ManifestUpdated bool
 }
 
@@ -200,8 +200,8 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 		res.Attestations = append(res.Attestations, a)
 	}
-	if m != nil && o.Kind == KindProvenance {
-		if res.ManifestUpdated, err = o.recordProvenance(m, res.Attestations); err != nil {
+	if m != nil {
+		if res.ManifestUpdated, err = o.recordBundles(res.Attestations); err != nil {
 			return nil, err
 		}
 	}

@@ -48,14 +48,30 @@ func (o *Options) store(ctx context.Context, p plan, b *bundle.Bundle, img *imag
 	return a, nil
 }
 
-// recordProvenance adds one provenance record per subject of each written
-// bundle to the manifest and writes it back. Records are named
-// "<bundle path>#<subject name>" so that each subject gets its own.
-func (o *Options) recordProvenance(m *artifact.Manifest, atts []Attestation) (bool, error) {
+// recordBundles adds one record per subject of each written bundle to the
+// manifest and writes it back: provenance records for provenance, and
+// attestation records for SBOM attestations (so that verify finds them
+// wherever they are written, and fails when they go missing). Records are
+// named "<bundle path>#<subject name>" so that each subject gets its own
+// (the naming artifact.Record.Validate binds). The manifest is read again
+// just before the atomic write, keeping records other steps added meanwhile.
+func (o *Options) recordBundles(atts []Attestation) (bool, error) {
+	role := artifact.RoleAttestation
+	if o.Kind == KindProvenance {
+		role = artifact.RoleProvenance
+	}
+	path := o.abs(o.Manifest)
+	m, err := artifact.ReadManifest(path)
+	if err != nil {
+		return false, exitcode.WithFile(exitcode.Infra(fmt.Errorf("reading the manifest again to record the attestations: %w", err)), o.Manifest)
+	}
 	added := false
 	for _, a := range atts {
 		if a.BundlePath == "" {
 			continue
+		}
+		if err := artifact.CheckPath(a.BundlePath); err != nil {
+			return false, exitcode.WithFile(exitcode.BadInputf("the bundle %s, so manifest %q cannot record it: a manifest records files inside the workspace only; write the bundle inside the workspace (leave bundle empty to write it next to its subject)", err, o.Manifest), a.BundlePath)
 		}
 		for _, s := range a.Subjects {
 			m.Add(artifact.Record{
@@ -64,7 +80,7 @@ func (o *Options) recordProvenance(m *artifact.Manifest, atts []Attestation) (bo
 				Digest:    a.BundleDigest,
 				Size:      a.BundleSize,
 				MediaType: BundleMediaType,
-				Role:      artifact.RoleProvenance,
+				Role:      role,
 				Describes: s.Digest,
 			})
 			added = true
@@ -73,7 +89,7 @@ func (o *Options) recordProvenance(m *artifact.Manifest, atts []Attestation) (bo
 	if !added {
 		return false, nil
 	}
-	if err := m.WriteFile(o.abs(o.Manifest)); err != nil {
+	if err := m.WriteFile(path); err != nil {
 		return false, exitcode.WithFile(exitcode.Infra(fmt.Errorf("updating manifest: %w", err)), o.Manifest)
 	}
 	return true, nil

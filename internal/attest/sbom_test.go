@@ -90,10 +90,22 @@ func TestSBOMAttestations(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(res.Attestations) != len(tc.bundles) || res.ManifestUpdated {
+			if len(res.Attestations) != len(tc.bundles) || res.ManifestUpdated != (o.Manifest != "") {
 				t.Fatalf("Run() = %+v", res)
 			}
 			a := res.Attestations[0]
+			if o.Manifest != "" {
+				// The manifest records the attestation, one record per subject.
+				m, err := artifact.ReadManifest(filepath.Join(w.dir, o.Manifest))
+				if err != nil {
+					t.Fatal(err)
+				}
+				recs := m.ByRole(artifact.RoleAttestation)
+				if len(recs) != 1 || recs[0].Name != a.BundlePath+"#"+tc.subject || recs[0].Path != a.BundlePath ||
+					recs[0].Digest != a.BundleDigest || recs[0].Describes != a.Subjects[0].Digest {
+					t.Errorf("attestation records = %+v, want one for %s#%s describing %s", recs, a.BundlePath, tc.subject, a.Subjects[0].Digest)
+				}
+			}
 			if a.BundlePath != tc.bundles[0] || a.PredicateType != tc.predicateType {
 				t.Errorf("attestation = %+v", a)
 			}

@@ -204,7 +204,11 @@ func (c *attestCommand) report(rt *Runtime, o attest.Options, res *attest.Result
 		sum.Notes = append(sum.Notes, "Stored in the registry: "+w+".")
 	}
 	if res.ManifestUpdated {
-		sum.Notes = append(sum.Notes, fmt.Sprintf("Provenance records added to %s.", o.Manifest))
+		what := "Provenance"
+		if o.Kind != attest.KindProvenance {
+			what = "Attestation"
+		}
+		sum.Notes = append(sum.Notes, fmt.Sprintf("%s records added to %s.", what, o.Manifest))
 	}
 	outs := map[string]string{
 		"bundle-path": strings.Join(paths, "\n"), "bundle-digest": strings.Join(digests, "\n"),

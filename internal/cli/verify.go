@@ -30,6 +30,8 @@ type verifyCommand struct {
 	bundles                          []string
 	json                             bool
 	trust                            trustInputs
+	// m is the manifest read for the manifest input.
+	m *artifact.Manifest
 }
 
 func (c *verifyCommand) Name() string { return "verify" }
@@ -90,7 +92,12 @@ func (c *verifyCommand) Run(ctx context.Context, rt *Runtime) error {
 	var r *verify.Report
 	err = rt.Group("slipway verify: checking "+strconv.Itoa(len(subjects))+" subject(s) against "+p.Source, func() error {
 		var err error
-		r, err = verify.New(p, verify.WithLogger(rt.Log), verify.WithRegistryOptions(registryOptions(ctx, rt)...)).Verify(ctx, subjects)
+		v := verify.New(p, verify.WithLogger(rt.Log), verify.WithRegistryOptions(registryOptions(ctx, rt)...))
+		if c.m != nil {
+			r, err = v.VerifyManifest(ctx, c.m, rt.Dir)
+		} else {
+			r, err = v.Verify(ctx, subjects)
+		}
 		return err
 	})
 	if err != nil {
@@ -169,6 +176,7 @@ func (c *verifyCommand) subjects(rt *Runtime) ([]verify.Subject, error) {
 		if len(subjects) == 0 {
 			return nil, exitcode.WithFile(exitcode.BadInputf("manifest %q lists no artifacts to verify", c.manifest), c.manifest)
 		}
+		c.m = m // verified with VerifyManifest, which also checks it against the provenance
 		return subjects, nil
 	case c.subject != "":
 		path := rt.path(c.subject)
@@ -232,6 +240,9 @@ func verifySummary(r *verify.Report) action.Summary {
 	}
 	for _, c := range r.Failed() {
 		sum.Notes = append(sum.Notes, c.Line())
+	}
+	for _, l := range r.Locations {
+		sum.Notes = append(sum.Notes, l.Line())
 	}
 	if r.Verified {
 		sum.Notes = append(sum.Notes, "Every check passed against policy "+r.Policy+".")

@@ -139,7 +139,7 @@ func writeManifest(t *testing.T, dir string, files ...string) string {
 		}
 		m.Add(artifact.Record{Name: f, Path: f, Digest: d, Size: n, MediaType: "application/octet-stream", Role: artifact.RoleArtifact})
 	}
-	m.Add(artifact.Record{Name: "registry.example/app", URI: "registry.example/app@sha256:" + strings.Repeat("a", 64),
+	m.Add(artifact.Record{Name: "registry.example/app", URI: "registry.example/app@" + digest.SHA256{1}.String(),
 		Digest: digest.SHA256{1}, Size: 1, MediaType: "application/vnd.oci.image.manifest.v1+json", Role: artifact.RoleArtifact})
 	p := filepath.Join(dir, "dist", "manifest.json")
 	if err := m.WriteFile(p); err != nil {

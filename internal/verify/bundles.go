@@ -2,6 +2,7 @@ package verify
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 
+	"github.com/slipway/actions/internal/digest"
 	"github.com/slipway/actions/internal/regfile"
 )
 
@@ -129,6 +131,11 @@ func loadEvidence(s Subject, path string, b *budget) (*evidence, error) {
 	data, err := b.read(f, size)
 	if err != nil {
 		return nil, err
+	}
+	if want, ok := s.BundleDigests[path]; ok {
+		if got := digest.SHA256(sha256.Sum256(data)); got != want {
+			return nil, fmt.Errorf("is %s, but the manifest records %s: it changed after it was recorded; verify the bundle the stage wrote", got, want)
+		}
 	}
 	return parseEvidence(path, data)
 }

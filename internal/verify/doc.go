@@ -13,6 +13,12 @@
 // any other digest a bundle signs) and feeding OpenPGP signature checks in
 // the same pass, so memory does not depend on the artifact's size.
 //
+// A manifest (VerifyManifest) is not trusted: its records' names are bound
+// to their paths inside the workspace, the files it names are opened there
+// and nowhere else, the bundles it records must have their recorded digests,
+// and verified SLSA provenance decides which names and digests are the
+// build's. Its registry records are listed, not verified.
+//
 // Every check becomes a line of a Report: a failed check, an unreadable
 // bundle or subject, is data in the report, not an error; Verify returns an
 // error only when its context ends.

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"testing"
 
@@ -47,6 +48,36 @@ func FuzzPredicates(f *testing.F) {
 		}
 		if len(rep.Checks) == 0 {
 			t.Fatalf("no check reported for %q", raw)
+		}
+	})
+}
+
+// FuzzStatement feeds arbitrary (already signature-verified) DSSE payloads
+// to the statement checks: they must report, never panic, and never count
+// an attestation or provenance subject from a statement that does not name
+// the subject's digest, nor provenance from an SBOM reference.
+func FuzzStatement(f *testing.F) {
+	const sum = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+	f.Add([]byte(`{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"a","digest":{"sha256":"` + sum + `"}}],"predicateType":"https://slsa.dev/provenance/v1","predicate":{}}`))
+	f.Add([]byte(`{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"a","digest":{"sha256":"` + sum + `"}}],"predicateType":"https://slipway.dev/attestations/sbom-reference/v1","predicate":{"sbom":{"digest":{"sha256":"ab"}},"sbomPredicateType":"https://slsa.dev/provenance/v1"}}`))
+	f.Add([]byte(`{"_type":"https://in-toto.io/Statement/v0.1","subject":[],"predicateType":"x"}`))
+	f.Add([]byte(`[]`))
+	p := &policy.Policy{Builders: []policy.Builder{{ID: "b"}}, AllowedPredicateTypes: []string{policy.CycloneDX, "https://example.com/x"}}
+	v := New(p)
+	raw, _ := hex.DecodeString(sum)
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		rep := &SubjectReport{Name: "fuzz"}
+		fd := &found{attestations: map[string]string{}}
+		v.checkStatement(rep, &evidence{path: "fuzz.json"}, inTotoPayloadType, payload, raw, Subject{Name: "fuzz"}, fd, nil)
+		if len(rep.Checks) == 0 {
+			t.Fatalf("no check reported for %q", payload)
+		}
+		rep.finish()
+		if len(fd.attestations) > 0 && !fd.signed {
+			t.Fatalf("an attestation counted from a statement that does not name the subject: %q", payload)
+		}
+		if _, ok := fd.attestations[policy.SLSAProvenanceV1]; ok && len(fd.provenance) == 0 {
+			t.Fatalf("provenance counted without a provenance statement's subjects: %q", payload)
 		}
 	})
 }

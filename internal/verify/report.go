@@ -20,6 +20,7 @@ const (
 	CheckSource     = "source"     // the provenance's source repository is allowed
 	CheckSBOM       = "sbom"       // an SBOM attestation binds to the subject
 	CheckAge        = "age"        // signatures and provenance are younger than maxAge
+	CheckManifest   = "manifest"   // the manifest names the artifact as its verified provenance does
 )
 
 // Status is the outcome of a check.
@@ -66,6 +67,9 @@ type SubjectReport struct {
 	Size     int64   `json:"size"`
 	Verified bool    `json:"verified"`
 	Checks   []Check `json:"checks"`
+	// provenance are the subjects of the verified provenance statements
+	// about this subject, for the manifest's cross-check.
+	provenance []signedSubject
 }
 
 func (s *SubjectReport) add(c Check) {
@@ -98,13 +102,34 @@ type Report struct {
 	// Policy is the policy file.
 	Policy   string           `json:"policy"`
 	Subjects []*SubjectReport `json:"subjects"`
+	// Locations are the registry copies a manifest records (role
+	// registry): not verified here, listed so that they can be verified
+	// as images.
+	Locations []Location `json:"locations,omitempty"`
+}
+
+// Location is where the push stage put a manifest's artifacts: a registry
+// record. Nothing the build signed names it, so it is neither evidence nor
+// a subject of a manifest's verification; verify the copy itself as an
+// image (Subject.Image = URI; slipway verify --image URI) once it has been
+// signed and attested in the registry.
+type Location struct {
+	Name   string `json:"name"`
+	URI    string `json:"uri"`
+	Digest string `json:"digest"`
 }
 
 // Add appends a subject's report and updates Verified.
 func (r *Report) Add(s *SubjectReport) {
 	r.Subjects = append(r.Subjects, s)
+	r.refresh()
+}
+
+// refresh recomputes every subject's and the report's Verified.
+func (r *Report) refresh() {
 	r.Verified = true
 	for _, s := range r.Subjects {
+		s.finish()
 		if !s.Verified {
 			r.Verified = false
 		}
@@ -124,7 +149,7 @@ func (r *Report) Failed() []Check {
 	return out
 }
 
-// WriteText writes one line per check.
+// WriteText writes one line per check, then one per location.
 func (r *Report) WriteText(w io.Writer) error {
 	for _, s := range r.Subjects {
 		for _, c := range s.Checks {
@@ -133,7 +158,17 @@ func (r *Report) WriteText(w io.Writer) error {
 			}
 		}
 	}
+	for _, l := range r.Locations {
+		if _, err := fmt.Fprintln(w, l.Line()); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// Line renders the location as one line of text.
+func (l Location) Line() string {
+	return fmt.Sprintf("NOTE %-10s %s: pushed as %s; a location, not evidence, so not verified here: verify it with slipway verify --image %s", "registry", l.Name, l.URI, l.URI)
 }
 
 // WriteJSON writes the report as indented JSON.

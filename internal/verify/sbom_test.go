@@ -105,12 +105,13 @@ func manifestFixture(t *testing.T, f *fixture) (string, string) {
 	subj, _ := digest.ParseHex(f.sum)
 	sig := f.write(t, "app.tar.gz.sigstore.json", f.signBlob(t, f.kp, sign.BundleOptions{}))
 	prov := f.write(t, "app.tar.gz.intoto.sigstore.json", f.attest(t, f.kp, sign.BundleOptions{}, policy.SLSAProvenanceV1, f.provenance()))
-	f.write(t, "dist/app.cdx.json.intoto.sigstore.json", f.attest(t, f.kp, sign.BundleOptions{}, policy.SBOMReference, sbomReference(hex.EncodeToString(sbomSum[:]), len(sbomDoc))))
+	sbomAtt := f.write(t, "dist/app.cdx.json.intoto.sigstore.json", f.attest(t, f.kp, sign.BundleOptions{}, policy.SBOMReference, sbomReference(hex.EncodeToString(sbomSum[:]), len(sbomDoc))))
 	m := artifact.NewManifest()
 	m.Add(artifact.Record{Name: "app.tar.gz", Path: "app.tar.gz", Digest: subj, Size: 3<<20 + 17, MediaType: "application/gzip", Role: artifact.RoleArtifact})
 	m.Add(artifact.Record{Name: "app.tar.gz.sigstore.json", Path: "app.tar.gz.sigstore.json", Digest: fileDigest(t, sig), MediaType: "application/vnd.dev.sigstore.bundle.v0.3+json", Role: artifact.RoleSignature, Describes: subj})
 	m.Add(artifact.Record{Name: "app.tar.gz.intoto.sigstore.json#app.tar.gz", Path: "app.tar.gz.intoto.sigstore.json", Digest: fileDigest(t, prov), MediaType: "application/vnd.dev.sigstore.bundle.v0.3+json", Role: artifact.RoleProvenance, Describes: subj})
 	m.Add(artifact.Record{Name: "dist/app.cdx.json", Path: "dist/app.cdx.json", Digest: digest.SHA256(sbomSum), Size: int64(len(sbomDoc)), MediaType: "application/vnd.cyclonedx+json", Role: artifact.RoleSBOM, Describes: subj})
+	m.Add(artifact.Record{Name: "dist/app.cdx.json.intoto.sigstore.json#app.tar.gz", Path: "dist/app.cdx.json.intoto.sigstore.json", Digest: fileDigest(t, sbomAtt), MediaType: "application/vnd.dev.sigstore.bundle.v0.3+json", Role: artifact.RoleAttestation, Describes: subj})
 	path := filepath.Join(f.dir, "manifest.json")
 	if err := m.WriteFile(path); err != nil {
 		t.Fatal(err)
@@ -133,8 +134,7 @@ func verifyManifest(t *testing.T, f *fixture, p *policy.Policy, path string) *ve
 	if err != nil {
 		t.Fatal(err)
 	}
-	subjects := verify.ManifestSubjects(m, filepath.Dir(path))
-	r, err := verify.New(p, verify.WithClock(f.ss.Now)).Verify(context.Background(), subjects)
+	r, err := verify.New(p, verify.WithClock(f.ss.Now)).VerifyManifest(context.Background(), m, filepath.Dir(path))
 	if err != nil || len(r.Subjects) != 1 {
 		t.Fatalf("Verify() = %v, %v", r, err)
 	}

@@ -128,7 +128,7 @@ thresholds:
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := verify.New(p).Verify(ctx, verify.ManifestSubjects(m, dir))
+	r, err := verify.New(p).VerifyManifest(ctx, m, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +141,8 @@ thresholds:
 		`PASS source     provenance.intoto.sigstore.json: provenance source "git+https://github.com/`+repo+`" (externalParameters.repository) is allowed`,
 		`PASS sbom       app.cdx.json.intoto.sigstore.json: SBOM attestation binds the subject's `+d.String()[:7]+d.Hex()+` to SBOM "dist/app.cdx.json", whose content is the attested sha256:`+sd.Hex(),
 		`PASS predicate  dist/app.tar.gz: required predicate type "https://cyclonedx.org/bom" is attested (app.cdx.json.intoto.sigstore.json)`,
-		"PASS age        provenance.intoto.sigstore.json: provenance finishedOn")
+		"PASS age        provenance.intoto.sigstore.json: provenance finishedOn",
+		`PASS manifest   provenance.intoto.sigstore.json: the provenance names "dist/app.tar.gz" with the manifest's `+d.String())
 	if !r.Verified {
 		out, _ := os.ReadFile(manifest)
 		t.Logf("manifest:\n%s", out)

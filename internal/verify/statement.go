@@ -111,6 +111,11 @@ func (v *Verifier) checkStatement(rep *SubjectReport, ev *evidence, payloadType 
 	if !passed {
 		return // a required predicate type counts only once its checks passed
 	}
+	if pt == policy.SLSAProvenanceV1 {
+		for _, sub := range st.Subject {
+			f.provenance = append(f.provenance, signedSubject{name: sub.Name, sha256: strings.ToLower(sub.Digest["sha256"]), bundle: ev.path})
+		}
+	}
 	for _, t := range []string{pt, attests} {
 		if _, ok := f.attestations[t]; !ok {
 			f.attestations[t] = ev.path

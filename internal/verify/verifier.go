@@ -60,6 +60,10 @@ type Subject struct {
 	// Bundles are Sigstore bundle and OpenPGP signature files about it.
 	// DefaultBundles(Path) is used when empty.
 	Bundles []string
+	// BundleDigests are the digests a manifest records for some of the
+	// Bundles, by path: such a bundle that is missing or has another
+	// digest fails.
+	BundleDigests map[string]digest.SHA256
 	// SBOMs are SBOM documents a manifest says describe the subject; an SBOM
 	// attestation that references its SBOM by digest is checked against
 	// them.
@@ -94,6 +98,7 @@ type found struct {
 	signed       bool              // some bundle passed its signature and digest checks
 	attestations map[string]string // predicate type -> first bundle attesting it
 	times        []timeEvidence
+	provenance   []signedSubject // subjects of verified provenance that passed its rules
 }
 
 func (v *Verifier) subject(ctx context.Context, s Subject) (*SubjectReport, error) {
@@ -172,6 +177,7 @@ func (v *Verifier) subject(ctx context.Context, s Subject) (*SubjectReport, erro
 	}
 	v.checkRequirements(rep, f)
 	v.checkAge(rep, f)
+	rep.provenance = f.provenance
 	return rep, nil
 }
 

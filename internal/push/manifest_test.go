@@ -85,7 +85,7 @@ func TestPushManifestArtifacts(t *testing.T) {
 		t.Fatalf("manifest has %d records, want the 3 of the build and the push", len(man.Records))
 	}
 	rec := man.Records[3]
-	want := artifact.Record{Name: addr + "/slipway/built", URI: res.PinnedRef, Digest: res.Digest, Size: res.Size, MediaType: res.MediaType, Role: artifact.RoleArtifact}
+	want := artifact.Record{Name: addr + "/slipway/built", URI: res.PinnedRef, Digest: res.Digest, Size: res.Size, MediaType: res.MediaType, Role: artifact.RoleRegistry}
 	if rec != want || res.Record == nil || *res.Record != want {
 		t.Errorf("record = %+v, want %+v", rec, want)
 	}

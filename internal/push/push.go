@@ -296,9 +296,11 @@ func (o *Options) finish(res *Result, s *session, tag name.Tag, m pushable, c co
 	if man == nil {
 		return res, nil
 	}
+	// A registry record: where the artifacts went, not an artifact that
+	// was built, signed or attested (see artifact.RoleRegistry).
 	rec := artifact.Record{
 		Name: tag.Context().Name(), URI: res.PinnedRef, Digest: d, Size: size,
-		MediaType: string(mt), Role: artifact.RoleArtifact,
+		MediaType: string(mt), Role: artifact.RoleRegistry,
 	}
 	if err := addRecord(manPath, rec); err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package push
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -53,9 +54,12 @@ func TestPathsOutsideTheWorkspace(t *testing.T) {
 	}
 	m := artifact.NewManifest()
 	m.Add(artifact.Record{Name: "dist/app", Path: "../outside/secret.txt", Digest: d, Size: n, MediaType: "text/plain", Role: artifact.RoleArtifact})
-	if err := m.WriteFile(filepath.Join(ws, "evil.json")); err != nil {
+	// Written by hand, as an attacker would: WriteFile refuses it.
+	evil, err := json.Marshal(m)
+	if err != nil {
 		t.Fatal(err)
 	}
+	writeFile(t, ws, "evil.json", evil)
 	m.Records[0].Path = "dist/app"
 	if err := m.WriteFile(filepath.Join(top, "outside", "manifest.json")); err != nil {
 		t.Fatal(err)
@@ -73,7 +77,7 @@ func TestPathsOutsideTheWorkspace(t *testing.T) {
 		{"glob matching a link", []string{"links/*"}, "", `subject "links/*"`},
 		{"layout through a link", []string{"oci-layout:layout"}, "", `subject "oci-layout:layout"`},
 		{"manifest outside", nil, filepath.Join(top, "outside", "manifest.json"), `input "manifest"`},
-		{"manifest record outside", nil, "evil.json", `artifact "dist/app" has path "../outside/secret.txt"`},
+		{"manifest record outside", nil, "evil.json", `record "dist/app": field "path" "../outside/secret.txt" leaves the workspace`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

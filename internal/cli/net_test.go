@@ -23,6 +23,8 @@ func TestStagesGiveUpOnSilentPeers(t *testing.T) {
 		args func(addr string) []string
 		want string // besides the address and the limit
 		code int    // 0 means 3, an infrastructure failure
+		// envLimits sets the limits through the environment, not flags.
+		envLimits bool
 	}{
 		{name: "verify image", args: func(a string) []string {
 			return []string{"verify", "--image", a + "/app:v1", "--policy", "policy.yaml"}
@@ -30,6 +32,8 @@ func TestStagesGiveUpOnSilentPeers(t *testing.T) {
 		{name: "push", args: func(a string) []string {
 			return []string{"push", "--subject", "app.bin", "--ref", a + "/app:v1"}
 		}, want: "registry"},
+		{name: "push, limits from the environment", envLimits: true, env: map[string]string{"SLIPWAY_NET_TIMEOUT": "1s", "SLIPWAY_CONNECT_TIMEOUT": "1s"},
+			args: func(a string) []string { return []string{"push", "--subject", "app.bin", "--ref", a + "/app:v1"} }, want: "registry"},
 		{name: "sbom of a registry image", args: func(a string) []string {
 			return []string{"sbom", "--subject", "registry:" + a + "/app:v1"}
 		}, want: "registry"},
@@ -70,7 +74,11 @@ func TestStagesGiveUpOnSilentPeers(t *testing.T) {
 			if want == 0 {
 				want = 3
 			}
-			code, stdout, stderr := runCLI(t, dir, env, append(tt.args(s.Addr()), limits...)...)
+			args := tt.args(s.Addr())
+			if !tt.envLimits {
+				args = append(args, limits...)
+			}
+			code, stdout, stderr := runCLI(t, dir, env, args...)
 			if code != want || !strings.Contains(stderr, s.Addr()) || !strings.Contains(stderr, tt.want) ||
 				!strings.Contains(stderr, "within 1s") && !strings.Contains(stderr, "within 2s") {
 				t.Fatalf("exit %d, want %d and an error naming %s, %q and the limit\nstdout %s\nstderr %s", code, want, s.Addr(), tt.want, stdout, stderr)

@@ -75,7 +75,7 @@ func check(m *artifact.Manifest, mf file, rel *release) (*plan, error) {
 	listed := map[string]bool{mf.name: true}
 	for i, r := range m.Records {
 		what := fmt.Sprintf("the manifest's record %d (%q)", i, r.Name)
-		if r.Role != artifact.RoleArtifact && !artifacts[r.Describes.String()] {
+		if r.Role != artifact.RoleArtifact && r.Role != artifact.RoleRegistry && !artifacts[r.Describes.String()] {
 			return nil, &contentError{fmt.Sprintf("%s is a %s of %s, which is no artifact of the manifest", what, r.Role, r.Describes)}
 		}
 		if r.Path == "" {

@@ -265,7 +265,9 @@ func (o *Options) verify(ctx context.Context, st *stage, m *artifact.Manifest, r
 			return nil, exitcode.Failuref("the release holds %q, which verification would not read: it could not be verified; nothing was written", f.name)
 		}
 	}
-	r, err := o.Verifier.Verify(ctx, subjects)
+	// VerifyManifest, not Verify: the manifest came from the registry and
+	// nobody signed it; it also checks it against the verified provenance.
+	r, err := o.Verifier.VerifyManifest(ctx, m, st.dir)
 	if err != nil {
 		return nil, exitcode.Infra(fmt.Errorf("verifying the release: %w", err))
 	}

@@ -31,7 +31,7 @@ type Options struct {
 	Subject Subject
 	// Manifest is the path of the build's artifact manifest, or "". Files
 	// it lists are pushed with the digest it records (not hashed before the
-	// upload, checked during it), and a record of the push (role artifact,
+	// upload, checked during it), and a record of the push (role registry,
 	// the pinned reference as URI) is added to it.
 	Manifest string
 	// AllowOverwrite lets the push move a tag that points at other content.

@@ -1,9 +1,7 @@
 package cli
 
 import (
-	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/slipway/actions/internal/exitcode"
 	"github.com/slipway/actions/internal/input"
@@ -20,10 +18,10 @@ type netFlags struct {
 func (n *netFlags) inputs() []input.Input {
 	return []input.Input{
 		input.Duration(&n.cfg.Connect, input.Spec{Name: timeouts.ConnectInput, Env: timeouts.ConnectEnv,
-			Default:     seconds(timeouts.DefaultConnect),
+			Default:     timeouts.Format(timeouts.DefaultConnect),
 			Description: "How long to wait for a network connection (name lookup, TCP connect, TLS handshake) to a registry, KMS, Fulcio, Rekor, timestamp authority or GitHub's token endpoint."}),
 		input.Duration(&n.cfg.Response, input.Spec{Name: timeouts.TimeoutInput, Env: timeouts.TimeoutEnv,
-			Default:     seconds(timeouts.DefaultResponse),
+			Default:     timeouts.Format(timeouts.DefaultResponse),
 			Description: "How long a connected network peer may stay silent: for its answer, the next bytes of a download, or taking the next bytes of an upload; a transfer that keeps moving is never cut."}),
 	}
 }
@@ -47,9 +45,4 @@ func (rt *Runtime) useNet(n netFlags) error {
 // registry is the transport for OCI registries, bounded by rt.Net.
 func (rt *Runtime) registry() http.RoundTripper {
 	return rt.Net.Transport("registry")
-}
-
-// seconds writes a default limit as an input value ("60s", not "1m0s").
-func seconds(d time.Duration) string {
-	return fmt.Sprintf("%ds", int(d.Seconds()))
 }

@@ -70,16 +70,26 @@ func (e *Error) Error() string {
 	if e.Peer != "" {
 		who = e.Peer + " " + e.Host
 	}
+	after := Format(e.After)
 	switch e.Phase {
 	case ConnectPhase:
 		return fmt.Sprintf("could not connect to %s within %s (%s); check that it is up and reachable, or raise %s (--%s, %s)",
-			who, e.After, ConnectInput, ConnectInput, ConnectInput, ConnectEnv)
+			who, after, ConnectInput, ConnectInput, ConnectInput, ConnectEnv)
 	case CallPhase:
 		return fmt.Sprintf("no answer from %s within %s (%s + %s); check that it is up and reachable, or raise %s (--%s, %s)",
-			who, e.After, ConnectInput, TimeoutInput, TimeoutInput, TimeoutInput, TimeoutEnv)
+			who, after, ConnectInput, TimeoutInput, TimeoutInput, TimeoutInput, TimeoutEnv)
 	}
 	return fmt.Sprintf("no response from %s within %s (%s); check that it is up, or raise %s (--%s, %s)",
-		who, e.After, TimeoutInput, TimeoutInput, TimeoutInput, TimeoutEnv)
+		who, after, TimeoutInput, TimeoutInput, TimeoutInput, TimeoutEnv)
+}
+
+// Format writes a limit as its input is written: whole seconds as "60s"
+// (not "1m0s"), anything finer as Go does ("300ms").
+func Format(d time.Duration) string {
+	if d >= time.Second && d%time.Second == 0 {
+		return fmt.Sprintf("%ds", int64(d/time.Second))
+	}
+	return d.String()
 }
 
 // Call runs f and returns its result, or an *Error when f has not returned

@@ -2,11 +2,13 @@ package e2e
 
 import (
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/slipway/actions/internal/artifact"
+	"github.com/slipway/actions/internal/digest"
 	"github.com/slipway/actions/internal/testutil/registry"
 	"github.com/slipway/actions/internal/testutil/sigstoretest"
 	"github.com/slipway/actions/internal/testutil/tools"
@@ -39,7 +41,9 @@ func TestRelease(t *testing.T) {
 			"artifacts":  "dist/hello\ndist/hello-src.tar.gz\ndist/hello-go",
 			"signing":    "key",
 			// A self-hosted runner set, as a caller names it: act runs it on this machine ("self-hosted").
-			"runs-on": `["self-hosted","linux","slurm"]`,
+			"runs-on":    `["self-hosted","linux","slurm"]`,
+			"toolchains": "go",
+			"trace":      "true", // on the runner: act's runner mode, slipway build in a run: step on this machine
 		},
 		Secrets:   map[string]string{"COSIGN_KEY": key.private, "COSIGN_PASSWORD": key.password},
 		HostTools: []string{"go"},
@@ -72,6 +76,58 @@ func TestRelease(t *testing.T) {
 	}) {
 		t.Errorf("provenance resolvedDependencies = %+v, want go %s", rel.provenance.Predicate.BuildDefinition.ResolvedDependencies, goVersion)
 	}
+	// Traced on the runner: the shell, the go command and the linker it ran (the compiler's work may come from
+	// the build cache), with digests.
+	goReal, err := filepath.EvalSymlinks(goTool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	toolDir := strings.TrimSpace(run(t, goTool, "env", "GOTOOLDIR"))
+	checkTraced(t, rel, goReal, filepath.Join(toolDir, "link"), realPath(t, "/bin/sh"))
+}
+
+// checkTraced checks that the release's build was traced and ran each of the host files want (by path and
+// digest), and that the provenance lists them as file: dependencies with the same digests.
+func checkTraced(t *testing.T, rel pushedRelease, want ...string) {
+	t.Helper()
+	b := rel.manifest.Build
+	if !b.Traced {
+		t.Fatalf("the manifest does not say the build was traced: %+v", b)
+	}
+	checkExecuted(t, rel, want, func(p string) string { return p })
+}
+
+// checkExecuted checks that the traced build ran the files want (named in the manifest by path(file)), each
+// with the digest of the file on this machine, in the manifest and the provenance.
+func checkExecuted(t *testing.T, rel pushedRelease, want []string, path func(string) string) {
+	t.Helper()
+	deps := map[string]string{}
+	for _, d := range rel.provenance.Predicate.BuildDefinition.ResolvedDependencies {
+		deps[d.URI] = d.Digest["sha256"]
+	}
+	for _, f := range want {
+		d, _, err := digest.File(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := path(f)
+		if !slices.ContainsFunc(rel.manifest.Build.Executed, func(e artifact.Executable) bool { return e.Path == p && e.Digest == d }) {
+			t.Errorf("the manifest's executed list has no %s with digest %s: %+v", p, d, rel.manifest.Build.Executed)
+		}
+		if deps["file://"+p] != d.Hex() {
+			t.Errorf("the provenance has file://%s with digest %q, want %s", p, deps["file://"+p], d.Hex())
+		}
+	}
+}
+
+// realPath is p with symbolic links resolved.
+func realPath(t *testing.T, p string) string {
+	t.Helper()
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return real
 }
 
 // TestReleaseKeyless runs the release workflow's keyless job (the one with id-token: write) with the build in
@@ -103,6 +159,7 @@ func TestReleaseKeyless(t *testing.T) {
 			"archive":      "hello.tar.gz",
 			"sbom-subject": "dist/*.tar.gz\n!dist/hello-src.tar.gz",
 			"signing":      "keyless",
+			"trace":        "true", // in the action container, run by act through Podman
 			"tlog":         "true",
 			"fulcio-url":   ss.FulcioURL,
 			"rekor-url":    ss.RekorURL,
@@ -111,7 +168,7 @@ func TestReleaseKeyless(t *testing.T) {
 		RunnerEnv: tokens.Env(),
 	})
 	trustedRoot := ss.WriteTrustedRoot(t)
-	checkRelease(t, r, ref, releaseWant{
+	rel := checkRelease(t, r, ref, releaseWant{
 		job:          "release-keyless",
 		artifacts:    []string{"dist/hello", "dist/hello-src.tar.gz", "dist/hello.tar.gz"},
 		sbomSubjects: []string{"dist/hello.tar.gz"},
@@ -122,6 +179,9 @@ func TestReleaseKeyless(t *testing.T) {
 		signers: "identities:\n  - name: release-workflow\n    issuer: " + sigstoretest.GitHubIssuer +
 			"\n    subject: https://github.com/" + jobWorkflow + "\ntrustedRoot: " + trustedRoot + "\ntlog: required\n",
 	})
+	// Traced in the action container: busybox (the image's /bin/busybox, copied from this machine's by
+	// scripts/image-root) ran the build script.
+	checkExecuted(t, rel, []string{realPath(t, "/bin/busybox")}, func(string) string { return "/bin/busybox" })
 	// sign, attest provenance, attest SBOM, sign image and attest image each get one token and one certificate
 	// (reused for every file); the 3 artifact signatures, the 2 attestations, the image's 2 signatures (cosign's
 	// .sig tag and the referrer bundle) and its provenance are each logged in Rekor and timestamped.

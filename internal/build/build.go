@@ -74,9 +74,10 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err := p.recheck(); err != nil {
 		return nil, err
 	}
+	res.Warnings = append(res.Warnings, p.traceWarnings...)
 	// Ask the toolchains for their versions while the artifacts are read:
 	// the probes are other processes and the pass is bound by SHA-256.
-	tools := p.detectTools(ctx, env)
+	tools := p.describeTools(ctx, env)
 	defer tools.stop()
 
 	root, err := os.OpenRoot(p.Workspace)
@@ -99,13 +100,28 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	for _, r := range records {
 		m.Add(r)
 	}
-	info.Toolchains = tools.wait()
+	described := tools.wait()
+	if described.err != nil {
+		return nil, exitcode.Infraf("describing the toolchains: %w", described.err)
+	}
+	info.Toolchains = described.tools
+	res.Warnings = append(res.Warnings, described.warnings...)
+	res.Warnings = append(res.Warnings, unused(info)...)
 	if err := p.writeOutputs(m, res, &undo); err != nil {
 		return nil, err
 	}
 	undo.cancel()
 	res.Manifest = m
 	return res, nil
+}
+
+// Check checks the options and what they need from this machine (the
+// declared toolchains on the command's PATH, ptrace for Trace) without
+// running anything: the errors Run gives before its command starts,
+// except a base image's, which takes the network.
+func Check(o Options) error {
+	_, err := newPlan(o)
+	return err
 }
 
 func (p *plan) defaults() {
@@ -123,9 +139,6 @@ func (p *plan) defaults() {
 	}
 	if p.Group == nil {
 		p.Group = func(string) func() { return func() {} }
-	}
-	if p.Probes == nil {
-		p.Probes = toolchain.Default
 	}
 }
 
@@ -194,7 +207,7 @@ func (p *plan) command(ctx context.Context, info *artifact.BuildInfo) ([]string,
 	info.StartedOn = p.Now().UTC()
 	if p.Command != "" {
 		end := p.Group("Build command")
-		err = p.runCommand(ctx, env, p.Output)
+		err = p.runCommand(ctx, env, p.Output, info)
 		end()
 	}
 	info.FinishedOn = p.Now().UTC()
@@ -204,35 +217,64 @@ func (p *plan) command(ctx context.Context, info *artifact.BuildInfo) ([]string,
 	return env, nil
 }
 
-// toolProbe is a toolchain detection running in the background.
+// toolProbe is the description of the declared toolchains, running in the
+// background.
 type toolProbe struct {
 	cancel context.CancelFunc
-	done   chan []artifact.Tool
+	done   chan described
 }
 
-// detectTools starts the toolchain probes, in the command's environment
-// (without its TMPDIR, which is gone by now).
-func (p *plan) detectTools(ctx context.Context, env []string) *toolProbe {
+type described struct {
+	tools    []artifact.Tool
+	warnings []string
+	err      error
+}
+
+// describeTools starts describing the declared toolchains, in the
+// command's environment (without its TMPDIR, which is gone by now).
+func (p *plan) describeTools(ctx context.Context, env []string) *toolProbe {
 	ctx, cancel := context.WithCancel(ctx)
-	t := &toolProbe{cancel: cancel, done: make(chan []artifact.Tool, 1)}
+	t := &toolProbe{cancel: cancel, done: make(chan described, 1)}
 	env = slices.DeleteFunc(slices.Clone(env), func(kv string) bool { return strings.HasPrefix(kv, "TMPDIR=") })
 	go func() {
-		t.done <- toolchain.Detect(ctx, p.Probes, toolchain.Options{Dir: p.Workspace, Env: env, Log: p.Log})
+		var d described
+		if len(p.tools) > 0 {
+			d.tools, d.warnings, d.err = toolchain.Describe(ctx, p.tools, toolchain.Options{Dir: p.Workspace, Env: env})
+		}
+		t.done <- d
 	}()
 	return t
 }
 
-// wait returns the tools found.
-func (t *toolProbe) wait() []artifact.Tool {
-	tools := <-t.done
-	t.done <- tools // stop must not block
-	return tools
+// wait returns the description.
+func (t *toolProbe) wait() described {
+	d := <-t.done
+	t.done <- d // stop must not block
+	return d
 }
 
 // stop cancels the probes and waits for them, so that none outlives Run.
 func (t *toolProbe) stop() {
 	t.cancel()
 	t.wait()
+}
+
+// unused warns about declared toolchains a traced command never ran.
+func unused(info *artifact.BuildInfo) []string {
+	if !info.Traced || info.Command == "" {
+		return nil
+	}
+	ran := map[string]bool{}
+	for _, e := range info.Executed {
+		ran[e.Path] = true
+	}
+	var out []string
+	for _, t := range info.Toolchains {
+		if t.Executable != nil && !ran[t.Executable.Path] {
+			out = append(out, fmt.Sprintf("toolchain %q (%s) is declared, but the trace shows that the build command never ran it; remove it from toolchains if the build does not use it", t.Name, t.Executable.Path))
+		}
+	}
+	return out
 }
 
 // files resolves the artifacts and image files.

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/slipway/actions/internal/artifact"
 	"github.com/slipway/actions/internal/execenv"
 	"github.com/slipway/actions/internal/exitcode"
 	"github.com/slipway/actions/internal/interrupt"
@@ -50,11 +51,15 @@ func shell(script string, env, fallbacks []string) ([]string, error) {
 }
 
 // runCommand runs the build command in the workspace and streams its
-// output. A non-zero exit is a build failure (exit code 1).
-func (p *plan) runCommand(ctx context.Context, env []string, out io.Writer) error {
+// output, traced when p.Trace. A non-zero exit is a build failure (exit
+// code 1).
+func (p *plan) runCommand(ctx context.Context, env []string, out io.Writer, info *artifact.BuildInfo) error {
 	argv, err := shell(p.Command, env, fallbackShells)
 	if err != nil {
 		return err
+	}
+	if p.Trace {
+		return p.runTraced(ctx, argv, env, out, info)
 	}
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Dir = p.Workspace
@@ -80,12 +85,24 @@ func (p *plan) runCommand(ctx context.Context, env []string, out io.Writer) erro
 	case ctx.Err() != nil:
 		return fmt.Errorf("the build command was stopped: %w", ctx.Err())
 	case errors.As(err, &exitErr):
-		if sig, ok := signalOf(exitErr); ok {
-			return exitcode.Failuref("the build command was killed by signal %s; its output is above", sig)
-		}
-		return exitcode.Failuref("the build command exited with status %d; its output is above: fix the build, then run again", exitErr.ExitCode())
+		sig, _ := signalOf(exitErr)
+		return p.failed(exitErr.ExitCode(), sig, env)
 	}
 	return exitcode.Infraf("starting the build command with %s: %w", argv[0], err)
+}
+
+// failed is the error of a command that exited with code, or was killed by
+// signal sig (when not "").
+func (p *plan) failed(code int, sig string, env []string) error {
+	switch {
+	case sig != "":
+		return exitcode.Failuref("the build command was killed by signal %s; its output is above", sig)
+	case code == 127 && p.InActionImage:
+		return exitcode.Failuref("the build command exited with status 127: a program it runs (its output above names it) is not in this container. The build action runs its command in slipway's action image, which has a busybox shell and no compilers or other toolchains: build on the runner instead, with build-mode: runner in the release workflow, or with slipway/actions/actions/setup@v1 and then `slipway build` in a run: step of your job")
+	case code == 127:
+		return exitcode.Failuref("the build command exited with status 127: a program it runs was not found (its output above names it) on PATH %q; install it or add its directory to PATH, then run again", execenv.Get(env, "PATH"))
+	}
+	return exitcode.Failuref("the build command exited with status %d; its output is above: fix the build, then run again", code)
 }
 
 // newTempDir makes the command's TMPDIR.

@@ -53,6 +53,18 @@ func TestFailuresLeaveNothing(t *testing.T) {
 		{name: "image root outside", files: map[string]string{"dist/app": "a"}, artifacts: []string{"dist/app"},
 			edit: func(o *Options) { o.Image.Base, o.Image.Root = "scratch", "../root" },
 			code: exitcode.Usage, want: `image-root "../root" must be a directory inside the workspace`},
+		{name: "command not found", command: "no-such-compiler -c main.c", artifacts: []string{"dist/*"},
+			code: exitcode.Failed, want: "the build command exited with status 127: a program it runs was not found (its output above names it) on PATH"},
+		{name: "command not found in the action image", command: "cc -c main.c", artifacts: []string{"dist/*"},
+			edit: func(o *Options) {
+				o.InActionImage, o.Getenv = true, func(k string) string { return map[string]string{"PATH": "/nonexistent"}[k] }
+			},
+			code: exitcode.Failed, want: "has a busybox shell and no compilers or other toolchains: build on the runner instead, with build-mode: runner in the release workflow, or with slipway/actions/actions/setup@v1"},
+		{name: "toolchains missing, found before the command runs", command: "mkdir -p dist && touch dist/ran", artifacts: []string{"dist/*"},
+			edit: func(o *Options) { o.Toolchains = []string{"no-such-cc-1", "gcc", "no-such-fc-2"} },
+			code: exitcode.Usage, want: "toolchains: \"no-such-cc-1\", \"no-such-fc-2\" not found on the build command's PATH"},
+		{name: "toolchains badly named", artifacts: []string{"dist/*"}, edit: func(o *Options) { o.Toolchains = []string{"bin/gcc"} },
+			code: exitcode.Usage, want: `toolchains: "bin/gcc" is a relative path`},
 		{name: "image inputs without a base", artifacts: []string{"dist/*"}, edit: func(o *Options) { o.Image.Base, o.Image.Entrypoint = "", []string{"/app"} },
 			code: exitcode.Usage, want: "need image-base"},
 	}

@@ -14,7 +14,6 @@ import (
 	"testing"
 
 	"github.com/slipway/actions/internal/artifact"
-	"github.com/slipway/actions/internal/toolchain"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata/")
@@ -57,13 +56,12 @@ func workspace(t testing.TB, files map[string]string) string {
 }
 
 // options returns Options for a test build in dir: the process's PATH and
-// HOME only, no toolchain probes, a fixed SOURCE_DATE_EPOCH.
+// HOME only, no toolchains, a fixed SOURCE_DATE_EPOCH.
 func options(dir string, artifacts ...string) Options {
 	env := map[string]string{"PATH": os.Getenv("PATH"), "HOME": os.Getenv("HOME")}
 	return Options{
 		Workspace: dir, Artifacts: artifacts, SourceDateEpoch: "1700000000",
 		Getenv: func(k string) string { return env[k] },
-		Probes: []toolchain.Probe{},
 	}
 }
 

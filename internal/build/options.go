@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/slipway/actions/internal/execenv"
+	"github.com/slipway/actions/internal/exectrace"
 	"github.com/slipway/actions/internal/exitcode"
 	"github.com/slipway/actions/internal/fileset"
 	"github.com/slipway/actions/internal/gitinfo"
@@ -46,6 +47,17 @@ type Options struct {
 	OutputDir string
 	// PassEnv names variables passed to the command besides execenv.Allowed.
 	PassEnv []string
+	// Toolchains are the toolchains the build uses (program names found on
+	// the command's PATH, or absolute paths): each is recorded with its
+	// version and its executable's digest. Nothing else installed is.
+	Toolchains []string
+	// Trace runs the command under ptrace and records every executable it
+	// ran, with its digest (package exectrace).
+	Trace bool
+	// InActionImage says that the command runs in slipway's action image,
+	// which has busybox and no compilers: a command that is not found
+	// (exit status 127) is explained so.
+	InActionImage bool
 	// SourceDateEpoch, when not empty, overrides the commit time (seconds
 	// since the Unix epoch).
 	SourceDateEpoch string
@@ -63,8 +75,6 @@ type Options struct {
 	Output io.Writer
 	// Group, when set, wraps the command's output in a log section.
 	Group func(title string) (end func())
-	// Probes are the toolchain probes; nil means toolchain.Default.
-	Probes []toolchain.Probe
 	// Git reads the source's commit; nil picks one for the environment.
 	Git gitinfo.Reader
 	// Transport reaches registries for a registry base image.
@@ -109,6 +119,9 @@ type plan struct {
 	imageFiles  []fileset.Pattern // nil: the artifacts
 	epoch       int64
 	epochForced bool
+	tools       []toolchain.Declared
+	// traceWarnings say what the trace could not read.
+	traceWarnings []string
 }
 
 func newPlan(o Options) (*plan, error) {
@@ -154,6 +167,7 @@ func newPlan(o Options) (*plan, error) {
 		}
 		p.epochForced = true
 	}
+	p.planTools(bad)
 	if o.Image.Base != "" {
 		p.planImage(bad)
 	} else if len(o.Image.Files) > 0 || len(o.Image.Entrypoint) > 0 || o.Image.Layout != "" || o.Image.Root != "" {
@@ -164,6 +178,32 @@ func newPlan(o Options) (*plan, error) {
 	}
 	return p, nil
 }
+
+// planTools finds the declared toolchains on the command's PATH and checks
+// that the command can be traced, when it is to be: both before anything
+// runs.
+func (p *plan) planTools(bad func(string, ...any)) {
+	if err := toolchain.CheckNames(p.Toolchains); err != nil {
+		bad("toolchains: %v", err)
+	} else if len(p.Toolchains) > 0 {
+		getenv := p.Getenv
+		if getenv == nil {
+			getenv = func(string) string { return "" }
+		}
+		var err error
+		if p.tools, err = toolchain.Find(p.Toolchains, execenv.Environ(getenv, p.PassEnv, nil)); err != nil {
+			bad("toolchains: %v", err)
+		}
+	}
+	if p.Trace && p.Command != "" {
+		if err := exectrace.Check(); err != nil {
+			bad("trace: the build command cannot be traced here: %v; %s", err, traceHint)
+		}
+	}
+}
+
+// traceHint says what to do when ptrace is refused.
+const traceHint = "tracing needs ptrace: a container must allow it (CAP_SYS_PTRACE, or a seccomp profile that permits ptrace) and kernel.yama.ptrace_scope must be 0 or 1; or set trace to false to build untraced (the provenance then lists only the declared toolchains)"
 
 func (p *plan) planImage(bad func(string, ...any)) {
 	o := p.Image

@@ -38,6 +38,10 @@ func (c *buildCommand) stageInputs() []input.Input {
 			Description: "Directory inside the workspace that receives manifest.json, subjects.sha256 and the archive."}),
 		input.List(&o.PassEnv, input.Spec{Name: "pass-env",
 			Description: "Names of environment variables to pass to the command besides PATH, HOME, locale, toolchain settings and GitHub context; secrets reach the command only when named here."}),
+		input.List(&o.Toolchains, input.Spec{Name: "toolchains",
+			Description: "The toolchains the build uses, recorded in the provenance with their versions and executables' digests: program names found on the command's PATH (gcc, gfortran, go, mpicc) or absolute paths, one per line or comma-separated. Nothing else installed is recorded; a name not on PATH fails before the command runs."}),
+		input.Bool(&o.Trace, input.Spec{Name: "trace", Default: "false",
+			Description: "Run the command under ptrace and record every executable it ran, with its digest, in the manifest and the provenance (Linux; needs ptrace to be permitted, see docs/build.md)."}),
 		input.String(&o.SourceDateEpoch, input.Spec{Name: "source-date-epoch", Env: "SOURCE_DATE_EPOCH",
 			Description: "Seconds since 1970 to use as SOURCE_DATE_EPOCH (archive and image times) instead of the HEAD commit time."}),
 		input.String(&img.Base, input.Spec{Name: "image-base",
@@ -69,15 +73,26 @@ func (c *buildCommand) Outputs() []input.Output {
 	}
 }
 
+// options are the stage's options for a run in rt.
+func (c *buildCommand) options(rt *Runtime) build.Options {
+	o := c.opts
+	o.Workspace, o.Getenv, o.Now, o.Log, o.Output = rt.Dir, rt.Getenv, rt.Now, rt.Log, rt.Stderr
+	o.InActionImage = rt.ActionImage
+	o.Group = rt.Report.Group
+	o.Transport = rt.registry()
+	return o
+}
+
+// Check checks the inputs, the declared toolchains and, for trace, ptrace.
+func (c *buildCommand) Check(_ context.Context, rt *Runtime) error {
+	return build.Check(c.options(rt))
+}
+
 func (c *buildCommand) Run(ctx context.Context, rt *Runtime) error {
 	if err := rt.useNet(c.net); err != nil {
 		return err
 	}
-	o := c.opts
-	o.Workspace, o.Getenv, o.Now, o.Log, o.Output = rt.Dir, rt.Getenv, rt.Now, rt.Log, rt.Stderr
-	o.Group = rt.Report.Group
-	o.Transport = rt.registry()
-	res, err := build.Run(ctx, o)
+	res, err := build.Run(ctx, c.options(rt))
 	if err != nil {
 		return err
 	}
@@ -120,9 +135,12 @@ func buildSummary(res *build.Result) action.Summary {
 	if len(b.Toolchains) > 0 {
 		var tools []string
 		for _, t := range b.Toolchains {
-			tools = append(tools, t.Name+" "+t.Version)
+			tools = append(tools, strings.TrimSpace(t.Name+" "+t.Version))
 		}
 		s.Notes = append(s.Notes, "Toolchains: "+strings.Join(tools, ", ")+".")
+	}
+	if b.Traced {
+		s.Notes = append(s.Notes, fmt.Sprintf("Traced: the command ran %d executables, each recorded with its digest.", len(b.Executed)))
 	}
 	s.Notes = append(s.Notes, fmt.Sprintf("Manifest %s, subjects %s.", res.ManifestPath, res.SubjectsPath))
 	return s

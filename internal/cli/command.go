@@ -48,6 +48,9 @@ type Runtime struct {
 	Net timeouts.Config
 	// InActions is true when running as a GitHub Actions step.
 	InActions bool
+	// ActionImage is true when running in slipway's action image (see
+	// inActionImage), which has no compilers.
+	ActionImage bool
 
 	outputs []input.Output
 }

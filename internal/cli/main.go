@@ -172,6 +172,7 @@ func runCommand(ctx context.Context, env Env, c Command, inputs []input.Input, f
 		InActions: inActions,
 		outputs:   c.Outputs(),
 	}
+	rt.ActionImage = inActionImage()
 	before := len(atomicfile.Written())
 	if err := c.Run(ctx, rt); err != nil {
 		if sig := interrupt.Of(ctx); sig != nil {

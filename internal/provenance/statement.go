@@ -189,6 +189,16 @@ func externalParameters(build *artifact.BuildInfo, gh *GitHubRun) map[string]any
 	if build != nil && build.Command != "" {
 		ext["command"] = build.Command
 	}
+	if build != nil && len(build.Toolchains) > 0 {
+		names := make([]any, len(build.Toolchains))
+		for i, t := range build.Toolchains {
+			names[i] = t.Name
+		}
+		ext["toolchains"] = names
+	}
+	if build != nil && build.Traced {
+		ext["trace"] = true
+	}
 	if gh != nil {
 		if wf := workflow(gh); wf != nil {
 			ext["workflow"] = wf
@@ -286,11 +296,14 @@ func resolvedDependencies(build *artifact.BuildInfo, gh *GitHubRun) ([]*intoto.R
 	}
 	if build != nil {
 		for _, t := range build.Toolchains {
-			uri := t.URI
-			if uri == "" {
-				uri = "pkg:generic/" + url.PathEscape(t.Name) + "@" + url.PathEscape(t.Version)
+			d, err := toolchainDependency(t)
+			if err != nil {
+				return nil, err
 			}
-			deps = append(deps, &intoto.ResourceDescriptor{Name: t.Name, Uri: uri})
+			deps = append(deps, d)
+		}
+		for _, e := range build.Executed {
+			deps = append(deps, &intoto.ResourceDescriptor{Uri: fileURI(e.Path), Digest: map[string]string{"sha256": e.Digest.Hex()}})
 		}
 	}
 	for i, d := range deps {
@@ -299,6 +312,30 @@ func resolvedDependencies(build *artifact.BuildInfo, gh *GitHubRun) ([]*intoto.R
 		}
 	}
 	return deps, nil
+}
+
+// toolchainDependency describes a declared toolchain: by name, version URI
+// and its executable's digest, with the executable's path as an
+// annotation.
+func toolchainDependency(t artifact.Tool) (*intoto.ResourceDescriptor, error) {
+	d := &intoto.ResourceDescriptor{Name: t.Name, Uri: t.URI}
+	if d.Uri == "" && t.Version != "" {
+		d.Uri = "pkg:generic/" + url.PathEscape(t.Name) + "@" + url.PathEscape(t.Version)
+	}
+	if e := t.Executable; e != nil {
+		d.Digest = map[string]string{"sha256": e.Digest.Hex()}
+		ann, err := structpb.NewStruct(map[string]any{"path": e.Path})
+		if err != nil {
+			return nil, err
+		}
+		d.Annotations = ann
+	}
+	return d, nil
+}
+
+// fileURI is the file: URI of an absolute path.
+func fileURI(p string) string {
+	return (&url.URL{Scheme: "file", Path: p}).String()
 }
 
 func metadata(build *artifact.BuildInfo, gh *GitHubRun) *slsa.BuildMetadata {

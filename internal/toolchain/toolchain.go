@@ -3,30 +3,29 @@ package toolchain
 import (
 	"bytes"
 	"context"
-	"log/slog"
+	"fmt"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/slipway/actions/internal/artifact"
-	"github.com/slipway/actions/internal/execenv"
+	"github.com/slipway/actions/internal/digest"
 )
 
-// Probe asks one tool for its version.
+// Probe asks one kind of tool for its version.
 type Probe struct {
-	// Name is the tool's name in provenance.
-	Name string
-	// Programs are the executables to try, first found wins ("gcc", "cc").
-	Programs []string
+	// Names are the program names this probe understands ("gcc", "g++").
+	Names []string
 	// Args make the program print its version.
 	Args []string
 	// Version extracts the version from the program's combined output; ""
 	// means not understood.
 	Version func(out string) string
-	// URI makes the tool's purl-like identifier from its version.
-	URI func(version string) string
+	// URI makes the tool's purl-like identifier from its name and version.
+	URI func(name, version string) string
 }
 
 // versionRE finds the first dotted version number.
@@ -56,25 +55,58 @@ func lastField(out string) string {
 
 var goVersionRE = regexp.MustCompile(`\bgo\d+(\.\d+)*\S*`)
 
-func generic(name string) func(string) string {
-	return func(v string) string { return "pkg:generic/" + name + "@" + v }
+// generic is pkg:generic/NAME@VERSION, with NAME as the purl spec wants it.
+func generic(name, version string) string {
+	return "pkg:generic/" + purlName(name) + "@" + version
 }
 
-// Default are the probes for the common toolchains.
-var Default = []Probe{
-	{Name: "go", Programs: []string{"go"}, Args: []string{"version"},
-		Version: func(out string) string { return goVersionRE.FindString(out) },
-		URI:     func(v string) string { return "pkg:golang/toolchain@" + v }},
-	{Name: "gcc", Programs: []string{"gcc", "cc"}, Args: []string{"--version"}, Version: lastField, URI: generic("gcc")},
-	{Name: "rustc", Programs: []string{"rustc"}, Args: []string{"--version"}, Version: firstVersion, URI: generic("rustc")},
-	{Name: "cargo", Programs: []string{"cargo"}, Args: []string{"--version"}, Version: firstVersion, URI: generic("cargo")},
-	{Name: "node", Programs: []string{"node"}, Args: []string{"--version"}, Version: firstVersion, URI: generic("node")},
-	{Name: "python3", Programs: []string{"python3"}, Args: []string{"--version"}, Version: firstVersion, URI: generic("python")},
-	{Name: "java", Programs: []string{"java"}, Args: []string{"-version"}, Version: firstVersion, URI: generic("java")},
-	{Name: "make", Programs: []string{"make"}, Args: []string{"--version"}, Version: firstVersion, URI: generic("make")},
+// purlName maps a program name to the package name of its URI.
+func purlName(name string) string {
+	switch name {
+	case "python3":
+		return "python"
+	}
+	return strings.ToLower(name)
 }
 
-// Options say where and how probes run.
+// Known are the probes of the common toolchains; Generic asks any other
+// program for "--version".
+var (
+	Known = []Probe{
+		{Names: []string{"go"}, Args: []string{"version"},
+			Version: func(out string) string { return goVersionRE.FindString(out) },
+			URI:     func(_, v string) string { return "pkg:golang/toolchain@" + v }},
+		// GCC's drivers, Apple's cc and the MPI wrappers around them print the
+		// version last on their first line.
+		{Names: []string{"gcc", "g++", "gfortran", "cc", "c++", "cpp", "mpicc", "mpicxx", "mpic++", "mpifort", "mpif90", "mpif77"}, Args: []string{"--version"}, Version: lastField, URI: generic},
+		{Names: []string{"java", "javac"}, Args: []string{"-version"}, Version: firstVersion, URI: generic},
+	}
+	Generic = Probe{Args: []string{"--version"}, Version: firstVersion, URI: generic}
+)
+
+// probeFor returns the probe for a program name.
+func probeFor(name string) Probe {
+	for _, p := range Known {
+		for _, n := range p.Names {
+			if n == name {
+				return p
+			}
+		}
+	}
+	return Generic
+}
+
+// Declared is a toolchain the build declared, found on its PATH.
+type Declared struct {
+	// Name is the program's name: as declared, or the base name of a
+	// declared path.
+	Name string
+	// Path is where it was found; Real the same with symbolic links
+	// resolved, the file that runs.
+	Path, Real string
+}
+
+// Options say where and how version probes run.
 type Options struct {
 	// Dir is the working directory (the workspace: tools such as rustup and
 	// go honour toolchain files there).
@@ -83,57 +115,57 @@ type Options struct {
 	Env []string
 	// Timeout bounds each probe; 10 seconds when zero.
 	Timeout time.Duration
-	// Log receives why a tool was left out (debug level); nil is silent.
-	Log *slog.Logger
 }
 
-// Detect runs the probes concurrently and returns the tools that answered,
-// in the order of probes.
-func Detect(ctx context.Context, probes []Probe, o Options) []artifact.Tool {
+// Describe asks each declared toolchain for its version and digests its
+// executable, concurrently, and returns them in order, with a warning for
+// each one whose version could not be read (it is then recorded by its
+// digest only). An executable that cannot be read is an error.
+func Describe(ctx context.Context, tools []Declared, o Options) ([]artifact.Tool, []string, error) {
 	if o.Timeout == 0 {
 		o.Timeout = 10 * time.Second
 	}
-	log := o.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	results := make([]*artifact.Tool, len(probes))
+	out := make([]artifact.Tool, len(tools))
+	warnings := make([]string, len(tools))
+	errs := make([]error, len(tools))
 	var wg sync.WaitGroup
-	for i, p := range probes {
+	for i, d := range tools {
 		wg.Go(func() {
-			v, err := run(ctx, p, o)
+			p := probeFor(d.Name)
+			tool := artifact.Tool{Name: d.Name}
+			sum, _, err := digest.File(d.Real)
 			if err != nil {
-				log.Debug("toolchain left out", "tool", p.Name, "reason", err)
+				errs[i] = fmt.Errorf("toolchain %q (%s): %w", d.Name, d.Real, err)
 				return
 			}
-			results[i] = &artifact.Tool{Name: p.Name, Version: v, URI: p.URI(v)}
+			tool.Executable = &artifact.Executable{Path: d.Real, Digest: sum}
+			if v, err := version(ctx, d.Path, p, o); err != nil {
+				warnings[i] = fmt.Sprintf("toolchain %q (%s): its version could not be read (%v); it is recorded by the digest of %s only", d.Name, d.Path, err, d.Real)
+			} else {
+				tool.Version, tool.URI = v, p.URI(d.Name, v)
+			}
+			out[i] = tool
 		})
 	}
 	wg.Wait()
-	var out []artifact.Tool
-	for _, r := range results {
-		if r != nil {
-			out = append(out, *r)
+	var warns []string
+	for i := range tools {
+		if errs[i] != nil {
+			return nil, nil, errs[i]
+		}
+		if warnings[i] != "" {
+			warns = append(warns, warnings[i])
 		}
 	}
-	return out
+	return out, warns, nil
 }
 
 type probeError string
 
 func (e probeError) Error() string { return string(e) }
 
-func run(ctx context.Context, p Probe, o Options) (string, error) {
-	var path string
-	for _, prog := range p.Programs {
-		if found, err := execenv.LookPath(prog, o.Env); err == nil {
-			path = found
-			break
-		}
-	}
-	if path == "" {
-		return "", probeError("not on PATH")
-	}
+// version runs the probe on the program at path.
+func version(ctx context.Context, path string, p Probe, o Options) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, path, p.Args...)
@@ -142,11 +174,14 @@ func run(ctx context.Context, p Probe, o Options) (string, error) {
 	out := &capped{max: 4096}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Run(); err != nil {
-		return "", err
+		if ctx.Err() == context.DeadlineExceeded {
+			return "", probeError(fmt.Sprintf("%s %s did not answer within %s", filepath.Base(path), strings.Join(p.Args, " "), o.Timeout))
+		}
+		return "", fmt.Errorf("%s %s: %w", filepath.Base(path), strings.Join(p.Args, " "), err)
 	}
 	v := p.Version(out.String())
 	if v == "" {
-		return "", probeError("version not understood: " + strings.TrimSpace(out.String()))
+		return "", probeError(fmt.Sprintf("no version in the output of %s %s: %q", filepath.Base(path), strings.Join(p.Args, " "), strings.TrimSpace(out.String())))
 	}
 	return v, nil
 }

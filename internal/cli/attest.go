@@ -103,6 +103,7 @@ func (c *attestCommand) Run(ctx context.Context, rt *Runtime) error {
 		if o.Builder, err = c.builder(ctx, rt, tokens); err != nil {
 			return err
 		}
+		rt.Log.Info("builder identified", "id", o.Builder.ID, "source", o.Builder.IDSource, "environment", o.Builder.Environment)
 	}
 	// The key is decrypted (or the certificate fetched) while attest hashes
 	// a bare subject file.
@@ -174,7 +175,6 @@ func (c *attestCommand) builder(ctx context.Context, rt *Runtime, tokens *signin
 	if err != nil {
 		return nil, exitcode.BadInput(err)
 	}
-	rt.Log.Info("builder identified", "id", b.ID, "source", b.IDSource, "environment", b.Environment)
 	return b, nil
 }
 

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -100,12 +101,21 @@ func (c *pipelineCommand) value(name string) string {
 }
 
 func (c *pipelineCommand) Run(ctx context.Context, rt *Runtime) error {
+	if err := c.check(ctx, rt); err != nil {
+		return err
+	}
 	st := c.newStages()
 	var skipped []string
 
-	c.warmKey(ctx, rt)
+	// A cosign key that does not decrypt stops the build at once.
+	buildCtx, stopBuild := context.WithCancelCause(ctx)
+	defer stopBuild(nil)
+	c.warmKey(buildCtx, rt, stopBuild)
 	go sbom.WarmUp() // syft's license scanner, on another core while the build hashes
-	built, err := c.stage(ctx, rt, st.build, nil)
+	built, err := c.stage(buildCtx, rt, st.build, nil)
+	if cause := context.Cause(buildCtx); err != nil && ctx.Err() == nil && cause != nil && !errors.Is(cause, context.Canceled) {
+		return fmt.Errorf("the build was stopped: %w", cause)
+	}
 	if err != nil {
 		return err
 	}
@@ -231,7 +241,7 @@ func (c *pipelineCommand) stage(ctx context.Context, rt *Runtime, cmd Command, s
 			set[n] = "" // the pipeline's input of that name means something else
 		}
 	}
-	getenv, err := c.resolve(rt, cmd.Inputs(), set)
+	getenv, err := c.resolve(rt, cmd.Inputs(), set, standalone(cmd)...)
 	if err != nil {
 		return nil, exitcode.BadInput(fmt.Errorf("slipway %s: %w", cmd.Name(), err))
 	}
@@ -256,13 +266,16 @@ func standalone(cmd Command) []string {
 
 // resolve gives inputs the pipeline's values (set overriding them) and
 // returns the environment a stage with those inputs reads its secrets from.
-func (c *pipelineCommand) resolve(rt *Runtime, inputs []input.Input, set map[string]string) (func(string) string, error) {
+// Inputs named in standalone keep their own defaults: the pipeline's value
+// of the same name means something else (its key signs; verify's key is
+// the public key to trust).
+func (c *pipelineCommand) resolve(rt *Runtime, inputs []input.Input, set map[string]string, standalone ...string) (func(string) string, error) {
 	flags := map[string]string{}
 	secrets := map[string]string{}
 	for _, in := range inputs {
 		v, shared := c.values[in.Name]
 		switch {
-		case !shared:
+		case !shared || slices.Contains(standalone, in.Name):
 		case in.Secret:
 			secrets[in.Env] = *v
 		default:
@@ -285,9 +298,10 @@ func (c *pipelineCommand) resolve(rt *Runtime, inputs []input.Input, set map[str
 // warmKey starts decrypting the cosign key while the build runs: the sign
 // and attest stages that follow in this process then find it decrypted
 // (package signing keeps decrypted keys in memory for the process), so the
-// key's scrypt costs nothing on top of the build's pass. Errors are left to
-// the stages, which report them.
-func (c *pipelineCommand) warmKey(ctx context.Context, rt *Runtime) {
+// key's scrypt costs nothing on top of the build's pass. A key that cannot
+// be decrypted (a wrong password) calls fail with the error, which stops
+// the build; check found every other key problem before.
+func (c *pipelineCommand) warmKey(ctx context.Context, rt *Runtime, fail context.CancelCauseFunc) {
 	key := c.value("key")
 	if key == "" && c.value("cosign-key") == "" || strings.Contains(key, "://") && !strings.HasPrefix(key, signing.EnvScheme) {
 		return // no key file to decrypt (a KMS key is not cached)
@@ -299,7 +313,11 @@ func (c *pipelineCommand) warmKey(ctx context.Context, rt *Runtime) {
 	}
 	child := *rt
 	child.Getenv = getenv
-	go signing.New(ctx, cfg.Options(signingEnv(&child), nil)) // errors are the stages' to report
+	go func() {
+		if _, err := signing.New(ctx, cfg.Options(signingEnv(&child), nil)); err != nil && exitcode.Of(err) == exitcode.Usage {
+			fail(fmt.Errorf("slipway sign: %w", err))
+		}
+	}()
 }
 
 // captureReporter keeps a stage's outputs for the pipeline and passes

@@ -151,3 +151,19 @@ func (o *Options) gpgSigner() (*gpgsign.Signer, error) {
 	}
 	return gs, nil
 }
+
+// Check checks the options as Run does before it reads anything and,
+// without signing, decrypting a cosign key or reaching any service, that
+// the keys they name are there: the Sigstore key or keyless token source
+// (signing.Config.Check), and the GPG key, which it opens with its
+// passphrase. A pipeline calls it before its first stage runs.
+func Check(opts Options) error {
+	opts.defaults()
+	if err := opts.validate(); err != nil {
+		return err
+	}
+	if _, err := opts.gpgSigner(); err != nil {
+		return err
+	}
+	return opts.Sigstore.Check(signing.Env{Dir: opts.Dir, Getenv: opts.Getenv})
+}

@@ -173,3 +173,21 @@ func (t *Tokens) Peek(ctx context.Context) (string, error) {
 	}
 	return t.first, nil
 }
+
+// Check checks c as Validate does and, without decrypting a key or
+// reaching any service, that what it names is there: the key (CheckKey),
+// or for keyless signing a way to get a token (identity-token, or the
+// token request variables of a GitHub Actions job with id-token: write).
+// A pipeline checks its inputs with it before its first stage runs.
+func (c Config) Check(env Env) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	if c.Keyless && c.IDToken == "" && !(oidc.GitHub{Getenv: env.Getenv}).Available() {
+		return exitcode.BadInput(fmt.Errorf("keyless signing: %w", oidc.ErrNoPermission))
+	}
+	if c.HasKey() {
+		return CheckKey(c.Options(env, nil))
+	}
+	return nil
+}

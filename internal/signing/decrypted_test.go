@@ -14,18 +14,22 @@ import (
 func TestDecryptedOnce(t *testing.T) {
 	t.Parallel()
 	k := sigstoretest.NewCosignKey(t, "right")
-	first, err := loadKeyPEM(k.PrivatePEM, []byte("right"), "the test key", "")
+	first, err := encryptedKey{pem: k.PrivatePEM, what: "the test key"}.decrypt([]byte("right"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := loadKeyFile(k.PrivatePath, []byte("right"))
+	fromFile, _, err := readKey(KeyRef{Kind: KeyFile, Path: k.PrivatePath}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := fromFile.decrypt([]byte("right"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if first != again {
 		t.Error("the same key and password were decrypted twice")
 	}
-	_, err = loadKeyPEM(k.PrivatePEM, []byte("wrong"), "the test key", "")
+	_, err = encryptedKey{pem: k.PrivatePEM, what: "the test key"}.decrypt([]byte("wrong"))
 	if exitcode.Of(err) != exitcode.Usage || !strings.Contains(err.Error(), "COSIGN_PASSWORD secret is wrong") {
 		t.Errorf("wrong password after a right one: exit %d, %v", exitcode.Of(err), err)
 	}

@@ -8,16 +8,13 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
-	"encoding/pem"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/sigstore/cosign/v2/pkg/cosign"
 	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
 	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
@@ -27,7 +24,6 @@ import (
 
 	"github.com/slipway/actions/internal/digest"
 	"github.com/slipway/actions/internal/exitcode"
-	"github.com/slipway/actions/internal/regfile"
 	"github.com/slipway/actions/internal/timeouts"
 )
 
@@ -142,26 +138,16 @@ func newSigner(ctx context.Context, ref KeyRef, opts Options) (*Signer, error) {
 		transport = opts.HTTP.Transport
 	}
 
-	if ref.Kind != KeyNone && len(opts.KeyPEM) > 0 {
-		return nil, exitcode.BadInputf("both key %q and the %s secret (cosign-key) are set; use one of them", ref.String(), KeyEnv)
+	key, isKey, err := readKey(ref, opts)
+	if err != nil {
+		return nil, err
 	}
 	var sv signature.SignerVerifier
 	switch {
-	case ref.Kind == KeyFile:
-		sv, err = loadKeyFile(ref.Path, opts.Password)
-	case ref.Kind == KeyEnvVar:
-		var pem string
-		if opts.Getenv != nil {
-			pem = opts.Getenv(ref.Env)
-		}
-		if strings.TrimSpace(pem) == "" {
-			return nil, exitcode.BadInputf("key %q: the environment variable %s is empty or not set; set it to the content of cosign.key (from a secret)", ref.String(), ref.Env)
-		}
-		sv, err = loadKeyPEM([]byte(pem), opts.Password, "the cosign key in the environment variable "+ref.Env, "")
+	case isKey:
+		sv, err = key.decrypt(opts.Password)
 	case ref.Kind == KeyKMS:
 		sv, err = loadKMS(ctx, ref, opts.Net, opts.Getenv)
-	case len(opts.KeyPEM) > 0:
-		sv, err = loadKeyPEM(opts.KeyPEM, opts.Password, "the cosign key in the "+KeyEnv+" secret (cosign-key)", "")
 	default:
 		if opts.IDToken == nil {
 			return nil, exitcode.BadInputf("keyless signing needs an OIDC token source (internal error: no TokenSource given)")
@@ -192,53 +178,6 @@ func newSigner(ctx context.Context, ref KeyRef, opts Options) (*Signer, error) {
 		s.tsa = sign.NewTimestampAuthority(&sign.TimestampAuthorityOptions{URL: opts.TSAURL, Timeout: opts.Timeout, Retries: 2, Transport: transport})
 	}
 	return s, nil
-}
-
-func loadKeyFile(path string, password []byte) (signature.SignerVerifier, error) {
-	f, err := regfile.Open(path)
-	if err != nil {
-		return nil, exitcode.WithFile(exitcode.BadInput(fmt.Errorf("opening cosign key: %w; give the path of a key written by \"cosign generate-key-pair\" or a KMS URI", err)), path)
-	}
-	defer f.Close()
-	kb, err := io.ReadAll(io.LimitReader(f, maxKeyFileSize+1))
-	if err != nil {
-		return nil, exitcode.Infra(fmt.Errorf("reading cosign key %q: %w", path, err))
-	}
-	return loadKeyPEM(kb, password, fmt.Sprintf("the cosign key file %q", path), path)
-}
-
-// loadKeyPEM decrypts a cosign private key's PEM. what is the noun phrase
-// that names the key and where it came from in errors ("the cosign key file
-// \"k\"", "the cosign key in the COSIGN_KEY secret (cosign-key)"); file is
-// the key file or "".
-// Errors never quote the key.
-func loadKeyPEM(kb, password []byte, what, file string) (signature.SignerVerifier, error) {
-	bad := func(format string, a ...any) error {
-		return exitcode.WithFile(exitcode.BadInputf(format, a...), file)
-	}
-	if len(kb) > maxKeyFileSize {
-		return nil, bad("%s is larger than %d bytes: it is not a cosign private key", what, maxKeyFileSize)
-	}
-	if blk, _ := pem.Decode(kb); blk == nil {
-		return nil, bad("%s is not PEM; give the private key written by \"cosign generate-key-pair\" (cosign.key)", what)
-	} else if blk.Type != cosign.CosignPrivateKeyPemType && blk.Type != cosign.SigstorePrivateKeyPemType {
-		return nil, bad("%s holds a %q PEM block, want %q; give the private key (cosign.key), not the public key", what, blk.Type, cosign.SigstorePrivateKeyPemType)
-	}
-	id := decryptedID(kb, password)
-	if sv, ok := decrypted.Load(id); ok {
-		return sv.(signature.SignerVerifier), nil
-	}
-	sv, err := cosign.LoadPrivateKey(kb, password, nil)
-	if err == nil {
-		decrypted.Store(id, sv)
-	}
-	if err != nil {
-		if strings.Contains(err.Error(), "decrypt") {
-			return nil, bad("decrypting %s failed: the COSIGN_PASSWORD secret is wrong or missing; set it to the password given to \"cosign generate-key-pair\"", what)
-		}
-		return nil, exitcode.WithFile(exitcode.BadInput(fmt.Errorf("loading %s: %w", what, err)), file)
-	}
-	return sv, nil
 }
 
 // decrypted holds the cosign keys this process has decrypted, by the SHA-256

@@ -1,0 +1,70 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/slipway/actions/internal/attest"
+	"github.com/slipway/actions/internal/exitcode"
+	"github.com/slipway/actions/internal/registryref"
+	"github.com/slipway/actions/internal/sbom"
+	"github.com/slipway/actions/internal/sign"
+)
+
+// checker is a stage that can check its inputs, and what they need from
+// the machine and the environment, without doing any of its work: the
+// pipeline checks every stage it will run before the first one starts.
+type checker interface {
+	Check(ctx context.Context, rt *Runtime) error
+}
+
+// Check checks the format and SOURCE_DATE_EPOCH.
+func (c *sbomCommand) Check(_ context.Context, rt *Runtime) error {
+	if _, err := sbom.ParseFormat(c.format); err != nil {
+		return exitcode.BadInput(fmt.Errorf("input \"format\": %w", err))
+	}
+	_, err := sourceDateEpoch(rt)
+	return err
+}
+
+// Check checks the inputs and that the keys are there (not decrypted).
+func (c *signCommand) Check(_ context.Context, rt *Runtime) error {
+	o := c.o
+	o.Dir, o.Getenv, o.Log, o.Now = rt.Dir, rt.Getenv, rt.Log, rt.Now
+	return sign.Check(o)
+}
+
+// Check checks the inputs, that the key is there (not decrypted) and, for
+// provenance, that the builder can be identified: a self-hosted runner
+// without builder-id fails here.
+func (c *attestCommand) Check(ctx context.Context, rt *Runtime) error {
+	o, err := c.options()
+	if err != nil {
+		return err
+	}
+	if err := c.checkKeys(); err != nil {
+		return err
+	}
+	env := signingEnv(rt)
+	if err := c.sigstore.Check(env); err != nil {
+		return err
+	}
+	if o.Kind == attest.KindProvenance {
+		_, err = c.builder(ctx, rt, c.sigstore.Tokens(env))
+	}
+	return err
+}
+
+// Check reads and compiles the trust policy (or the signer inputs).
+func (c *verifyCommand) Check(_ context.Context, rt *Runtime) error {
+	_, err := c.trust.load(rt)
+	return err
+}
+
+// Check checks the reference.
+func (c *pushCommand) Check(context.Context, *Runtime) error {
+	if _, err := registryref.ParseTag(c.ref); err != nil {
+		return exitcode.BadInput(fmt.Errorf("input \"ref\": %w", err))
+	}
+	return nil
+}

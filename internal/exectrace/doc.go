@@ -8,8 +8,9 @@
 // and at signals (PTRACE_O_TRACEEXEC, TRACEFORK, TRACEVFORK, TRACECLONE,
 // resumed with PTRACE_CONT): never at every system call, so a traced build
 // runs at nearly its own speed. It runs on one locked OS thread, as ptrace
-// requires, and that thread ends when the command does: the kernel then
-// detaches whatever the command left running.
+// requires. When the command ends, whatever it left running is brought to
+// a stop and detached (the stop's SIGSTOP suppressed), and runs on
+// untraced; the thread then ends.
 //
 // It is Linux only (Supported reports it), and it needs ptrace to be
 // permitted: a container without CAP_SYS_PTRACE under a seccomp profile that

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -48,11 +49,12 @@ func Run(ctx context.Context, c Command) (*Result, error) {
 }
 
 // onTracerThread runs f on an OS thread of its own that ends with f:
-// ptrace ties tracees to the thread that traces them, and when that thread
-// ends the kernel detaches any tracee left (a background process the
-// command did not wait for), which then runs on untraced. The Go runtime
-// ends a locked thread whose goroutine exits, except the process's main
-// thread, which it parks: f never runs there.
+// ptrace ties tracees to the thread that traces them, and a thread that
+// goes back to the runtime's pool while something is still traced by it
+// (which run's detachAll prevents, but an error path might not) would hold
+// those tracees; an ended thread makes the kernel detach them. The Go
+// runtime ends a locked thread whose goroutine exits, except the process's
+// main thread, which it parks: f never runs there.
 func onTracerThread(f func()) {
 	done := make(chan struct{})
 	go func() {
@@ -146,17 +148,7 @@ func run(ctx context.Context, c Command) (*Result, error) {
 			break
 		}
 	}
-	// Take the events already reported (a process the command left behind
-	// may have stopped at an exec); whatever runs on is detached when this
-	// thread ends.
-	for {
-		var ws unix.WaitStatus
-		wpid, err := unix.Wait4(-1, &ws, unix.WALL|unix.WNOTHREAD|unix.WNOHANG, nil)
-		if err != nil || wpid <= 0 {
-			break
-		}
-		t.event(wpid, ws)
-	}
+	t.detachAll()
 	return &Result{Execs: t.execs.sorted(), Unreadable: t.unreadable, Status: syscall.WaitStatus(t.status)}, nil
 }
 
@@ -242,6 +234,68 @@ func (t *tracer) event(pid int, ws unix.WaitStatus) bool {
 		delete(t.known, pid)
 	}
 	return false
+}
+
+// detachAll detaches the processes the command left running when it ended,
+// recording what they run until then. Each is first brought to a stop of
+// its own: a SIGSTOP sent to each thread, or, for a process created since
+// the last look, the SIGSTOP of its automatic attach; detaching at that
+// stop suppresses the signal. A tracee merely dropped (the tracer thread
+// ending) would keep a queued attach SIGSTOP and stop for good once
+// untraced.
+func (t *tracer) detachAll() {
+	stopping := map[int]bool{}
+	for tid := range t.known {
+		if t.pending[tid] {
+			continue // its attach SIGSTOP is queued
+		}
+		if tgid, err := tgidOf(tid); err == nil && unix.Tgkill(tgid, tid, unix.SIGSTOP) == nil {
+			stopping[tid] = true
+		} else {
+			delete(t.known, tid) // gone
+		}
+	}
+	for len(t.known) > 0 {
+		var ws unix.WaitStatus
+		tid, err := unix.Wait4(-1, &ws, unix.WALL|unix.WNOTHREAD, nil)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return // no tracee is left (ECHILD)
+		}
+		switch {
+		case ws.Exited() || ws.Signaled():
+		case ws.Stopped() && ws.StopSignal() == unix.SIGSTOP && (stopping[tid] || t.pending[tid] || !t.known[tid]):
+			_ = unix.PtraceDetach(tid) // signal 0: the SIGSTOP is not delivered
+		default:
+			// An exec, a fork (its child becomes pending) or another
+			// signal, before the SIGSTOP: handled as while running.
+			known := t.known[tid]
+			t.event(tid, ws)
+			if !known && t.known[tid] {
+				t.pending[tid] = true // its attach SIGSTOP is still queued
+			}
+			continue
+		}
+		delete(t.known, tid)
+		delete(t.pending, tid)
+		delete(stopping, tid)
+	}
+}
+
+// tgidOf reads the thread group (process) of a thread.
+func tgidOf(tid int) (int, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", tid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "Tgid:"); ok {
+			return strconv.Atoi(strings.TrimSpace(v))
+		}
+	}
+	return 0, fmt.Errorf("no Tgid in /proc/%d/status", tid)
 }
 
 // exec records the executable a process is stopped at the exec of.

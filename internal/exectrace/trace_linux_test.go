@@ -189,13 +189,15 @@ func TestTraceStatus(t *testing.T) {
 }
 
 // TestTraceLeftoverRunsOn: a background process the command does not wait
-// for is detached when the command ends, and runs on (its exec after that
-// is not held up by a tracer that is gone).
+// for is detached when the command ends, and runs on to its end: neither
+// it nor a child it had just forked is left stopped.
 func TestTraceLeftoverRunsOn(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	marker := filepath.Join(dir, "marker")
-	runScript(t, context.Background(), dir, "(sleep 0.5; /bin/sh -c 'echo done > "+marker+"') >/dev/null 2>&1 &")
+	// It forks all the time, so that the command ends while one of its
+	// children is just created, with the SIGSTOP of its attach queued.
+	runScript(t, context.Background(), dir, "(i=0; while [ $i -lt 300 ]; do /bin/true; i=$((i+1)); done; /bin/sh -c 'echo done > "+marker+"') >/dev/null 2>&1 & /bin/true; /bin/true")
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		if b, err := os.ReadFile(marker); err == nil && strings.TrimSpace(string(b)) == "done" {

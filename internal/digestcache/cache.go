@@ -135,7 +135,7 @@ func decode(b []byte) (Entry, error) {
 // are too close to the read (see RacyWindow), or the cache cannot be
 // written. Repositories of an earlier entry with the same digest are kept.
 func (c *Cache) Store(path string, id Identity, d digest.SHA256, readStart time.Time) bool {
-	if c == nil || !id.settled(readStart) {
+	if c == nil || !id.Settled(readStart) {
 		return false
 	}
 	e := Entry{Path: path, Identity: id, Digest: d}

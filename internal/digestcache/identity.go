@@ -31,9 +31,10 @@ func IdentityOf(fi fs.FileInfo) (Identity, bool) {
 // before it leaves the times unchanged.
 const RacyWindow = 2 * time.Second
 
-// settled reports whether id's times are older than readStart by more
-// than RacyWindow.
-func (id Identity) settled(readStart time.Time) bool {
+// Settled reports whether id's times are older than readStart by more
+// than RacyWindow: then a read that began at readStart and ended with the
+// file still at id read what any later read of a file at id reads.
+func (id Identity) Settled(readStart time.Time) bool {
 	limit := readStart.Add(-RacyWindow).UnixNano()
 	return id.ModNS < limit && id.ChangeNS < limit
 }

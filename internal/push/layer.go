@@ -29,7 +29,9 @@ import (
 // go-containerregistry streams such a layer: POST, PATCH, PUT ?digest=.)
 //
 // A whole read stores the digest it computed in the digest cache, when the
-// file kept its identity during the read. Compressed may be called again
+// file kept its identity during the read; a later read of the file at that
+// identity (the upload after the hashing pass) checks the identity at its
+// end instead of hashing again. Compressed may be called again
 // when an upload is retried; each call reads the file anew from the start.
 //
 // Measured (TestFileLayerReadsOnce, TestTarballLayerFromOpenerReads,
@@ -55,8 +57,16 @@ type fileLayer struct {
 	want digest.SHA256 // zero when unknown
 	got  digest.SHA256 // set by the first upload that read the whole file
 
-	reads atomic.Int64 // bytes read from the file, for tests and benchmarks
-	opens atomic.Int64 // times the file was opened: none means mounted or present
+	// hashedID is the file's identity when a read by this push computed its
+	// digest, the file kept that identity during the read and its times
+	// were settled (digestcache.Identity.Settled): a later read of the file
+	// at that identity reads the same bytes, and is not hashed again.
+	hashedID digestcache.Identity
+	hashedOK bool
+
+	reads  atomic.Int64 // bytes read from the file, for tests and benchmarks
+	hashes atomic.Int64 // bytes hashed
+	opens  atomic.Int64 // times the file was opened: none means mounted or present
 }
 
 // newFileLayer is the file at path; known is its digest when a record
@@ -117,10 +127,15 @@ func (l *fileLayer) Compressed() (io.ReadCloser, error) {
 		return nil, &fileError{path: l.path, err: fmt.Errorf("opening %q to push it: %w", l.path, err)}
 	}
 	l.opens.Add(1)
-	r := &layerReader{l: l, f: f, sum: digest.New(), start: start}
+	r := &layerReader{l: l, f: f, sum: digest.New(), start: start, hashing: true}
 	if fi, err := f.Stat(); err == nil {
 		r.id, r.idOK = digestcache.IdentityOf(fi)
 	}
+	l.mu.Lock()
+	if r.idOK && l.hashedOK && r.id == l.hashedID {
+		r.hashing = false // this push hashed these very bytes: check the identity instead
+	}
+	l.mu.Unlock()
 	return r, nil
 }
 
@@ -128,9 +143,11 @@ func (l *fileLayer) Compressed() (io.ReadCloser, error) {
 // size and digest the layer promised, or records the digest it learned.
 type layerReader struct {
 	l   *fileLayer
-	f   *os.File
-	sum *digest.Sum
-	err error // sticky
+	f       *os.File
+	sum     *digest.Sum
+	hashing bool  // false: the file is checked by identity at the end
+	n       int64 // bytes read
+	err     error // sticky
 
 	// The file's identity when it was opened, for the digest cache.
 	start time.Time
@@ -144,9 +161,13 @@ func (r *layerReader) Read(p []byte) (int, error) {
 	}
 	n, err := r.f.Read(p)
 	if n > 0 {
-		r.sum.Write(p[:n])
+		if r.hashing {
+			r.sum.Write(p[:n])
+			r.l.hashes.Add(int64(n))
+		}
+		r.n += int64(n)
 		r.l.reads.Add(int64(n))
-		if r.sum.Size() > r.l.size {
+		if r.n > r.l.size {
 			r.err = r.changed(fmt.Sprintf("has more than the %d bytes", r.l.size))
 			return 0, r.err
 		}
@@ -163,10 +184,16 @@ func (r *layerReader) Read(p []byte) (int, error) {
 }
 
 func (r *layerReader) finish() error {
-	got := r.sum.Digest()
-	if r.sum.Size() != r.l.size {
-		return r.changed(fmt.Sprintf("has %d bytes, not the %d", r.sum.Size(), r.l.size))
+	if r.n != r.l.size {
+		return r.changed(fmt.Sprintf("has %d bytes, not the %d", r.n, r.l.size))
 	}
+	if !r.hashing {
+		if id, ok := r.identity(); !ok || id != r.id {
+			return &contentError{path: r.l.path, msg: "changed while being pushed (its inode, size or times are not those it had when it was hashed); push it again once nothing writes to it"}
+		}
+		return nil
+	}
+	got := r.sum.Digest()
 	r.l.mu.Lock()
 	defer r.l.mu.Unlock()
 	switch {
@@ -182,17 +209,27 @@ func (r *layerReader) finish() error {
 	return nil
 }
 
-// remember stores the digest that this read computed in the cache, when
-// the file kept its identity from open to end.
+// remember notes, when the file kept its identity from open to end, that
+// these bytes were hashed (see fileLayer.hashedID; the caller holds l.mu),
+// and stores the digest in the cache.
 func (r *layerReader) remember(got digest.SHA256) {
-	if r.l.cache == nil || !r.idOK {
+	id, ok := r.identity()
+	if !r.idOK || !ok || id != r.id {
 		return
 	}
-	if fi, err := r.f.Stat(); err == nil {
-		if id, ok := digestcache.IdentityOf(fi); ok && id == r.id {
-			r.l.cache.Store(r.l.path, id, got, r.start)
-		}
+	if id.Settled(r.start) {
+		r.l.hashedID, r.l.hashedOK = id, true
 	}
+	r.l.cache.Store(r.l.path, id, got, r.start)
+}
+
+// identity is the open file's identity now.
+func (r *layerReader) identity() (digestcache.Identity, bool) {
+	fi, err := r.f.Stat()
+	if err != nil {
+		return digestcache.Identity{}, false
+	}
+	return digestcache.IdentityOf(fi)
 }
 
 // changed is the error for content that differs from what was promised.

@@ -2,10 +2,13 @@ package push
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os"
+	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -14,6 +17,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/slipway/actions/internal/digest"
+	"github.com/slipway/actions/internal/digestcache"
 	"github.com/slipway/actions/internal/mediatype"
 )
 
@@ -76,6 +80,46 @@ func TestFileLayerReadsOnce(t *testing.T) {
 	}
 	if got := known.reads.Load(); got != size {
 		t.Errorf("known digest, blob present: %d more bytes read, want none", got-size)
+	}
+}
+
+// TestUploadAfterHashingPass: a file this push hashed (unchanged since, its
+// times settled) is uploaded without hashing it again, its identity checked
+// instead; a file changed after the hashing pass fails the upload.
+func TestUploadAfterHashingPass(t *testing.T) {
+	t.Parallel()
+	addr := startRegistry(t)
+	dir := t.TempDir()
+	content := randomBytes(t, 3<<20)
+	path := writeFile(t, dir, "blob", content)
+	changed := writeFile(t, dir, "changed", content)
+	time.Sleep(digestcache.RacyWindow + 100*time.Millisecond)
+	size := int64(len(content))
+
+	l := newFileLayer(path, mediatype.OctetStream, size, digest.SHA256{})
+	if err := l.hash(); err != nil {
+		t.Fatal(err)
+	}
+	if err := testPusher(t).Upload(context.Background(), testRepo(t, addr+"/hashed"), l); err != nil {
+		t.Fatal(err)
+	}
+	if r, h := l.reads.Load(), l.hashes.Load(); r != 2*size || h != size {
+		t.Errorf("read %d bytes and hashed %d, want %d read (hashing pass, upload) and %d hashed (the pass only)", r, h, 2*size, size)
+	}
+
+	c := newFileLayer(changed, mediatype.OctetStream, size, digest.SHA256{})
+	if err := c.hash(); err != nil {
+		t.Fatal(err)
+	}
+	other := append([]byte(nil), content...)
+	other[0]++
+	if err := os.WriteFile(changed, other, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := testPusher(t).Upload(context.Background(), testRepo(t, addr+"/changed"), c)
+	var ce *contentError
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "changed while being pushed") {
+		t.Errorf("upload of a file changed after its hashing pass: %v; want a contentError", err)
 	}
 }
 

@@ -196,7 +196,11 @@ func prepareSource(t *testing.T, m machine, s Scenario, src, home, suffix string
 		}
 	}
 	git("init", "-q", "-b", "main")
-	git("remote", "add", "origin", SampleRemote) // act derives GITHUB_REPOSITORY from it
+	remote := SampleRemote
+	if s.Repository != "" {
+		remote = "https://github.com/" + s.Repository + ".git"
+	}
+	git("remote", "add", "origin", remote) // act derives GITHUB_REPOSITORY from it
 	git("add", "-A")
 	git("-c", "commit.gpgsign=false", "commit", "-q", "-m", "sample project for the e2e tests")
 	return wf

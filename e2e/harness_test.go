@@ -47,6 +47,18 @@ type Scenario struct {
 	// ($GITHUB_OUTPUT, ...) are that user's, while Docker actions still start as root (runner_user_test.go).
 	// 0: act runs as root, like a root runner.
 	RunnerUID int
+	// Vars are the repository's configuration variables, ${{ vars.NAME }} (act --var): not for secrets.
+	Vars map[string]string
+	// EventPath is the event payload act triggers with (act --eventpath), e.g. a push's "ref"; none when empty.
+	EventPath string
+	// Repository is the GitHub repository the project claims to be (its origin remote, act's
+	// GITHUB_REPOSITORY); SampleRepository when empty.
+	Repository string
+	// Setup, when set, runs after the project's commit and before act, with the project's directory: to tag
+	// it, clone it, or write the event payload.
+	Setup func(t *testing.T, src string)
+	// NoImage skips building the action image, for workflows that run no Docker action.
+	NoImage bool
 	// Timeout bounds the act run; 10 minutes when zero.
 	Timeout time.Duration
 }
@@ -82,7 +94,9 @@ type StepResult struct {
 func Run(t *testing.T, s Scenario) *Result {
 	t.Helper()
 	env := requireEnv(t)
-	ensureImage(t, env)
+	if !s.NoImage {
+		ensureImage(t, env)
+	}
 
 	T := t.TempDir()
 	r := &Result{Dir: T, Out: filepath.Join(T, "out")}
@@ -92,6 +106,9 @@ func Run(t *testing.T, s Scenario) *Result {
 		mustMkdir(t, d)
 	}
 	wf := prepareSource(t, env, s, src, home, filepath.Base(T))
+	if s.Setup != nil {
+		s.Setup(t, src)
+	}
 	repo := copyRepo(t, env.repoRoot, filepath.Join(T, "repo"))
 	secrets := writeSecrets(t, s.Secrets, filepath.Join(t.TempDir(), "secrets.yml"))
 	resultFile := filepath.Join(r.Out, "result")
@@ -123,6 +140,12 @@ func Run(t *testing.T, s Scenario) *Result {
 	}
 	for _, k := range slices.Sorted(maps.Keys(s.Env)) {
 		args = append(args, "--env", k+"="+s.Env[k])
+	}
+	for _, k := range slices.Sorted(maps.Keys(s.Vars)) {
+		args = append(args, "--var", k+"="+s.Vars[k])
+	}
+	if s.EventPath != "" {
+		args = append(args, "--eventpath", s.EventPath)
 	}
 
 	timeout := s.Timeout

@@ -129,26 +129,35 @@ func TestSetupChecksBinary(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, "actions", "image.env"), []byte(tc.pin), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			temp, output := filepath.Join(dir, "temp"), filepath.Join(dir, "output")
-			cmd := exec.Command(filepath.Join(action, "install.sh"))
-			cmd.Env = []string{"PATH=" + filepath.Dir(env.podman) + ":" + systemPath, "HOME=" + dir,
-				"GITHUB_ACTION_PATH=" + action, "RUNNER_TEMP=" + temp, "GITHUB_OUTPUT=" + output,
-				"GITHUB_PATH=" + filepath.Join(dir, "path"), "SLIPWAY_CONTAINER_CLI=podman"}
-			log, err := cmd.CombinedOutput()
+			log, installed, err := setupStep(t, env, action)
 			if (err == nil) != tc.ok {
 				t.Fatalf("install.sh: %v, want success %v\n%s", err, tc.ok, log)
 			}
-			got, _ := os.ReadFile(output)
-			if !strings.Contains(string(log)+string(got), tc.want) {
-				t.Errorf("install.sh said %q and output %q, want %q", log, got, tc.want)
+			if !strings.Contains(log, tc.want) {
+				t.Errorf("install.sh said and output %q, want %q", log, tc.want)
 			}
-			installed := filepath.Join(temp, "slipway", "bin", "slipway")
 			if _, err := os.Stat(installed); (err == nil) != tc.ok {
 				t.Errorf("installed binary: %v, want it only on success", err)
 			}
-			if !tc.ok && !strings.Contains(string(log), "::error title=slipway setup::") {
+			if !tc.ok && !strings.Contains(log, "::error title=slipway setup::") {
 				t.Errorf("the failure is not an error annotation: %s", log)
 			}
 		})
 	}
+}
+
+// setupStep runs actions/setup's install.sh from the action directory action, as the runner runs the step, with
+// podman. It returns what the step printed followed by what it wrote to $GITHUB_OUTPUT, the path the binary is
+// installed at, and the step's error.
+func setupStep(t *testing.T, m machine, action string) (string, string, error) {
+	t.Helper()
+	dir := t.TempDir()
+	temp, output := filepath.Join(dir, "temp"), filepath.Join(dir, "output")
+	cmd := exec.Command(filepath.Join(action, "install.sh"))
+	cmd.Env = []string{"PATH=" + filepath.Dir(m.podman) + ":" + systemPath, "HOME=" + dir,
+		"GITHUB_ACTION_PATH=" + action, "RUNNER_TEMP=" + temp, "GITHUB_OUTPUT=" + output,
+		"GITHUB_PATH=" + filepath.Join(dir, "path"), "SLIPWAY_CONTAINER_CLI=podman"}
+	log, err := cmd.CombinedOutput()
+	got, _ := os.ReadFile(output)
+	return string(log) + string(got), filepath.Join(temp, "slipway", "bin", "slipway"), err
 }

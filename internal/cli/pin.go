@@ -235,10 +235,10 @@ func PinWorkflows(root, sha string) ([]string, error) {
 }
 
 // PinMain is cmd/slipway-pin: "image --image REF --slipway-sha256 SUM" or
-// "workflows --commit SHA", in the repository given by --repo (default ".").
-// It prints what it changed.
+// "workflows --commit SHA", in the repository given by --repo (default "."),
+// or "trusted-root --out FILE" (FetchTrustedRoot). It prints what it did.
 func PinMain(args []string, stdout io.Writer) error {
-	usage := fmt.Errorf("usage: slipway-pin image --image REPO@sha256:HEX --slipway-sha256 sha256:HEX [--repo DIR]\n   or: slipway-pin workflows --commit SHA [--repo DIR]")
+	usage := fmt.Errorf("usage: slipway-pin image --image REPO@sha256:HEX --slipway-sha256 sha256:HEX [--repo DIR]\n   or: slipway-pin workflows --commit SHA [--repo DIR]\n   or: slipway-pin trusted-root --out FILE [--tuf-url URL]")
 	if len(args) == 0 {
 		return usage
 	}
@@ -246,8 +246,11 @@ func PinMain(args []string, stdout io.Writer) error {
 	fs.SetOutput(io.Discard)
 	repo := fs.String("repo", ".", "the repository's root")
 	var p Pin
-	var commit string
+	var commit, out, tufURL string
 	switch args[0] {
+	case "trusted-root":
+		fs.StringVar(&out, "out", "", "where to write trusted_root.json")
+		fs.StringVar(&tufURL, "tuf-url", PublicTUF, "the Sigstore TUF repository")
 	case "image":
 		fs.StringVar(&p.Image, "image", "", "the image by digest")
 		fs.StringVar(&p.SlipwaySHA256, "slipway-sha256", "", "the SHA-256 of its /slipway")
@@ -258,6 +261,16 @@ func PinMain(args []string, stdout io.Writer) error {
 	}
 	if err := fs.Parse(args[1:]); err != nil || fs.NArg() > 0 {
 		return usage
+	}
+	if args[0] == "trusted-root" {
+		if out == "" {
+			return usage
+		}
+		if err := FetchTrustedRoot(out, tufURL); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "wrote the trusted root of %s to %s\n", tufURL, out)
+		return nil
 	}
 	if args[0] == "workflows" {
 		changed, err := PinWorkflows(*repo, commit)

@@ -163,6 +163,8 @@ func TestPinRelease(t *testing.T) {
 		{"image", "--repo", repo, "--image", "ghcr.io/slipway/actions:v1", "--slipway-sha256", ""},
 		{"workflows", "--repo", t.TempDir(), "--commit", testCommit},
 		{"publish"},
+		{"trusted-root"},
+		{"trusted-root", "--out", filepath.Join(t.TempDir(), "tr.json"), "--tuf-url", "http://127.0.0.1:1"},
 	} {
 		if err := PinMain(args, &out); err == nil {
 			t.Errorf("slipway-pin %q succeeded, want an error", args)

@@ -140,7 +140,7 @@ func buildSummary(res *build.Result) action.Summary {
 		s.Notes = append(s.Notes, "Toolchains: "+strings.Join(tools, ", ")+".")
 	}
 	if b.Traced {
-		s.Notes = append(s.Notes, fmt.Sprintf("Traced: the command ran %d executables, each recorded with its digest.", len(b.Executed)))
+		s.Notes = append(s.Notes, fmt.Sprintf("Traced: the command ran %d executable file(s), each recorded with its digest.", len(b.Executed)))
 	}
 	s.Notes = append(s.Notes, fmt.Sprintf("Manifest %s, subjects %s.", res.ManifestPath, res.SubjectsPath))
 	return s

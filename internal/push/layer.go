@@ -142,7 +142,7 @@ func (l *fileLayer) Compressed() (io.ReadCloser, error) {
 // layerReader hashes what it reads and, at the end of the file, checks the
 // size and digest the layer promised, or records the digest it learned.
 type layerReader struct {
-	l   *fileLayer
+	l       *fileLayer
 	f       *os.File
 	sum     *digest.Sum
 	hashing bool  // false: the file is checked by identity at the end

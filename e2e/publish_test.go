@@ -32,18 +32,22 @@ type publishRun struct {
 	jobWorkflow string // what Fulcio certified: publish.yml at the version tag
 }
 
-// runPublish tags the copied repository's commit with version, pushes it to the bare repository remote (cloning
-// it there when it does not exist yet) and runs publish.yml for that tag push. trustedRoot is the file the
-// workflow's verify step trusts.
+// runPublish pushes the copied repository's commit to the bare repository remote (cloning it there when it
+// does not exist yet), tags it with version unless version is empty, and runs publish.yml for that push: of
+// the tag, or of main when version is empty. trustedRoot is the file the workflow's verify step trusts.
 func runPublish(t *testing.T, src, remote, reg, version string, ss *sigstoretest.Sigstore, trustedRoot string) publishRun {
 	t.Helper()
 	goTool := tools.Require(t, "go")
 	iss := ss.Issuer
+	ref, refType := "refs/heads/main", "branch"
+	if version != "" {
+		ref, refType = "refs/tags/"+version, "tag"
+	}
 	p := publishRun{version: version, remote: remote, imageRepo: reg + "/slipway/actions", trustedRoot: trustedRoot,
-		jobWorkflow: publishRepository + "/.github/workflows/publish.yml@refs/tags/" + version}
+		jobWorkflow: publishRepository + "/.github/workflows/publish.yml@" + ref}
 	claims := sigstoretest.GitHubClaims(publishRepository, ".github/workflows/publish.yml")
 	claims["job_workflow_ref"], claims["workflow_ref"] = p.jobWorkflow, p.jobWorkflow
-	claims["ref"], claims["ref_type"], claims["sub"] = "refs/tags/"+version, "tag", "repo:"+publishRepository+":ref:refs/tags/"+version
+	claims["ref"], claims["ref_type"], claims["sub"] = ref, refType, "repo:"+publishRepository+":ref:"+ref
 	claims["run_id"] = "1" // what act reports as GITHUB_RUN_ID
 	claims["runner_environment"] = "self-hosted"
 	tokens := sigstoretest.StartTokenEndpoint(t, iss, claims)
@@ -78,10 +82,12 @@ func runPublish(t *testing.T, src, remote, reg, version string, ss *sigstoretest
 			} else {
 				git("push", "-q", "--force", remote, "HEAD:refs/heads/main")
 			}
-			git("tag", version)
-			git("push", "-q", remote, "refs/tags/"+version)
+			if version != "" {
+				git("tag", version)
+				git("push", "-q", remote, "refs/tags/"+version)
+			}
 			p.source = strings.TrimSpace(git("rev-parse", "HEAD"))
-			data, _ := json.Marshal(map[string]any{"ref": "refs/tags/" + version, "after": p.source,
+			data, _ := json.Marshal(map[string]any{"ref": ref, "after": p.source,
 				"repository": map[string]any{"full_name": publishRepository}})
 			if err := os.WriteFile(event, data, 0o644); err != nil {
 				t.Fatal(err)
@@ -185,23 +191,7 @@ func TestPublish(t *testing.T) {
 	}
 
 	// The signature and provenance, checked here with a policy of the test's own.
-	workflow := "https://github.com/" + p.jobWorkflow
-	policy := writeFile(t, "policy.yaml", fmt.Sprintf(`apiVersion: slipway.dev/v1
-kind: TrustPolicy
-identities:
-  - name: publish
-    issuer: %s
-    subject: %s
-builders: [%s]
-sourceRepositories: [git+https://github.com/%s]
-trustedRoot: %s
-tlog: required
-`, sigstoretest.GitHubIssuer, workflow, builderID, publishRepository, trustedRoot))
-	built := filepath.Join(t.TempDir(), "slipway")
-	runIn(t, env.repoRoot, nil, "go", "build", "-o", built, "./cmd/slipway")
-	if out := runIn(t, t.TempDir(), nil, built, "verify", "--image", pin.Image, "--policy", policy); !strings.Contains(out, "verified=true") {
-		t.Errorf("slipway verify --image %s:\n%s", pin.Image, out)
-	}
+	verifyPublished(t, p, pin.Image)
 
 	// Reproducible: the tagged source, built again here, gives the same image and binary.
 	repro := filepath.Join(t.TempDir(), "repro")
@@ -236,6 +226,54 @@ tlog: required
 	if got := git("rev-parse", "refs/tags/v1.2.4^{commit}"); got != bad.source {
 		t.Errorf("after a failed v1.2.4, the tag names %s, want the source %s untouched", got, bad.source)
 	}
+}
+
+// verifyPublished runs slipway verify --image on what run p published, with a policy of the test's own: the
+// publish workflow at the run's ref is the only signer and builder, this repository the source.
+func verifyPublished(t *testing.T, p publishRun, image string) {
+	t.Helper()
+	policy := writeFile(t, "policy.yaml", fmt.Sprintf(`apiVersion: slipway.dev/v1
+kind: TrustPolicy
+identities:
+  - name: publish
+    issuer: %s
+    subject: https://github.com/%s
+builders: [%s]
+sourceRepositories: [git+https://github.com/%s]
+trustedRoot: %s
+tlog: required
+`, sigstoretest.GitHubIssuer, p.jobWorkflow, builderID, publishRepository, p.trustedRoot))
+	built := filepath.Join(t.TempDir(), "slipway")
+	runIn(t, requireEnv(t).repoRoot, nil, "go", "build", "-o", built, "./cmd/slipway")
+	if out := runIn(t, t.TempDir(), nil, built, "verify", "--image", image, "--policy", policy); !strings.Contains(out, "verified=true") {
+		t.Errorf("slipway verify --image %s:\n%s", image, out)
+	}
+}
+
+// TestPublishMain runs publish.yml for a push to main: the image main's actions name (ghcr.io/slipway/actions:main,
+// here in the loopback registry) is built, pushed, signed, attested and verified, and nothing in git changes: no
+// release commit, no tag.
+func TestPublishMain(t *testing.T) {
+	env := requireEnv(t)
+	reg := registry.Start(t)
+	ss := sigstoretest.Start(t, sigstoretest.NewIssuer(t, sigstoretest.GitHubIssuer))
+	remote := filepath.Join(t.TempDir(), "actions.git")
+	p := runPublish(t, copyThisRepository(t, env.repoRoot), remote, reg, "", ss, ss.WriteTrustedRoot(t))
+	p.RequireSuccess(t)
+	for _, s := range p.Steps {
+		if strings.HasPrefix(s.Name, "Pin") || strings.HasPrefix(s.Name, "Point") {
+			if s.Result != "skipped" {
+				t.Errorf("step %q: %s, want it skipped on main", s.Name, s.Result)
+			}
+		}
+	}
+	if tags := gitIn(t, remote, "tag", "--list"); tags != "" {
+		t.Errorf("publishing main made tags: %q", tags)
+	}
+	if got := strings.TrimSpace(gitIn(t, remote, "rev-parse", "refs/heads/main")); got != p.source {
+		t.Errorf("main is %s after publishing, want the pushed %s", got, p.source)
+	}
+	verifyPublished(t, p, p.imageRepo+"@"+tagDigest(t, p.imageRepo+":main"))
 }
 
 // runIn runs a program in dir with the system PATH (plus Go's and git's), the host's Go caches and extra

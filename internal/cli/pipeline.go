@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/slipway/actions/internal/action"
-	"github.com/slipway/actions/internal/artifact"
 	"github.com/slipway/actions/internal/exitcode"
 	"github.com/slipway/actions/internal/input"
 	"github.com/slipway/actions/internal/sbom"
@@ -120,27 +119,17 @@ func (c *pipelineCommand) Run(ctx context.Context, rt *Runtime) error {
 		return err
 	}
 	manifestPath := built["manifest"]
-	m, err := artifact.ReadManifest(rt.path(manifestPath))
+	// One sbom stage for every artifact the manifest lists (files by path,
+	// OCI layouts by name): the stage reads the names from the manifest, so a
+	// path holding a comma or a glob character is never re-parsed as a list.
+	described, err := c.stage(ctx, rt, st.sbom, map[string]string{"manifest": manifestPath})
 	if err != nil {
-		return exitcode.Infra(fmt.Errorf("reading the manifest the build just wrote: %w", err))
-	}
-
-	var sboms []string
-	for _, a := range m.ByRole(artifact.RoleArtifact) {
-		subject := a.Path
-		if a.MediaType == ociManifestMediaType {
-			subject = "oci-layout:" + a.Name
-		}
-		out, err := c.stage(ctx, rt, st.sbom, map[string]string{"subject": subject, "manifest": manifestPath})
-		if err != nil {
-			return fmt.Errorf("SBOM of %q: %w", a.Name, err)
-		}
-		sboms = append(sboms, out["sbom-path"])
+		return err
 	}
 
 	outs := map[string]string{
 		"manifest": manifestPath, "subjects-file": built["subjects-file"],
-		"base64-subjects": built["base64-subjects"], "sboms": strings.Join(sboms, "\n"),
+		"base64-subjects": built["base64-subjects"], "sboms": described["sboms"],
 	}
 	if c.signs() {
 		signed, err := c.stage(ctx, rt, st.sign, map[string]string{"manifest": manifestPath})
@@ -207,7 +196,6 @@ func sbomPredicate(format string) string {
 	return "cyclonedx"
 }
 
-const ociManifestMediaType = "application/vnd.oci.image.manifest.v1+json"
 
 func (c *pipelineCommand) keyless() bool {
 	b, _ := input.ParseBool(c.value("keyless"))

@@ -120,3 +120,34 @@ func TestPipelineKeyFromSecret(t *testing.T) {
 		t.Errorf("a signing stage was skipped:\n%s\n%s", stdout, stderr)
 	}
 }
+
+// TestPipelineSBOMEveryArtifact: the pipeline describes every artifact the
+// build recorded, including one whose name holds a comma (a list separator
+// in the sbom stage's subject input), each SBOM recorded against its digest.
+func TestPipelineSBOMEveryArtifact(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	env := map[string]string{"PATH": os.Getenv("PATH")}
+	code, stdout, stderr := runCLI(t, dir, env, "pipeline",
+		"--command", "mkdir -p dist && echo a > dist/a.bin && echo b > 'dist/b,v2.bin'", "--artifacts", "dist/*.bin")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	outs := parseOutputs(t, stdout)
+	if got := strings.Split(outs["sboms"], "\n"); len(got) != 2 {
+		t.Errorf("sboms output = %q, want two paths", outs["sboms"])
+	}
+	m, err := artifact.ReadManifest(filepath.Join(dir, outs["manifest"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	described := map[digest.SHA256]bool{}
+	for _, r := range m.ByRole(artifact.RoleSBOM) {
+		described[r.Describes] = true
+	}
+	for _, a := range m.ByRole(artifact.RoleArtifact) {
+		if !described[a.Digest] {
+			t.Errorf("artifact %q has no SBOM record (SBOMs describe %v)", a.Name, described)
+		}
+	}
+}

@@ -31,7 +31,7 @@ func DefaultOutput(s Subject, f Format, workspace string) (string, error) {
 	case KindDir, KindOCILayout:
 		dir := filepath.Clean(s.Path)
 		if dir == filepath.Clean(workspace) || dir == filepath.Dir(dir) {
-			return "", exitcode.BadInputf("subject %q is the workspace or the root directory, and its SBOM has no default place outside it; set output (for example output: ${{ runner.temp }}/source%s)", s.String(), ext)
+			return "", exitcode.BadInputf("subject %q is the workspace or the root directory, and its SBOM has no default place outside it; describe a subdirectory instead (subject: src), or set output to a file inside the workspace (for example output: source%s)", s.String(), ext)
 		}
 		return relIfInside(dir+ext, workspace), nil
 	case KindRegistry:

@@ -190,7 +190,7 @@ func TestDefaultOutput(t *testing.T) {
 		{s: Subject{Kind: KindOCILayout, Path: "/ws/out/image"}, f: spdx, want: "out/image.spdx.json"},
 		{s: Subject{Kind: KindRegistry, Ref: "127.0.0.1:5000/team/app:v1"}, f: cdx, want: "app-v1.cdx.json"},
 		{s: Subject{Kind: KindRegistry, Ref: "127.0.0.1:5000/app@sha256:" + strings.Repeat("ab", 32)}, f: cdx, want: "app-sha256-abababababab.cdx.json"},
-		{s: Subject{Kind: KindDir, Path: "/ws"}, f: cdx, wantErr: "has no default place outside it; set output"},
+		{s: Subject{Kind: KindDir, Path: "/ws"}, f: cdx, wantErr: "has no default place outside it; describe a subdirectory instead (subject: src), or set output to a file inside the workspace"},
 		{s: Subject{Kind: KindDir, Path: "/"}, f: cdx, wantErr: "has no default place"},
 	}
 	for _, tc := range tests {

@@ -140,6 +140,9 @@ func (c *verifyCommand) Run(ctx context.Context, rt *Runtime) error {
 		if file == "" {
 			file = failed[0].Subject
 		}
+		if r.Unverifiable() {
+			return exitcode.WithFile(exitcode.Infraf("%d check(s) could not be made, none failed; the first: %s; run verify again when the registry answers", len(failed), failed[0].Line()), file)
+		}
 		return exitcode.WithFile(exitcode.Failuref("%d check(s) failed; the first: %s", len(failed), failed[0].Line()), file)
 	}
 	return nil

@@ -62,7 +62,7 @@ func (b *budget) read(r io.Reader, size int64) ([]byte, error) {
 	}
 	n, err := io.Copy(&buf, io.LimitReader(r, limit))
 	if err != nil {
-		return nil, fmt.Errorf("cannot be read: %v", err)
+		return nil, fmt.Errorf("cannot be read: %w", err)
 	}
 	if err := b.check(n); err != nil {
 		return nil, err

@@ -77,7 +77,7 @@ func (v *Verifier) imageEvidence(ctx context.Context, rep *SubjectReport, s Subj
 			continue
 		}
 		if err != nil {
-			rep.fail(CheckBundle, where, "%v", err)
+			rep.failRead(CheckBundle, where, err, "%v", err)
 			continue
 		}
 		ev, err := sigstoreEvidence(where, data)
@@ -99,11 +99,11 @@ func (v *Verifier) imageEvidence(ctx context.Context, rep *SubjectReport, s Subj
 func referrerBundle(ref name.Digest, opts []remote.Option, b *budget) ([]byte, error) {
 	img, err := remote.Image(ref, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("cannot be read from the registry: %v", err)
+		return nil, fmt.Errorf("cannot be read from the registry: %w", err)
 	}
 	layers, err := img.Layers()
 	if err != nil {
-		return nil, fmt.Errorf("cannot be read from the registry: %v", err)
+		return nil, fmt.Errorf("cannot be read from the registry: %w", err)
 	}
 	if len(layers) != 1 {
 		return nil, errNotBundle
@@ -122,14 +122,14 @@ var errNotBundle = errors.New("not a Sigstore bundle")
 func readLayer(l v1.Layer, b *budget) ([]byte, error) {
 	size, err := l.Size()
 	if err != nil {
-		return nil, fmt.Errorf("cannot be read from the registry: %v", err)
+		return nil, fmt.Errorf("cannot be read from the registry: %w", err)
 	}
 	if err := b.check(size); err != nil {
 		return nil, err
 	}
 	rc, err := l.Compressed()
 	if err != nil {
-		return nil, fmt.Errorf("cannot be read from the registry: %v", err)
+		return nil, fmt.Errorf("cannot be read from the registry: %w", err)
 	}
 	defer rc.Close()
 	return b.read(rc, size)

@@ -36,7 +36,7 @@ func legacyEvidence(rep *SubjectReport, pinned name.Digest, opts []remote.Option
 			continue
 		}
 		if err != nil {
-			rep.fail(CheckBundle, tag.String(), "cosign's %s tag cannot be read from the registry: %v", lt.suffix, err)
+			rep.failRead(CheckBundle, tag.String(), err, "cosign's %s tag cannot be read from the registry: %v", lt.suffix, err)
 			continue
 		}
 		m, err := img.Manifest()
@@ -56,12 +56,12 @@ func legacyEvidence(rep *SubjectReport, pinned name.Digest, opts []remote.Option
 			}
 			l, err := img.LayerByDigest(desc.Digest)
 			if err != nil {
-				rep.fail(CheckBundle, where, "cannot be read from the registry: %v", err)
+				rep.failRead(CheckBundle, where, err, "cannot be read from the registry: %v", err)
 				continue
 			}
 			data, err := readLayer(l, b)
 			if err != nil {
-				rep.fail(CheckBundle, where, "%v", err)
+				rep.failRead(CheckBundle, where, err, "%v", err)
 				continue
 			}
 			sb, err := legacyBundle(lt.mediaType, data, desc.Annotations)

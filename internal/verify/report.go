@@ -26,10 +26,14 @@ const (
 // Status is the outcome of a check.
 type Status string
 
-// The outcomes of a check.
+// The outcomes of a check. Error is a check that could not be made (a
+// registry that did not answer, or answered with a server error): no
+// verdict on the subject, so that a caller can tell an outage from a
+// forgery (slipway verify exits 3, not 1).
 const (
-	Pass Status = "pass"
-	Fail Status = "fail"
+	Pass  Status = "pass"
+	Fail  Status = "fail"
+	Error Status = "error"
 )
 
 // Check is one line of the report.
@@ -83,6 +87,16 @@ func (s *SubjectReport) pass(check, bundle, signer, format string, a ...any) {
 
 func (s *SubjectReport) fail(check, bundle, format string, a ...any) {
 	s.add(Check{Check: check, Status: Fail, Bundle: bundle, Message: fmt.Sprintf(format, a...)})
+}
+
+// failRead records a failure to read evidence from a registry: Error when
+// err is an outage (see unreachable), Fail otherwise.
+func (s *SubjectReport) failRead(check, bundle string, err error, format string, a ...any) {
+	st := Fail
+	if unreachable(err) {
+		st = Error
+	}
+	s.add(Check{Check: check, Status: st, Bundle: bundle, Message: fmt.Sprintf(format, a...)})
 }
 
 // finish sets Verified: at least one check, none failed.
@@ -147,6 +161,19 @@ func (r *Report) Failed() []Check {
 		}
 	}
 	return out
+}
+
+// Unverifiable reports whether some check could not be made (status
+// Error) while none failed: the subjects are neither verified nor refuted.
+func (r *Report) Unverifiable() bool {
+	var errs bool
+	for _, c := range r.Failed() {
+		if c.Status == Fail {
+			return false
+		}
+		errs = true
+	}
+	return errs
 }
 
 // WriteText writes one line per check, then one per location.

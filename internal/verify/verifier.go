@@ -117,7 +117,7 @@ func (v *Verifier) subject(ctx context.Context, s Subject) (*SubjectReport, erro
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			rep.fail(CheckBundle, "", "%v", err)
+			rep.failRead(CheckBundle, "", err, "%v", err)
 			return rep, nil
 		}
 		evs, sums = loaded, map[crypto.Hash][]byte{crypto.SHA256: d[:]}

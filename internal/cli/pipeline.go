@@ -196,7 +196,6 @@ func sbomPredicate(format string) string {
 	return "cyclonedx"
 }
 
-
 func (c *pipelineCommand) keyless() bool {
 	b, _ := input.ParseBool(c.value("keyless"))
 	return b

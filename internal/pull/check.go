@@ -12,13 +12,11 @@ import (
 	"github.com/slipway/actions/internal/regfile"
 )
 
-// The names of the build stage's files next to each other: the manifest,
-// the subjects file, and the suffix slipway attest gives an SBOM's
-// attestation (found next to the SBOM by slipway verify).
+// The names of the build stage's files next to each other: the manifest
+// and the subjects file.
 const (
-	manifestName        = "manifest.json"
-	subjectsName        = "subjects.sha256"
-	sbomAttestationName = ".intoto.sigstore.json"
+	manifestName = "manifest.json"
+	subjectsName = "subjects.sha256"
 )
 
 // findManifest returns the release's build manifest: the layer whose media
@@ -56,8 +54,8 @@ type plan struct {
 // check decides, before anything but the manifest is downloaded, that the
 // release holds exactly what its build manifest m lists: every record with
 // a path is a layer of that name, digest and size; every layer is such a
-// record, the manifest itself, its subjects file, or the attestation next
-// to a listed SBOM; every record other than an artifact describes one of
+// record (SBOM attestations are attestation records), the manifest itself
+// or its subjects file; every record other than an artifact describes one of
 // its artifacts. Anything else could not be verified and is refused. An
 // image the build wrote into an OCI layout is refused too: slipway push
 // puts a build's image and its files in one release index only without
@@ -95,9 +93,6 @@ func check(m *artifact.Manifest, mf file, rel *release) (*plan, error) {
 			return nil, &contentError{fmt.Sprintf("%s says %q is %s (%d bytes), but the release holds %s (%d bytes)", what, r.Path, r.Digest, r.Size, l.digest, l.size)}
 		}
 		listed[r.Path] = true
-		if r.Role == artifact.RoleSBOM {
-			listed[r.Path+sbomAttestationName] = true
-		}
 	}
 	subjects := path.Join(path.Dir(mf.name), subjectsName)
 	for _, f := range rel.files {

@@ -1,0 +1,15 @@
+// Package store is the control plane's metadata behind one small interface:
+// service tokens (their Argon2id hashes, never the secrets), and the releases
+// admission records with their artifacts' digests.
+//
+// The interface is the contract; implementations live in sibling packages:
+// store/sqlite is the embedded default (one file, pure Go), and a
+// MySQL-compatible implementation for replicas can come beside it. Callers
+// branch on the sentinel errors here (ErrNotFound, ErrExists), never on an
+// implementation's error text.
+//
+// A store holds digests and decisions only: it must never hold a token
+// secret, an artifact body or any other secret, and it must never decide
+// anything (whether a token is valid or a release admissible is decided by
+// its callers).
+package store

@@ -1,0 +1,85 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/slipway/actions/internal/store"
+)
+
+// CreateRelease implements store.Store.
+func (d *DB) CreateRelease(ctx context.Context, r store.Release) (err error) {
+	tx, err := d.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("recording release %q: %w", r.ID, err)
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	_, err = tx.ExecContext(ctx,
+		`INSERT INTO releases (id, source_repository, uploader, manifest_digest, created) VALUES (?, ?, ?, ?, ?)`,
+		r.ID, r.SourceRepository, r.Uploader, r.ManifestDigest, millis(r.Created))
+	if isConstraint(err) {
+		return fmt.Errorf("release %q (manifest %q): %w", r.ID, r.ManifestDigest, store.ErrExists)
+	}
+	if err != nil {
+		return fmt.Errorf("recording release %q: %w", r.ID, err)
+	}
+	for _, a := range r.Artifacts {
+		if _, err = tx.ExecContext(ctx, `INSERT INTO artifacts (release_id, digest, size, name) VALUES (?, ?, ?, ?)`,
+			r.ID, a.Digest, a.Size, a.Name); err != nil {
+			return fmt.Errorf("recording artifact %q of release %q: %w; each artifact name may appear once in a release", a.Name, r.ID, err)
+		}
+	}
+	if err = tx.Commit(); err != nil {
+		return fmt.Errorf("recording release %q: %w", r.ID, err)
+	}
+	return nil
+}
+
+const releaseColumns = `id, source_repository, uploader, manifest_digest, created`
+
+// Release implements store.Store.
+func (d *DB) Release(ctx context.Context, id string) (store.Release, error) {
+	return d.release(ctx, `SELECT `+releaseColumns+` FROM releases WHERE id = ?`, id)
+}
+
+// ReleaseByManifest implements store.Store.
+func (d *DB) ReleaseByManifest(ctx context.Context, manifestDigest string) (store.Release, error) {
+	return d.release(ctx, `SELECT `+releaseColumns+` FROM releases WHERE manifest_digest = ?`, manifestDigest)
+}
+
+func (d *DB) release(ctx context.Context, query, key string) (store.Release, error) {
+	tx, err := d.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return store.Release{}, fmt.Errorf("reading release %q: %w", key, err)
+	}
+	defer tx.Rollback()
+	var r store.Release
+	var created int64
+	err = tx.QueryRowContext(ctx, query, key).Scan(&r.ID, &r.SourceRepository, &r.Uploader, &r.ManifestDigest, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, fmt.Errorf("release %q: %w", key, store.ErrNotFound)
+	}
+	if err != nil {
+		return r, fmt.Errorf("reading release %q: %w", key, err)
+	}
+	r.Created = fromMillis(created)
+	rows, err := tx.QueryContext(ctx, `SELECT digest, size, name FROM artifacts WHERE release_id = ? ORDER BY name`, r.ID)
+	if err != nil {
+		return r, fmt.Errorf("reading the artifacts of release %q: %w", r.ID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a store.Artifact
+		if err := rows.Scan(&a.Digest, &a.Size, &a.Name); err != nil {
+			return r, fmt.Errorf("reading the artifacts of release %q: %w", r.ID, err)
+		}
+		r.Artifacts = append(r.Artifacts, a)
+	}
+	return r, rows.Err()
+}

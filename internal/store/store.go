@@ -1,0 +1,93 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Store is the control plane's metadata. Implementations are safe for
+// concurrent use; every method honours ctx.
+type Store interface {
+	// CreateToken records a new token; ErrExists when its ID is taken.
+	CreateToken(ctx context.Context, t Token) error
+	// Token returns the token with this ID; ErrNotFound when there is none.
+	Token(ctx context.Context, id string) (Token, error)
+	// Tokens returns every token, oldest first.
+	Tokens(ctx context.Context) ([]Token, error)
+	// RevokeToken marks the token revoked at at; ErrNotFound when there is
+	// none. Revoking a revoked token keeps the first time.
+	RevokeToken(ctx context.Context, id string, at time.Time) error
+
+	// CreateRelease records a release and its artifacts in one transaction;
+	// ErrExists when its ID or its manifest digest is taken.
+	CreateRelease(ctx context.Context, r Release) error
+	// Release returns the release with this ID and its artifacts;
+	// ErrNotFound when there is none.
+	Release(ctx context.Context, id string) (Release, error)
+	// ReleaseByManifest returns the release recorded for this manifest
+	// digest (admission is idempotent on it); ErrNotFound when there is none.
+	ReleaseByManifest(ctx context.Context, manifestDigest string) (Release, error)
+
+	// Ping checks that the store answers (readiness).
+	Ping(ctx context.Context) error
+	// Close releases the store; no method may be called after it.
+	Close() error
+}
+
+// Sentinel errors callers branch on (with errors.Is).
+var (
+	ErrNotFound = errors.New("not found")
+	ErrExists   = errors.New("already exists")
+)
+
+// Token is a service token as stored: its public ID and its Argon2id hash
+// in PHC form, never its secret.
+type Token struct {
+	// ID is the public part of the token, used to find it.
+	ID string
+	// Name says whose token it is (a person, a CI system); it appears in logs.
+	Name string
+	// Hash is the Argon2id PHC string of the whole token.
+	Hash string
+	// Scopes are what the token may do (upload, read, dispatch, admin).
+	Scopes []string
+	// Created is when the token was made.
+	Created time.Time
+	// Expires is when it stops working; zero for never.
+	Expires time.Time
+	// Revoked is when it was revoked; zero while it is not.
+	Revoked time.Time
+}
+
+// Release is an admitted release: what admission checked, bound to who
+// sent it. The shape is minimal on purpose; admission extends it with a
+// migration when it needs more.
+type Release struct {
+	// ID names the release in the API and the log.
+	ID string
+	// SourceRepository is the repository the provenance names
+	// ("github.com/owner/repo").
+	SourceRepository string
+	// Uploader is the verified identity that sent it (a token's name, an
+	// OIDC subject).
+	Uploader string
+	// ManifestDigest is the "sha256:…" digest of the build manifest; one
+	// release per manifest.
+	ManifestDigest string
+	// Created is when it was admitted.
+	Created time.Time
+	// Artifacts are the files the release binds, by digest.
+	Artifacts []Artifact
+}
+
+// Artifact is one file of a release: its blob is in the blob store under
+// Digest.
+type Artifact struct {
+	// Digest is "sha256:<hex>".
+	Digest string
+	// Size is its length in bytes.
+	Size int64
+	// Name is its path in the manifest.
+	Name string
+}

@@ -55,6 +55,15 @@ func mainWith(ctx context.Context, env Env, cmds []Command) int {
 	return int(exitcode.Of(err))
 }
 
+// positional is a command that takes positional arguments besides its
+// inputs (a command-line command, never an action: actions have inputs only).
+type positional interface {
+	// ArgsUse is the arguments' part of the usage line ("ID").
+	ArgsUse() string
+	// SetArgs checks and keeps the arguments; a usageError when they are wrong.
+	SetArgs(args []string) error
+}
+
 // usageError marks command-line mistakes found by cobra or by us.
 type usageError struct{ error }
 
@@ -96,6 +105,7 @@ Exit codes: 0 ok, 1 the check or build failed, 2 bad usage or input,
 		root.AddCommand(cobraCommand(env, c))
 	}
 	root.AddCommand(cobraCommand(env, &demoCommand{}))
+	root.AddCommand(tokenCommands(env))
 	addRunAs(root, env)
 	return root
 }
@@ -108,8 +118,18 @@ func cobraCommand(env Env, c Command) *cobra.Command {
 		Long:  longHelp(c, inputs),
 		Args:  cobra.NoArgs,
 		RunE: func(cc *cobra.Command, _ []string) error {
-			return runCommand(cc.Context(), env, c, inputs, input.Changed(cc.Flags(), inputs))
+			return runCommand(cc.Context(), env, c, cc.CommandPath(), inputs, input.Changed(cc.Flags(), inputs))
 		},
+	}
+	if p, ok := c.(positional); ok {
+		cc.Use += " " + p.ArgsUse()
+		cc.Args = cobra.ArbitraryArgs
+		cc.RunE = func(cc *cobra.Command, args []string) error {
+			if err := p.SetArgs(args); err != nil {
+				return err
+			}
+			return runCommand(cc.Context(), env, c, cc.CommandPath(), inputs, input.Changed(cc.Flags(), inputs))
+		}
 	}
 	input.AddFlags(cc.Flags(), inputs)
 	return cc
@@ -140,10 +160,10 @@ func longHelp(c Command, inputs []input.Input) string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
-func runCommand(ctx context.Context, env Env, c Command, inputs []input.Input, flags map[string]string) error {
+// runCommand runs c; title is its command path ("slipway token create").
+func runCommand(ctx context.Context, env Env, c Command, title string, inputs []input.Input, flags map[string]string) error {
 	inActions := action.InActions(env.Getenv)
 	rep := action.New(action.Config{Getenv: env.Getenv, Stdout: env.Stdout, Stderr: env.Stderr})
-	title := "slipway " + c.Name()
 	fail := func(err error) error {
 		rep.Error(title, err.Error(), exitcode.FileOf(err))
 		return reportedError{err}

@@ -1,0 +1,12 @@
+// Package datadir is the layout of the control plane's data directory
+// (--data DIR) on the embedded defaults, in one place, so that
+// "slipway serve" and "slipway token" agree on it:
+//
+//	DIR/db.sqlite         metadata (package store/sqlite), with -wal and -shm beside it while open
+//	DIR/blobs/sha256/<hex> artifacts, content-addressed and read-only (package blobstore)
+//	DIR/log/              the transparency log (package tlog)
+//	DIR/keys/             the log's signing key
+//
+// It must never hold logic beyond paths and opening the store: what lives
+// in each place is its owning package's business.
+package datadir

@@ -155,7 +155,7 @@ func TestManager(t *testing.T) {
 	unknown := Parsed{ID: strings.Repeat("b", IDLen), Secret: p.Secret}.String()
 	for _, tt := range []struct {
 		name, tok string
-		want    error
+		want      error
 	}{
 		{"malformed", "Bearer " + tok, ErrMalformed},
 		{"wrong secret", wrong, ErrMismatch},

@@ -1,0 +1,194 @@
+package tlog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/transparency-dev/tessera"
+	"github.com/transparency-dev/tessera/storage/posix"
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/slipway/actions/internal/tlog/receipt"
+)
+
+// Defaults of Options, tuned for many small admissions a second on a small
+// machine: a checkpoint at most every 100 ms (tessera's POSIX minimum) and
+// batches of up to 512 entries or 20 ms.
+const (
+	DefaultCheckpointInterval = 100 * time.Millisecond
+	DefaultBatchMaxSize       = 512
+	DefaultBatchMaxAge        = 20 * time.Millisecond
+	awaitPoll                 = 10 * time.Millisecond
+)
+
+// Options configure Open. The zero value works: a key in DIR.key, the
+// defaults above.
+type Options struct {
+	// Origin names the log (its checkpoints' first line and its key's name);
+	// see the package documentation for the default.
+	Origin string
+	// KeyFile is the checkpoint signing key, created when missing; default
+	// the log directory's path plus ".key" (DATA/log/ -> DATA/log.key).
+	KeyFile string
+	// CheckpointInterval is how often a new checkpoint may be published.
+	CheckpointInterval time.Duration
+	// BatchMaxSize and BatchMaxAge bound a batch of entries sequenced at once.
+	BatchMaxSize uint
+	BatchMaxAge  time.Duration
+	// Logger receives what the log does (never a key); default discards.
+	Logger *slog.Logger
+}
+
+// Log is an open transparency log. Its methods are safe for concurrent use.
+type Log struct {
+	dir      string
+	origin   string
+	vkey     string
+	verifier note.Verifier
+	log      *slog.Logger
+
+	appender *tessera.Appender
+	shutdown func(context.Context) error
+	reader   tessera.LogReader
+	awaiter  *tessera.PublicationAwaiter
+	cancel   context.CancelFunc
+
+	mu       sync.Mutex // guards closed and inflight.Add
+	closed   bool
+	inflight sync.WaitGroup
+
+	proofs proofCache
+}
+
+// ErrClosed is returned by Append after Close.
+var ErrClosed = errors.New("log is closed")
+
+// Open opens (creating on first start) the log in dir.
+func Open(ctx context.Context, dir string, opts Options) (*Log, error) {
+	opts = opts.withDefaults(dir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("opening log: %w: check that the data directory is writable", err)
+	}
+	signer, vkey, err := loadOrCreateKey(opts.KeyFile, opts.Origin)
+	if err != nil {
+		return nil, err
+	}
+	verifier, err := note.NewVerifier(vkey)
+	if err != nil {
+		return nil, fmt.Errorf("opening log: verifier key: %w", err)
+	}
+	driver, err := posix.New(ctx, posix.Config{Path: dir})
+	if err != nil {
+		return nil, fmt.Errorf("opening log in %q: %w", dir, err)
+	}
+	topts := tessera.NewAppendOptions().
+		WithCheckpointSigner(signer).
+		WithCheckpointInterval(opts.CheckpointInterval).
+		WithBatching(opts.BatchMaxSize, opts.BatchMaxAge)
+	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	appender, shutdown, reader, err := tessera.NewAppender(bg, driver, topts)
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("opening log in %q: %w: check that the directory holds a tessera POSIX log (or is empty) and is writable", dir, err)
+	}
+	l := &Log{
+		dir: dir, origin: signer.Name(), vkey: vkey, verifier: verifier, log: opts.Logger,
+		appender: appender, shutdown: shutdown, reader: reader, cancel: cancel,
+		awaiter: tessera.NewPublicationAwaiter(bg, reader.ReadCheckpoint, awaitPoll),
+	}
+	l.proofs.reader = reader
+	l.log.Info("log opened", "dir", dir, "origin", l.origin)
+	return l, nil
+}
+
+func (o Options) withDefaults(dir string) Options {
+	if o.KeyFile == "" {
+		o.KeyFile = filepath.Clean(dir) + ".key"
+	}
+	if o.CheckpointInterval == 0 {
+		o.CheckpointInterval = DefaultCheckpointInterval
+	}
+	if o.BatchMaxSize == 0 {
+		o.BatchMaxSize = DefaultBatchMaxSize
+	}
+	if o.BatchMaxAge == 0 {
+		o.BatchMaxAge = DefaultBatchMaxAge
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o
+}
+
+// Origin returns the log's origin (its key's name).
+func (l *Log) Origin() string { return l.origin }
+
+// VerifierKey returns the log's note verifier key as text, for
+// GET /api/v1/log/key and the trust policy's log.verifierKey.
+func (l *Log) VerifierKey() string { return l.vkey }
+
+// Verifier returns the log's note verifier.
+func (l *Log) Verifier() note.Verifier { return l.verifier }
+
+// Dir returns the log directory (what Handler serves).
+func (l *Log) Dir() string { return l.dir }
+
+// Append adds entry to the log, waits until a published checkpoint commits
+// to it and returns its receipt, which carries the entry. Concurrent calls
+// are batched together.
+func (l *Log) Append(ctx context.Context, entry []byte) (*receipt.Receipt, error) {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil, ErrClosed
+	}
+	l.inflight.Add(1)
+	l.mu.Unlock()
+	defer l.inflight.Done()
+
+	idx, cp, err := l.awaiter.Await(ctx, l.appender.Add(ctx, tessera.NewEntry(entry)))
+	if err != nil {
+		return nil, fmt.Errorf("appending to log %q: %w", l.origin, err)
+	}
+	return l.receipt(ctx, idx.Index, entry, cp)
+}
+
+// Receipt returns a receipt for the entry at index against the latest
+// checkpoint, for an entry logged before (a repeated admission, a restart).
+// entry must be the logged bytes: the receipt is checked before it is
+// returned.
+func (l *Log) Receipt(ctx context.Context, index uint64, entry []byte) (*receipt.Receipt, error) {
+	cp, err := l.reader.ReadCheckpoint(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading checkpoint of log %q: %w", l.origin, err)
+	}
+	return l.receipt(ctx, index, entry, cp)
+}
+
+// Close stops new appends, waits until every append already accepted is in
+// a published checkpoint and its caller has its receipt, then stops the log.
+func (l *Log) Close(ctx context.Context) error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil
+	}
+	l.closed = true
+	l.mu.Unlock()
+	err := l.shutdown(ctx)
+	if err == nil {
+		l.inflight.Wait()
+	}
+	l.cancel()
+	if err != nil {
+		return fmt.Errorf("closing log %q: %w: entries accepted but not yet checkpointed are published at the next start", l.origin, err)
+	}
+	l.log.Info("log closed", "dir", l.dir)
+	return nil
+}

@@ -53,7 +53,7 @@ func crashChild(dir string) {
 // nopTB lets the child use testEntry outside a test.
 type nopTB struct{ testing.TB }
 
-func (nopTB) Helper()            {}
+func (nopTB) Helper()           {}
 func (nopTB) Fatal(args ...any) { fmt.Fprintln(os.Stderr, args...); os.Exit(2) }
 
 // TestReopenAfterKill kills a process in the middle of appends (SIGKILL, no

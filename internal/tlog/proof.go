@@ -20,10 +20,10 @@ import (
 type proofCache struct {
 	reader tessera.LogReader
 
-	mu   sync.Mutex
-	raw  string
-	cp   *log.Checkpoint
-	pb   *client.ProofBuilder
+	mu  sync.Mutex
+	raw string
+	cp  *log.Checkpoint
+	pb  *client.ProofBuilder
 }
 
 func (c *proofCache) inclusion(ctx context.Context, l *Log, cpRaw []byte, index uint64) (*log.Checkpoint, [][]byte, error) {

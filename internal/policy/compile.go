@@ -74,6 +74,7 @@ func (c *compiler) compile(d *document) *Policy {
 		p.MaxAge = age
 	}
 	c.transparency(p, d)
+	c.uploaders(p, d.Uploaders)
 	return p
 }
 

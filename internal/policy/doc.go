@@ -2,12 +2,14 @@
 // (apiVersion slipway.dev/v1, kind TrustPolicy) saying whom to trust and what
 // to require of an artifact before using it — signing keys, keyless
 // identities, OpenPGP keys, allowed builders and source repositories,
-// required and allowed attestation predicate types, a maximum age, and how to
-// use a transparency log and a trusted root.
+// required and allowed attestation predicate types, a maximum age, how to
+// use a transparency log and a trusted root, and which uploaders (service
+// tokens, GitHub Actions OIDC identities) may publish which source
+// repositories to the control plane.
 //
 // It is read by "slipway verify", and later by the control plane's admission
 // and by the HPC dispatch; all three share Load/Parse and the matching rules
-// here (MatchBuilder, MatchSource, PredicateTypeAllowed), so that the same
+// here (MatchBuilder, MatchSource, PredicateTypeAllowed, AllowUpload), so that the same
 // policy means the same thing wherever it is enforced. docs/policy.md
 // documents the format with a complete example.
 //

@@ -1,5 +1,11 @@
 package policy
 
+import (
+	"strings"
+
+	"github.com/goccy/go-yaml"
+)
+
 // document is a trust policy as written: every field of the YAML, before
 // validation. Field names are the YAML keys; docs/policy.md describes each.
 type document struct {
@@ -17,6 +23,7 @@ type document struct {
 	TrustedRoot            string         `yaml:"trustedRoot"`
 	Tlog                   string         `yaml:"tlog"`
 	Thresholds             *thresholdsDoc `yaml:"thresholds"`
+	Uploaders              []uploaderDoc  `yaml:"uploaders"`
 }
 
 type keyDoc struct {
@@ -68,4 +75,47 @@ type thresholdsDoc struct {
 	TlogEntries                 *int `yaml:"tlogEntries"`
 	ObserverTimestamps          *int `yaml:"observerTimestamps"`
 	SignedCertificateTimestamps *int `yaml:"signedCertificateTimestamps"`
+}
+
+// uploaderDoc is one entry of "uploaders": who may publish which source
+// repositories to the control plane.
+type uploaderDoc struct {
+	Name         string   `yaml:"name"`
+	Token        string   `yaml:"token"`
+	OIDC         *oidcDoc `yaml:"oidc"`
+	Repositories []string `yaml:"repositories"`
+}
+
+// oidcDoc is an uploader rule's GitHub Actions OIDC identity.
+type oidcDoc struct {
+	Issuer               string    `yaml:"issuer"`
+	RepositoryID         numericID `yaml:"repositoryID"`
+	RepositoryOwnerID    numericID `yaml:"repositoryOwnerID"`
+	JobWorkflowRef       string    `yaml:"jobWorkflowRef"`
+	JobWorkflowRefRegExp string    `yaml:"jobWorkflowRefRegExp"`
+	WorkflowRef          string    `yaml:"workflowRef"`
+	WorkflowRefRegExp    string    `yaml:"workflowRefRegExp"`
+	Ref                  string    `yaml:"ref"`
+	RefRegExp            string    `yaml:"refRegExp"`
+	RunnerEnvironment    string    `yaml:"runnerEnvironment"`
+}
+
+// numericID is a GitHub id as written: a quoted string, or bare decimal
+// digits kept as written. YAML would read a bare 0x10, 0o20 or 1_6 as the
+// number 16: the rule would name another id than the one the reader sees.
+type numericID string
+
+// UnmarshalYAML keeps the id's text.
+func (n *numericID) UnmarshalYAML(b []byte) error {
+	s := strings.TrimSpace(string(b))
+	if s != "" && (s[0] == '"' || s[0] == '\'') {
+		var v string
+		if err := yaml.Unmarshal(b, &v); err != nil {
+			return err
+		}
+		*n = numericID(v)
+		return nil
+	}
+	*n = numericID(s)
+	return nil
 }

@@ -101,12 +101,23 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("a: &x [*x]\n"))
 	f.Add([]byte("{"))
 	f.Add([]byte(header + "thresholds: {tlogEntries: 99}\nidentities: [{name: a, issuer: b, subjectRegExp: '('}]\n"))
+	f.Add([]byte(header + "uploaders:\n  - name: u\n    oidc: {issuer: https://token.actions.githubusercontent.com, repositoryID: 0x10, jobWorkflowRefRegExp: 'a.*'}\n    repositories: [https://github.com/o/r]\n  - {name: t, token: t, repositories: []}\n"))
+	f.Add([]byte(header + "uploaders: [{name: u, token: ci, oidc: {}, repositories: ['git+https://github.com/o/r@refs/tags/v1']}]\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		read := func(string) ([]byte, error) { return nil, errors.New("no files in the fuzzer") }
 		p, err := policy.Parse(data, policy.Options{Name: "fuzz.yaml", ReadFile: read})
 		if err == nil {
 			if p == nil || len(p.Keys)+len(p.Identities)+len(p.GPGKeys) == 0 {
 				t.Fatalf("Parse() accepted a policy without signers: %q", data)
+			}
+			for _, u := range p.Uploaders {
+				if (u.Token == "") == (u.OIDC == nil) || len(u.Repositories) == 0 || u.Name == "" {
+					t.Fatalf("Parse() accepted the uploader rule %+v: %q", u, data)
+				}
+				if o := u.OIDC; o != nil && (o.Issuer == "" || o.RepositoryID == "" && o.RepositoryOwnerID == "" ||
+					strings.Trim(o.RepositoryID+o.RepositoryOwnerID, "0123456789") != "") {
+					t.Fatalf("Parse() accepted the OIDC rule %+v: %q", o, data)
+				}
 			}
 			return
 		}

@@ -85,6 +85,10 @@ type Policy struct {
 	// Thresholds are the minimum counts of verified log entries and
 	// timestamps.
 	Thresholds Thresholds
+	// Uploaders say who may publish which source repositories to the
+	// control plane (see AllowUpload); none lets any service token with
+	// the upload scope publish, and no OIDC identity.
+	Uploaders []Uploader
 }
 
 // Thresholds are the minimum numbers of independent confirmations a

@@ -26,7 +26,10 @@ const GitHubIssuer = "https://token.actions.githubusercontent.com"
 // the way Fulcio does.
 type Issuer struct {
 	URL string
-	key *ecdsa.PrivateKey
+	// KeyID is the "kid" of the tokens' header and of the key in the
+	// JWKS that StartOIDCIssuer serves; "test" when empty.
+	KeyID string
+	key   *ecdsa.PrivateKey
 }
 
 // NewIssuer returns an issuer named url with a fresh key.
@@ -47,7 +50,7 @@ func (i *Issuer) Token(claims map[string]any) (string, error) {
 	for k, v := range claims {
 		all[k] = v
 	}
-	header, _ := json.Marshal(map[string]string{"alg": "ES256", "typ": "JWT", "kid": "test"})
+	header, _ := json.Marshal(map[string]string{"alg": "ES256", "typ": "JWT", "kid": i.keyID()})
 	payload, err := json.Marshal(all)
 	if err != nil {
 		return "", err
@@ -97,6 +100,13 @@ func (i *Issuer) Verify(token, audience string) (map[string]any, error) {
 		return nil, errors.New("token expired")
 	}
 	return claims, nil
+}
+
+func (i *Issuer) keyID() string {
+	if i.KeyID == "" {
+		return "test"
+	}
+	return i.KeyID
 }
 
 // PublicKey returns the issuer's verification key.

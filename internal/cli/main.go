@@ -64,6 +64,10 @@ type positional interface {
 	SetArgs(args []string) error
 }
 
+// commandLineOnly marks a command that is not an action (serve, token):
+// its help does not speak of action inputs.
+type commandLineOnly interface{ commandLineOnly() }
+
 // usageError marks command-line mistakes found by cobra or by us.
 type usageError struct{ error }
 
@@ -106,6 +110,7 @@ Exit codes: 0 ok, 1 the check or build failed, 2 bad usage or input,
 	}
 	root.AddCommand(cobraCommand(env, &demoCommand{}))
 	root.AddCommand(tokenCommands(env))
+	root.AddCommand(cobraCommand(env, &serveCommand{}))
 	addRunAs(root, env)
 	return root
 }
@@ -138,7 +143,11 @@ func cobraCommand(env Env, c Command) *cobra.Command {
 func longHelp(c Command, inputs []input.Input) string {
 	var b strings.Builder
 	b.WriteString(c.Short())
-	b.WriteString("\n\nFlags are the action's inputs; inside GitHub Actions they are read from INPUT_* as well.")
+	if _, ok := c.(commandLineOnly); ok {
+		b.WriteString("\n\nEach flag falls back to the environment variable its help names.")
+	} else {
+		b.WriteString("\n\nFlags are the action's inputs; inside GitHub Actions they are read from INPUT_* as well.")
+	}
 	var secrets []input.Input
 	for _, in := range inputs {
 		if in.Secret {
@@ -150,6 +159,9 @@ func longHelp(c Command, inputs []input.Input) string {
 		for _, s := range secrets {
 			fmt.Fprintf(&b, "  %-22s %s\n", s.Env, input.FlagUsage(s.Spec))
 		}
+	}
+	if l, ok := c.(interface{ Long() string }); ok {
+		b.WriteString("\n\n" + l.Long())
 	}
 	if outs := c.Outputs(); len(outs) > 0 {
 		b.WriteString("\n\nOutputs (printed as name=value lines on stdout):\n")

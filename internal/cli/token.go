@@ -53,7 +53,8 @@ type tokenCreateCommand struct {
 	ttl        time.Duration
 }
 
-func (c *tokenCreateCommand) Name() string { return "create" }
+func (c *tokenCreateCommand) commandLineOnly() {}
+func (c *tokenCreateCommand) Name() string     { return "create" }
 func (c *tokenCreateCommand) Short() string {
 	return "Create a service token and print it once as token=VALUE; only its Argon2id hash is kept."
 }
@@ -100,7 +101,8 @@ func (c *tokenCreateCommand) Run(ctx context.Context, rt *Runtime) error {
 
 type tokenListCommand struct{ data string }
 
-func (c *tokenListCommand) Name() string { return "list" }
+func (c *tokenListCommand) commandLineOnly() {}
+func (c *tokenListCommand) Name() string     { return "list" }
 func (c *tokenListCommand) Short() string {
 	return "List the service tokens: ID, name, scopes, created, expires, state (never a secret or a hash)."
 }
@@ -146,7 +148,8 @@ type tokenRevokeCommand struct {
 	id   string
 }
 
-func (c *tokenRevokeCommand) Name() string { return "revoke" }
+func (c *tokenRevokeCommand) commandLineOnly() {}
+func (c *tokenRevokeCommand) Name() string     { return "revoke" }
 func (c *tokenRevokeCommand) Short() string {
 	return "Revoke the service token with this ID (from token list); it stops working at once, also in a running server."
 }

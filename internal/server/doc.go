@@ -1,0 +1,18 @@
+// Package server is the control plane's HTTP API ("slipway serve"): the
+// router, the middleware every request goes through (request id, structured
+// log, metrics, panic recovery), bearer-token authentication with scopes and
+// per-identity rate limits, problem+json errors (RFC 9457), health and
+// readiness, and graceful shutdown.
+//
+// Endpoints come in groups, one file each (ops.go: /healthz, /readyz,
+// /metrics); a group is a method returning []Route, listed in routeGroups.
+// Handlers return errors; *Problem errors are rendered as
+// application/problem+json in one place (problem.go), anything else becomes
+// a 500 whose cause is logged and not sent.
+//
+// It sits over the stages: it may call internal/verify and policy, never
+// the other way round. It must never log or echo a token (the Authorization
+// header is read by auth.go only), never answer before the store is open
+// and migrated, and never drop an in-flight request on SIGTERM within the
+// shutdown timeout.
+package server

@@ -1,0 +1,156 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/slipway/actions/internal/blobstore"
+	"github.com/slipway/actions/internal/policy"
+	"github.com/slipway/actions/internal/store"
+	"github.com/slipway/actions/internal/token"
+)
+
+// Config is what a Server serves from. Store and Auth are required.
+type Config struct {
+	Store store.Store
+	Blobs blobstore.Store
+	Auth  Authenticator
+	// Policy is the site's trust policy (admission will enforce it).
+	Policy *policy.Policy
+	// Log receives one JSON line per request and the server's events;
+	// nil discards.
+	Log *slog.Logger
+	// PublicURL is where clients reach the server (behind a proxy), for
+	// links in answers; empty when it is the listen address.
+	PublicURL string
+	// RateLimit applies per identity; zero PerSecond means no limit.
+	RateLimit RateLimit
+	// ShutdownTimeout bounds how long in-flight requests may finish after
+	// the context ends; zero means DefaultShutdownTimeout.
+	ShutdownTimeout time.Duration
+	// TLS, when set, serves HTTPS with these certificates.
+	TLS *tls.Config
+}
+
+// DefaultShutdownTimeout is shorter than the grace the CLI gives a command
+// after SIGTERM (interrupt.DefaultGrace, 15 s), so that shutdown finishes
+// before the process is ended at once.
+const DefaultShutdownTimeout = 10 * time.Second
+
+// Route is one endpoint: a ServeMux pattern with its method ("GET /healthz"),
+// the scope a token needs ("" for a public endpoint) and its handler.
+type Route struct {
+	Pattern string
+	Scope   token.Scope
+	Handler HandlerFunc
+}
+
+// routeGroups lists the endpoint groups, one file each; a new group is a
+// method returning its routes, added here.
+var routeGroups = []func(*Server) []Route{
+	(*Server).opsRoutes, // ops.go: /healthz, /readyz, /metrics
+}
+
+// Server is the control plane's HTTP API.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	auth    Authenticator
+	mux     *http.ServeMux
+	handler http.Handler
+	metrics *metrics
+	limits  *limiters
+	ready   atomic.Bool
+}
+
+// New builds the server and its routes; it serves nothing until Serve.
+func New(cfg Config) (*Server, error) {
+	if cfg.Store == nil || cfg.Auth == nil {
+		return nil, errors.New("server needs a store and an authenticator (a bug in the caller)")
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	s := &Server{cfg: cfg, log: cfg.Log, auth: cfg.Auth, mux: http.NewServeMux(), metrics: newMetrics(),
+		limits: &limiters{limit: cfg.RateLimit, m: map[string]*rate.Limiter{}}}
+	s.mux.Handle("/", s.serve(notFound))
+	for _, group := range routeGroups {
+		for _, r := range group(s) {
+			s.Handle(r)
+		}
+	}
+	s.handler = s.observe(s.mux)
+	return s, nil
+}
+
+// Handle adds a route: behind authentication and the rate limit when it
+// has a scope. It panics on a pattern ServeMux refuses or registers twice,
+// as ServeMux does: routes are fixed at build time.
+func (s *Server) Handle(r Route) {
+	h := r.Handler
+	if r.Scope != "" {
+		h = s.authenticate(r.Scope, h)
+	}
+	s.mux.Handle(r.Pattern, s.serve(h))
+}
+
+// Handler is the whole API with its middleware (for tests and embedding).
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Serve answers requests on ln until ctx ends, then shuts down gracefully:
+// it stops accepting, lets in-flight requests finish within the shutdown
+// timeout, closes what is left, and returns. It returns nil after a
+// graceful shutdown; the caller closes the store afterwards.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		TLSConfig:         s.cfg.TLS,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() {
+		if s.cfg.TLS != nil {
+			errc <- srv.ServeTLS(ln, "", "")
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	s.ready.Store(true)
+	scheme := "http"
+	if s.cfg.TLS != nil {
+		scheme = "https"
+	}
+	s.log.Info("serving", "addr", ln.Addr().String(), "scheme", scheme, "public_url", s.cfg.PublicURL)
+	select {
+	case err := <-errc:
+		s.ready.Store(false)
+		return fmt.Errorf("serving on %s: %w", ln.Addr(), err)
+	case <-ctx.Done():
+	}
+	s.ready.Store(false)
+	s.log.Info("shutting down", "reason", context.Cause(ctx).Error(), "timeout", s.cfg.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		srv.Close()
+		return fmt.Errorf("in-flight requests did not finish within %s and were cut off: %w; raise --shutdown-timeout if requests are that long", s.cfg.ShutdownTimeout, err)
+	}
+	<-errc
+	s.log.Info("stopped")
+	return nil
+}

@@ -78,6 +78,9 @@ func (r Record) checkBinding() error {
 		if r.Path != "" && r.Path != r.Name {
 			return bad(fmt.Sprintf("field \"path\" is %q, want the name %q", r.Path, r.Name))
 		}
+		if r.Role == RoleReceipt && !strings.HasSuffix(r.Name, ReceiptExt) {
+			return fmt.Errorf("record %q: a receipt record's name ends in %q (a C2SP tlog-proof the log returned); rename the file or fix its role", r.Name, ReceiptExt)
+		}
 	}
 	return nil
 }

@@ -134,3 +134,22 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestReceiptRecordName(t *testing.T) {
+	t.Parallel()
+	d := digest.SHA256{1}
+	if err := NewReceipt("dist/app.receipt", d, 10, digest.SHA256{2}).Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		rec  Record
+		want string
+	}{
+		{NewReceipt("dist/app.json", d, 10, digest.SHA256{2}), `a receipt record's name ends in ".receipt"`},
+		{NewReceipt("dist/app.receipt", d, 10, digest.SHA256{}), `needs field "describes"`},
+	} {
+		if err := tc.rec.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Validate(%q) = %v, want %q", tc.rec.Name, err, tc.want)
+		}
+	}
+}

@@ -24,6 +24,7 @@ type document struct {
 	Tlog                   string         `yaml:"tlog"`
 	Thresholds             *thresholdsDoc `yaml:"thresholds"`
 	Uploaders              []uploaderDoc  `yaml:"uploaders"`
+	Log                    *logDoc        `yaml:"log"`
 }
 
 type keyDoc struct {

@@ -89,6 +89,9 @@ type Policy struct {
 	// control plane (see AllowUpload); none lets any service token with
 	// the upload scope publish, and no OIDC identity.
 	Uploaders []Uploader
+	// Log is the control-plane transparency log whose receipts verify
+	// checks (the "log" section).
+	Log Log
 }
 
 // Thresholds are the minimum numbers of independent confirmations a

@@ -68,6 +68,8 @@ func ManifestSubjects(m *artifact.Manifest, dir string) []Subject {
 //     subject one names must be an artifact of the manifest, with that
 //     digest; what fails is reported as a "manifest" check of that artifact
 //     (a subject dropped from the manifest gets a report of its own);
+//   - receipt records are checked under the policy's log section (a
+//     "receipt" check of the artifact they describe: see checkReceipts);
 //   - registry records are listed in Report.Locations, not verified.
 //
 // The error is only for an invalid manifest or a cancelled context.
@@ -81,6 +83,7 @@ func (v *Verifier) VerifyManifest(ctx context.Context, m *artifact.Manifest, dir
 		return nil, err
 	}
 	crossCheck(r, arts)
+	v.checkReceipts(r, m, dir, arts)
 	for _, rec := range m.ByRole(artifact.RoleRegistry) {
 		r.Locations = append(r.Locations, Location{Name: rec.Name, URI: rec.URI, Digest: rec.Digest.String()})
 	}

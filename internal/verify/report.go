@@ -21,6 +21,7 @@ const (
 	CheckSBOM       = "sbom"       // an SBOM attestation binds to the subject
 	CheckAge        = "age"        // signatures and provenance are younger than maxAge
 	CheckManifest   = "manifest"   // the manifest names the artifact as its verified provenance does
+	CheckReceipt    = "receipt"    // a receipt of Slipway's log proves the release naming it was admitted
 )
 
 // Status is the outcome of a check.

@@ -58,7 +58,12 @@ func Verify(r *Receipt, entry []byte, v note.Verifier) error {
 	}
 	leaf := rfc6962.DefaultHasher.HashLeaf(entry)
 	if err := proof.VerifyInclusion(rfc6962.DefaultHasher, r.Index, cp.Size, leaf, hashes, cp.Hash); err != nil {
-		return fmt.Errorf("%w: entry %d in tree of size %d of log %q: %v: the receipt or its entry was altered; fetch the receipt again from the log", ErrInclusion, r.Index, cp.Size, cp.Origin, err)
+		why := err.Error()
+		var mismatch proof.RootMismatchError
+		if errors.As(err, &mismatch) {
+			why = fmt.Sprintf("it leads to root %x, the checkpoint's is %x", mismatch.CalculatedRoot, mismatch.ExpectedRoot)
+		}
+		return fmt.Errorf("%w: entry %d in tree of size %d of log %q: %s: the receipt or its entry was altered; fetch the receipt again from the log", ErrInclusion, r.Index, cp.Size, cp.Origin, why)
 	}
 	return nil
 }

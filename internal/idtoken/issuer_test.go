@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/slipway/actions/internal/idtoken"
 	"github.com/slipway/actions/internal/oidc"
@@ -106,5 +108,61 @@ func TestRuntimeTokenUploads(t *testing.T) {
 	}
 	if err := r.Use(id); err == nil {
 		t.Error("the same token was accepted twice")
+	}
+}
+
+// TestKnownKeysDoNotWaitForAFetch: while a token with an unknown key id
+// waits for a slow JWKS fetch, tokens of a known key verify at once.
+func TestKnownKeysDoNotWaitForAFetch(t *testing.T) {
+	t.Parallel()
+	iss := sigstoretest.StartOIDCIssuer(t, "")
+	release := make(chan struct{})
+	var hold atomic.Bool
+	iss.BeforeJWKS = func() {
+		if hold.Load() {
+			<-release
+		}
+	}
+	var clock atomic.Int64
+	clock.Store(time.Now().UnixNano())
+	v, err := idtoken.New(idtoken.Config{Issuer: iss.URL, Audience: audience, Now: func() time.Time { return time.Unix(0, clock.Load()) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := sign(t, iss.Issuer, jobClaims(t, nil))
+	if _, err := v.Verify(context.Background(), known); err != nil {
+		t.Fatal(err)
+	}
+	// Past the refresh interval a token of an unknown key fetches the JWKS,
+	// which the issuer now holds back.
+	clock.Add(int64(idtoken.DefaultKeyRefresh + time.Second))
+	hold.Store(true)
+	other := sigstoretest.NewIssuer(t, iss.URL)
+	other.KeyID = "new"
+	stuck := make(chan error, 1)
+	go func() {
+		_, err := v.Verify(context.Background(), sign(t, other, jobClaims(t, nil)))
+		stuck <- err
+	}()
+	for iss.JWKSRequests.Load() < 2 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := v.Verify(context.Background(), known)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Verify(known key) during a fetch = %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Error("Verify(known key) waited for the JWKS fetch of another token")
+	}
+	close(release)
+	var e *idtoken.Error
+	if err := <-stuck; !errors.As(err, &e) || e.Check != idtoken.CheckKeyID {
+		t.Errorf("Verify(unknown key) = %v; want a refusal of check %q", err, idtoken.CheckKeyID)
 	}
 }

@@ -28,7 +28,8 @@ type keySet struct {
 	refresh time.Duration
 	now     func() time.Time
 
-	mu      sync.Mutex
+	fetchMu sync.Mutex // held by the one fetch under way
+	mu      sync.Mutex // guards keys and fetched
 	keys    []jose.JSONWebKey
 	fetched time.Time // of the last fetch attempt
 }
@@ -83,33 +84,49 @@ func (k *keySet) verify(ctx context.Context, jwt string) ([]byte, error) {
 
 // keysFor returns the keys, fetching them when none are held, or when kid
 // is not among them and the last fetch is older than the refresh interval.
+// Requests for a key already held never wait for a fetch.
 func (k *keySet) keysFor(ctx context.Context, kid string) ([]jose.JSONWebKey, error) {
+	if keys, ok := k.held(kid); ok {
+		return keys, nil
+	}
+	k.fetchMu.Lock() // one fetch at a time; the others then find its keys
+	defer k.fetchMu.Unlock()
+	if keys, ok := k.held(kid); ok {
+		return keys, nil
+	}
 	k.mu.Lock()
-	defer k.mu.Unlock()
-	has := func() bool {
-		return kid == "" && len(k.keys) > 0 || slices.ContainsFunc(k.keys, func(j jose.JSONWebKey) bool { return j.KeyID == kid })
+	last, had := k.fetched, k.keys != nil
+	k.mu.Unlock()
+	if since := k.now().Sub(last); !last.IsZero() && since < k.refresh {
+		if had {
+			return nil, refuse(CheckKeyID, "issuer %q publishes no key %q (keys fetched %s ago); get a fresh token from that issuer", k.issuer, kid, since.Round(time.Second))
+		}
+		return nil, &UnavailableError{Issuer: k.issuer, Err: fmt.Errorf("the last fetch of %q failed %s ago; waiting %s between attempts", k.url, since.Round(time.Second), k.refresh)}
 	}
-	if has() {
-		return k.keys, nil
-	}
-	if k.keys != nil && !k.fetched.IsZero() && k.now().Sub(k.fetched) < k.refresh {
-		return nil, refuse(CheckKeyID, "issuer %q publishes no key %q (keys fetched %s ago); get a fresh token from that issuer", k.issuer, kid, k.now().Sub(k.fetched).Round(time.Second))
-	}
-	if k.keys == nil && !k.fetched.IsZero() && k.now().Sub(k.fetched) < k.refresh {
-		return nil, &UnavailableError{Issuer: k.issuer, Err: fmt.Errorf("the last fetch of %q failed %s ago; waiting %s between attempts", k.url, k.now().Sub(k.fetched).Round(time.Second), k.refresh)}
-	}
+	k.mu.Lock()
 	k.fetched = k.now()
+	k.mu.Unlock()
 	// The fetch serves every waiting request: a caller that goes away must
 	// not cut it short. The client's timeouts bound it.
 	keys, err := fetchJWKS(context.WithoutCancel(ctx), k.client, k.url)
 	if err != nil {
 		return nil, &UnavailableError{Issuer: k.issuer, Err: err}
 	}
+	k.mu.Lock()
 	k.keys = keys
-	if !has() {
-		return nil, refuse(CheckKeyID, "issuer %q publishes no key %q; get a fresh token from that issuer", k.issuer, kid)
+	k.mu.Unlock()
+	if keys, ok := k.held(kid); ok {
+		return keys, nil
 	}
-	return k.keys, nil
+	return nil, refuse(CheckKeyID, "issuer %q publishes no key %q; get a fresh token from that issuer", k.issuer, kid)
+}
+
+// held returns the keys when they hold kid (any key when kid is "").
+func (k *keySet) held(kid string) ([]jose.JSONWebKey, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	ok := kid == "" && len(k.keys) > 0 || slices.ContainsFunc(k.keys, func(j jose.JSONWebKey) bool { return j.KeyID == kid })
+	return k.keys, ok
 }
 
 // fetchJWKS reads a JSON Web Key Set, keeping public signing keys only.

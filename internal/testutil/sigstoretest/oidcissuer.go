@@ -18,6 +18,10 @@ type OIDCIssuer struct {
 	*Issuer
 	// DiscoveryRequests and JWKSRequests count the documents served.
 	DiscoveryRequests, JWKSRequests atomic.Int64
+	// BeforeJWKS, when set (before the first request), runs before each
+	// JWKS answer, after JWKSRequests counted it: a test can hold the
+	// answer back.
+	BeforeJWKS func()
 }
 
 // StartOIDCIssuer starts an issuer at a loopback URL with path (""
@@ -43,6 +47,9 @@ func StartOIDCIssuer(t testing.TB, path string) *OIDCIssuer {
 	})
 	mux.HandleFunc("GET "+path+"/.well-known/jwks", func(w http.ResponseWriter, r *http.Request) {
 		o.JWKSRequests.Add(1)
+		if o.BeforeJWKS != nil {
+			o.BeforeJWKS()
+		}
 		point, _ := o.key.PublicKey.Bytes() // 0x04 || X || Y
 		writeJSON(w, map[string]any{"keys": []map[string]string{{
 			"kty": "EC", "crv": "P-256", "use": "sig", "alg": "ES256", "kid": o.keyID(),

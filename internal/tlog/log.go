@@ -64,6 +64,9 @@ type Log struct {
 	inflight sync.WaitGroup
 
 	proofs proofCache
+
+	// afterAdd, when set (by tests), runs once an entry is handed to tessera.
+	afterAdd func()
 }
 
 // ErrClosed is returned by Append after Close.
@@ -141,7 +144,8 @@ func (l *Log) Dir() string { return l.dir }
 
 // Append adds entry to the log, waits until a published checkpoint commits
 // to it and returns its receipt, which carries the entry. Concurrent calls
-// are batched together.
+// are batched together. When ctx ends while Append waits, the entry may
+// still be logged: a caller that must know looks it up again (Receipt).
 func (l *Log) Append(ctx context.Context, entry []byte) (*receipt.Receipt, error) {
 	l.mu.Lock()
 	if l.closed {
@@ -152,7 +156,11 @@ func (l *Log) Append(ctx context.Context, entry []byte) (*receipt.Receipt, error
 	l.mu.Unlock()
 	defer l.inflight.Done()
 
-	idx, cp, err := l.awaiter.Await(ctx, l.appender.Add(ctx, tessera.NewEntry(entry)))
+	future := l.appender.Add(ctx, tessera.NewEntry(entry))
+	if l.afterAdd != nil {
+		l.afterAdd()
+	}
+	idx, cp, err := l.awaiter.Await(ctx, future)
 	if err != nil {
 		return nil, fmt.Errorf("appending to log %q: %w", l.origin, err)
 	}
@@ -183,7 +191,15 @@ func (l *Log) Close(ctx context.Context) error {
 	l.mu.Unlock()
 	err := l.shutdown(ctx)
 	if err == nil {
-		l.inflight.Wait()
+		// Appends already past the closed check still wait for their
+		// checkpoint, which the background tasks publish until cancel.
+		done := make(chan struct{})
+		go func() { l.inflight.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
 	}
 	l.cancel()
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/transparency-dev/formats/log"
@@ -266,5 +267,77 @@ func TestGoldenReceipt(t *testing.T) {
 	cp, _, _, err := log.ParseCheckpoint(parsed.Checkpoint, "slipway.test/golden", v)
 	if err != nil || cp.Size != 3 || parsed.Index != 2 {
 		t.Fatalf("golden checkpoint %+v index %d: %v", cp, parsed.Index, err)
+	}
+}
+
+// TestCloseFinishesAppends closes the log while appends are in flight:
+// every append returns a receipt that verifies or ErrClosed, and after a
+// reopen every receipt handed out still verifies against the new
+// checkpoint.
+func TestCloseFinishesAppends(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "log")
+	l, err := Open(context.Background(), dir, Options{Origin: "slipway.test/close"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var got []*receipt.Receipt
+	closed := 0
+	var wg sync.WaitGroup
+	first := make(chan struct{}) // closed when the first receipt is back
+	var once sync.Once
+	appendOne := func(i int) {
+		r, err := l.Append(context.Background(), testEntry(t, i, "a", strings.Repeat("c", i)))
+		if err == nil {
+			once.Do(func() { close(first) })
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case errors.Is(err, ErrClosed):
+			closed++
+		case err != nil:
+			t.Error(err)
+		default:
+			got = append(got, r)
+		}
+	}
+	var armed atomic.Bool
+	var added sync.WaitGroup
+	added.Add(50)
+	var n atomic.Int32
+	l.afterAdd = func() {
+		if armed.Load() && n.Add(1) <= 50 {
+			added.Done()
+		}
+	}
+	for i := range 100 {
+		wg.Go(func() { appendOne(i) })
+	}
+	<-first
+	// A second wave: Close once 50 of its entries are handed to tessera and
+	// before they are published; the rest race Close.
+	armed.Store(true)
+	for i := 100; i < 200; i++ {
+		wg.Go(func() { appendOne(i) })
+	}
+	added.Wait()
+	if err := l.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	t.Logf("%d receipts, %d refused as closed", len(got), closed)
+	if len(got)+closed != 200 {
+		t.Fatalf("%d receipts + %d refused != 200 appends", len(got), closed)
+	}
+	l2 := openTest(t, dir, Options{Origin: "slipway.test/close"})
+	for _, r := range got {
+		if err := receipt.Verify(r, nil, l2.Verifier()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := l2.Receipt(context.Background(), r.Index, r.Entry); err != nil {
+			t.Fatalf("entry %d after reopening: %v", r.Index, err)
+		}
 	}
 }

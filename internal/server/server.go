@@ -57,7 +57,8 @@ type Route struct {
 // routeGroups lists the endpoint groups, one file each; a new group is a
 // method returning its routes, added here.
 var routeGroups = []func(*Server) []Route{
-	(*Server).opsRoutes, // ops.go: /healthz, /readyz, /metrics
+	(*Server).opsRoutes,      // ops.go: /healthz, /readyz, /metrics
+	(*Server).artifactRoutes, // artifacts.go: GET /api/v1/artifacts/{digest}
 }
 
 // Server is the control plane's HTTP API.

@@ -29,6 +29,12 @@ type Store interface {
 	// digest (admission is idempotent on it); ErrNotFound when there is none.
 	ReleaseByManifest(ctx context.Context, manifestDigest string) (Release, error)
 
+	// ArtifactByDigest returns one artifact record with this digest
+	// ("sha256:<hex>") from an admitted release; ErrNotFound when no
+	// release holds it (a blob stored for a release that was then refused
+	// is not an admitted artifact).
+	ArtifactByDigest(ctx context.Context, digest string) (Artifact, error)
+
 	// Ping checks that the store answers (readiness).
 	Ping(ctx context.Context) error
 	// Close releases the store; no method may be called after it.

@@ -83,3 +83,17 @@ func (d *DB) release(ctx context.Context, query, key string) (store.Release, err
 	}
 	return r, rows.Err()
 }
+
+// ArtifactByDigest implements store.Store.
+func (d *DB) ArtifactByDigest(ctx context.Context, digest string) (store.Artifact, error) {
+	var a store.Artifact
+	err := d.read.QueryRowContext(ctx, `SELECT digest, size, name FROM artifacts WHERE digest = ? ORDER BY release_id, name LIMIT 1`, digest).
+		Scan(&a.Digest, &a.Size, &a.Name)
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, fmt.Errorf("artifact %q: %w", digest, store.ErrNotFound)
+	}
+	if err != nil {
+		return a, fmt.Errorf("reading artifact %q: %w", digest, err)
+	}
+	return a, nil
+}

@@ -85,6 +85,12 @@ func TestReleases(t *testing.T) {
 	if _, err := db.Release(ctx, "r3"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("the refused release is visible: %v", err)
 	}
+	if a, err := db.ArtifactByDigest(ctx, "sha256:cc"); err != nil || a.Name != "bin/b" || a.Size != 4 {
+		t.Errorf("ArtifactByDigest = %+v, %v", a, err)
+	}
+	if _, err := db.ArtifactByDigest(ctx, "sha256:ff"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("ArtifactByDigest(unknown) = %v, want ErrNotFound", err)
+	}
 	for _, get := range []func() (store.Release, error){
 		func() (store.Release, error) { return db.Release(ctx, "r1") },
 		func() (store.Release, error) { return db.ReleaseByManifest(ctx, "sha256:aa") },

@@ -40,8 +40,8 @@ func TestGetArtifact(t *testing.T) {
 
 	tests := []struct {
 		name, path, auth, rng string
-		status               int
-		body                 string
+		status                int
+		body                  string
 	}{
 		{"whole", admitted.Digest.String(), read, "", 200, "0123456789"},
 		{"range", admitted.Digest.String(), read, "bytes=2-4", 206, "234"},

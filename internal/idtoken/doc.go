@@ -4,7 +4,8 @@
 // and JWKS, with github.com/coreos/go-oidc/v3), its issuer, a required
 // audience, its lifetime (exp, nbf, iat, within a small clock skew), and
 // the GitHub claims uploader rules match (policy.OIDCCaller). ReplayCache
-// makes a token single-use by its "jti". internal/oidc is the client side
+// makes a token single-use by its "jti". Issuers holds one Verifier per
+// accepted issuer (GitHub.com, GitHub Enterprise Servers). internal/oidc is the client side
 // (asking the runner for a token); this package never asks for one.
 //
 // A token is a bearer secret: this package must never log it, put it (or

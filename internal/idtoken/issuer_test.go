@@ -166,3 +166,38 @@ func TestKnownKeysDoNotWaitForAFetch(t *testing.T) {
 		t.Errorf("Verify(unknown key) = %v; want a refusal of check %q", err, idtoken.CheckKeyID)
 	}
 }
+
+// TestIssuers: one server accepting GitHub.com's and a GitHub Enterprise
+// Server's tokens verifies each with its own issuer's keys.
+func TestIssuers(t *testing.T) {
+	t.Parallel()
+	dotcom := sigstoretest.StartOIDCIssuer(t, "")
+	ghes := sigstoretest.StartOIDCIssuer(t, "/_services/token")
+	stranger := sigstoretest.StartOIDCIssuer(t, "")
+	is, err := idtoken.NewIssuers([]string{dotcom.URL, ghes.URL, dotcom.URL}, idtoken.Config{Audience: audience})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := is.Names(); len(got) != 2 {
+		t.Errorf("Names() = %q; want each issuer once", got)
+	}
+	for _, iss := range []*sigstoretest.OIDCIssuer{dotcom, ghes} {
+		id, err := is.Verify(context.Background(), sign(t, iss.Issuer, jobClaims(t, nil)))
+		if err != nil || id.Issuer != iss.URL {
+			t.Errorf("Verify(token of %q) = %+v, %v", iss.URL, id, err)
+		}
+	}
+	var e *idtoken.Error
+	if _, err := is.Verify(context.Background(), sign(t, stranger.Issuer, jobClaims(t, nil))); !errors.As(err, &e) || e.Check != idtoken.CheckIssuer {
+		t.Errorf("Verify(token of another issuer) = %v; want a refusal of check %q", err, idtoken.CheckIssuer)
+	}
+	// A token that claims GHES as its issuer but is signed with GitHub.com's key.
+	forged := *dotcom.Issuer
+	forged.URL = ghes.URL
+	if _, err := is.Verify(context.Background(), sign(t, &forged, jobClaims(t, nil))); !errors.As(err, &e) || e.Check != idtoken.CheckSignature {
+		t.Errorf("Verify(GHES claimed, GitHub.com key) = %v; want a refusal of check %q", err, idtoken.CheckSignature)
+	}
+	if _, err := idtoken.NewIssuers(nil, idtoken.Config{Audience: audience}); err == nil {
+		t.Error("NewIssuers(none) succeeded")
+	}
+}

@@ -48,3 +48,25 @@ func parseHeader(raw string) (header, *Error) {
 	}
 	return h, nil
 }
+
+// unverifiedIssuer returns the "iss" claim of a compact JWS whose header
+// parseHeader accepted, without verifying anything: it only chooses which
+// issuer's Verifier to ask, which checks "iss" again once the signature
+// verified.
+func unverifiedIssuer(raw string) (string, *Error) {
+	parts := strings.Split(raw, ".")
+	if len(parts) != 3 {
+		return "", refuse(CheckFormat, "it has %d dot-separated parts, want 3 (header.payload.signature)", len(parts))
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return "", refuse(CheckFormat, "its payload is not unpadded base64url; send the JWT as the runtime gave it")
+	}
+	var c struct {
+		Iss string `json:"iss"`
+	}
+	if err := json.Unmarshal(b, &c); err != nil || c.Iss == "" {
+		return "", refuse(CheckFormat, "its payload is not a JSON object with a string \"iss\"; is this an OIDC ID token?")
+	}
+	return c.Iss, nil
+}

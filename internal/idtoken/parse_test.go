@@ -13,6 +13,7 @@ func FuzzParseHeader(f *testing.F) {
 	f.Add("..")
 	f.Add("eyJjcml0IjpbImI2NCJdfQ.e30.AA")
 	f.Add("bnVsbA.e30.AA")
+	f.Add("eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJodHRwczovL2kifQ.AA")
 	f.Fuzz(func(t *testing.T, raw string) {
 		h, err := parseHeader(raw)
 		if err != nil {
@@ -29,6 +30,10 @@ func FuzzParseHeader(f *testing.F) {
 		}
 		if strings.Count(raw, ".") != 2 || len(raw) > MaxTokenSize || len(h.Crit) > 0 {
 			t.Fatalf("accepted %q", raw)
+		}
+		iss, err := unverifiedIssuer(raw)
+		if err != nil && (err.Check != CheckFormat || iss != "") || err == nil && iss == "" {
+			t.Fatalf("unverifiedIssuer() = %q, %v", iss, err)
 		}
 	})
 }

@@ -177,6 +177,18 @@ func (p *Policy) AllowUpload(caller Caller, sourceRepository string) UploadDecis
 	return UploadDecision{Reason: fmt.Sprintf("no uploader rule allows %s to publish %q (%s); add the repository to the caller's rule or fix the rule (docs/policy.md)", caller, repo, strings.Join(misses, "; "))}
 }
 
+// OIDCIssuers returns the issuers the uploader rules name, each once, in
+// order: those whose tokens the control plane must verify.
+func (p *Policy) OIDCIssuers() []string {
+	var out []string
+	for _, u := range p.Uploaders {
+		if u.OIDC != nil && !slices.Contains(out, u.OIDC.Issuer) {
+			out = append(out, u.OIDC.Issuer)
+		}
+	}
+	return out
+}
+
 // match says why u does not allow caller to publish repo, or nil.
 func (u Uploader) match(caller Caller, repo string) error {
 	switch {

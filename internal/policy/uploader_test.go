@@ -214,6 +214,9 @@ func TestDocsUploadersExample(t *testing.T) {
 	if len(p.Uploaders) != 3 {
 		t.Fatalf("%d uploader rules, want 3", len(p.Uploaders))
 	}
+	if got := p.OIDCIssuers(); len(got) != 1 || got[0] != ghIssuer {
+		t.Errorf("OIDCIssuers() = %q, want [%q]", got, ghIssuer)
+	}
 	d := p.AllowUpload(job(func(c *policy.OIDCCaller) {
 		c.JobWorkflowRef = "octo/app/.github/workflows/release.yml@refs/tags/v1.2"
 	}), "https://github.com/octo/app")

@@ -149,6 +149,9 @@ type UploadDecision struct {
 //   - otherwise the first rule for the caller (by token name, or by OIDC
 //     claims) that lists the repository (compared normalized, see
 //     ParseRepository) allows it, and no rule refuses it.
+//
+// A provenance naming several source repositories needs every one allowed:
+// call AllowUpload for each.
 func (p *Policy) AllowUpload(caller Caller, sourceRepository string) UploadDecision {
 	if (caller.Token == nil) == (caller.OIDC == nil) {
 		return UploadDecision{Reason: "the caller is not authenticated by exactly one of a service token and an OIDC ID token; send one of them"}

@@ -175,6 +175,8 @@ func TestUploaderParseErrors(t *testing.T) {
 		{"no id", oidc("      jobWorkflowRef: o/r/.github/workflows/r.yml@refs/heads/main\n"), `field "uploaders[0].oidc": names neither "repositoryID" nor "repositoryOwnerID"`},
 		{"hex id", oidc("      repositoryID: 0x10\n"), `field "uploaders[0].oidc.repositoryID": "0x10" is not a numeric id`},
 		{"name as id", oidc("      repositoryID: o/r\n"), `"o/r" is not a numeric id`},
+		{"leading zero", oidc("      repositoryOwnerID: \"0123\"\n"), `"0123" is not a numeric id`},
+		{"null id", oidc("      repositoryID:\n"), `names neither "repositoryID" nor "repositoryOwnerID"`},
 		{"both refs", oidc("      repositoryID: \"1\"\n      jobWorkflowRef: a\n      jobWorkflowRefRegExp: b\n"), `has both "jobWorkflowRef" and "jobWorkflowRefRegExp"`},
 		{"bad regexp", oidc("      repositoryID: \"1\"\n      workflowRefRegExp: \"(\"\n"), `field "uploaders[0].oidc.workflowRefRegExp": "(" is not a valid regular expression`},
 		{"runner", oidc("      repositoryID: \"1\"\n      runnerEnvironment: hosted\n"), `is "hosted"; want "github-hosted" or "self-hosted"`},

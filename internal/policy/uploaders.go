@@ -65,7 +65,7 @@ func (c *compiler) oidcRule(field string, d oidcDoc) (*OIDCRule, bool) {
 		ok = false
 	}
 	for _, id := range []struct{ name, v string }{{"repositoryID", r.RepositoryID}, {"repositoryOwnerID", r.RepositoryOwnerID}} {
-		if id.v != "" && !allChars(id.v, func(b byte) bool { return b >= '0' && b <= '9' }) {
+		if id.v != "" && (!allChars(id.v, func(b byte) bool { return b >= '0' && b <= '9' }) || id.v[0] == '0') {
 			c.errorf(field+"."+id.name, "%q is not a numeric id; write the id GitHub gives (\"gh api repos/OWNER/REPO --jq .id\", \".owner.id\"), quoted", id.v)
 			ok = false
 		}

@@ -21,8 +21,9 @@ func (d Dir) Blobs() string { return filepath.Join(string(d), "blobs") }
 // Log is the transparency log's directory.
 func (d Dir) Log() string { return filepath.Join(string(d), "log") }
 
-// Keys holds the log's signing key.
-func (d Dir) Keys() string { return filepath.Join(string(d), "keys") }
+// LogKey is the log's checkpoint signing key (tlog.Options.KeyFile's
+// default for Log: the verifier key is beside it as log.pub).
+func (d Dir) LogKey() string { return filepath.Join(string(d), "log.key") }
 
 // Ensure creates the data directory (mode 0700: it holds token hashes and
 // the log's key) if it does not exist, and checks that it is a directory.

@@ -4,8 +4,8 @@
 //
 //	DIR/db.sqlite         metadata (package store/sqlite), with -wal and -shm beside it while open
 //	DIR/blobs/sha256/<hex> artifacts, content-addressed and read-only (package blobstore)
-//	DIR/log/              the transparency log (package tlog)
-//	DIR/keys/             the log's signing key
+//	DIR/log/              the transparency log's tiles and checkpoint (package tlog)
+//	DIR/log.key, log.pub  the log's checkpoint signing key and verifier key (tlog's default)
 //
 // It must never hold logic beyond paths and opening the store: what lives
 // in each place is its owning package's business.

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/slipway/actions/internal/timeouts"
 )
 
 // retrier repeats registry requests and operations that failed for a
@@ -55,16 +57,7 @@ func (r *retrier) do(ctx context.Context, op func(context.Context) error) error 
 }
 
 // sleep waits d, or until ctx is done (then it returns ctx's error).
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	case <-t.C:
-		return nil
-	}
-}
+func sleep(ctx context.Context, d time.Duration) error { return timeouts.Sleep(ctx, d) }
 
 // retryTransport retries a request that failed for a transient reason, or
 // whose answer has one of the retrier's statuses (the last answer is

@@ -73,3 +73,21 @@ func isTransient(err error) bool {
 		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
 		errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, net.ErrClosed)
 }
+
+// IsTransient reports whether err is worth another attempt: a temporary
+// error or a connection cut short, never an *Error (a silent peer) nor a
+// done context.
+func IsTransient(err error) bool { return isTransient(err) }
+
+// Sleep waits d, or until ctx is done (then it returns the context's
+// cause): a pause between attempts that never outlasts a cancelled command.
+func Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,162 @@
+package upload
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"unicode"
+
+	"github.com/slipway/actions/internal/exitcode"
+)
+
+// maxErrorBody bounds how much of an error answer is read.
+const maxErrorBody = 64 << 10
+
+// Problem is what the server said when it refused a request: an RFC 9457
+// problem (the /api/v1 endpoints) or the OCI error JSON (/v2).
+type Problem struct {
+	Type      string `json:"type"`
+	Title     string `json:"title"`
+	Status    int    `json:"status"`
+	Detail    string `json:"detail"`
+	Check     string `json:"check"`
+	Subject   string `json:"subject"`
+	Receipt   string `json:"receipt"`
+	RequestID string `json:"request_id"`
+	// Errors are the OCI errors of a /v2 answer.
+	Errors []OCIError `json:"errors"`
+}
+
+// OCIError is one entry of the OCI distribution spec's error JSON.
+type OCIError struct {
+	Code    string          `json:"code"`
+	Message string          `json:"message"`
+	Detail  json.RawMessage `json:"detail"`
+}
+
+// ServerError is an answer the server gave instead of doing what was
+// asked: Op says what was asked, Status and Problem what came back.
+type ServerError struct {
+	Op      string
+	Status  int
+	Problem Problem
+	// Text is the start of a body that was neither kind of JSON.
+	Text string
+}
+
+// Code is the exit code the refusal ends the command with: 1 for a release
+// the server refused (a failed check, a missing blob, a digest mismatch),
+// 2 for a request it could not accept (authentication, a malformed or
+// oversized manifest or blob), 3 for a server failing or overloaded.
+func (e *ServerError) Code() exitcode.Code {
+	switch {
+	case e.Status == http.StatusUnprocessableEntity || e.Status == http.StatusConflict:
+		return exitcode.Failed
+	case e.Status == http.StatusBadRequest && e.ociCode() == "DIGEST_INVALID":
+		return exitcode.Failed
+	case e.Status == http.StatusTooManyRequests || e.Status >= 500:
+		return exitcode.Internal
+	case e.Status >= 400:
+		return exitcode.Usage
+	}
+	return exitcode.Internal
+}
+
+func (e *ServerError) ociCode() string {
+	if len(e.Problem.Errors) == 0 {
+		return ""
+	}
+	return e.Problem.Errors[0].Code
+}
+
+func (e *ServerError) Error() string {
+	p := e.Problem
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: the server answered %d %s", e.Op, e.Status, http.StatusText(e.Status))
+	switch {
+	case p.Check != "":
+		fmt.Fprintf(&b, ": check %q failed", p.Check)
+		if p.Subject != "" {
+			fmt.Fprintf(&b, " for %q", p.Subject)
+		}
+	case p.Title != "":
+		fmt.Fprintf(&b, " (%s)", p.Title)
+	}
+	fix := p.Detail
+	for _, o := range p.Errors {
+		msg := o.Code
+		if o.Message != "" {
+			msg += ": " + o.Message
+		}
+		if len(o.Detail) > 0 && string(o.Detail) != "null" {
+			msg += " (" + string(o.Detail) + ")"
+		}
+		fix = strings.TrimPrefix(fix+"; "+msg, "; ")
+	}
+	if fix == "" {
+		fix = e.Text
+	}
+	if fix != "" {
+		fmt.Fprintf(&b, ": %s", fix)
+	}
+	if p.RequestID != "" {
+		fmt.Fprintf(&b, " (request id %q)", p.RequestID)
+	}
+	if hint := e.hint(); hint != "" {
+		fmt.Fprintf(&b, "; %s", hint)
+	}
+	return clean(b.String())
+}
+
+// hint is what to do when the server's own words may not say it.
+func (e *ServerError) hint() string {
+	switch e.Status {
+	case http.StatusUnauthorized:
+		return "give a valid token (SLIPWAY_TOKEN, the token input) or run in a job with \"permissions: id-token: write\" and the server's audience"
+	case http.StatusForbidden:
+		return "use a token with scope \"upload\" (slipway token create --scope upload), or ask the server's operator for an uploader rule"
+	case http.StatusNotFound:
+		return "check --server: it must be the base URL of slipway serve"
+	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return "the server is overloaded or restarting; try again later"
+	}
+	if e.Status >= 500 && e.Problem.Detail == "" {
+		return "the server's log has the cause; try again later or tell its operator"
+	}
+	return ""
+}
+
+// readProblem reads the error answer of resp (at most maxErrorBody bytes)
+// into a *ServerError for op. It closes the body.
+func readProblem(op string, resp *http.Response) *ServerError {
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	return parseProblem(op, resp.StatusCode, body)
+}
+
+// parseProblem interprets an error answer's body: problem+json, OCI error
+// JSON, or text.
+func parseProblem(op string, status int, body []byte) *ServerError {
+	e := &ServerError{Op: op, Status: status}
+	if err := json.Unmarshal(body, &e.Problem); err != nil {
+		e.Problem = Problem{}
+		e.Text = clean(string(body))
+		if len(e.Text) > 300 {
+			e.Text = e.Text[:300] + "…"
+		}
+	}
+	return e
+}
+
+// clean replaces control characters (a server's text must not forge log
+// lines or workflow commands) with spaces.
+func clean(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(s, "?"))
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -148,5 +149,37 @@ func TestReopenKeepsData(t *testing.T) {
 	}
 	if err := db2.Ping(ctx); err != nil {
 		t.Error(err)
+	}
+}
+
+// Writers queue on the one write connection and readers run beside them:
+// no "database is locked" under concurrent use.
+func TestConcurrentUse(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, _ := openTemp(t)
+	errs := make(chan error, 64)
+	for i := range 32 {
+		go func() {
+			id := fmt.Sprintf("t%02d", i)
+			if err := db.CreateToken(ctx, store.Token{ID: id, Name: "n", Hash: "h", Created: time.Now()}); err != nil {
+				errs <- err
+				return
+			}
+			_, err := db.Token(ctx, id)
+			errs <- err
+		}()
+		go func() {
+			_, err := db.Tokens(ctx)
+			errs <- err
+		}()
+	}
+	for range 64 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if list, _ := db.Tokens(ctx); len(list) != 32 {
+		t.Errorf("%d tokens, want 32", len(list))
 	}
 }

@@ -3,11 +3,15 @@ package cli
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/slipway/actions/internal/blobstore"
@@ -18,6 +22,7 @@ import (
 	"github.com/slipway/actions/internal/policy"
 	"github.com/slipway/actions/internal/regfile"
 	"github.com/slipway/actions/internal/server"
+	"github.com/slipway/actions/internal/tlog"
 	"github.com/slipway/actions/internal/token"
 )
 
@@ -26,13 +31,14 @@ import (
 type serveCommand struct {
 	data, listen, policy, tlsCert, tlsKey, publicURL string
 	rateLimit, rateBurst                             string
+	logKey, logOrigin, maxBlobSize                   string
 	shutdownTimeout                                  time.Duration
 }
 
 func (c *serveCommand) commandLineOnly() {}
 func (c *serveCommand) Name() string     { return "serve" }
 func (c *serveCommand) Short() string {
-	return "Run the control plane on a data directory (SQLite metadata, content-addressed blobs): health, readiness, metrics and token authentication; serves until SIGTERM or SIGINT."
+	return "Run the control plane on a data directory (SQLite metadata, content-addressed blobs, a transparency log): resumable uploads, verified admission with receipts; serves until SIGTERM or SIGINT."
 }
 
 // Long is the rest of --help.
@@ -41,8 +47,14 @@ func (c *serveCommand) Long() string {
 answers), GET /metrics (Prometheus). Logs are JSON lines on stderr, one per
 request, with its request id and identity, never a token. On SIGTERM or SIGINT
 it stops accepting, lets in-flight requests finish (--shutdown-timeout), closes
-the database and exits 0. Admission (upload, receipts) is not served yet.
-docs/server.md describes the data directory, backups and tokens.`
+the log and the database and exits 0.
+
+Blobs are uploaded with the OCI distribution spec's chunked upload under
+/v2/slipway/blobs/ (resumable); POST /api/v1/releases admits a build manifest
+whose files were uploaded: verified under --policy, the uploader checked, a
+release-admitted entry appended to the transparency log (tiles under /log/,
+key at /api/v1/log/key) and a receipt returned. docs/server.md describes
+every endpoint, the data directory, backups, tokens and key rotation.`
 }
 
 func (c *serveCommand) Inputs() []input.Input {
@@ -62,6 +74,12 @@ func (c *serveCommand) Inputs() []input.Input {
 			Description: "Requests per second each token may make on authenticated endpoints; 0 for no limit."}),
 		input.String(&c.rateBurst, input.Spec{Name: "rate-burst", Env: "SLIPWAY_RATE_BURST", Default: "40",
 			Description: "Requests a token may make at once above its rate before it gets 429."}),
+		input.String(&c.logKey, input.Spec{Name: "log-key", Env: "SLIPWAY_LOG_KEY",
+			Description: "The transparency log's checkpoint signing key (a note signing key file, mode 0600); default DATA/log.key, created on first start."}),
+		input.String(&c.logOrigin, input.Spec{Name: "log-origin", Env: "SLIPWAY_LOG_ORIGIN",
+			Description: "The log's origin, its name in checkpoints, when the key is created; default derived from public-url (HOST/PATH/log), else HOSTNAME/slipway/log. It never changes once the key exists."}),
+		input.String(&c.maxBlobSize, input.Spec{Name: "max-blob-size", Env: "SLIPWAY_MAX_BLOB_SIZE", Default: "8GiB",
+			Description: "The largest blob an upload may send (bytes, or with KiB, MiB, GiB); larger ones get 413."}),
 		input.Duration(&c.shutdownTimeout, input.Spec{Name: "shutdown-timeout", Env: "SLIPWAY_SHUTDOWN_TIMEOUT", Default: "10s",
 			Description: "How long in-flight requests may take to finish after SIGTERM (at most 14s: the process ends 15s after the signal)."}),
 	}
@@ -89,7 +107,24 @@ func (c *serveCommand) Run(ctx context.Context, rt *Runtime) error {
 		return exitcode.Infra(err)
 	}
 	log := slog.New(slog.NewJSONHandler(rt.Stderr, &slog.HandlerOptions{Level: logLevel(rt.Getenv)}))
+	tl, err := c.openLog(ctx, rt, dir, log)
+	if err != nil {
+		return exitcode.Infra(err)
+	}
+	defer func() {
+		// Serve returned: no request runs, so every append accepted has its
+		// caller; Close publishes what tessera still holds.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+		defer cancel()
+		if err := tl.Close(cctx); err != nil {
+			log.Error("closing the log", "error", err)
+		}
+	}()
+	if err := os.RemoveAll(dir.Staging()); err != nil {
+		return exitcode.Infra(fmt.Errorf("emptying the staging directory %q: %w; remove it by hand", dir.Staging(), err))
+	}
 	cfg.Store, cfg.Blobs, cfg.Auth, cfg.Policy, cfg.Log = db, blobs, token.NewManager(db), pol, log
+	cfg.TLog, cfg.Uploads, cfg.Staging = tl, dir.Uploads(), dir.Staging()
 	srv, err := server.New(cfg)
 	if err != nil {
 		return exitcode.Infra(err)
@@ -135,6 +170,9 @@ func (c *serveCommand) check(rt *Runtime) (server.Config, error) {
 		return cfg, fmt.Errorf("input \"shutdown-timeout\": %s is out of range; give a duration above 0 and under %s", c.shutdownTimeout, interrupt.DefaultGrace)
 	}
 	cfg.ShutdownTimeout = c.shutdownTimeout
+	if cfg.MaxBlobSize, err = parseSize(c.maxBlobSize); err != nil {
+		return cfg, fmt.Errorf("input \"max-blob-size\": %w", err)
+	}
 	if c.tlsCert != "" {
 		certPEM, err := regfile.ReadAll(rt.path(c.tlsCert), 1<<20)
 		if err != nil {
@@ -151,4 +189,43 @@ func (c *serveCommand) check(rt *Runtime) (server.Config, error) {
 		cfg.TLS = &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
 	}
 	return cfg, nil
+}
+
+// openLog opens the transparency log in DATA/log, creating its key on
+// first start: the origin is log-origin, else derived from public-url,
+// and only matters when the key is created.
+func (c *serveCommand) openLog(ctx context.Context, rt *Runtime, dir datadir.Dir, log *slog.Logger) (*tlog.Log, error) {
+	opts := tlog.Options{KeyFile: dir.LogKey(), Origin: c.logOrigin, Logger: log}
+	if c.logKey != "" {
+		opts.KeyFile = rt.path(c.logKey)
+	}
+	if _, err := os.Stat(opts.KeyFile); errors.Is(err, fs.ErrNotExist) && opts.Origin == "" && c.publicURL != "" {
+		origin, err := tlog.OriginFromURL(c.publicURL)
+		if err != nil {
+			return nil, err
+		}
+		opts.Origin = origin
+	}
+	tlog.RouteTesseraLogs(log)
+	return tlog.Open(ctx, dir.Log(), opts)
+}
+
+// parseSize reads a size in bytes: a whole number, optionally followed by
+// KiB, MiB or GiB.
+func parseSize(s string) (int64, error) {
+	num, mult := strings.TrimSpace(s), int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}} {
+		if n, ok := strings.CutSuffix(num, u.suffix); ok {
+			num, mult = strings.TrimSpace(n), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n <= 0 || n > (1<<62)/mult {
+		return 0, fmt.Errorf("%q is not a size; give bytes (1048576) or a number with KiB, MiB or GiB (8GiB)", s)
+	}
+	return n * mult, nil
 }

@@ -21,6 +21,12 @@ func (d Dir) Blobs() string { return filepath.Join(string(d), "blobs") }
 // Log is the transparency log's directory.
 func (d Dir) Log() string { return filepath.Join(string(d), "log") }
 
+// Uploads holds blob uploads in progress, a file each.
+func (d Dir) Uploads() string { return filepath.Join(string(d), "uploads") }
+
+// Staging holds admission's staging directories while they are checked.
+func (d Dir) Staging() string { return filepath.Join(string(d), "staging") }
+
 // LogKey is the log's checkpoint signing key (tlog.Options.KeyFile's
 // default for Log: the verifier key is beside it as log.pub).
 func (d Dir) LogKey() string { return filepath.Join(string(d), "log.key") }

@@ -16,6 +16,7 @@ import (
 	"github.com/slipway/actions/internal/blobstore"
 	"github.com/slipway/actions/internal/policy"
 	"github.com/slipway/actions/internal/store"
+	"github.com/slipway/actions/internal/tlog"
 	"github.com/slipway/actions/internal/token"
 )
 
@@ -39,6 +40,19 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// TLS, when set, serves HTTPS with these certificates.
 	TLS *tls.Config
+	// TLog is the transparency log admissions are recorded in; nil serves
+	// neither the log nor admission. The caller opens it and closes it
+	// after Serve returns (in-flight appends have finished by then).
+	TLog *tlog.Log
+	// Uploads is the directory of partial blob uploads (DATA/uploads);
+	// empty serves no uploads.
+	Uploads string
+	// Staging is where admission materialises a release's files
+	// (DATA/staging, on the blob store's filesystem so that files are
+	// hard links); emptied of what a crash left at start.
+	Staging string
+	// MaxBlobSize bounds one uploaded blob; zero means DefaultMaxBlobSize.
+	MaxBlobSize int64
 }
 
 // DefaultShutdownTimeout is shorter than the grace the CLI gives a command
@@ -59,6 +73,9 @@ type Route struct {
 var routeGroups = []func(*Server) []Route{
 	(*Server).opsRoutes,      // ops.go: /healthz, /readyz, /metrics
 	(*Server).artifactRoutes, // artifacts.go: GET /api/v1/artifacts/{digest}
+	(*Server).logRoutes,      // log.go: /log/, /api/v1/log/key, /api/v1/log/consistency
+	(*Server).blobRoutes,     // blobs.go: /v2/slipway/blobs/... (OCI chunked upload)
+	(*Server).releaseRoutes,  // releases.go: /api/v1/releases (admission, reading)
 }
 
 // Server is the control plane's HTTP API.

@@ -85,6 +85,14 @@ type Release struct {
 	Created time.Time
 	// Artifacts are the files the release binds, by digest.
 	Artifacts []Artifact
+	// LogIndex is the index of the release's release-admitted entry in the
+	// transparency log, and LogEntry that entry's canonical bytes.
+	LogIndex uint64
+	LogEntry []byte
+	// Receipt is the receipt admission first returned (tlog-proof text).
+	Receipt []byte
+	// Checks are the lines of the verify report admission passed.
+	Checks []string
 }
 
 // Artifact is one file of a release: its blob is in the blob store under

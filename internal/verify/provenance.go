@@ -67,6 +67,11 @@ func (v *Verifier) checkProvenance(rep *SubjectReport, ev *evidence, raw json.Ra
 	if len(p.SourceRepositories) > 0 && !v.checkSource(rep, ev, &prov) {
 		passed = false
 	}
+	if passed {
+		for _, s := range provenanceSources(&prov) {
+			f.sources = append(f.sources, s.uri)
+		}
+	}
 	if m := prov.RunDetails.Metadata; m != nil {
 		switch {
 		case m.FinishedOn != nil:
@@ -84,15 +89,7 @@ func (v *Verifier) checkProvenance(rep *SubjectReport, ev *evidence, raw json.Ra
 // whether they were.
 func (v *Verifier) checkSource(rep *SubjectReport, ev *evidence, prov *slsaProvenance) bool {
 	p := v.policy
-	sources := externalSources(prov.BuildDefinition.ExternalParameters)
-	if len(sources) == 0 {
-		for i, d := range prov.BuildDefinition.ResolvedDependencies {
-			if strings.HasPrefix(d.URI, "git+") || d.Digest["gitCommit"] != "" {
-				sources = append(sources, source{uri: d.URI, field: fmt.Sprintf("resolvedDependencies[%d].uri", i)})
-				break
-			}
-		}
-	}
+	sources := provenanceSources(prov)
 	if len(sources) == 0 {
 		rep.fail(CheckSource, ev.path, "the provenance names no source repository (externalParameters or a git resolvedDependency); the policy requires one of [%s]", strings.Join(p.SourceRepositories, ", "))
 		return false
@@ -112,6 +109,22 @@ func (v *Verifier) checkSource(rep *SubjectReport, ev *evidence, prov *slsaProve
 		}
 	}
 	return passed
+}
+
+// provenanceSources returns the source repositories prov names: those its
+// externalParameters name, or else its first git dependency (by SLSA
+// convention the top-level source).
+func provenanceSources(prov *slsaProvenance) []source {
+	sources := externalSources(prov.BuildDefinition.ExternalParameters)
+	if len(sources) == 0 {
+		for i, d := range prov.BuildDefinition.ResolvedDependencies {
+			if strings.HasPrefix(d.URI, "git+") || d.Digest["gitCommit"] != "" {
+				sources = append(sources, source{uri: d.URI, field: fmt.Sprintf("resolvedDependencies[%d].uri", i)})
+				break
+			}
+		}
+	}
+	return sources
 }
 
 // externalSources finds source repository URIs in externalParameters, in

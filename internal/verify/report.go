@@ -72,6 +72,10 @@ type SubjectReport struct {
 	Size     int64   `json:"size"`
 	Verified bool    `json:"verified"`
 	Checks   []Check `json:"checks"`
+	// Sources are the source repositories that the subject's verified
+	// provenance (signed, and passing every provenance rule) names, as
+	// written there: what the control plane checks the uploader against.
+	Sources []string `json:"sources,omitempty"`
 	// provenance are the subjects of the verified provenance statements
 	// about this subject, for the manifest's cross-check.
 	provenance []signedSubject

@@ -99,6 +99,7 @@ type found struct {
 	attestations map[string]string // predicate type -> first bundle attesting it
 	times        []timeEvidence
 	provenance   []signedSubject // subjects of verified provenance that passed its rules
+	sources      []string        // source repositories that provenance names
 }
 
 func (v *Verifier) subject(ctx context.Context, s Subject) (*SubjectReport, error) {
@@ -178,6 +179,11 @@ func (v *Verifier) subject(ctx context.Context, s Subject) (*SubjectReport, erro
 	v.checkRequirements(rep, f)
 	v.checkAge(rep, f)
 	rep.provenance = f.provenance
+	for _, src := range f.sources {
+		if !slices.Contains(rep.Sources, src) {
+			rep.Sources = append(rep.Sources, src)
+		}
+	}
 	return rep, nil
 }
 

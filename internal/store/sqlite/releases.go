@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -20,9 +21,13 @@ func (d *DB) CreateRelease(ctx context.Context, r store.Release) (err error) {
 			tx.Rollback()
 		}
 	}()
+	checks, err := json.Marshal(nonNil(r.Checks))
+	if err != nil {
+		return fmt.Errorf("recording release %q: %w", r.ID, err)
+	}
 	_, err = tx.ExecContext(ctx,
-		`INSERT INTO releases (id, source_repository, uploader, manifest_digest, created) VALUES (?, ?, ?, ?, ?)`,
-		r.ID, r.SourceRepository, r.Uploader, r.ManifestDigest, millis(r.Created))
+		`INSERT INTO releases (id, source_repository, uploader, manifest_digest, created, log_index, log_entry, receipt, checks) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.ID, r.SourceRepository, r.Uploader, r.ManifestDigest, millis(r.Created), int64(r.LogIndex), nonNilBytes(r.LogEntry), nonNilBytes(r.Receipt), string(checks))
 	if isConstraint(err) {
 		return fmt.Errorf("release %q (manifest %q): %w", r.ID, r.ManifestDigest, store.ErrExists)
 	}
@@ -41,7 +46,7 @@ func (d *DB) CreateRelease(ctx context.Context, r store.Release) (err error) {
 	return nil
 }
 
-const releaseColumns = `id, source_repository, uploader, manifest_digest, created`
+const releaseColumns = `id, source_repository, uploader, manifest_digest, created, log_index, log_entry, receipt, checks`
 
 // Release implements store.Store.
 func (d *DB) Release(ctx context.Context, id string) (store.Release, error) {
@@ -60,8 +65,9 @@ func (d *DB) release(ctx context.Context, query, key string) (store.Release, err
 	}
 	defer tx.Rollback()
 	var r store.Release
-	var created int64
-	err = tx.QueryRowContext(ctx, query, key).Scan(&r.ID, &r.SourceRepository, &r.Uploader, &r.ManifestDigest, &created)
+	var created, logIndex int64
+	var checks string
+	err = tx.QueryRowContext(ctx, query, key).Scan(&r.ID, &r.SourceRepository, &r.Uploader, &r.ManifestDigest, &created, &logIndex, &r.LogEntry, &r.Receipt, &checks)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, fmt.Errorf("release %q: %w", key, store.ErrNotFound)
 	}
@@ -69,6 +75,10 @@ func (d *DB) release(ctx context.Context, query, key string) (store.Release, err
 		return r, fmt.Errorf("reading release %q: %w", key, err)
 	}
 	r.Created = fromMillis(created)
+	r.LogIndex = uint64(logIndex)
+	if err := json.Unmarshal([]byte(checks), &r.Checks); err != nil {
+		return r, fmt.Errorf("reading release %q: its checks column: %w; restore the database from backup", key, err)
+	}
 	rows, err := tx.QueryContext(ctx, `SELECT digest, size, name FROM artifacts WHERE release_id = ? ORDER BY name`, r.ID)
 	if err != nil {
 		return r, fmt.Errorf("reading the artifacts of release %q: %w", r.ID, err)
@@ -96,4 +106,18 @@ func (d *DB) ArtifactByDigest(ctx context.Context, digest string) (store.Artifac
 		return a, fmt.Errorf("reading artifact %q: %w", digest, err)
 	}
 	return a, nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func nonNilBytes(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
 }

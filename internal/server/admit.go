@@ -1,0 +1,420 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cyberphone/json-canonicalization/go/src/webpki.org/jsoncanonicalizer"
+
+	"github.com/slipway/actions/internal/artifact"
+	"github.com/slipway/actions/internal/blobstore"
+	"github.com/slipway/actions/internal/digest"
+	"github.com/slipway/actions/internal/policy"
+	"github.com/slipway/actions/internal/store"
+	"github.com/slipway/actions/internal/tlog/entry"
+	"github.com/slipway/actions/internal/verify"
+	"github.com/slipway/actions/internal/workspace"
+)
+
+// MaxManifestSize bounds the body of POST /api/v1/releases.
+const MaxManifestSize = 4 << 20
+
+// CheckUploader names the uploader rule check in rejections; the other
+// check names are internal/verify's.
+const CheckUploader = "uploader"
+
+// releaseRequest is a parsed admission request: the manifest without its
+// receipt records, its digest and the release id derived from it.
+type releaseRequest struct {
+	manifest *artifact.Manifest
+	digest   digest.SHA256 // of the canonical JSON of manifest
+	id       string
+}
+
+// parseReleaseRequest reads an admission request's body: a build manifest
+// as slipway build wrote it. Receipt records are dropped (a client adds
+// them after admission), and the rest is canonicalised (RFC 8785) and
+// hashed, so that the same manifest, with or without its receipts and
+// however indented, is the same release.
+func parseReleaseRequest(body []byte) (*releaseRequest, error) {
+	m, err := artifact.Decode(bytes.NewReader(body), "request body")
+	if err != nil {
+		return nil, err
+	}
+	kept := m.Records[:0:0]
+	for _, r := range m.Records {
+		if r.Role != artifact.RoleReceipt {
+			kept = append(kept, r)
+		}
+	}
+	m.Records = kept
+	if len(m.ByRole(artifact.RoleArtifact)) == 0 {
+		return nil, errors.New(`manifest "request body" has no artifact record: send the manifest slipway build wrote`)
+	}
+	raw, err := json.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("encoding the manifest: %w", err)
+	}
+	canon, err := jsoncanonicalizer.Transform(raw)
+	if err != nil {
+		return nil, fmt.Errorf("canonicalizing the manifest: %w", err)
+	}
+	d := digest.SHA256(sha256.Sum256(canon))
+	return &releaseRequest{manifest: m, digest: d, id: "r-" + d.Hex()[:16]}, nil
+}
+
+// releaseAnswer is the JSON of an admitted release (201, 200, GET).
+type releaseAnswer struct {
+	ReleaseID      string           `json:"releaseId"`
+	LogIndex       uint64           `json:"logIndex"`
+	Receipt        string           `json:"receipt"`
+	ManifestDigest string           `json:"manifestDigest"`
+	SourceRepo     string           `json:"sourceRepository,omitempty"`
+	Uploader       string           `json:"uploader"`
+	Created        time.Time        `json:"created"`
+	Artifacts      []answerArtifact `json:"artifacts"`
+	Checks         []string         `json:"checks"`
+}
+
+type answerArtifact struct {
+	Name   string `json:"name"`
+	Digest string `json:"digest"`
+	Size   int64  `json:"size"`
+}
+
+func answerOf(r store.Release) releaseAnswer {
+	a := releaseAnswer{ReleaseID: r.ID, LogIndex: r.LogIndex, Receipt: string(r.Receipt), ManifestDigest: r.ManifestDigest,
+		SourceRepo: r.SourceRepository, Uploader: r.Uploader, Created: r.Created.UTC(), Checks: r.Checks,
+		Artifacts: make([]answerArtifact, len(r.Artifacts))}
+	for i, x := range r.Artifacts {
+		a.Artifacts[i] = answerArtifact{Name: x.Name, Digest: x.Digest, Size: x.Size}
+	}
+	return a
+}
+
+// admitter runs admissions; one per server.
+type admitter struct {
+	s        *Server
+	verifier *verify.Verifier
+	staging  string
+
+	mu       sync.Mutex
+	inflight map[digest.SHA256]chan struct{} // one admission per manifest at a time
+}
+
+func newAdmitter(s *Server) *admitter {
+	// Admission verifies a manifest whose receipts were dropped: it is
+	// what makes them. The policy's log section is for verify and dispatch.
+	p := *s.cfg.Policy
+	p.Log.Receipts = policy.ReceiptsOff
+	return &admitter{s: s, verifier: verify.New(&p, verify.WithLogger(s.log)),
+		staging: s.cfg.Staging, inflight: map[digest.SHA256]chan struct{}{}}
+}
+
+// begin waits until no other admission of d runs, then claims d; the
+// caller calls the returned function when done. Admissions of different
+// manifests never wait for each other here.
+func (a *admitter) begin(ctx context.Context, d digest.SHA256) (func(), error) {
+	for {
+		a.mu.Lock()
+		ch, busy := a.inflight[d]
+		if !busy {
+			ch = make(chan struct{})
+			a.inflight[d] = ch
+			a.mu.Unlock()
+			return func() {
+				a.mu.Lock()
+				delete(a.inflight, d)
+				a.mu.Unlock()
+				close(ch)
+			}, nil
+		}
+		a.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return nil, context.Cause(ctx)
+		}
+	}
+}
+
+// admit is POST /api/v1/releases.
+func (a *admitter) admit(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxManifestSize))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return &Problem{Status: http.StatusRequestEntityTooLarge, Type: "too-large", Title: "Manifest too large",
+				Detail: fmt.Sprintf("the manifest is larger than the limit of %d bytes (4 MiB): send the manifest slipway build wrote, or split the release", int64(MaxManifestSize))}
+		}
+		return &Problem{Status: http.StatusBadRequest, Type: "bad-request", Title: "Unreadable body", Detail: "the request body could not be read; send it again", Cause: err}
+	}
+	req, err := parseReleaseRequest(body)
+	if err != nil {
+		return &Problem{Status: http.StatusBadRequest, Type: "bad-manifest", Title: "Not a build manifest", Detail: err.Error()}
+	}
+	if rel, err := a.s.cfg.Store.ReleaseByManifest(ctx, req.digest.String()); err == nil {
+		return writeJSON(w, http.StatusOK, answerOf(rel))
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	done, err := a.begin(ctx, req.digest)
+	if err != nil {
+		return err
+	}
+	defer done()
+	// Another request may have admitted it while this one waited.
+	if rel, err := a.s.cfg.Store.ReleaseByManifest(ctx, req.digest.String()); err == nil {
+		return writeJSON(w, http.StatusOK, answerOf(rel))
+	}
+	return a.run(w, r, req)
+}
+
+// run stages, verifies, checks the uploader, logs and records one release.
+func (a *admitter) run(w http.ResponseWriter, r *http.Request, req *releaseRequest) error {
+	ctx := r.Context()
+	caller, who := callerOf(ctx)
+	m := req.manifest
+	for _, rec := range m.ByRole(artifact.RoleArtifact) {
+		if rec.Path == "" {
+			return a.reject(w, r, req, who, "", verify.Check{Check: "upload", Subject: rec.Name,
+				Message: fmt.Sprintf("artifact %q is an image in a registry (%s), which admission by upload cannot read: admit it by reference (not served yet), or upload a manifest of files", rec.Name, rec.URI)})
+		}
+	}
+	dir, err := a.stage(ctx, m)
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	rep, err := a.verifier.VerifyManifest(ctx, m, dir)
+	if err != nil {
+		return &Problem{Status: http.StatusBadRequest, Type: "bad-manifest", Title: "Not a build manifest", Detail: err.Error()}
+	}
+	checks := reportLines(rep, dir)
+	if failed := rep.Failed(); len(failed) > 0 {
+		return a.reject(w, r, req, who, sourceOf(rep), clean(failed[0], dir))
+	}
+	source, err := singleSource(rep)
+	if err != nil {
+		return a.reject(w, r, req, who, "", verify.Check{Check: verify.CheckSource, Subject: m.ByRole(artifact.RoleArtifact)[0].Name, Message: err.Error()})
+	}
+	if d := a.s.cfg.Policy.AllowUpload(caller, source); !d.Allowed {
+		return a.reject(w, r, req, who, source, verify.Check{Check: CheckUploader, Subject: who, Message: d.Reason})
+	} else {
+		checks = append(checks, "PASS "+CheckUploader+"   "+who+": "+d.Reason)
+	}
+	e := releaseEntry(req, m, who, source, a.s.now())
+	raw, err := entry.Marshal(e)
+	if err != nil {
+		return &Problem{Status: http.StatusUnprocessableEntity, Type: "too-large", Title: "Release too large for the log", Detail: err.Error()}
+	}
+	rc, err := a.s.cfg.TLog.Append(ctx, raw)
+	if err != nil {
+		return &Problem{Status: http.StatusServiceUnavailable, Type: "unavailable", Title: "Log unavailable", RetryAfter: 1,
+			Detail: "the transparency log did not take the entry; send the same manifest again (admission is idempotent)", Cause: err}
+	}
+	rel := store.Release{ID: req.id, SourceRepository: source, Uploader: who, ManifestDigest: req.digest.String(),
+		Created: e.Time, LogIndex: rc.Index, LogEntry: raw, Receipt: rc.Marshal(), Checks: checks}
+	for _, x := range m.ByRole(artifact.RoleArtifact) {
+		rel.Artifacts = append(rel.Artifacts, store.Artifact{Name: x.Name, Digest: x.Digest.String(), Size: x.Size})
+	}
+	if err := a.s.cfg.Store.CreateRelease(context.WithoutCancel(ctx), rel); err != nil {
+		if errors.Is(err, store.ErrExists) {
+			if first, err := a.s.cfg.Store.ReleaseByManifest(ctx, req.digest.String()); err == nil {
+				return writeJSON(w, http.StatusOK, answerOf(first))
+			}
+		}
+		return err
+	}
+	a.s.log.Info("release admitted", "request_id", requestID(ctx), "release", rel.ID, "log_index", rc.Index, "source", source, "identity", who)
+	w.Header().Set("Location", "/api/v1/releases/"+rel.ID)
+	return writeJSON(w, http.StatusCreated, answerOf(rel))
+}
+
+// now is the server's clock (injectable later; UTC, whole seconds are not
+// needed: entry times are RFC 3339 with fractions).
+func (s *Server) now() time.Time { return time.Now().UTC() }
+
+// callerOf turns the identity the auth middleware found into the caller
+// uploader rules match, and the name logs and entries show.
+func callerOf(ctx context.Context) (policy.Caller, string) {
+	id, ok := IdentityFrom(ctx)
+	if !ok {
+		return policy.Caller{}, "anonymous"
+	}
+	scopes := make([]string, len(id.Scopes))
+	for i, s := range id.Scopes {
+		scopes[i] = string(s)
+	}
+	return policy.Caller{Token: &policy.TokenCaller{Name: id.Name, Scopes: scopes}}, id.String()
+}
+
+// stage materialises m's records with a path in a fresh directory under
+// the staging root, each a hard link to its stored blob at the record's
+// path, resolved inside the directory (internal/workspace): nothing is
+// written outside it. A record whose blob is missing is a 409.
+func (a *admitter) stage(ctx context.Context, m *artifact.Manifest) (string, error) {
+	if err := os.MkdirAll(a.staging, 0o700); err != nil {
+		return "", fmt.Errorf("creating the staging directory %q: %w", a.staging, err)
+	}
+	dir, err := os.MkdirTemp(a.staging, "admit-")
+	if err != nil {
+		return "", fmt.Errorf("creating a staging directory in %q: %w", a.staging, err)
+	}
+	root, err := workspace.New(dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		return "", err
+	}
+	for _, rec := range m.Records {
+		if rec.Path == "" {
+			continue
+		}
+		if err := a.place(ctx, root, rec); err != nil {
+			os.RemoveAll(dir)
+			return "", err
+		}
+	}
+	return dir, nil
+}
+
+// place links rec's blob at rec.Path inside root.
+func (a *admitter) place(ctx context.Context, root *workspace.Root, rec artifact.Record) error {
+	if err := artifact.CheckPath(rec.Path); err != nil {
+		return &Problem{Status: http.StatusBadRequest, Type: "bad-manifest", Title: "Bad record path", Detail: fmt.Sprintf("record %q: field \"path\" %v", rec.Name, err)}
+	}
+	dst, err := root.Resolve(rec.Path)
+	if err != nil {
+		return &Problem{Status: http.StatusBadRequest, Type: "bad-manifest", Title: "Bad record path",
+			Detail: fmt.Sprintf("record %q: path %q does not stay in the release: %v; give every record its own clean relative path", rec.Name, rec.Path, err)}
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
+		return &Problem{Status: http.StatusBadRequest, Type: "bad-manifest", Title: "Bad record path",
+			Detail: fmt.Sprintf("record %q: path %q collides with another record's path (%v); give every record its own path", rec.Name, rec.Path, err)}
+	}
+	if _, err := os.Lstat(dst); err == nil {
+		if blob, err := a.s.cfg.Blobs.Stat(ctx, rec.Digest); err == nil && blob.Size >= 0 {
+			// A file two records share (a bundle recorded per subject): it
+			// must be the same content.
+			d, _, err := digest.FileContext(ctx, dst)
+			if err == nil && d == rec.Digest {
+				return nil
+			}
+		}
+		return &Problem{Status: http.StatusBadRequest, Type: "bad-manifest", Title: "Bad record path",
+			Detail: fmt.Sprintf("record %q: path %q is recorded twice with different digests or collides with a directory; give every file one digest", rec.Name, rec.Path)}
+	}
+	err = a.link(ctx, rec.Digest, dst)
+	if errors.Is(err, blobstore.ErrNotFound) {
+		return &Problem{Status: http.StatusConflict, Type: "missing-blob", Title: "Blob not uploaded",
+			Detail: fmt.Sprintf("record %q (%s) names blob %q, which is not stored here: upload it first (PUT %s<upload>?digest=%s), then send the manifest again", rec.Name, rec.Role, rec.Digest, uploadPrefix, rec.Digest)}
+	}
+	return err
+}
+
+// link puts blob d at dst: a hard link where the store allows, else a
+// streamed copy.
+func (a *admitter) link(ctx context.Context, d digest.SHA256, dst string) error {
+	if l, ok := a.s.cfg.Blobs.(blobstore.Linker); ok {
+		return l.LinkTo(ctx, d, dst)
+	}
+	src, err := a.s.cfg.Blobs.Open(ctx, d)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	f, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o400)
+	if err != nil {
+		return fmt.Errorf("staging blob %q: %w", d, err)
+	}
+	if _, err := io.Copy(f, digest.ContextReader(ctx, src)); err != nil {
+		f.Close()
+		return fmt.Errorf("staging blob %q: %w", d, err)
+	}
+	return f.Close()
+}
+
+// reportLines are the verify report's lines, without the staging path.
+func reportLines(rep *verify.Report, dir string) []string {
+	var out []string
+	for _, s := range rep.Subjects {
+		for _, c := range s.Checks {
+			out = append(out, clean(c, dir).Line())
+		}
+	}
+	return out
+}
+
+// clean takes the staging directory out of a check's paths and message.
+func clean(c verify.Check, dir string) verify.Check {
+	prefix := dir + string(filepath.Separator)
+	c.Bundle = strings.TrimPrefix(c.Bundle, prefix)
+	c.Message = strings.ReplaceAll(c.Message, prefix, "")
+	return c
+}
+
+// sourceOf is the first source repository a verified provenance names, for
+// a rejection's entry; "" when none.
+func sourceOf(rep *verify.Report) string {
+	for _, s := range rep.Subjects {
+		if len(s.Sources) > 0 {
+			return s.Sources[0]
+		}
+	}
+	return ""
+}
+
+// singleSource is the one source repository the release's verified
+// provenance names (normalized when it parses); "" when it names none.
+func singleSource(rep *verify.Report) (string, error) {
+	var found []string
+	for _, s := range rep.Subjects {
+		for _, src := range s.Sources {
+			if n, err := policy.ParseRepository(src); err == nil {
+				src = n
+			}
+			if !slices.Contains(found, src) {
+				found = append(found, src)
+			}
+		}
+	}
+	switch len(found) {
+	case 0:
+		return "", nil
+	case 1:
+		return found[0], nil
+	}
+	return "", fmt.Errorf("the release's provenance names several source repositories %q: a release is built from one repository; upload the artifacts of each repository as a release of its own", found)
+}
+
+// releaseEntry is the log entry of an admission (kind admitted) of m.
+func releaseEntry(req *releaseRequest, m *artifact.Manifest, who, source string, at time.Time) entry.Entry {
+	e := entry.Entry{Kind: entry.KindReleaseAdmitted, Decision: entry.DecisionAdmitted, Release: req.id,
+		Source: source, Uploader: who, Time: at}
+	for _, rec := range m.Records {
+		switch {
+		case rec.Role == artifact.RoleArtifact:
+			e.Artifacts = append(e.Artifacts, entry.Subject{Name: rec.Name, SHA256: rec.Digest.Hex()})
+		case rec.Path != "":
+			ev := entry.Evidence{Name: rec.Name, Role: string(rec.Role), SHA256: rec.Digest.Hex()}
+			if !rec.Describes.IsZero() {
+				ev.Describes = rec.Describes.Hex()
+			}
+			e.Evidence = append(e.Evidence, ev)
+		}
+	}
+	return e
+}

@@ -2,6 +2,8 @@ package tlog
 
 import (
 	"context"
+	"fmt"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -9,16 +11,22 @@ import (
 	"time"
 )
 
-// BenchmarkAppend measures admissions' log side: many appenders at once (as
-// a server under load has), each waiting for its receipt. It reports
+// BenchmarkAppend measures admissions' log side: 16 and 512 appenders at
+// once (a server under light and heavy load), each waiting for its receipt. It reports
 // entries/s and the p50/p99 time from Append to receipt.
 func BenchmarkAppend(b *testing.B) {
+	for _, appenders := range []int{16, 512} {
+		b.Run(fmt.Sprintf("appenders=%d", appenders), func(b *testing.B) { benchmarkAppend(b, appenders) })
+	}
+}
+
+func benchmarkAppend(b *testing.B, appenders int) {
 	RouteTesseraLogs(discard)
 	l := openTest(b, "", Options{})
 	var n atomic.Int64
 	var mu sync.Mutex
 	var lat []time.Duration
-	b.SetParallelism(256) // goroutines per GOMAXPROCS
+	b.SetParallelism(max(1, appenders/runtime.GOMAXPROCS(0)))
 	b.ResetTimer()
 	start := time.Now()
 	b.RunParallel(func(pb *testing.PB) {

@@ -27,6 +27,7 @@
 //
 // It must never carry artifact, bundle or SBOM bodies, and never a secret:
 // an uploader is named by its identity name (a token's name, an OIDC
-// subject), never by a token. Parse must refuse a version it does not know
+// subject), never by a token (Validate refuses an uploader shaped like a
+// service token or a JWT). Parse must refuse a version it does not know
 // rather than guess at it.
 package entry

@@ -94,6 +94,8 @@ func TestMarshalRefuses(t *testing.T) {
 		{"check on admitted", func(e *Entry) { e.Check = "x" }, "only rejections"},
 		{"no release", func(e *Entry) { e.Release = "" }, `"release"`},
 		{"no time", func(e *Entry) { e.Time = time.Time{} }, `"time"`},
+		{"service token as uploader", func(e *Entry) { e.Uploader = "slw_abcdef_0123456789" }, "never its token"},
+		{"jwt as uploader", func(e *Entry) { e.Uploader = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln" }, "never its token"},
 		{"evidence without role", func(e *Entry) { e.Evidence[0].Role = "" }, "empty role"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

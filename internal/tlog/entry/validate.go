@@ -3,8 +3,16 @@ package entry
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
+
+// looksSecret reports whether s has the shape of a credential: a Slipway
+// service token ("slw_…") or a JWT (three base64url parts, the first a JSON
+// header "eyJ…"). A log is public and forever: a token must never reach it.
+func looksSecret(s string) bool {
+	return strings.HasPrefix(s, "slw_") || (strings.HasPrefix(s, "eyJ") && strings.Count(s, ".") == 2)
+}
 
 // Validate checks the fields every entry of its kind needs.
 func (e *Entry) Validate() error {
@@ -31,6 +39,8 @@ func (e *Entry) Validate() error {
 		return errors.New(`log entry has no field "release": every entry names its release id`)
 	case e.Uploader == "":
 		return errors.New(`log entry has no field "uploader": every entry names the uploader's identity`)
+	case looksSecret(e.Uploader):
+		return errors.New(`log entry field "uploader" looks like a credential (a service token or a JWT): log the identity's name, never its token`)
 	case e.Time.IsZero():
 		return errors.New(`log entry has no field "time": every entry records when it was decided`)
 	case e.Time.Location() != time.UTC:

@@ -15,9 +15,11 @@ import (
 // The defaults are OWASP's minimum for Argon2id (19 MiB, 2 passes, 1 lane):
 // the secret is 256 random bits, so no amount of stretching is what keeps
 // it from being guessed; the hash is there so that a copy of the database
-// does not hand out working tokens, and it is cheap enough (about 20 ms, 19
-// MiB) for a server that must stay under 128 MiB. Manager caches a verified
-// token's SHA-256 in memory so that only a token's first request pays it.
+// does not hand out working tokens, and it is cheap enough (about 60 ms and
+// 19 MiB on the 2-core CI machine, BenchmarkCheck) for a server that must
+// stay under 128 MiB; Manager runs at most two at once. Manager caches a
+// verified token's SHA-256 in memory so that only a token's first request
+// pays it (BenchmarkAuthenticateCached: about 50 µs, a row read).
 // A stored hash carries its own parameters, so changing these defaults
 // keeps every existing token working.
 type Params struct {

@@ -8,6 +8,7 @@ func Commands() []Command {
 		&signCommand{},     // sign the artifacts: Sigstore bundles, GPG signatures, image signatures in the registry
 		&attestCommand{},   // attest the artifacts: SLSA provenance and SBOMs as signed in-toto statements
 		&pushCommand{},     // put the artifacts in an OCI registry under an immutable tag, pinned by digest
+		&uploadCommand{},   // hand the release to the control plane, which verifies and logs it; keep its receipt
 		&verifyCommand{},   // check signatures, provenance and SBOMs against a trust policy, offline
 		&pullCommand{},     // the consumer's side: fetch a release by digest, verify it, then restore its files
 		&pipelineCommand{}, // all of the above, in order, on one workspace (the root action)

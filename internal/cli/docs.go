@@ -22,7 +22,7 @@ const generatedHeader = "# Generated from the stage's input table by `go test ./
 func ActionYAML(c Command, image string) string {
 	var b strings.Builder
 	b.WriteString(generatedHeader)
-	fmt.Fprintf(&b, "name: %s\n", q("Slipway "+c.Name()))
+	fmt.Fprintf(&b, "name: %s\n", q("Slipway "+actionDir(c)))
 	fmt.Fprintf(&b, "description: %s\n", q(c.Short()))
 	b.WriteString("author: Slipway\nbranding:\n  icon: anchor\n  color: blue\n")
 	writeInputs(&b, c.Inputs(), true)
@@ -194,7 +194,16 @@ func actionRef(c Command) string {
 	if !hasAction(c) {
 		return "slipway/actions@v1"
 	}
-	return "slipway/actions/actions/" + c.Name() + "@v1"
+	return "slipway/actions/actions/" + actionDir(c) + "@v1"
+}
+
+// actionDir is the directory under actions/ of c's action: the command's
+// name unless c names its action otherwise (upload's is mcp-upload).
+func actionDir(c Command) string {
+	if a, ok := c.(interface{ ActionName() string }); ok {
+		return a.ActionName()
+	}
+	return c.Name()
 }
 
 // hasAction reports whether c gets its own actions/<name>/action.yml. The

@@ -126,7 +126,7 @@ func GeneratedActions(cmds []Command, image string) map[string]string {
 	files := map[string]string{"action.yml": RootActionYAML(cmds, "pipeline", image)}
 	for _, c := range cmds {
 		if hasAction(c) {
-			files[filepath.Join("actions", c.Name(), "action.yml")] = ActionYAML(c, image)
+			files[filepath.Join("actions", actionDir(c), "action.yml")] = ActionYAML(c, image)
 		}
 	}
 	return files

@@ -55,7 +55,30 @@ func (c *client) has(ctx context.Context, d digest.SHA256) (bool, error) {
 		drain(resp)
 		return false, nil
 	}
-	return false, readProblem("looking up blob "+d.String(), resp)
+	op := "looking up blob " + d.String()
+	head := &ServerError{Op: op, Status: resp.StatusCode}
+	drain(resp)
+	if resp.StatusCode < 400 || resp.StatusCode >= 500 || transientStatus(resp.StatusCode) {
+		return false, head
+	}
+	// An answer to HEAD has no body: ask again with GET to learn why (an
+	// authentication problem, say).
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return false, err
+	}
+	if resp, err = c.do(req); err != nil {
+		return false, err
+	}
+	switch resp.StatusCode {
+	case http.StatusOK:
+		resp.Body.Close() // there after all: the blob itself is not read
+		return true, nil
+	case http.StatusNotFound, http.StatusMethodNotAllowed:
+		drain(resp) // GET is not served: the HEAD's status is all there is
+		return false, head
+	}
+	return false, readProblem(op, resp)
 }
 
 // session is one chunked upload in progress.

@@ -10,10 +10,11 @@
 // Keys: Open loads the checkpoint signing key from Options.KeyFile or, on
 // first start, creates it there (mode 0600, written atomically), with the
 // verifier key beside it as text (KEYFILE's ".key" replaced by ".pub"). The
-// key's name is the log's origin: Options.Origin when given, else the name in
-// an existing key file, else OriginFromURL of the caller's public URL or,
-// lacking one, "HOSTNAME/slipway/log". The origin is the log's identity and
-// never changes once the key exists.
+// key's name is the log's origin: Options.Origin when given (a server with a
+// public URL passes OriginFromURL of it: "https://slipway.example/" gives
+// "slipway.example/log"), else the name in an existing key file, else
+// "HOSTNAME/slipway/log". The origin is the log's identity and never changes
+// once the key exists: Open refuses an Origin other than the key's.
 //
 // It must never write, print or log the private key, never serve anything
 // from the log directory but the checkpoint and tiles, never hand out a

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -110,4 +111,43 @@ func TestHandler(t *testing.T) {
 	if _, err := pb.InclusionProof(context.Background(), cp.Size-1); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// FuzzHandlerPath sends any path to the handler of a log directory that
+// also holds a private key and tessera's state: it serves only tlog-tiles
+// names, and never the key.
+func FuzzHandlerPath(f *testing.F) {
+	RouteTesseraLogs(discard)
+	dir := filepath.Join(f.TempDir(), "log")
+	l, err := Open(context.Background(), dir, Options{Origin: "slipway.test/fuzz", KeyFile: filepath.Join(dir, "log.key")})
+	if err != nil {
+		f.Fatal(err)
+	}
+	if _, err := l.Append(context.Background(), testEntry(f, 1, "a", "a")); err != nil {
+		f.Fatal(err)
+	}
+	if err := l.Close(context.Background()); err != nil {
+		f.Fatal(err)
+	}
+	h := Handler(dir)
+	for _, p := range []string{"/checkpoint", "/tile/0/000.p/1", "/tile/entries/000.p/1", "/log.key", "/tile/../log.key", "/.state/treeState", "/%2e%2e/log.key"} {
+		f.Add(p)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		u, err := url.Parse(p)
+		if err != nil || !strings.HasPrefix(p, "/") {
+			return
+		}
+		req := httptest.NewRequest(http.MethodGet, "http://log.test/", nil)
+		req.URL = u
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		body := w.Body.String()
+		if strings.Contains(body, "PRIVATE+KEY") {
+			t.Fatalf("%q served the private key", p)
+		}
+		if w.Code == http.StatusOK && !publicPath.MatchString(strings.TrimPrefix(u.Path, "/")) {
+			t.Fatalf("%q served %q, which is not a tlog-tiles name", p, u.Path)
+		}
+	})
 }

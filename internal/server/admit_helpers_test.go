@@ -1,0 +1,256 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/sigstore/sigstore-go/pkg/sign"
+
+	"github.com/slipway/actions/internal/artifact"
+	"github.com/slipway/actions/internal/blobstore"
+	"github.com/slipway/actions/internal/digest"
+	"github.com/slipway/actions/internal/policy"
+	"github.com/slipway/actions/internal/policy/policytest"
+	"github.com/slipway/actions/internal/server"
+	"github.com/slipway/actions/internal/store/sqlite"
+	"github.com/slipway/actions/internal/tlog"
+	"github.com/slipway/actions/internal/tlog/receipt"
+	"github.com/slipway/actions/internal/token"
+)
+
+const (
+	testBuilder = "https://hpc.example.org/runners/pool"
+	testSource  = "git+https://github.com/acme/app"
+)
+
+// site is an in-process slipway serve on a real loopback listener, on the
+// embedded defaults in a temporary data directory.
+type site struct {
+	url    string
+	tl     *tlog.Log
+	tokens *token.Manager
+}
+
+// startSite serves the trust policy file pol.
+func startSite(t *testing.T, pol string) *site {
+	t.Helper()
+	ctx := context.Background()
+	data := t.TempDir()
+	p, err := policy.Load(pol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlite.Open(ctx, filepath.Join(data, "db.sqlite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blobs, err := blobstore.NewFS(filepath.Join(data, "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl, err := tlog.Open(ctx, filepath.Join(data, "log"), tlog.Options{Origin: "test.example/log"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens := token.NewManager(db, token.WithParams(token.Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}))
+	srv, err := server.New(server.Config{Store: db, Blobs: blobs, Auth: tokens, Policy: p, TLog: tl,
+		Uploads: filepath.Join(data, "uploads"), Staging: filepath.Join(data, "staging"), Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(sctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		tl.Close(ctx)
+		db.Close()
+	})
+	return &site{url: "http://" + ln.Addr().String(), tl: tl, tokens: tokens}
+}
+
+func (s *site) token(t *testing.T, name string, scopes ...token.Scope) string {
+	t.Helper()
+	tok, _, err := s.tokens.Create(context.Background(), token.CreateOptions{Name: name, Scopes: scopes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// do sends one request and returns the status and body.
+func do(t *testing.T, method, url, tok string, body []byte) (int, []byte, http.Header) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, resp.Header
+}
+
+// putBlob uploads the file at path in one chunk, as its own minimal OCI
+// client.
+func putBlob(t *testing.T, url, tok, path string) {
+	t.Helper()
+	content, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := digest.SHA256(sha256.Sum256(content))
+	code, body, hdr := do(t, "POST", url+"/v2/slipway/blobs/uploads/", tok, nil)
+	if code != http.StatusAccepted {
+		t.Fatalf("POST upload: %d %s", code, body)
+	}
+	if code, body, _ = do(t, "PUT", url+hdr.Get("Location")+"?digest="+d.String(), tok, content); code != http.StatusCreated {
+		t.Fatalf("PUT %s: %d %s", path, code, body)
+	}
+}
+
+// uploadAll uploads every file the manifest in dir records.
+func uploadAll(t *testing.T, url, tok, dir string) []byte {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := artifact.Decode(bytes.NewReader(raw), "manifest.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := map[string]bool{}
+	for _, r := range m.Records {
+		if r.Path != "" && !done[r.Path] {
+			done[r.Path] = true
+			putBlob(t, url, tok, filepath.Join(dir, filepath.FromSlash(r.Path)))
+		}
+	}
+	return raw
+}
+
+// signer makes key-signed releases in-process (what sign and attest do,
+// without the CLI): an artifact, its signature bundle and its SLSA
+// provenance bundle.
+type signer struct {
+	kp  *sign.EphemeralKeypair
+	pub []byte
+}
+
+func newSigner(t *testing.T) *signer {
+	kp, pub := policytest.NewKeypair(t)
+	return &signer{kp: kp, pub: pub}
+}
+
+// release writes dir/app.bin (content), its bundles and dir/manifest.json.
+func (s *signer) release(t *testing.T, dir string, content []byte, builder, source string) {
+	t.Helper()
+	name := "app.bin"
+	d := digest.SHA256(sha256.Sum256(content))
+	sig := policytest.Bundle(t, &sign.PlainData{Data: content}, s.kp, sign.BundleOptions{})
+	st := policytest.Statement(t, policy.SLSAProvenanceV1, policytest.Provenance(builder, source, time.Now().UTC().Format(time.RFC3339)),
+		policytest.Subject{Name: name, SHA256: d.Hex()})
+	prov := policytest.Bundle(t, policytest.DSSE(st), s.kp, sign.BundleOptions{})
+	m := artifact.NewManifest()
+	for _, f := range []struct {
+		path string
+		data []byte
+		role artifact.Role
+	}{{name, content, artifact.RoleArtifact}, {name + ".sigstore.json", sig, artifact.RoleSignature}, {name + ".intoto.sigstore.json", prov, artifact.RoleProvenance}} {
+		if err := os.WriteFile(filepath.Join(dir, f.path), f.data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r := artifact.Record{Name: f.path, Path: f.path, Digest: digest.SHA256(sha256.Sum256(f.data)), Size: int64(len(f.data)),
+			MediaType: "application/octet-stream", Role: f.role}
+		switch f.role {
+		case artifact.RoleSignature:
+			r.Describes, r.MediaType = d, "application/vnd.dev.sigstore.bundle.v0.3+json"
+		case artifact.RoleProvenance:
+			r.Name, r.Describes, r.MediaType = f.path+"#"+name, d, "application/vnd.dev.sigstore.bundle.v0.3+json"
+		}
+		m.Add(r)
+	}
+	if err := m.WriteFile(filepath.Join(dir, "manifest.json")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// writePolicy writes a policy trusting s's key and the builder, with extra
+// YAML lines, and returns its path.
+func (s *signer) writePolicy(t *testing.T, dir, extra string) string {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, "release.pub"), s.pub, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "policy.yaml")
+	doc := "apiVersion: slipway.dev/v1\nkind: TrustPolicy\nkeys: [{name: release, path: release.pub}]\nbuilders: [" + testBuilder + "]\n" + extra
+	if err := os.WriteFile(p, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// admission is the JSON of 201/200 and of a 422 problem.
+type admission struct {
+	ReleaseID string `json:"releaseId"`
+	LogIndex  uint64 `json:"logIndex"`
+	Receipt   string `json:"receipt"`
+	Manifest  string `json:"manifestDigest"`
+	Artifacts []struct {
+		Name, Digest string
+	} `json:"artifacts"`
+	Checks []string `json:"checks"`
+	// problem fields
+	Type, Title, Detail, Check, Subject string
+}
+
+func admit(t *testing.T, url, tok string, manifest []byte) (int, admission) {
+	t.Helper()
+	code, body, _ := do(t, "POST", url+"/api/v1/releases", tok, manifest)
+	var a admission
+	if err := json.Unmarshal(body, &a); err != nil {
+		t.Fatalf("POST /api/v1/releases: %d %s: %v", code, body, err)
+	}
+	return code, a
+}
+
+// checkReceipt verifies a receipt offline with the log's key and returns
+// its entry.
+func checkReceipt(t *testing.T, key, text string) *receipt.Receipt {
+	t.Helper()
+	v, err := receipt.NewVerifier(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := receipt.Parse([]byte(text))
+	if err != nil {
+		t.Fatalf("receipt: %v\n%s", err, text)
+	}
+	if err := receipt.Verify(rc, nil, v); err != nil {
+		t.Fatalf("receipt does not verify offline: %v", err)
+	}
+	return rc
+}
+

@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/sigstore/sigstore-go/pkg/sign"
 
@@ -167,34 +166,7 @@ func newSigner(t *testing.T) *signer {
 // release writes dir/app.bin (content), its bundles and dir/manifest.json.
 func (s *signer) release(t *testing.T, dir string, content []byte, builder, source string) {
 	t.Helper()
-	name := "app.bin"
-	d := digest.SHA256(sha256.Sum256(content))
-	sig := policytest.Bundle(t, &sign.PlainData{Data: content}, s.kp, sign.BundleOptions{})
-	st := policytest.Statement(t, policy.SLSAProvenanceV1, policytest.Provenance(builder, source, time.Now().UTC().Format(time.RFC3339)),
-		policytest.Subject{Name: name, SHA256: d.Hex()})
-	prov := policytest.Bundle(t, policytest.DSSE(st), s.kp, sign.BundleOptions{})
-	m := artifact.NewManifest()
-	for _, f := range []struct {
-		path string
-		data []byte
-		role artifact.Role
-	}{{name, content, artifact.RoleArtifact}, {name + ".sigstore.json", sig, artifact.RoleSignature}, {name + ".intoto.sigstore.json", prov, artifact.RoleProvenance}} {
-		if err := os.WriteFile(filepath.Join(dir, f.path), f.data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		r := artifact.Record{Name: f.path, Path: f.path, Digest: digest.SHA256(sha256.Sum256(f.data)), Size: int64(len(f.data)),
-			MediaType: "application/octet-stream", Role: f.role}
-		switch f.role {
-		case artifact.RoleSignature:
-			r.Describes, r.MediaType = d, "application/vnd.dev.sigstore.bundle.v0.3+json"
-		case artifact.RoleProvenance:
-			r.Name, r.Describes, r.MediaType = f.path+"#"+name, d, "application/vnd.dev.sigstore.bundle.v0.3+json"
-		}
-		m.Add(r)
-	}
-	if err := m.WriteFile(filepath.Join(dir, "manifest.json")); err != nil {
-		t.Fatal(err)
-	}
+	policytest.WriteRelease(t, dir, s.kp, content, builder, source)
 }
 
 // writePolicy writes a policy trusting s's key and the builder, with extra
@@ -253,4 +225,3 @@ func checkReceipt(t *testing.T, key, text string) *receipt.Receipt {
 	}
 	return rc
 }
-

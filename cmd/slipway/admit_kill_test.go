@@ -1,0 +1,197 @@
+package main
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/transparency-dev/formats/log"
+	"github.com/transparency-dev/merkle/proof"
+	"github.com/transparency-dev/merkle/rfc6962"
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/slipway/actions/internal/artifact"
+	"github.com/slipway/actions/internal/policy/policytest"
+	"github.com/slipway/actions/internal/tlog/receipt"
+)
+
+// call sends one request to the server and returns status and body; err
+// when the server is gone.
+func call(method, url, tok string, body []byte) (int, []byte, http.Header, error) {
+	req, err := http.NewRequest(method, url, bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, resp.Header, err
+}
+
+// uploadRelease uploads the files of the manifest in dir (one chunk each)
+// and returns the manifest.
+func uploadRelease(t *testing.T, url, tok, dir string) []byte {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := artifact.Decode(bytes.NewReader(raw), "manifest.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range m.Records {
+		content, err := os.ReadFile(filepath.Join(dir, r.Path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, body, hdr, err := call("POST", url+"/v2/slipway/blobs/uploads/", tok, nil)
+		if err != nil || code != http.StatusAccepted {
+			t.Fatalf("POST upload: %d %s %v", code, body, err)
+		}
+		if code, body, _, err = call("PUT", url+hdr.Get("Location")+"?digest="+r.Digest.String(), tok, content); err != nil || code != http.StatusCreated {
+			t.Fatalf("PUT %s: %d %s %v", r.Path, code, body, err)
+		}
+	}
+	return raw
+}
+
+type admitted struct {
+	ReleaseID string `json:"releaseId"`
+	Receipt   string `json:"receipt"`
+}
+
+// TestServeKilledDuringAdmissions: the real server, killed with SIGKILL
+// while 20 admissions run, loses none it answered: after a restart each is
+// readable with the same receipt, the new checkpoint is consistent with the
+// one read before the kill, and sending every manifest again admits the
+// rest.
+func TestServeKilledDuringAdmissions(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	kp, pub := policytest.NewKeypair(t)
+	write(t, dir, "release.pub", string(pub))
+	write(t, dir, "policy.yaml", "apiVersion: slipway.dev/v1\nkind: TrustPolicy\nkeys: [{name: release, path: release.pub}]\nbuilders: [https://hpc.example.org/pool]\n")
+	tok := newToken(t, dir, "ci", "upload,read")
+	srv := startServe(t, dir, "--rate-limit", "0")
+
+	const n = 20
+	manifests := make([][]byte, n)
+	for i := range n {
+		rel := filepath.Join(dir, fmt.Sprint("rel", i))
+		if err := os.Mkdir(rel, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		policytest.WriteRelease(t, rel, kp, fmt.Appendf(nil, "artifact %d", i), "https://hpc.example.org/pool", "git+https://github.com/acme/app")
+		manifests[i] = uploadRelease(t, srv.url, tok, rel)
+	}
+	_, _, keyText := srv.get(t, "/api/v1/log/key", "")
+	verifier, err := note.NewVerifier(strings.TrimSpace(keyText))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var mu sync.Mutex
+	answered := map[string]admitted{}
+	var before *log.Checkpoint
+	kill := make(chan struct{})
+	var once sync.Once
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			code, body, _, err := call("POST", srv.url+"/api/v1/releases", tok, manifests[i])
+			if err != nil {
+				return // cut off by the kill
+			}
+			if code != http.StatusCreated {
+				t.Errorf("admission %d: %d %s", i, code, body)
+				return
+			}
+			var a admitted
+			if err := json.Unmarshal(body, &a); err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			answered[a.ReleaseID] = a
+			if len(answered) >= 5 {
+				once.Do(func() { close(kill) })
+			}
+			mu.Unlock()
+		})
+	}
+	<-kill
+	if code, _, cp := srv.get(t, "/log/checkpoint", ""); code == http.StatusOK {
+		before, _, _, _ = log.ParseCheckpoint([]byte(cp), verifier.Name(), verifier)
+	}
+	srv.cmd.Process.Kill() // SIGKILL: no shutdown, no flush
+	<-srv.done
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	if before == nil {
+		t.Fatal("no checkpoint read before the kill")
+	}
+
+	srv = startServe(t, dir, "--rate-limit", "0")
+	code, _, cpText := srv.get(t, "/log/checkpoint", "")
+	after, _, _, err := log.ParseCheckpoint([]byte(cpText), verifier.Name(), verifier)
+	if code != http.StatusOK || err != nil {
+		t.Fatalf("checkpoint after restart: %d %v", code, err)
+	}
+	if after.Size < before.Size {
+		t.Fatalf("the log shrank from %d to %d entries", before.Size, after.Size)
+	}
+	code, _, body := srv.get(t, fmt.Sprintf("/api/v1/log/consistency?from=%d&to=%d", before.Size, after.Size), "")
+	var cons struct{ Hashes []string }
+	if err := json.Unmarshal([]byte(body), &cons); code != http.StatusOK || err != nil {
+		t.Fatalf("consistency: %d %s %v", code, body, err)
+	}
+	hashes := make([][]byte, len(cons.Hashes))
+	for i, h := range cons.Hashes {
+		hashes[i], _ = base64.StdEncoding.DecodeString(h)
+	}
+	if err := proof.VerifyConsistency(rfc6962.DefaultHasher, before.Size, after.Size, hashes, before.Hash, after.Hash); err != nil {
+		t.Fatalf("the checkpoint after the restart is not consistent with the one before the kill: %v", err)
+	}
+	for id, a := range answered {
+		code, _, text := srv.get(t, "/api/v1/releases/"+id+"/receipt", tok)
+		if code != http.StatusOK || text != a.Receipt {
+			t.Fatalf("release %q answered 201 before the kill, after it: %d", id, code)
+		}
+		rc, err := receipt.Parse([]byte(text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := receipt.Verify(rc, nil, verifier); err != nil || rc.Index >= after.Size {
+			t.Fatalf("receipt of %q: %v (index %d, tree %d)", id, err, rc.Index, after.Size)
+		}
+	}
+	// Every manifest again: the answered ones are the same releases, the
+	// others are admitted now.
+	for i := range n {
+		code, body, _, err := call("POST", srv.url+"/api/v1/releases", tok, manifests[i])
+		var a admitted
+		if err != nil || json.Unmarshal(body, &a) != nil {
+			t.Fatalf("admission %d after restart: %v %s", i, err, body)
+		}
+		if prev, ok := answered[a.ReleaseID]; ok && (code != http.StatusOK || prev.Receipt != a.Receipt) {
+			t.Fatalf("admission %d after restart: %d, want 200 with the first receipt", i, code)
+		} else if !ok && code != http.StatusCreated && code != http.StatusOK {
+			t.Fatalf("admission %d after restart: %d %s", i, code, body)
+		}
+	}
+	t.Logf("%d of %d admissions answered before SIGKILL; tree %d -> %d", len(answered), n, before.Size, after.Size)
+}

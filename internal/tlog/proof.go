@@ -20,10 +20,10 @@ import (
 type proofCache struct {
 	reader tessera.LogReader
 
-	mu  sync.Mutex
-	raw string
-	cp  *log.Checkpoint
-	pb  *client.ProofBuilder
+	mu    sync.Mutex
+	raw   string
+	cp    *log.Checkpoint
+	nodes *nodes
 }
 
 func (c *proofCache) inclusion(ctx context.Context, l *Log, cpRaw []byte, index uint64) (*log.Checkpoint, [][]byte, error) {
@@ -34,16 +34,12 @@ func (c *proofCache) inclusion(ctx context.Context, l *Log, cpRaw []byte, index 
 		if err != nil {
 			return nil, nil, fmt.Errorf("reading checkpoint of log %q: %w: the checkpoint file is not signed by this log's key; restore the log directory and its key together", l.origin, err)
 		}
-		pb, err := client.NewProofBuilder(ctx, cp.Size, c.reader.ReadTile)
-		if err != nil {
-			return nil, nil, err
-		}
-		c.raw, c.cp, c.pb = string(cpRaw), cp, pb
+		c.raw, c.cp, c.nodes = string(cpRaw), cp, newNodes(cp.Size, c.reader.ReadTile)
 	}
 	if index >= c.cp.Size {
 		return nil, nil, fmt.Errorf("entry %d is not in log %q of size %d: it was never logged here", index, l.origin, c.cp.Size)
 	}
-	hashes, err := c.pb.InclusionProof(ctx, index)
+	hashes, err := c.nodes.inclusion(ctx, index)
 	if err != nil {
 		c.raw = "" // a failed tile read must not stick
 		return nil, nil, err

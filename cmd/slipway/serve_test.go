@@ -16,6 +16,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -283,6 +284,7 @@ func TestServeBadInput(t *testing.T) {
 		{"relative public url", []string{"serve", "--data", "data", "--policy", "policy.yaml", "--public-url", "example.org"}, "not an absolute http(s) URL"},
 		{"bad rate", []string{"serve", "--data", "data", "--policy", "policy.yaml", "--rate-limit", "fast"}, `"rate-limit"`},
 		{"long shutdown", []string{"serve", "--data", "data", "--policy", "policy.yaml", "--shutdown-timeout", "1m"}, "under 15s"},
+		{"oidc audience without an oidc rule", []string{"serve", "--data", "data", "--policy", "policy.yaml", "--oidc-audience", "https://slipway.example.org"}, "name no OIDC issuer"},
 		{"port taken", []string{"serve", "--data", "data", "--policy", "policy.yaml", "--listen", "256.0.0.1:1"}, "give --listen a free host:port"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -327,5 +329,62 @@ func TestServeTLS(t *testing.T) {
 	}
 	if code, _, errOut := runSlipway(t, dir, "serve", "--data", "data", "--policy", "policy.yaml", "--tls-cert", "key.pem", "--tls-key", "cert.pem"); code != 2 || !strings.Contains(errOut, "give a PEM certificate and its own private key") {
 		t.Errorf("swapped cert and key: exit %d, %q", code, errOut)
+	}
+}
+
+// The real binary with --oidc-audience: a GitHub Actions ID token of the
+// issuer the policy's uploader rule names (a local issuer serving a real
+// discovery document and JWKS) is accepted on a read endpoint; one for
+// another audience is a 401 naming the check; a service token still works;
+// the log names the job and never holds a token.
+func TestServeOIDC(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	servePolicy(t, dir)
+	iss := sigstoretest.StartOIDCIssuer(t, "")
+	const aud = "https://slipway.example.org"
+	policy, err := os.ReadFile(filepath.Join(dir, "policy.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, dir, "policy.yaml", string(policy)+`uploaders:
+  - name: release
+    oidc:
+      issuer: `+iss.URL+`
+      repositoryID: "123456"
+    repositories: ["git+https://github.com/octo/app"]
+`)
+	reader := newToken(t, dir, "reader", "read")
+	s := startServe(t, dir, "--oidc-audience", aud)
+	sign := func(audience string) string {
+		c := sigstoretest.GitHubClaims("octo/app", ".github/workflows/release.yml")
+		c["aud"], c["jti"] = audience, "jti-"+audience
+		tok, err := iss.Token(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	good, wrong := sign(aud), sign("https://other.example.org")
+	artifact := "/api/v1/artifacts/sha256:" + strings.Repeat("0", 64)
+	if code, _, body := s.get(t, artifact, good); code != 404 || !strings.Contains(body, "no admitted release") {
+		t.Errorf("OIDC token: %d %s, want 404 (authorized, no such artifact)", code, body)
+	}
+	if code, h, body := s.get(t, artifact, wrong); code != 401 || !strings.Contains(body, `"check":"aud"`) || !strings.Contains(h.Get("WWW-Authenticate"), `error="invalid_token"`) {
+		t.Errorf("OIDC token for another audience: %d %v %s, want 401 naming check aud", code, h, body)
+	}
+	if code, _, _ := s.get(t, artifact, reader); code != 404 {
+		t.Errorf("service token: %d, want 404", code)
+	}
+	logs := s.stderr.String()
+	for _, tok := range []string{good, wrong, reader} {
+		if strings.Contains(logs, tok[len(tok)-40:]) {
+			t.Errorf("the log holds a token:\n%s", logs)
+		}
+	}
+	for _, want := range []string{`"msg":"accepting OIDC ID tokens"`, `"identity":"oidc:octo/app:octo/app/.github/workflows/release.yml@refs/heads/main"`, `"repository_id":"123456"`} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("the log lacks %s:\n%s", want, logs)
+		}
 	}
 }

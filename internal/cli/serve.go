@@ -17,6 +17,7 @@ import (
 	"github.com/slipway/actions/internal/blobstore"
 	"github.com/slipway/actions/internal/datadir"
 	"github.com/slipway/actions/internal/exitcode"
+	"github.com/slipway/actions/internal/idtoken"
 	"github.com/slipway/actions/internal/input"
 	"github.com/slipway/actions/internal/interrupt"
 	"github.com/slipway/actions/internal/policy"
@@ -30,7 +31,7 @@ import (
 // command, not an action.
 type serveCommand struct {
 	data, listen, policy, tlsCert, tlsKey, publicURL string
-	rateLimit, rateBurst                             string
+	rateLimit, rateBurst, oidcAudience               string
 	logKey, logOrigin, maxBlobSize                   string
 	shutdownTimeout                                  time.Duration
 }
@@ -54,7 +55,12 @@ Blobs are uploaded with the OCI distribution spec's chunked upload under
 whose files were uploaded: verified under --policy, the uploader checked, a
 release-admitted entry appended to the transparency log (tiles under /log/,
 key at /api/v1/log/key) and a receipt returned. docs/server.md describes
-every endpoint, the data directory, backups, tokens and key rotation.`
+every endpoint, the data directory, backups, tokens and key rotation.
+
+Bearer tokens are service tokens (slw_…, slipway token) or, with
+--oidc-audience, GitHub Actions OIDC ID tokens for that audience from the
+issuers the policy's uploader rules name; such an identity has the scopes
+upload and read only.`
 }
 
 func (c *serveCommand) Inputs() []input.Input {
@@ -80,6 +86,8 @@ func (c *serveCommand) Inputs() []input.Input {
 			Description: "The log's origin, its name in checkpoints, when the key is created; default derived from public-url (HOST/PATH/log), else HOSTNAME/slipway/log. It never changes once the key exists."}),
 		input.String(&c.maxBlobSize, input.Spec{Name: "max-blob-size", Env: "SLIPWAY_MAX_BLOB_SIZE", Default: "8GiB",
 			Description: "The largest blob an upload may send (bytes, or with KiB, MiB, GiB); larger ones get 413."}),
+		input.String(&c.oidcAudience, input.Spec{Name: "oidc-audience", Env: "SLIPWAY_OIDC_AUDIENCE",
+			Description: "Accept GitHub Actions OIDC ID tokens minted for this audience (mcp-upload's audience input; the server's public URL, say), from the issuers the policy's uploader rules name; unset: service tokens only."}),
 		input.Duration(&c.shutdownTimeout, input.Spec{Name: "shutdown-timeout", Env: "SLIPWAY_SHUTDOWN_TIMEOUT", Default: "10s",
 			Description: "How long in-flight requests may take to finish after SIGTERM (at most 14s: the process ends 15s after the signal)."}),
 	}
@@ -107,6 +115,9 @@ func (c *serveCommand) Run(ctx context.Context, rt *Runtime) error {
 		return exitcode.Infra(err)
 	}
 	log := slog.New(slog.NewJSONHandler(rt.Stderr, &slog.HandlerOptions{Level: logLevel(rt.Getenv)}))
+	if cfg.OIDC, err = c.oidc(pol, log); err != nil {
+		return exitcode.WithFile(exitcode.BadInput(err), c.policy)
+	}
 	tl, err := c.openLog(ctx, rt, dir, log)
 	if err != nil {
 		return exitcode.Infra(err)
@@ -228,4 +239,30 @@ func parseSize(s string) (int64, error) {
 		return 0, fmt.Errorf("%q is not a size; give bytes (1048576) or a number with KiB, MiB or GiB (8GiB)", s)
 	}
 	return n * mult, nil
+}
+
+// oidc returns the verifier of GitHub Actions OIDC ID tokens: for the
+// oidc-audience, of the issuers the policy's uploader rules name (the
+// policy is where issuers are configured: GitHub.com, or a GitHub
+// Enterprise Server). Nil without oidc-audience.
+func (c *serveCommand) oidc(pol *policy.Policy, log *slog.Logger) (server.OIDCVerifier, error) {
+	issuers := pol.OIDCIssuers()
+	if c.oidcAudience == "" {
+		if len(issuers) > 0 {
+			log.Warn("the policy has oidc uploader rules, but --oidc-audience is not set: OIDC ID tokens are refused", "issuers", issuers)
+		}
+		return nil, nil
+	}
+	if strings.TrimSpace(c.oidcAudience) != c.oidcAudience {
+		return nil, fmt.Errorf("input \"oidc-audience\": %q has surrounding spaces; give the audience exactly as clients request it", c.oidcAudience)
+	}
+	if len(issuers) == 0 {
+		return nil, fmt.Errorf("input \"oidc-audience\" is set, but the policy's uploader rules name no OIDC issuer, and an OIDC identity always needs a rule; add an \"uploaders\" entry with \"oidc\" (docs/policy.md), or drop --oidc-audience")
+	}
+	is, err := idtoken.NewIssuers(issuers, idtoken.Config{Audience: c.oidcAudience})
+	if err != nil {
+		return nil, err
+	}
+	log.Info("accepting OIDC ID tokens", "audience", c.oidcAudience, "issuers", is.Names())
+	return is, nil
 }

@@ -216,6 +216,11 @@ func (a *admitter) run(w http.ResponseWriter, r *http.Request, req *releaseReque
 	} else {
 		checks = append(checks, "PASS "+CheckUploader+"   "+who+": "+d.Reason)
 	}
+	// The sender is allowed: an OIDC ID token is now used up (a replayed
+	// one is refused here); a service token is not consumed.
+	if err := ConsumeOIDC(ctx); err != nil {
+		return err
+	}
 	e := releaseEntry(req, m, who, source, a.s.now())
 	raw, err := entry.Marshal(e)
 	if err != nil {
@@ -248,18 +253,15 @@ func (a *admitter) run(w http.ResponseWriter, r *http.Request, req *releaseReque
 // needed: entry times are RFC 3339 with fractions).
 func (s *Server) now() time.Time { return time.Now().UTC() }
 
-// callerOf turns the identity the auth middleware found into the caller
-// uploader rules match, and the name logs and entries show.
+// callerOf turns the identity the auth middleware found (a service token
+// or an OIDC ID token) into the caller uploader rules match, and the name
+// logs and entries show.
 func callerOf(ctx context.Context) (policy.Caller, string) {
 	id, ok := IdentityFrom(ctx)
 	if !ok {
 		return policy.Caller{}, "anonymous"
 	}
-	scopes := make([]string, len(id.Scopes))
-	for i, s := range id.Scopes {
-		scopes[i] = string(s)
-	}
-	return policy.Caller{Token: &policy.TokenCaller{Name: id.Name, Scopes: scopes}}, id.String()
+	return id.Caller(), id.String()
 }
 
 // stage materialises m's records with a path in a fresh directory under

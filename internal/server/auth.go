@@ -15,8 +15,8 @@ import (
 	"github.com/slipway/actions/internal/token"
 )
 
-// Authenticator checks a bearer token (a *token.Manager). OIDC identities
-// can come later behind the same method.
+// Authenticator checks a service token (a *token.Manager). GitHub Actions
+// OIDC ID tokens go to Config.OIDC instead (oidc.go).
 type Authenticator interface {
 	Authenticate(ctx context.Context, presented string) (token.Identity, error)
 }
@@ -25,17 +25,22 @@ type identityKey struct{}
 
 // IdentityFrom returns the identity auth found for this request; false on
 // a public route.
-func IdentityFrom(ctx context.Context) (token.Identity, bool) {
-	id, ok := ctx.Value(identityKey{}).(token.Identity)
-	return id, ok
+func IdentityFrom(ctx context.Context) (Identity, bool) {
+	a, ok := ctx.Value(identityKey{}).(*authState)
+	if !ok {
+		return Identity{}, false
+	}
+	return a.id, true
 }
 
 const realm = `Bearer realm="slipway"`
 
-// authenticate wraps h: the request needs a bearer token holding scope,
-// within its identity's rate limit. 401 for a missing, malformed, unknown,
-// wrong, expired or revoked token (with WWW-Authenticate), 403 for a valid
-// token without the scope, 429 (with Retry-After) over the rate limit.
+// authenticate wraps h: the request needs a bearer token holding scope (a
+// service token, or an OIDC ID token when the server accepts them), within
+// its identity's rate limit. 401 for a missing, malformed, unknown, wrong,
+// expired or revoked token (with WWW-Authenticate), 503 when an OIDC
+// issuer's keys cannot be fetched, 403 for a valid token without the
+// scope, 429 (with Retry-After) over the rate limit.
 func (s *Server) authenticate(scope token.Scope, h HandlerFunc) HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		raw := r.Header.Get("Authorization")
@@ -44,27 +49,40 @@ func (s *Server) authenticate(scope token.Scope, h HandlerFunc) HandlerFunc {
 				Detail: fmt.Sprintf("this endpoint needs a token with scope %q: send \"Authorization: Bearer <token>\" (slipway token create makes one)", scope)}
 		}
 		scheme, presented, _ := strings.Cut(raw, " ")
+		presented = strings.TrimSpace(presented)
 		if !strings.EqualFold(scheme, "Bearer") || presented == "" {
 			return &Problem{Status: http.StatusUnauthorized, Type: "unauthorized", Title: "Authentication required",
 				Challenge: realm + `, error="invalid_request"`,
 				Detail:    "the Authorization header is not a bearer token; send \"Authorization: Bearer <token>\""}
 		}
-		id, err := s.auth.Authenticate(r.Context(), strings.TrimSpace(presented))
-		if err != nil {
-			return authProblem(err)
+		var id Identity
+		if !strings.HasPrefix(presented, token.Prefix) && looksLikeJWT(presented) {
+			oid, err := s.verifyOIDC(r.Context(), presented)
+			if err != nil {
+				return err
+			}
+			id = Identity{OIDC: oid}
+		} else {
+			tid, err := s.auth.Authenticate(r.Context(), presented)
+			if err != nil {
+				return authProblem(err)
+			}
+			id = Identity{Token: &tid}
 		}
-		info(r.Context()).identity = id.String()
+		ri := info(r.Context())
+		ri.identity, ri.attrs = id.String(), id.logAttrs()
 		if !id.Has(scope) {
 			return &Problem{Status: http.StatusForbidden, Type: "forbidden", Title: "Missing scope",
 				Challenge: fmt.Sprintf(`%s, error="insufficient_scope", scope=%q`, realm, scope),
-				Detail:    fmt.Sprintf("token %q has no scope %q; create a token with --scope %s", id.TokenID, scope, scope)}
+				Detail:    id.missingScope(scope)}
 		}
-		if wait, ok := s.limits.allow(id.TokenID); !ok {
+		if wait, ok := s.limits.allow(id.rateKey()); !ok {
 			return &Problem{Status: http.StatusTooManyRequests, Type: "rate-limited", Title: "Too many requests",
 				RetryAfter: int(math.Ceil(wait.Seconds())),
-				Detail:     fmt.Sprintf("token %q is over its rate limit; retry after the Retry-After seconds", id.TokenID)}
+				Detail:     fmt.Sprintf("%s is over its rate limit; retry after the Retry-After seconds", id.describe())}
 		}
-		return h(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, id)))
+		st := &authState{id: id, replay: s.replay}
+		return h(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, st)))
 	}
 }
 

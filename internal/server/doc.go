@@ -1,8 +1,9 @@
 // Package server is the control plane's HTTP API ("slipway serve"): the
 // router, the middleware every request goes through (request id, structured
 // log, metrics, panic recovery), bearer-token authentication with scopes and
-// per-identity rate limits, problem+json errors (RFC 9457), health and
-// readiness, and graceful shutdown.
+// per-identity rate limits (service tokens, and GitHub Actions OIDC ID
+// tokens verified by internal/idtoken: oidc.go, identity.go), problem+json
+// errors (RFC 9457), health and readiness, and graceful shutdown.
 //
 // Endpoints come in groups, one file each (ops.go: /healthz, /readyz,
 // /metrics); a group is a method returning []Route, listed in routeGroups.
@@ -12,7 +13,10 @@
 //
 // It sits over the stages: it may call internal/verify and policy, never
 // the other way round. It must never log or echo a token (the Authorization
-// header is read by auth.go only), never answer before the store is open
-// and migrated, and never drop an in-flight request on SIGTERM within the
-// shutdown timeout.
+// header is read by auth.go only), never let an OIDC ID token through when
+// its issuer cannot be reached (that is a 503), never give an OIDC identity
+// more than the scopes upload and read, never consume an OIDC ID token
+// (ConsumeOIDC) anywhere but in admission after the uploader rule allowed
+// its sender, never answer before the store is open and migrated, and never
+// drop an in-flight request on SIGTERM within the shutdown timeout.
 package server

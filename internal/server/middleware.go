@@ -12,10 +12,12 @@ import (
 )
 
 // reqInfo is what the outer middleware learns about a request while the
-// inner layers run: its id, and the identity auth.go found.
+// inner layers run: its id, and the identity auth.go found (its name and,
+// for an OIDC identity, the ids it is matched by).
 type reqInfo struct {
 	id       string
 	identity string
+	attrs    []slog.Attr
 }
 
 type infoKey struct{}
@@ -119,6 +121,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				slog.String("remote", r.RemoteAddr)}
 			if ri.identity != "" {
 				attrs = append(attrs, slog.String("identity", ri.identity))
+				attrs = append(attrs, ri.attrs...)
 			}
 			s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 		}()

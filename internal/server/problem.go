@@ -24,7 +24,10 @@ type Problem struct {
 	Challenge string
 	// RetryAfter, when positive, is sent as Retry-After (seconds).
 	RetryAfter int
-	Cause      error
+	// Check, when set, names the check that failed (an OIDC ID token's
+	// "aud", say), sent as "check".
+	Check string
+	Cause error
 }
 
 func (p *Problem) Error() string {
@@ -42,6 +45,7 @@ type problemBody struct {
 	Title     string `json:"title"`
 	Status    int    `json:"status"`
 	Detail    string `json:"detail,omitempty"`
+	Check     string `json:"check,omitempty"`
 	Instance  string `json:"instance,omitempty"`
 	RequestID string `json:"request_id,omitempty"`
 }
@@ -68,7 +72,7 @@ func render(w http.ResponseWriter, r *http.Request, err error) *Problem {
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(p.Status)
 	id := requestID(r.Context())
-	body := problemBody{Type: ProblemTypePrefix + p.Type, Title: p.Title, Status: p.Status, Detail: p.Detail, RequestID: id}
+	body := problemBody{Type: ProblemTypePrefix + p.Type, Title: p.Title, Status: p.Status, Detail: p.Detail, Check: p.Check, RequestID: id}
 	if id != "" {
 		body.Instance = "urn:slipway:request:" + id
 	}

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/slipway/actions/internal/blobstore"
+	"github.com/slipway/actions/internal/idtoken"
 	"github.com/slipway/actions/internal/policy"
 	"github.com/slipway/actions/internal/store"
 	"github.com/slipway/actions/internal/tlog"
@@ -53,6 +54,12 @@ type Config struct {
 	Staging string
 	// MaxBlobSize bounds one uploaded blob; zero means DefaultMaxBlobSize.
 	MaxBlobSize int64
+	// OIDC, when set, accepts GitHub Actions OIDC ID tokens as bearer
+	// tokens besides service tokens (oidc.go); nil refuses them.
+	OIDC OIDCVerifier
+	// Replay makes OIDC ID tokens single-use (ConsumeOIDC); a cache with
+	// idtoken's defaults when nil and OIDC is set.
+	Replay *idtoken.ReplayCache
 }
 
 // DefaultShutdownTimeout is shorter than the grace the CLI gives a command
@@ -87,6 +94,7 @@ type Server struct {
 	handler http.Handler
 	metrics *metrics
 	limits  *limiters
+	replay  *idtoken.ReplayCache
 	ready   atomic.Bool
 }
 
@@ -102,7 +110,10 @@ func New(cfg Config) (*Server, error) {
 		cfg.ShutdownTimeout = DefaultShutdownTimeout
 	}
 	s := &Server{cfg: cfg, log: cfg.Log, auth: cfg.Auth, mux: http.NewServeMux(), metrics: newMetrics(),
-		limits: &limiters{limit: cfg.RateLimit, m: map[string]*rate.Limiter{}}}
+		limits: &limiters{limit: cfg.RateLimit, m: map[string]*rate.Limiter{}}, replay: cfg.Replay}
+	if cfg.OIDC != nil && s.replay == nil {
+		s.replay = idtoken.NewReplayCache(0, 0, nil)
+	}
 	s.mux.Handle("/", s.serve(notFound))
 	for _, group := range routeGroups {
 		for _, r := range group(s) {

@@ -3,9 +3,14 @@ package cli
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,6 +18,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/slipway/actions/internal/testutil/sigstoretest"
 )
 
 // lockedBuffer is a bytes.Buffer written by a running server and read by
@@ -163,5 +170,96 @@ func TestUploadToServe(t *testing.T) {
 	after, _ := os.ReadFile(filepath.Join(other, "dist", "manifest.json"))
 	if !bytes.Equal(before, after) {
 		t.Error("a refused upload changed the manifest")
+	}
+}
+
+// cutProxy forwards requests to target; the first PATCH gets through only
+// its first keep bytes, then both its connections drop, the client's
+// without an answer: a connection cut mid-chunk.
+func cutProxy(t *testing.T, target string, keep int64) *httptest.Server {
+	t.Helper()
+	var cut sync.Once
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		out, err := http.NewRequestWithContext(r.Context(), r.Method, target+r.URL.RequestURI(), r.Body)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		out.Header = r.Header.Clone()
+		out.ContentLength = r.ContentLength
+		cutting := false
+		if r.Method == http.MethodPatch {
+			cut.Do(func() {
+				cutting = true
+				out.Body = io.NopCloser(io.MultiReader(io.LimitReader(r.Body, keep), errReader{}))
+			})
+		}
+		resp, err := http.DefaultTransport.RoundTrip(out)
+		if cutting || err != nil {
+			if resp != nil {
+				resp.Body.Close()
+			}
+			conn, _, herr := w.(http.Hijacker).Hijack()
+			if herr == nil {
+				conn.Close()
+			}
+			return
+		}
+		defer resp.Body.Close()
+		for k, v := range resp.Header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(resp.StatusCode)
+		io.Copy(w, resp.Body)
+	}))
+	t.Cleanup(proxy.Close)
+	return proxy
+}
+
+type errReader struct{}
+
+func (errReader) Read([]byte) (int, error) { return 0, errors.New("connection cut by the test") }
+
+// TestUploadResumesOnServe cuts the connection in the middle of a chunk
+// between slipway upload and a real slipway serve: the client asks the
+// upload location how much arrived and sends the rest, and the server
+// stores the file whole (its digest checked). The release itself is
+// refused (it is not signed), exit 1.
+func TestUploadResumesOnServe(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	big := make([]byte, 300_000)
+	rand.Read(big)
+	writeFile(t, filepath.Join(dir, "big.bin"), string(big))
+	if code, stdout, stderr := runCLI(t, dir, map[string]string{"PATH": os.Getenv("PATH")}, "build", "--artifacts", "big.bin"); code != 0 {
+		t.Fatalf("build: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	key := sigstoretest.NewCosignKey(t, "pw")
+	writeFile(t, filepath.Join(dir, "cosign.pub"), string(key.PublicPEM))
+	writeFile(t, filepath.Join(dir, "server-policy.yaml"), "apiVersion: slipway.dev/v1\nkind: TrustPolicy\nkeys: [{name: release, path: cosign.pub}]\n")
+	data := t.TempDir()
+	code, stdout, stderr := runCLI(t, dir, nil, "token", "create", "--data", data, "--scope", "upload,read")
+	tok := nameValues(stdout)["token"]
+	if code != 0 || tok == "" {
+		t.Fatalf("token create: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	url := startServe(t, dir, data, "server-policy.yaml")
+	proxy := cutProxy(t, url, 100_000)
+
+	code, stdout, stderr = runCLI(t, dir, map[string]string{"SLIPWAY_TOKEN": tok}, "upload", "--server", proxy.URL, "--manifest", "dist/manifest.json")
+	if code != 1 || !strings.Contains(stderr, "upload interrupted, resuming") || !strings.Contains(stderr, "resumed=1") || !strings.Contains(stderr, "422") {
+		t.Fatalf("upload through a cut connection: exit %d, want 1 (refused: unsigned) after one resume\n%s\n%s", code, stdout, stderr)
+	}
+	sum := sha256.Sum256(big)
+	req, _ := http.NewRequest(http.MethodGet, url+"/v2/slipway/blobs/sha256:"+hex.EncodeToString(sum[:]), nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	got, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || !bytes.Equal(got, big) {
+		t.Fatalf("the server holds %d bytes (status %d) for big.bin, want the file's %d", len(got), resp.StatusCode, len(big))
 	}
 }

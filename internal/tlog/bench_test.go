@@ -21,7 +21,6 @@ func BenchmarkAppend(b *testing.B) {
 }
 
 func benchmarkAppend(b *testing.B, appenders int) {
-	RouteTesseraLogs(discard)
 	l := openTest(b, "", Options{})
 	var n atomic.Int64
 	var mu sync.Mutex

@@ -117,7 +117,6 @@ func TestHandler(t *testing.T) {
 // also holds a private key and tessera's state: it serves only tlog-tiles
 // names, and never the key.
 func FuzzHandlerPath(f *testing.F) {
-	RouteTesseraLogs(discard)
 	dir := filepath.Join(f.TempDir(), "log")
 	l, err := Open(context.Background(), dir, Options{Origin: "slipway.test/fuzz", KeyFile: filepath.Join(dir, "log.key")})
 	if err != nil {

@@ -59,7 +59,7 @@ type Log struct {
 	awaiter  *tessera.PublicationAwaiter
 	cancel   context.CancelFunc
 
-	mu       sync.Mutex // guards closed and inflight.Add
+	mu       sync.RWMutex // guards closed; held for reading while an append is handed to tessera
 	closed   bool
 	inflight sync.WaitGroup
 
@@ -147,16 +147,18 @@ func (l *Log) Dir() string { return l.dir }
 // are batched together. When ctx ends while Append waits, the entry may
 // still be logged: a caller that must know looks it up again (Receipt).
 func (l *Log) Append(ctx context.Context, entry []byte) (*receipt.Receipt, error) {
-	l.mu.Lock()
+	// The read lock spans the hand-over to tessera, so that Close (which
+	// takes the write lock before shutting tessera's appender down) never
+	// shuts it down between this check and Add.
+	l.mu.RLock()
 	if l.closed {
-		l.mu.Unlock()
+		l.mu.RUnlock()
 		return nil, ErrClosed
 	}
 	l.inflight.Add(1)
-	l.mu.Unlock()
-	defer l.inflight.Done()
-
 	future := l.appender.Add(ctx, tessera.NewEntry(entry))
+	l.mu.RUnlock()
+	defer l.inflight.Done()
 	if l.afterAdd != nil {
 		l.afterAdd()
 	}

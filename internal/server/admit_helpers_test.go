@@ -41,7 +41,7 @@ type site struct {
 }
 
 // startSite serves the trust policy file pol.
-func startSite(t *testing.T, pol string) *site {
+func startSite(t testing.TB, pol string) *site {
 	t.Helper()
 	ctx := context.Background()
 	data := t.TempDir()
@@ -83,7 +83,7 @@ func startSite(t *testing.T, pol string) *site {
 	return &site{url: "http://" + ln.Addr().String(), tl: tl, tokens: tokens}
 }
 
-func (s *site) token(t *testing.T, name string, scopes ...token.Scope) string {
+func (s *site) token(t testing.TB, name string, scopes ...token.Scope) string {
 	t.Helper()
 	tok, _, err := s.tokens.Create(context.Background(), token.CreateOptions{Name: name, Scopes: scopes})
 	if err != nil {
@@ -93,7 +93,7 @@ func (s *site) token(t *testing.T, name string, scopes ...token.Scope) string {
 }
 
 // do sends one request and returns the status and body.
-func do(t *testing.T, method, url, tok string, body []byte) (int, []byte, http.Header) {
+func do(t testing.TB, method, url, tok string, body []byte) (int, []byte, http.Header) {
 	t.Helper()
 	req, err := http.NewRequest(method, url, bytes.NewReader(body))
 	if err != nil {
@@ -113,7 +113,7 @@ func do(t *testing.T, method, url, tok string, body []byte) (int, []byte, http.H
 
 // putBlob uploads the file at path in one chunk, as its own minimal OCI
 // client.
-func putBlob(t *testing.T, url, tok, path string) {
+func putBlob(t testing.TB, url, tok, path string) {
 	t.Helper()
 	content, err := os.ReadFile(path)
 	if err != nil {
@@ -130,7 +130,7 @@ func putBlob(t *testing.T, url, tok, path string) {
 }
 
 // uploadAll uploads every file the manifest in dir records.
-func uploadAll(t *testing.T, url, tok, dir string) []byte {
+func uploadAll(t testing.TB, url, tok, dir string) []byte {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
 	if err != nil {
@@ -158,20 +158,20 @@ type signer struct {
 	pub []byte
 }
 
-func newSigner(t *testing.T) *signer {
+func newSigner(t testing.TB) *signer {
 	kp, pub := policytest.NewKeypair(t)
 	return &signer{kp: kp, pub: pub}
 }
 
 // release writes dir/app.bin (content), its bundles and dir/manifest.json.
-func (s *signer) release(t *testing.T, dir string, content []byte, builder, source string) {
+func (s *signer) release(t testing.TB, dir string, content []byte, builder, source string) {
 	t.Helper()
 	policytest.WriteRelease(t, dir, s.kp, content, builder, source)
 }
 
 // writePolicy writes a policy trusting s's key and the builder, with extra
 // YAML lines, and returns its path.
-func (s *signer) writePolicy(t *testing.T, dir, extra string) string {
+func (s *signer) writePolicy(t testing.TB, dir, extra string) string {
 	t.Helper()
 	if err := os.WriteFile(filepath.Join(dir, "release.pub"), s.pub, 0o644); err != nil {
 		t.Fatal(err)
@@ -198,7 +198,7 @@ type admission struct {
 	Type, Title, Detail, Check, Subject string
 }
 
-func admit(t *testing.T, url, tok string, manifest []byte) (int, admission) {
+func admit(t testing.TB, url, tok string, manifest []byte) (int, admission) {
 	t.Helper()
 	code, body, _ := do(t, "POST", url+"/api/v1/releases", tok, manifest)
 	var a admission
@@ -210,7 +210,7 @@ func admit(t *testing.T, url, tok string, manifest []byte) (int, admission) {
 
 // checkReceipt verifies a receipt offline with the log's key and returns
 // its entry.
-func checkReceipt(t *testing.T, key, text string) *receipt.Receipt {
+func checkReceipt(t testing.TB, key, text string) *receipt.Receipt {
 	t.Helper()
 	v, err := receipt.NewVerifier(key)
 	if err != nil {

@@ -28,16 +28,20 @@ type pipelineCommand struct {
 
 // pipelineStages are fresh stage commands for one pipeline run.
 type pipelineStages struct {
-	build, sbom, sign, attest, verify, push Command
+	build, sbom, sign, attest, verify, push, upload Command
 }
 
 func newPipelineStages() pipelineStages {
 	return pipelineStages{build: &buildCommand{}, sbom: &sbomCommand{}, sign: &signCommand{}, attest: &attestCommand{},
-		verify: &verifyCommand{}, push: &pushCommand{}}
+		verify: &verifyCommand{}, push: &pushCommand{}, upload: &uploadCommand{}}
 }
 
 func (s pipelineStages) all() []Command {
-	return []Command{s.build, s.sbom, s.sign, s.attest, s.verify, s.push}
+	stages := []Command{s.build, s.sbom, s.sign, s.attest, s.verify, s.push}
+	if s.upload != nil {
+		stages = append(stages, s.upload)
+	}
+	return stages
 }
 
 // pipelineOwned are stage inputs the pipeline sets itself, from the build's
@@ -47,7 +51,7 @@ var pipelineOwned = []string{"subject", "manifest", "image", "bundle", "bundles"
 func (c *pipelineCommand) Name() string   { return "pipeline" }
 func (c *pipelineCommand) RootOnly() bool { return true }
 func (c *pipelineCommand) Short() string {
-	return "Run the whole pipeline: build, an SBOM for every artifact, signatures, SLSA provenance and SBOM attestations when a key is given, verification when a policy is given, and a push when a ref is given."
+	return "Run the whole pipeline: build, an SBOM for every artifact, signatures, SLSA provenance and SBOM attestations when a key is given, verification when a policy is given, a push when a ref is given, and an upload to the control plane when a server is given."
 }
 
 // Inputs are the inputs of every stage, once each, except those the
@@ -82,6 +86,9 @@ func (c *pipelineCommand) Outputs() []input.Output {
 		{Name: "provenance", Description: "Path of the SLSA provenance bundle, when a key was given."},
 		{Name: "verified", Description: "true when every artifact passed the trust policy, when a policy was given."},
 		{Name: "pinned-ref", Description: "The pushed artifacts by digest, registry/repository@sha256:HEX, when a ref was given."},
+		{Name: "release-id", Description: "The release's ID on the control plane, when a server was given."},
+		{Name: "log-index", Description: "The index of the log entry that admitted the release, when a server was given."},
+		{Name: "receipt", Description: "Path of the release's receipt, when a server was given."},
 	}
 }
 
@@ -169,6 +176,17 @@ func (c *pipelineCommand) Run(ctx context.Context, rt *Runtime) error {
 		outs["pinned-ref"] = pushed["pinned-ref"]
 	} else {
 		skipped = append(skipped, "push: no ref given")
+	}
+	if c.value("server") != "" && st.upload != nil {
+		uploaded, err := c.stage(ctx, rt, st.upload, map[string]string{"manifest": manifestPath})
+		if err != nil {
+			return err
+		}
+		for _, o := range []string{"release-id", "log-index", "receipt"} {
+			outs[o] = uploaded[o]
+		}
+	} else {
+		skipped = append(skipped, "upload: no server given")
 	}
 
 	for _, o := range c.Outputs() {

@@ -45,6 +45,9 @@ func (c *pipelineCommand) check(ctx context.Context, rt *Runtime) error {
 	if c.value("ref") != "" {
 		steps = append(steps, planned{st.push, map[string]string{"manifest": manifest}})
 	}
+	if c.value("server") != "" && st.upload != nil {
+		steps = append(steps, planned{st.upload, map[string]string{"manifest": manifest}})
+	}
 	var (
 		messages []string                // in the order found
 		stages   = map[string][]string{} // message → the stages that have it (sign and attest share the key)

@@ -55,15 +55,30 @@ func (c *uploadCommand) Outputs() []input.Output {
 	}
 }
 
-func (c *uploadCommand) Run(ctx context.Context, rt *Runtime) error {
-	if err := rt.useNet(c.net); err != nil {
-		return err
-	}
+// Check checks what needs no network: the paths, the server's URL and
+// that there are credentials (a token, or a job that may request ID
+// tokens); the pipeline runs it before the build.
+func (c *uploadCommand) Check(_ context.Context, rt *Runtime) error {
 	if err := rt.checkInside("manifest", c.manifest, "receipt", c.receipt); err != nil {
 		return err
 	}
 	if _, err := upload.ServerURL(c.server); err != nil {
 		return exitcode.BadInput(err)
+	}
+	if c.token == "" && !(oidc.GitHub{Getenv: rt.Getenv}).Available() {
+		return errNoUploadCredentials
+	}
+	return nil
+}
+
+var errNoUploadCredentials = exitcode.BadInputf("no credentials for the control plane: set SLIPWAY_TOKEN (the token input) to a token with scope upload, or run in a GitHub Actions job with \"permissions: id-token: write\" to send an OIDC ID token")
+
+func (c *uploadCommand) Run(ctx context.Context, rt *Runtime) error {
+	if err := rt.useNet(c.net); err != nil {
+		return err
+	}
+	if err := c.Check(ctx, rt); err != nil {
+		return err
 	}
 	tokens, how, err := c.tokenSource(rt)
 	if err != nil {
@@ -105,7 +120,7 @@ func (c *uploadCommand) tokenSource(rt *Runtime) (func(context.Context) (string,
 	}
 	gh := oidc.GitHub{Getenv: rt.Getenv, HTTP: rt.HTTP}
 	if !gh.Available() {
-		return nil, "", exitcode.BadInputf("no credentials for the control plane: set SLIPWAY_TOKEN (the token input) to a token with scope upload, or run in a GitHub Actions job with \"permissions: id-token: write\" to send an OIDC ID token")
+		return nil, "", errNoUploadCredentials
 	}
 	audience := c.audience
 	if audience == "" {

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slipway/actions/internal/artifact"
 	"github.com/slipway/actions/internal/testutil/sigstoretest"
 )
 
@@ -261,5 +262,54 @@ func TestUploadResumesOnServe(t *testing.T) {
 	got, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusOK || !bytes.Equal(got, big) {
 		t.Fatalf("the server holds %d bytes (status %d) for big.bin, want the file's %d", len(got), resp.StatusCode, len(big))
+	}
+}
+
+// TestPipelineUploads runs the pipeline with a server: after signing,
+// attesting and verifying, it uploads the release to a real slipway serve
+// and records the receipt; without credentials it stops before building.
+func TestPipelineUploads(t *testing.T) {
+	t.Parallel()
+	key := sigstoretest.NewCosignKey(t, "pw")
+	dir := t.TempDir()
+	policy := "apiVersion: slipway.dev/v1\nkind: TrustPolicy\nkeys:\n  - name: release\n    path: " + key.PublicPath + "\nallowedPredicateTypes:\n  - https://slsa.dev/provenance/v1\n  - https://cyclonedx.org/bom\n"
+	writeFile(t, filepath.Join(dir, "policy.yaml"), policy)
+	data := t.TempDir()
+	code, stdout, stderr := runCLI(t, dir, nil, "token", "create", "--data", data, "--scope", "upload")
+	tok := nameValues(stdout)["token"]
+	if code != 0 || tok == "" {
+		t.Fatalf("token create: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	url := startServe(t, dir, data, "policy.yaml")
+	args := []string{"pipeline", "--command", "mkdir -p dist && echo app > dist/app && touch built",
+		"--artifacts", "dist/app", "--tlog=false", "--key", key.PrivatePath, "--policy", "policy.yaml", "--server", url}
+
+	env := map[string]string{"PATH": os.Getenv("PATH"), "COSIGN_PASSWORD": "pw"}
+	code, _, stderr = runCLI(t, dir, env, args...)
+	if code != 2 || !strings.Contains(stderr, "slipway upload: no credentials for the control plane") {
+		t.Fatalf("pipeline without credentials: exit %d, want 2 before building\n%s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "built")); err == nil {
+		t.Fatal("the pipeline built before finding it has no credentials for the upload")
+	}
+
+	env["SLIPWAY_TOKEN"] = tok
+	code, stdout, stderr = runCLI(t, dir, env, args...)
+	if code != 0 {
+		t.Fatalf("pipeline: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	outs := parseOutputs(t, stdout)
+	if !strings.HasPrefix(outs["release-id"], "r-") || outs["log-index"] == "" || outs["receipt"] == "" {
+		t.Fatalf("outputs %v: want release-id, log-index and receipt", outs)
+	}
+	m, err := artifact.ReadManifest(filepath.Join(dir, outs["manifest"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if recs := m.ByRole(artifact.RoleReceipt); len(recs) != 1 || recs[0].Name != "dist/app.receipt" {
+		t.Errorf("receipt records %+v, want dist/app.receipt", recs)
+	}
+	if _, err := os.Stat(filepath.Join(dir, outs["receipt"])); err != nil {
+		t.Errorf("receipt output: %v", err)
 	}
 }

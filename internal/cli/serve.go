@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/slipway/actions/internal/blobstore"
 	"github.com/slipway/actions/internal/datadir"
 	"github.com/slipway/actions/internal/exitcode"
 	"github.com/slipway/actions/internal/idtoken"
@@ -24,7 +23,6 @@ import (
 	"github.com/slipway/actions/internal/regfile"
 	"github.com/slipway/actions/internal/server"
 	"github.com/slipway/actions/internal/tlog"
-	"github.com/slipway/actions/internal/token"
 )
 
 // serveCommand is "slipway serve", the control plane. A command-line
@@ -104,48 +102,27 @@ func (c *serveCommand) Run(ctx context.Context, rt *Runtime) error {
 	if err != nil {
 		return exitcode.WithFile(exitcode.BadInput(err), c.policy)
 	}
-	dir := datadir.Dir(rt.path(c.data))
-	db, err := dir.OpenStore(ctx)
-	if err != nil {
-		return exitcode.BadInput(err)
-	}
-	defer db.Close()
-	blobs, err := blobstore.NewFS(dir.Blobs())
-	if err != nil {
-		return exitcode.Infra(err)
-	}
 	log := slog.New(slog.NewJSONHandler(rt.Stderr, &slog.HandlerOptions{Level: logLevel(rt.Getenv)}))
 	if cfg.OIDC, err = c.oidc(pol, log); err != nil {
 		return exitcode.WithFile(exitcode.BadInput(err), c.policy)
 	}
-	tl, err := c.openLog(ctx, rt, dir, log)
+	cfg.Policy, cfg.Log = pol, log
+	dir := datadir.Dir(rt.path(c.data))
+	opts, err := c.logOptions(rt, dir)
 	if err != nil {
 		return exitcode.Infra(err)
 	}
-	defer func() {
-		// Serve returned: no request runs, so every append accepted has its
-		// caller; Close publishes what tessera still holds.
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
-		defer cancel()
-		if err := tl.Close(cctx); err != nil {
-			log.Error("closing the log", "error", err)
-		}
-	}()
-	if err := os.RemoveAll(dir.Staging()); err != nil {
-		return exitcode.Infra(fmt.Errorf("emptying the staging directory %q: %w; remove it by hand", dir.Staging(), err))
-	}
-	cfg.Store, cfg.Blobs, cfg.Auth, cfg.Policy, cfg.Log = db, blobs, token.NewManager(db), pol, log
-	cfg.TLog, cfg.Uploads, cfg.Staging = tl, dir.Uploads(), dir.Staging()
-	srv, err := server.New(cfg)
+	cp, err := openControlPlane(ctx, dir, cfg, opts)
 	if err != nil {
-		return exitcode.Infra(err)
+		return err
 	}
+	defer cp.close(ctx)
 	ln, err := net.Listen("tcp", c.listen)
 	if err != nil {
 		return exitcode.BadInput(fmt.Errorf("listening on %q: %w; give --listen a free host:port", c.listen, err))
 	}
 	log.Info("starting", "data", string(dir), "policy", rt.path(c.policy))
-	if err := srv.Serve(ctx, ln); err != nil {
+	if err := cp.srv.Serve(ctx, ln); err != nil {
 		return exitcode.Infra(err)
 	}
 	if sig := interrupt.Of(ctx); sig != nil {
@@ -202,23 +179,22 @@ func (c *serveCommand) check(rt *Runtime) (server.Config, error) {
 	return cfg, nil
 }
 
-// openLog opens the transparency log in DATA/log, creating its key on
-// first start: the origin is log-origin, else derived from public-url,
-// and only matters when the key is created.
-func (c *serveCommand) openLog(ctx context.Context, rt *Runtime, dir datadir.Dir, log *slog.Logger) (*tlog.Log, error) {
-	opts := tlog.Options{KeyFile: dir.LogKey(), Origin: c.logOrigin, Logger: log}
+// logOptions are the transparency log's options in dir: the key is
+// log-key or DATA/log.key, created on first start with the origin
+// log-origin, else one derived from public-url.
+func (c *serveCommand) logOptions(rt *Runtime, dir datadir.Dir) (tlog.Options, error) {
+	opts := tlog.Options{KeyFile: dir.LogKey(), Origin: c.logOrigin}
 	if c.logKey != "" {
 		opts.KeyFile = rt.path(c.logKey)
 	}
 	if _, err := os.Stat(opts.KeyFile); errors.Is(err, fs.ErrNotExist) && opts.Origin == "" && c.publicURL != "" {
 		origin, err := tlog.OriginFromURL(c.publicURL)
 		if err != nil {
-			return nil, err
+			return opts, err
 		}
 		opts.Origin = origin
 	}
-	tlog.RouteTesseraLogs(log)
-	return tlog.Open(ctx, dir.Log(), opts)
+	return opts, nil
 }
 
 // parseSize reads a size in bytes: a whole number, optionally followed by

@@ -12,15 +12,17 @@ import (
 )
 
 // demoCommand runs the whole pipeline on the embedded sample project with
-// embedded defaults: a throwaway key, an in-process registry, no network.
-// It is a command-line convenience, not an action.
+// embedded defaults: a throwaway key, an in-process registry, no network;
+// then uploads the release to an in-process control plane (slipway serve
+// on a loopback port) and verifies the manifest again with the receipt it
+// returned, offline. It is a command-line convenience, not an action.
 type demoCommand struct {
 	dir string
 }
 
 func (c *demoCommand) Name() string { return "demo" }
 func (c *demoCommand) Short() string {
-	return "Run the whole pipeline locally on an embedded sample project: build, SBOM, sign and attest with a throwaway key, verify against a policy for that key, push to an in-process registry."
+	return "Run the whole pipeline locally on an embedded sample project: build, SBOM, sign and attest with a throwaway key, verify against a policy for that key, push to an in-process registry, upload to an in-process control plane and verify its receipt offline."
 }
 
 func (c *demoCommand) Inputs() []input.Input {
@@ -31,8 +33,9 @@ func (c *demoCommand) Inputs() []input.Input {
 }
 
 func (c *demoCommand) Outputs() []input.Output {
-	return append([]input.Output{{Name: "dir", Description: "The demo directory: workspace/ holds the sample project and its dist/, keys/ the public key."}},
+	out := append([]input.Output{{Name: "dir", Description: "The demo directory: workspace/ holds the sample project and its dist/, keys/ the public key, control-plane/ the control plane's data."}},
 		(&pipelineCommand{}).Outputs()...)
+	return append(out, (&uploadCommand{}).Outputs()...)
 }
 
 func (c *demoCommand) Run(ctx context.Context, rt *Runtime) error {
@@ -50,6 +53,11 @@ func (c *demoCommand) Run(ctx context.Context, rt *Runtime) error {
 		return exitcode.BadInput(err)
 	}
 	defer env.Close()
+	cp, err := startDemoControlPlane(ctx, env.Dir, env.Policy)
+	if err != nil {
+		return err
+	}
+	defer cp.Close(ctx)
 
 	p := &pipelineCommand{}
 	flags := map[string]string{
@@ -74,10 +82,30 @@ func (c *demoCommand) Run(ctx context.Context, rt *Runtime) error {
 	if err := p.Run(ctx, &child); err != nil {
 		return err
 	}
+	// The release into the control plane, with the code of slipway upload
+	// and a token only this process knows; then slipway verify again, now
+	// requiring a receipt of the log for every artifact, checked offline.
+	manifest := "dist/manifest.json"
+	if err := runDemoStage(ctx, &child, &uploadCommand{}, map[string]string{"server": cp.URL, "manifest": manifest}, cp.getenv(rt.Getenv)); err != nil {
+		return err
+	}
+	verified := &captureReporter{Reporter: rt.Report, outputs: map[string]string{}}
+	child.Report = verified
+	if err := runDemoStage(ctx, &child, &verifyCommand{}, map[string]string{"manifest": manifest, "policy": cp.Policy}, rt.Getenv); err != nil {
+		return err
+	}
+	if verified.outputs["verified"] != "true" {
+		return exitcode.Infra(fmt.Errorf("the demo's release did not verify with its receipts (a bug); see the report above"))
+	}
+	if err := cp.Close(ctx); err != nil {
+		return err
+	}
 	return rt.Report.Summary(action.Summary{Title: "Demo", Notes: []string{
 		"Workspace: " + env.Workspace + " (the sample project; dist/ holds the manifest, SBOMs, signatures and provenance).",
 		"Public key: " + env.PublicKey + " (the private key and its password existed only in memory, for this run).",
-		"Trust policy: " + env.Policy + "; check again with: slipway verify --manifest " + env.Workspace + "/dist/manifest.json --policy " + env.Policy,
+		"Trust policy: " + env.Policy + "; the same with the log's key and receipts required: " + cp.Policy + ".",
+		"Check again, offline: slipway verify --manifest " + env.Workspace + "/dist/manifest.json --policy " + cp.Policy,
 		"Registry: " + env.Registry + " (in-process; it stopped with the demo).",
+		"Control plane: " + cp.URL + " on " + cp.Data + " (in-process, its upload token only in memory; it stopped with the demo; slipway serve --data " + cp.Data + " --policy " + env.Policy + " serves it again).",
 	}})
 }

@@ -11,11 +11,16 @@ import (
 	"github.com/slipway/actions/internal/artifact"
 	"github.com/slipway/actions/internal/digest"
 	"github.com/slipway/actions/internal/testutil/sigstoretest"
+	"github.com/slipway/actions/internal/tlog/receipt"
+	"github.com/slipway/actions/internal/token"
 )
 
 // TestDemo runs the whole pipeline the README's first command runs, and
 // checks what it left: every role in the manifest, each record's file with
-// the recorded digest, the private key gone, and the push's pinned ref.
+// the recorded digest, the private key gone, the push's pinned ref, and the
+// admission into the in-process control plane: a receipt record per
+// artifact, the receipt verifying against the log's key, verify's receipt
+// checks passing offline, and the upload token nowhere but as a hash.
 func TestDemo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a Go program and runs every stage")
@@ -36,7 +41,11 @@ func TestDemo(t *testing.T) {
 	if !strings.Contains(outs["pinned-ref"], "/demo/hello@sha256:") {
 		t.Errorf("pinned-ref = %q", outs["pinned-ref"])
 	}
+	if !strings.HasPrefix(outs["release-id"], "r-") || outs["log-index"] != "0" || outs["receipt"] != "dist/"+outs["release-id"]+".receipt" {
+		t.Errorf("release-id = %q, log-index = %q, receipt = %q", outs["release-id"], outs["log-index"], outs["receipt"])
+	}
 	ws := filepath.Join(dir, "workspace")
+	checkDemoReceipts(t, dir, outs, stdout.String())
 	m, err := artifact.ReadManifest(filepath.Join(ws, outs["manifest"]))
 	if err != nil {
 		t.Fatal(err)
@@ -71,10 +80,69 @@ func TestDemo(t *testing.T) {
 		if err == nil && bytes.Contains(b, []byte("PRIVATE KEY")) {
 			t.Errorf("%s holds a private key", p)
 		}
+		// The upload token: only its hash, in the control plane's store.
+		if err == nil && bytes.Contains(b, []byte(token.Prefix)) && !strings.HasPrefix(p, filepath.Join(dir, "control-plane")+string(filepath.Separator)) {
+			t.Errorf("%s holds a service token", p)
+		}
 		return err
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if strings.Contains(stdout.String()+stderr.String(), token.Prefix) {
+		t.Error("the demo printed a service token")
+	}
+}
+
+// checkDemoReceipts checks the demo's admission: a receipt record in the
+// manifest for each artifact, the receipt file a proof of the log whose
+// key the control plane's data directory holds, and verify's report with
+// a passing receipt check per artifact.
+func checkDemoReceipts(t *testing.T, dir string, outs map[string]string, stdout string) {
+	t.Helper()
+	ws := filepath.Join(dir, "workspace")
+	m, err := artifact.ReadManifest(filepath.Join(ws, outs["manifest"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range m.ByRole(artifact.RoleArtifact) {
+		found := false
+		for _, r := range m.ByRole(artifact.RoleReceipt) {
+			found = found || r.Describes == a.Digest
+		}
+		if !found {
+			t.Errorf("the manifest has no receipt record for artifact %q", a.Name)
+		}
+		if !strings.Contains(stdout, `admitted "`+a.Name+`" `+a.Digest.String()) {
+			t.Errorf("verify's report has no passing receipt check for %q", a.Name)
+		}
+	}
+	key, err := os.ReadFile(filepath.Join(dir, "control-plane", "log.pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := receipt.NewVerifier(strings.TrimSpace(string(key)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := os.ReadFile(filepath.Join(ws, outs["receipt"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := receipt.Parse(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := receipt.Verify(rc, nil, v); err != nil {
+		t.Errorf("the receipt does not verify against the log's key: %v", err)
+	}
+	if !strings.Contains(string(rc.Entry), outs["release-id"]) {
+		t.Errorf("the receipt's entry does not name release %q: %s", outs["release-id"], rc.Entry)
+	}
+	for _, line := range strings.Split(stdout, "\n") {
+		if strings.HasPrefix(line, "FAIL") {
+			t.Errorf("verify reported %s", line)
+		}
 	}
 }
 

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"crypto/sha256"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,7 +28,6 @@ func TestVerifyManifestReceipts(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	tlog.RouteTesseraLogs(slog.New(slog.DiscardHandler))
 	l, err := tlog.Open(context.Background(), filepath.Join(t.TempDir(), "log"), tlog.Options{Origin: "slipway.test/cli"})
 	if err != nil {
 		t.Fatal(err)

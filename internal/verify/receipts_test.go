@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,10 +22,14 @@ import (
 	"github.com/slipway/actions/internal/verify"
 )
 
+// routeTessera silences tessera's process-wide logger once, before any log
+// runs (setting it while one runs is a data race).
+var routeTessera sync.Once
+
 // openLog opens a real transparency log in a temp dir.
 func openLog(t *testing.T, origin string) *tlog.Log {
 	t.Helper()
-	tlog.RouteTesseraLogs(slog.New(slog.DiscardHandler))
+	routeTessera.Do(func() { tlog.RouteTesseraLogs(slog.New(slog.DiscardHandler)) })
 	l, err := tlog.Open(context.Background(), filepath.Join(t.TempDir(), "log"), tlog.Options{Origin: origin})
 	if err != nil {
 		t.Fatal(err)

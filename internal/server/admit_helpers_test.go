@@ -40,8 +40,9 @@ type site struct {
 	tokens *token.Manager
 }
 
-// startSite serves the trust policy file pol.
-func startSite(t testing.TB, pol string) *site {
+// startSite serves the trust policy file pol; opts adjust the server's
+// configuration (OIDC, say).
+func startSite(t testing.TB, pol string, opts ...func(*server.Config)) *site {
 	t.Helper()
 	ctx := context.Background()
 	data := t.TempDir()
@@ -62,8 +63,12 @@ func startSite(t testing.TB, pol string) *site {
 		t.Fatal(err)
 	}
 	tokens := token.NewManager(db, token.WithParams(token.Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}))
-	srv, err := server.New(server.Config{Store: db, Blobs: blobs, Auth: tokens, Policy: p, TLog: tl,
-		Uploads: filepath.Join(data, "uploads"), Staging: filepath.Join(data, "staging"), Log: slog.New(slog.DiscardHandler)})
+	cfg := server.Config{Store: db, Blobs: blobs, Auth: tokens, Policy: p, TLog: tl,
+		Uploads: filepath.Join(data, "uploads"), Staging: filepath.Join(data, "staging"), Log: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	srv, err := server.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

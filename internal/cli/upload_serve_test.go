@@ -84,6 +84,18 @@ func startServe(t *testing.T, dir, data, policyFile string) string {
 	return ""
 }
 
+// createToken creates a service token with scopes in the data directory
+// data and returns it.
+func createToken(t *testing.T, dir, data, scopes string) string {
+	t.Helper()
+	code, stdout, stderr := runCLI(t, dir, nil, "token", "create", "--data", data, "--scope", scopes, "--name", "ci")
+	tok := nameValues(stdout)["token"]
+	if code != 0 || tok == "" {
+		t.Fatalf("token create: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	return tok
+}
+
 // TestUploadToServe is the chain end to end on real parts: a release made
 // by the real stages (build, sbom, sign and attest with a cosign key),
 // uploaded with a service token to a real slipway serve (SQLite, blob store,
@@ -101,14 +113,18 @@ func TestUploadToServe(t *testing.T) {
 	}
 	writeFile(t, filepath.Join(dir, "server-policy.yaml"), string(policy))
 	data := t.TempDir()
-	code, stdout, stderr := runCLI(t, dir, nil, "token", "create", "--data", data, "--scope", "upload,read", "--name", "ci")
-	tok := nameValues(stdout)["token"]
-	if code != 0 || tok == "" {
-		t.Fatalf("token create: exit %d\n%s\n%s", code, stdout, stderr)
-	}
+	tok := createToken(t, dir, data, "upload,read")
 	url := startServe(t, dir, data, "server-policy.yaml")
-	env["SLIPWAY_TOKEN"] = tok
 
+	// A token the server does not know: 401 with the server's reason, exit 2.
+	env["SLIPWAY_TOKEN"] = "slw_unknown_0123456789"
+	code, stdout, stderr := runCLI(t, dir, env, "upload", "--server", url, "--manifest", "dist/manifest.json")
+	if code != 2 || !strings.Contains(stderr, "401") || strings.Contains(stdout+stderr, "slw_unknown_0123456789") {
+		t.Fatalf("upload with an unknown token: exit %d, want 2 with 401, the token unprinted\n%s\n%s", code, stdout, stderr)
+	}
+	t.Logf("unknown token: %s", stderr)
+
+	env["SLIPWAY_TOKEN"] = tok
 	code, stdout, stderr = runCLI(t, dir, env, "upload", "--server", url, "--manifest", "dist/manifest.json")
 	out := nameValues(stdout)
 	if code != 0 || !strings.HasPrefix(out["release-id"], "r-") || out["log-index"] == "" || out["receipt"] != "dist/"+out["release-id"]+".receipt" {
@@ -239,15 +255,11 @@ func TestUploadResumesOnServe(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "cosign.pub"), string(key.PublicPEM))
 	writeFile(t, filepath.Join(dir, "server-policy.yaml"), "apiVersion: slipway.dev/v1\nkind: TrustPolicy\nkeys: [{name: release, path: cosign.pub}]\n")
 	data := t.TempDir()
-	code, stdout, stderr := runCLI(t, dir, nil, "token", "create", "--data", data, "--scope", "upload,read")
-	tok := nameValues(stdout)["token"]
-	if code != 0 || tok == "" {
-		t.Fatalf("token create: exit %d\n%s\n%s", code, stdout, stderr)
-	}
+	tok := createToken(t, dir, data, "upload,read")
 	url := startServe(t, dir, data, "server-policy.yaml")
 	proxy := cutProxy(t, url, 100_000)
 
-	code, stdout, stderr = runCLI(t, dir, map[string]string{"SLIPWAY_TOKEN": tok}, "upload", "--server", proxy.URL, "--manifest", "dist/manifest.json")
+	code, stdout, stderr := runCLI(t, dir, map[string]string{"SLIPWAY_TOKEN": tok}, "upload", "--server", proxy.URL, "--manifest", "dist/manifest.json")
 	if code != 1 || !strings.Contains(stderr, "upload interrupted, resuming") || !strings.Contains(stderr, "resumed=1") || !strings.Contains(stderr, "422") {
 		t.Fatalf("upload through a cut connection: exit %d, want 1 (refused: unsigned) after one resume\n%s\n%s", code, stdout, stderr)
 	}
@@ -275,17 +287,13 @@ func TestPipelineUploads(t *testing.T) {
 	policy := "apiVersion: slipway.dev/v1\nkind: TrustPolicy\nkeys:\n  - name: release\n    path: " + key.PublicPath + "\nallowedPredicateTypes:\n  - https://slsa.dev/provenance/v1\n  - https://cyclonedx.org/bom\n"
 	writeFile(t, filepath.Join(dir, "policy.yaml"), policy)
 	data := t.TempDir()
-	code, stdout, stderr := runCLI(t, dir, nil, "token", "create", "--data", data, "--scope", "upload")
-	tok := nameValues(stdout)["token"]
-	if code != 0 || tok == "" {
-		t.Fatalf("token create: exit %d\n%s\n%s", code, stdout, stderr)
-	}
+	tok := createToken(t, dir, data, "upload")
 	url := startServe(t, dir, data, "policy.yaml")
 	args := []string{"pipeline", "--command", "mkdir -p dist && echo app > dist/app && touch built",
 		"--artifacts", "dist/app", "--tlog=false", "--key", key.PrivatePath, "--policy", "policy.yaml", "--server", url}
 
 	env := map[string]string{"PATH": os.Getenv("PATH"), "COSIGN_PASSWORD": "pw"}
-	code, _, stderr = runCLI(t, dir, env, args...)
+	code, _, stderr := runCLI(t, dir, env, args...)
 	if code != 2 || !strings.Contains(stderr, "slipway upload: no credentials for the control plane") {
 		t.Fatalf("pipeline without credentials: exit %d, want 2 before building\n%s", code, stderr)
 	}
@@ -294,7 +302,7 @@ func TestPipelineUploads(t *testing.T) {
 	}
 
 	env["SLIPWAY_TOKEN"] = tok
-	code, stdout, stderr = runCLI(t, dir, env, args...)
+	code, stdout, stderr := runCLI(t, dir, env, args...)
 	if code != 0 {
 		t.Fatalf("pipeline: exit %d\n%s\n%s", code, stdout, stderr)
 	}

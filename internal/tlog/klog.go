@@ -7,9 +7,9 @@ import (
 )
 
 // RouteTesseraLogs sends what tessera logs (through klog, which is
-// process-wide: to stderr unless redirected) to logger. A server calls it
-// once at start; tessera never logs key material, only paths, sizes and
-// errors.
+// process-wide: to stderr unless redirected) to logger. Call it once, before
+// the first Open: changing klog's logger while a log runs is a data race.
+// Tessera never logs key material, only paths, sizes and errors.
 func RouteTesseraLogs(logger *slog.Logger) {
 	klog.SetSlogLogger(logger)
 }

@@ -33,9 +33,8 @@ func (c *demoCommand) Inputs() []input.Input {
 }
 
 func (c *demoCommand) Outputs() []input.Output {
-	out := append([]input.Output{{Name: "dir", Description: "The demo directory: workspace/ holds the sample project and its dist/, keys/ the public key, control-plane/ the control plane's data."}},
+	return append([]input.Output{{Name: "dir", Description: "The demo directory: workspace/ holds the sample project and its dist/, keys/ the public key, control-plane/ the control plane's data."}},
 		(&pipelineCommand{}).Outputs()...)
-	return append(out, (&uploadCommand{}).Outputs()...)
 }
 
 func (c *demoCommand) Run(ctx context.Context, rt *Runtime) error {
@@ -62,9 +61,10 @@ func (c *demoCommand) Run(ctx context.Context, rt *Runtime) error {
 	p := &pipelineCommand{}
 	flags := map[string]string{
 		"command": demo.BuildCommand, "artifacts": demo.Artifacts, "archive": demo.Archive,
-		"tlog": "false", "ref": env.Ref(), "policy": env.Policy,
+		"tlog": "false", "ref": env.Ref(), "policy": env.Policy, "server": cp.URL,
 	}
-	secrets := map[string]string{"COSIGN_KEY": env.PrivateKey, "COSIGN_PASSWORD": env.Password}
+	// The upload stage sends the token only this process knows.
+	secrets := map[string]string{"COSIGN_KEY": env.PrivateKey, "COSIGN_PASSWORD": env.Password, "SLIPWAY_TOKEN": cp.token}
 	getenv := func(k string) string {
 		if v, ok := secrets[k]; ok {
 			return v
@@ -82,13 +82,10 @@ func (c *demoCommand) Run(ctx context.Context, rt *Runtime) error {
 	if err := p.Run(ctx, &child); err != nil {
 		return err
 	}
-	// The release into the control plane, with the code of slipway upload
-	// and a token only this process knows; then slipway verify again, now
-	// requiring a receipt of the log for every artifact, checked offline.
+	// The pipeline uploaded the release (slipway upload's stage); now
+	// slipway verify again, requiring a receipt of the log for every
+	// artifact, checked offline.
 	manifest := "dist/manifest.json"
-	if err := runDemoStage(ctx, &child, &uploadCommand{}, map[string]string{"server": cp.URL, "manifest": manifest}, cp.getenv(rt.Getenv)); err != nil {
-		return err
-	}
 	verified := &captureReporter{Reporter: rt.Report, outputs: map[string]string{}}
 	child.Report = verified
 	if err := runDemoStage(ctx, &child, &verifyCommand{}, map[string]string{"manifest": manifest, "policy": cp.Policy}, rt.Getenv); err != nil {

@@ -87,16 +87,6 @@ func startDemoControlPlane(ctx context.Context, dir, sitePolicy string) (_ *demo
 	return d, nil
 }
 
-// getenv is base with SLIPWAY_TOKEN set to the demo's token.
-func (d *demoControlPlane) getenv(base func(string) string) func(string) string {
-	return func(k string) string {
-		if k == "SLIPWAY_TOKEN" {
-			return d.token
-		}
-		return base(k)
-	}
-}
-
 // Close shuts the server down gracefully (in-flight requests finish), then
 // closes the log and the store. It may be called more than once.
 func (d *demoControlPlane) Close(ctx context.Context) error {

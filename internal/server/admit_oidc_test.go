@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/slipway/actions/internal/idtoken"
 	"github.com/slipway/actions/internal/server"
@@ -32,19 +31,8 @@ func TestAdmitOIDC(t *testing.T) {
     repositories: [`+testSource+`]
 `)
 	site := startSite(t, pol, func(c *server.Config) { c.OIDC, c.Replay = is, replay })
-	n := 0
 	job := func(extra map[string]any) string {
-		n++
-		c := sigstoretest.GitHubClaims("acme/app", ".github/workflows/release.yml")
-		c["aud"], c["jti"] = aud, "jti-"+time.Now().Format(time.RFC3339Nano)+"-"+strings.Repeat("x", n)
-		for k, v := range extra {
-			c[k] = v
-		}
-		tok, err := iss.Token(c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tok
+		return iss.JobToken(t, "acme/app", ".github/workflows/release.yml", aud, extra)
 	}
 
 	first, second := t.TempDir(), t.TempDir()

@@ -56,20 +56,10 @@ func startOIDC(t *testing.T, cfg Config, routes ...Route) *oidcHarness {
 }
 
 // idToken is a GitHub Actions job's token from iss for the test audience,
-// with a jti unique to the call; extra claims override (nil removes).
+// with a fresh jti; extra claims override (nil removes).
 func idToken(t *testing.T, iss *sigstoretest.Issuer, extra map[string]any) string {
 	t.Helper()
-	c := sigstoretest.GitHubClaims("octo/app", ".github/workflows/release.yml")
-	c["aud"] = testAudience
-	c["jti"] = "jti-" + time.Now().Format(time.RFC3339Nano) + "-" + t.Name()
-	for k, v := range extra {
-		c[k] = v
-	}
-	tok, err := iss.Token(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok
+	return iss.JobToken(t, "octo/app", ".github/workflows/release.yml", testAudience, extra)
 }
 
 // TestOIDCAuth: an OIDC ID token reaches a read route; a refused one is a

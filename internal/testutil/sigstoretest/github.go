@@ -67,6 +67,26 @@ func (i *Issuer) Token(claims map[string]any) (string, error) {
 	return signing + "." + b64(sig), nil
 }
 
+// JobToken returns the signed ID token of a GitHub Actions job of repo
+// running workflowPath (GitHubClaims) for audience, with a "jti" no other
+// call gives; extra claims override (nil writes null: absent to a
+// verifier). It fails t on an error.
+func (i *Issuer) JobToken(t testing.TB, repo, workflowPath, audience string, extra map[string]any) string {
+	t.Helper()
+	c := GitHubClaims(repo, workflowPath)
+	c["aud"], c["jti"] = audience, fmt.Sprintf("jti-%d", jobTokens.Add(1))
+	for k, v := range extra {
+		c[k] = v
+	}
+	tok, err := i.Token(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+var jobTokens atomic.Int64
+
 // Verify checks a token's signature, issuer, audience and lifetime and
 // returns its claims.
 func (i *Issuer) Verify(token, audience string) (map[string]any, error) {

@@ -92,6 +92,7 @@ type session struct {
 	location string // the upload's URL, as the last answer gave it
 	offset   int64  // bytes the server holds
 	resumed  int
+	resyncs  int // 416 answers followed, bounded so that a server cannot loop us
 }
 
 // upload sends the file f (size bytes, digest d) in chunks and completes
@@ -195,6 +196,7 @@ func (s *session) patch(ctx context.Context, op string) error {
 			return exitcode.Infraf("%s: after the chunk %d-%d the server holds %d bytes; it does not follow the OCI upload protocol, tell its operator", op, s.offset, s.offset+n-1, got)
 		}
 		s.offset += n
+		s.resyncs = 0
 		if loc := resp.Header.Get("Location"); loc != "" {
 			s.location = loc
 		}
@@ -209,6 +211,9 @@ func (s *session) patch(ctx context.Context, op string) error {
 		got := received(last)
 		if last == 0 && s.offset == 0 {
 			got = 1 // "0-0" after a chunk at 0 was refused: one byte arrived
+		}
+		if s.resyncs++; s.resyncs > s.c.retry.withDefaults().Attempts {
+			return exitcode.Infraf("%s: the server refused %d chunks in a row as out of range (416); start the upload again, or tell the server's operator", op, s.resyncs)
 		}
 		if got == s.offset || got > s.size {
 			return exitcode.Infraf("%s: the server refused the chunk at %d (416) and holds %d bytes of %d; start the upload again, or tell the server's operator", op, s.offset, got, s.size)

@@ -334,3 +334,31 @@ func TestServerURL(t *testing.T) {
 		}
 	}
 }
+
+// TestUploadBoundsOutOfRangeAnswers: a server that refuses every chunk as
+// out of range, with a Range that cannot be right, does not loop the
+// client.
+func TestUploadBoundsOutOfRangeAnswers(t *testing.T) {
+	t.Parallel()
+	var patches atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodHead:
+			rw.WriteHeader(http.StatusNotFound)
+		case http.MethodPost:
+			rw.Header().Set("Location", "/v2/slipway/blobs/uploads/u")
+			rw.Header().Set("Range", "0-0")
+			rw.WriteHeader(http.StatusAccepted)
+		case http.MethodPatch:
+			patches.Add(1)
+			rw.Header().Set("Range", "0-0")
+			rw.WriteHeader(http.StatusRequestedRangeNotSatisfiable)
+		}
+	}))
+	defer srv.Close()
+	dir, _ := release(t, 1000)
+	_, err := Upload(t.Context(), options(srv, dir))
+	if exitcode.Of(err) != exitcode.Internal || !strings.Contains(err.Error(), "416") || patches.Load() > 10 {
+		t.Fatalf("error %v after %d PATCH requests: want a bounded failure, exit 3", err, patches.Load())
+	}
+}

@@ -158,7 +158,7 @@ func TestPublish(t *testing.T) {
 	if got := git("rev-parse", r1+"^"); got != p.source {
 		t.Fatalf("the release commits sit on %s, want the tagged source %s", got, p.source)
 	}
-	if got := git("diff", "--name-only", p.source, r1); !regexp.MustCompile(`^((action\.yml|actions/[a-z]+/action\.yml|actions/image\.env)\n?)+$`).MatchString(got) {
+	if got := git("diff", "--name-only", p.source, r1); !regexp.MustCompile(`^((action\.yml|actions/[a-z][a-z-]*/action\.yml|actions/image\.env)\n?)+$`).MatchString(got) {
 		t.Errorf("the first release commit changes %q, want only the action.yml files and actions/image.env", got)
 	}
 	if got := git("diff", "--name-only", r1, r2); got != ".github/workflows/release.yml" {

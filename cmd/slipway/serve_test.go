@@ -21,7 +21,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -32,26 +31,9 @@ import (
 	"github.com/slipway/actions/internal/digest"
 	"github.com/slipway/actions/internal/store"
 	"github.com/slipway/actions/internal/store/sqlite"
+	"github.com/slipway/actions/internal/testutil/logbuf"
 	"github.com/slipway/actions/internal/testutil/sigstoretest"
 )
-
-// lockedBuffer collects a process's output while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // runSlipway runs the binary to its end in dir.
 func runSlipway(t *testing.T, dir string, args ...string) (int, string, string) {
@@ -90,14 +72,14 @@ func servePolicy(t *testing.T, dir string) {
 // server is a running "slipway serve".
 type server struct {
 	cmd    *exec.Cmd
-	stderr *lockedBuffer
+	stderr *logbuf.Buffer
 	url    string
 	done   chan struct{}
 }
 
 func startServe(t *testing.T, dir string, args ...string) *server {
 	t.Helper()
-	s := &server{stderr: &lockedBuffer{}, done: make(chan struct{})}
+	s := &server{stderr: &logbuf.Buffer{}, done: make(chan struct{})}
 	s.cmd = exec.Command(binary(t), append([]string{"serve", "--data", "data", "--listen", "127.0.0.1:0", "--policy", "policy.yaml"}, args...)...)
 	s.cmd.Dir, s.cmd.Env, s.cmd.Stderr = dir, []string{"HOME=" + dir}, s.stderr
 	if err := s.cmd.Start(); err != nil {

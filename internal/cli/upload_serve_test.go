@@ -20,27 +20,9 @@ import (
 	"time"
 
 	"github.com/slipway/actions/internal/artifact"
+	"github.com/slipway/actions/internal/testutil/logbuf"
 	"github.com/slipway/actions/internal/testutil/sigstoretest"
 )
-
-// lockedBuffer is a bytes.Buffer written by a running server and read by
-// the test.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // startServe runs "slipway serve" in-process on a loopback port with the
 // policy file (in dir) on the data directory data, until the test ends;
@@ -48,7 +30,7 @@ func (l *lockedBuffer) String() string {
 func startServe(t *testing.T, dir, data, policyFile string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	logs := &lockedBuffer{}
+	logs := &logbuf.Buffer{}
 	done := make(chan int, 1)
 	go func() {
 		done <- Main(ctx, Env{

@@ -11,6 +11,7 @@ import (
 
 	"github.com/slipway/actions/internal/blobstore"
 	"github.com/slipway/actions/internal/store/sqlite"
+	"github.com/slipway/actions/internal/testutil/logbuf"
 	"github.com/slipway/actions/internal/token"
 )
 
@@ -33,7 +34,7 @@ func FuzzRequest(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	log := &syncBuffer{}
+	log := &logbuf.Buffer{}
 	s, err := New(Config{Store: db, Blobs: blobs, Auth: tokens, Log: slog.New(slog.NewJSONHandler(log, nil))})
 	if err != nil {
 		f.Fatal(err)

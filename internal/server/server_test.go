@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -10,34 +9,16 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/slipway/actions/internal/store/sqlite"
+	"github.com/slipway/actions/internal/testutil/logbuf"
 	"github.com/slipway/actions/internal/token"
 )
 
 // cheap Argon2id parameters keep the tests fast; the checks are the same.
 var cheap = token.Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}
-
-// syncBuffer is a log sink safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // harness is a server on a real loopback listener, its store, a token
 // manager and its log.
@@ -45,7 +26,7 @@ type harness struct {
 	url    string
 	db     *sqlite.DB
 	tokens *token.Manager
-	log    *syncBuffer
+	log    *logbuf.Buffer
 	srv    *Server
 	cancel context.CancelFunc
 	done   chan error
@@ -58,7 +39,7 @@ func start(t *testing.T, cfg Config, routes ...Route) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{db: db, tokens: token.NewManager(db, token.WithParams(cheap)), log: &syncBuffer{}, done: make(chan error, 1)}
+	h := &harness{db: db, tokens: token.NewManager(db, token.WithParams(cheap)), log: &logbuf.Buffer{}, done: make(chan error, 1)}
 	cfg.Store, cfg.Auth = db, h.tokens
 	cfg.Log = slog.New(slog.NewJSONHandler(h.log, nil))
 	h.srv, err = New(cfg)

@@ -40,6 +40,7 @@ const CheckUploader = "uploader"
 type releaseRequest struct {
 	manifest *artifact.Manifest
 	digest   digest.SHA256 // of the canonical JSON of manifest
+	canon    []byte        // that canonical JSON, kept as a blob once admitted
 	id       string
 }
 
@@ -72,7 +73,7 @@ func parseReleaseRequest(body []byte) (*releaseRequest, error) {
 		return nil, fmt.Errorf("canonicalizing the manifest: %w", err)
 	}
 	d := digest.SHA256(sha256.Sum256(canon))
-	return &releaseRequest{manifest: m, digest: d, id: "r-" + d.Hex()[:16]}, nil
+	return &releaseRequest{manifest: m, digest: d, canon: canon, id: "r-" + d.Hex()[:16]}, nil
 }
 
 // releaseAnswer is the JSON of an admitted release (201, 200, GET).
@@ -221,6 +222,11 @@ func (a *admitter) run(w http.ResponseWriter, r *http.Request, req *releaseReque
 	if err := ConsumeOIDC(ctx); err != nil {
 		return err
 	}
+	// The admitted manifest is kept, under its digest, so that the release
+	// can be read back, verified again and exported (GET …/manifest).
+	if _, err := a.s.cfg.Blobs.Put(ctx, bytes.NewReader(req.canon), req.digest, 0); err != nil {
+		return fmt.Errorf("storing the manifest of release %q: %w", req.id, err)
+	}
 	e := releaseEntry(req, m, who, source, a.s.now())
 	raw, err := entry.Marshal(e)
 	if err != nil {
@@ -236,6 +242,7 @@ func (a *admitter) run(w http.ResponseWriter, r *http.Request, req *releaseReque
 	for _, x := range m.ByRole(artifact.RoleArtifact) {
 		rel.Artifacts = append(rel.Artifacts, store.Artifact{Name: x.Name, Digest: x.Digest.String(), Size: x.Size})
 	}
+	rel.Files = filesOf(m)
 	if err := a.s.cfg.Store.CreateRelease(context.WithoutCancel(ctx), rel); err != nil {
 		if errors.Is(err, store.ErrExists) {
 			if first, err := a.s.cfg.Store.ReleaseByManifest(ctx, req.digest.String()); err == nil {
@@ -419,4 +426,20 @@ func releaseEntry(req *releaseRequest, m *artifact.Manifest, who, source string,
 		}
 	}
 	return e
+}
+
+// filesOf are the store's records of m's files (every record with a path).
+func filesOf(m *artifact.Manifest) []store.File {
+	var out []store.File
+	for _, rec := range m.Records {
+		if rec.Path == "" {
+			continue
+		}
+		f := store.File{Role: string(rec.Role), Name: rec.Name, Path: rec.Path, Digest: rec.Digest.String(), Size: rec.Size, MediaType: rec.MediaType}
+		if !rec.Describes.IsZero() {
+			f.Describes = rec.Describes.String()
+		}
+		out = append(out, f)
+	}
+	return out
 }

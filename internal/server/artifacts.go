@@ -4,9 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"time"
 
-	"github.com/slipway/actions/internal/blobstore"
 	"github.com/slipway/actions/internal/digest"
 	"github.com/slipway/actions/internal/store"
 	"github.com/slipway/actions/internal/token"
@@ -34,18 +32,5 @@ func (s *Server) getArtifact(w http.ResponseWriter, r *http.Request) error {
 	} else if err != nil {
 		return err
 	}
-	f, err := s.cfg.Blobs.Open(r.Context(), d)
-	if errors.Is(err, blobstore.ErrNotFound) {
-		return fmt.Errorf("artifact %q is recorded in a release but its blob is missing from the blob store (restore it from a backup): %w", d, err)
-	}
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	h := w.Header()
-	h.Set("Content-Type", "application/octet-stream")
-	h.Set("ETag", `"`+d.String()+`"`)
-	h.Set("Cache-Control", "private, max-age=31536000, immutable")
-	http.ServeContent(w, r, "", time.Time{}, f)
-	return nil
+	return s.serveBlob(w, r, d, "application/octet-stream", "")
 }

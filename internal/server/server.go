@@ -83,6 +83,7 @@ var routeGroups = []func(*Server) []Route{
 	(*Server).logRoutes,      // log.go: /log/, /api/v1/log/key, /api/v1/log/consistency
 	(*Server).blobRoutes,     // blobs.go: /v2/slipway/blobs/... (OCI chunked upload)
 	(*Server).releaseRoutes,  // releases.go: /api/v1/releases (admission, reading)
+	(*Server).readRoutes,     // read.go: GET /api/v1/releases (list, search), a release's manifest and files
 }
 
 // Server is the control plane's HTTP API.

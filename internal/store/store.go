@@ -28,6 +28,11 @@ type Store interface {
 	// ReleaseByManifest returns the release recorded for this manifest
 	// digest (admission is idempotent on it); ErrNotFound when there is none.
 	ReleaseByManifest(ctx context.Context, manifestDigest string) (Release, error)
+	// Releases returns the releases q selects, newest first (by Created,
+	// then by ID, both descending), at most q.Limit of them, each with its
+	// artifacts (not its Files). Pages follow each other through q.After:
+	// a release admitted while a client pages is never seen twice.
+	Releases(ctx context.Context, q ReleaseQuery) ([]Release, error)
 
 	// ArtifactByDigest returns one artifact record with this digest
 	// ("sha256:<hex>") from an admitted release; ErrNotFound when no
@@ -85,6 +90,11 @@ type Release struct {
 	Created time.Time
 	// Artifacts are the files the release binds, by digest.
 	Artifacts []Artifact
+	// Files are every record of the admitted manifest with a file, in
+	// manifest order: artifacts and the evidence about them (signature
+	// bundles, provenance, SBOMs, attestations). Empty for a release
+	// admitted before the store kept them (schema version 3).
+	Files []File
 	// LogIndex is the index of the release's release-admitted entry in the
 	// transparency log, and LogEntry that entry's canonical bytes.
 	LogIndex uint64
@@ -105,3 +115,58 @@ type Artifact struct {
 	// Name is its path in the manifest.
 	Name string
 }
+
+// File is one record of an admitted manifest that has a file: its blob is
+// in the blob store under Digest.
+type File struct {
+	// Role is the record's role (artifact, signature, provenance, sbom,
+	// attestation).
+	Role string
+	// Name is the record's name, once per role in a release.
+	Name string
+	// Path is the file's slash-separated path in the manifest; records of
+	// one bundle about several subjects share it.
+	Path string
+	// Digest is "sha256:<hex>".
+	Digest string
+	// Size is its length in bytes.
+	Size int64
+	// MediaType is the record's media type.
+	MediaType string
+	// Describes is the digest of the artifact the record is about; "" for
+	// an artifact.
+	Describes string
+}
+
+// MaxReleasesPage bounds ReleaseQuery.Limit (a sanity bound: the read
+// API asks for pages of at most 101).
+const MaxReleasesPage = 1000
+
+// ReleaseQuery selects releases; its zero fields select everything.
+type ReleaseQuery struct {
+	// Repository, when set, is the source repository (in the form
+	// policy.ParseRepository writes) the releases were built from.
+	Repository string
+	// Digest, when set ("sha256:<hex>"), selects the releases holding a
+	// file (an artifact or evidence) with that digest, or made of the
+	// manifest with that digest.
+	Digest string
+	// Since and Until, when not zero, bound Created: Since <= Created <
+	// Until.
+	Since, Until time.Time
+	// After, when set, is the position of the last release of the previous
+	// page: only releases after it (older) are returned.
+	After *Cursor
+	// Limit is how many releases to return at most: 1 to MaxReleasesPage.
+	Limit int
+}
+
+// Cursor is a position in the newest-first order of releases: the
+// creation time and ID of one release.
+type Cursor struct {
+	Created time.Time
+	ID      string
+}
+
+// CursorOf is the position of r.
+func CursorOf(r Release) Cursor { return Cursor{Created: r.Created, ID: r.ID} }

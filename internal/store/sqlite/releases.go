@@ -40,6 +40,12 @@ func (d *DB) CreateRelease(ctx context.Context, r store.Release) (err error) {
 			return fmt.Errorf("recording artifact %q of release %q: %w; each artifact name may appear once in a release", a.Name, r.ID, err)
 		}
 	}
+	for _, f := range r.Files {
+		if _, err = tx.ExecContext(ctx, `INSERT INTO release_files (release_id, role, name, path, digest, size, media_type, describes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			r.ID, f.Role, f.Name, f.Path, f.Digest, f.Size, f.MediaType, f.Describes); err != nil {
+			return fmt.Errorf("recording file %q (%s) of release %q: %w; each record name may appear once per role in a release", f.Name, f.Role, r.ID, err)
+		}
+	}
 	if err = tx.Commit(); err != nil {
 		return fmt.Errorf("recording release %q: %w", r.ID, err)
 	}
@@ -79,19 +85,51 @@ func (d *DB) release(ctx context.Context, query, key string) (store.Release, err
 	if err := json.Unmarshal([]byte(checks), &r.Checks); err != nil {
 		return r, fmt.Errorf("reading release %q: its checks column: %w; restore the database from backup", key, err)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT digest, size, name FROM artifacts WHERE release_id = ? ORDER BY name`, r.ID)
+	if r.Artifacts, err = artifactsOf(ctx, tx, r.ID); err != nil {
+		return r, err
+	}
+	r.Files, err = filesOf(ctx, tx, r.ID)
+	return r, err
+}
+
+// artifactsOf reads the artifacts of release id.
+func artifactsOf(ctx context.Context, q querier, id string) ([]store.Artifact, error) {
+	rows, err := q.QueryContext(ctx, `SELECT digest, size, name FROM artifacts WHERE release_id = ? ORDER BY name`, id)
 	if err != nil {
-		return r, fmt.Errorf("reading the artifacts of release %q: %w", r.ID, err)
+		return nil, fmt.Errorf("reading the artifacts of release %q: %w", id, err)
 	}
 	defer rows.Close()
+	var out []store.Artifact
 	for rows.Next() {
 		var a store.Artifact
 		if err := rows.Scan(&a.Digest, &a.Size, &a.Name); err != nil {
-			return r, fmt.Errorf("reading the artifacts of release %q: %w", r.ID, err)
+			return nil, fmt.Errorf("reading the artifacts of release %q: %w", id, err)
 		}
-		r.Artifacts = append(r.Artifacts, a)
+		out = append(out, a)
 	}
-	return r, rows.Err()
+	return out, rows.Err()
+}
+
+// filesOf reads the files of release id, in the order they were recorded.
+func filesOf(ctx context.Context, q querier, id string) ([]store.File, error) {
+	rows, err := q.QueryContext(ctx, `SELECT role, name, path, digest, size, media_type, describes FROM release_files WHERE release_id = ? ORDER BY rowid`, id)
+	if err != nil {
+		return nil, fmt.Errorf("reading the files of release %q: %w", id, err)
+	}
+	defer rows.Close()
+	var out []store.File
+	for rows.Next() {
+		var f store.File
+		if err := rows.Scan(&f.Role, &f.Name, &f.Path, &f.Digest, &f.Size, &f.MediaType, &f.Describes); err != nil {
+			return nil, fmt.Errorf("reading the files of release %q: %w", id, err)
+		}
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
 // ArtifactByDigest implements store.Store.

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"os"
 	"sync"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
@@ -121,7 +122,7 @@ func readSubject(ctx context.Context, s Subject, hashes []crypto.Hash, gpg []gpg
 		fan = newFanout(writers)
 		dst = fan
 	}
-	n, copyErr := io.CopyBuffer(dst, &ctxReader{ctx: ctx, r: f}, make([]byte, digest.BufferSize))
+	n, copyErr := io.CopyBuffer(dst, &ctxReader{ctx: ctx, r: f}, make([]byte, readBufferSize(f)))
 	if fan != nil {
 		fan.close()
 	}
@@ -145,6 +146,16 @@ func readSubject(ctx context.Context, s Subject, hashes []crypto.Hash, gpg []gpg
 		res.sums[h] = hs[i].Sum(nil)
 	}
 	return res, nil
+}
+
+// readBufferSize is digest.BufferSize, or less for a smaller file: a
+// server verifying many small releases at once would otherwise allocate
+// (and clear) a mebibyte per subject for a few kilobytes.
+func readBufferSize(f *os.File) int {
+	if fi, err := f.Stat(); err == nil && fi.Size() < digest.BufferSize {
+		return int(max(fi.Size()+1, 512))
+	}
+	return digest.BufferSize
 }
 
 // ctxReader stops a long read when ctx is done.

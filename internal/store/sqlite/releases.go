@@ -10,48 +10,6 @@ import (
 	"github.com/slipway/actions/internal/store"
 )
 
-// CreateRelease implements store.Store.
-func (d *DB) CreateRelease(ctx context.Context, r store.Release) (err error) {
-	tx, err := d.write.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("recording release %q: %w", r.ID, err)
-	}
-	defer func() {
-		if err != nil {
-			tx.Rollback()
-		}
-	}()
-	checks, err := json.Marshal(nonNil(r.Checks))
-	if err != nil {
-		return fmt.Errorf("recording release %q: %w", r.ID, err)
-	}
-	_, err = tx.ExecContext(ctx,
-		`INSERT INTO releases (id, source_repository, uploader, manifest_digest, created, log_index, log_entry, receipt, checks) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.ID, r.SourceRepository, r.Uploader, r.ManifestDigest, millis(r.Created), int64(r.LogIndex), nonNilBytes(r.LogEntry), nonNilBytes(r.Receipt), string(checks))
-	if isConstraint(err) {
-		return fmt.Errorf("release %q (manifest %q): %w", r.ID, r.ManifestDigest, store.ErrExists)
-	}
-	if err != nil {
-		return fmt.Errorf("recording release %q: %w", r.ID, err)
-	}
-	for _, a := range r.Artifacts {
-		if _, err = tx.ExecContext(ctx, `INSERT INTO artifacts (release_id, digest, size, name) VALUES (?, ?, ?, ?)`,
-			r.ID, a.Digest, a.Size, a.Name); err != nil {
-			return fmt.Errorf("recording artifact %q of release %q: %w; each artifact name may appear once in a release", a.Name, r.ID, err)
-		}
-	}
-	for _, f := range r.Files {
-		if _, err = tx.ExecContext(ctx, `INSERT INTO release_files (release_id, role, name, path, digest, size, media_type, describes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			r.ID, f.Role, f.Name, f.Path, f.Digest, f.Size, f.MediaType, f.Describes); err != nil {
-			return fmt.Errorf("recording file %q (%s) of release %q: %w; each record name may appear once per role in a release", f.Name, f.Role, r.ID, err)
-		}
-	}
-	if err = tx.Commit(); err != nil {
-		return fmt.Errorf("recording release %q: %w", r.ID, err)
-	}
-	return nil
-}
-
 const releaseColumns = `id, source_repository, uploader, manifest_digest, created, log_index, log_entry, receipt, checks`
 
 // Release implements store.Store.

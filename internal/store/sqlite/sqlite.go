@@ -28,6 +28,7 @@ const BusyTimeoutMillis = 5000
 type DB struct {
 	write *sql.DB // one connection: SQLite has one writer
 	read  *sql.DB // query_only connections
+	group groupCommit
 }
 
 var _ store.Store = (*DB)(nil)

@@ -1,0 +1,128 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"sync"
+
+	"github.com/slipway/actions/internal/store"
+)
+
+// groupCommit writes the releases of concurrent CreateRelease calls in one
+// transaction, so that many admissions share one commit (one fsync of the
+// WAL under synchronous=FULL) instead of queueing for a commit each. There
+// is no timer: the first caller to find the writer free writes everything
+// queued by then; whoever arrives while it writes waits for the next
+// transaction, which takes all of them. One release alone costs what it
+// cost before. Each release has its own savepoint, so that one that fails
+// (ErrExists) is rolled back without the others; a failed commit fails
+// every release of the batch, and none of them is stored.
+type groupCommit struct {
+	mu      sync.Mutex // guards queue
+	queue   []*pendingRelease
+	writing sync.Mutex // held by the caller writing a batch
+}
+
+type pendingRelease struct {
+	r    store.Release
+	done chan error // buffered: the writer never blocks on it
+}
+
+// CreateRelease implements store.Store. A caller returns once its release
+// is committed (or refused). A context already ended refuses the release;
+// once queued, the release is written whatever becomes of ctx, since its
+// transaction may hold other callers' releases.
+func (d *DB) CreateRelease(ctx context.Context, r store.Release) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("recording release %q: %w", r.ID, context.Cause(ctx))
+	}
+	p := &pendingRelease{r: r, done: make(chan error, 1)}
+	g := &d.group
+	g.mu.Lock()
+	g.queue = append(g.queue, p)
+	g.mu.Unlock()
+	g.writing.Lock()
+	select {
+	case err := <-p.done: // an earlier writer's batch held it
+		g.writing.Unlock()
+		return err
+	default:
+	}
+	g.mu.Lock()
+	batch := g.queue
+	g.queue = nil
+	g.mu.Unlock()
+	d.writeReleases(context.WithoutCancel(ctx), batch)
+	g.writing.Unlock()
+	return <-p.done
+}
+
+// writeReleases records batch in one transaction and answers each caller.
+func (d *DB) writeReleases(ctx context.Context, batch []*pendingRelease) {
+	errs := make([]error, len(batch))
+	err := func() (err error) {
+		tx, err := d.write.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if err != nil {
+				tx.Rollback()
+			}
+		}()
+		for i, p := range batch {
+			if _, err := tx.ExecContext(ctx, `SAVEPOINT release`); err != nil {
+				return err
+			}
+			if errs[i] = insertRelease(ctx, tx, p.r); errs[i] != nil {
+				if _, err := tx.ExecContext(ctx, `ROLLBACK TO release`); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.ExecContext(ctx, `RELEASE release`); err != nil {
+				return err
+			}
+		}
+		return tx.Commit()
+	}()
+	for i, p := range batch {
+		switch {
+		case err != nil:
+			p.done <- fmt.Errorf("recording release %q: %w", p.r.ID, err)
+		default:
+			p.done <- errs[i]
+		}
+	}
+}
+
+// insertRelease inserts r and its artifacts in tx.
+func insertRelease(ctx context.Context, tx *sql.Tx, r store.Release) error {
+	checks, err := json.Marshal(nonNil(r.Checks))
+	if err != nil {
+		return fmt.Errorf("recording release %q: %w", r.ID, err)
+	}
+	_, err = tx.ExecContext(ctx,
+		`INSERT INTO releases (id, source_repository, uploader, manifest_digest, created, log_index, log_entry, receipt, checks) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.ID, r.SourceRepository, r.Uploader, r.ManifestDigest, millis(r.Created), int64(r.LogIndex), nonNilBytes(r.LogEntry), nonNilBytes(r.Receipt), string(checks))
+	if isConstraint(err) {
+		return fmt.Errorf("release %q (manifest %q): %w", r.ID, r.ManifestDigest, store.ErrExists)
+	}
+	if err != nil {
+		return fmt.Errorf("recording release %q: %w", r.ID, err)
+	}
+	for _, a := range r.Artifacts {
+		if _, err = tx.ExecContext(ctx, `INSERT INTO artifacts (release_id, digest, size, name) VALUES (?, ?, ?, ?)`,
+			r.ID, a.Digest, a.Size, a.Name); err != nil {
+			return fmt.Errorf("recording artifact %q of release %q: %w; each artifact name may appear once in a release", a.Name, r.ID, err)
+		}
+	}
+	for _, f := range r.Files {
+		if _, err = tx.ExecContext(ctx, `INSERT INTO release_files (release_id, role, name, path, digest, size, media_type, describes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			r.ID, f.Role, f.Name, f.Path, f.Digest, f.Size, f.MediaType, f.Describes); err != nil {
+			return fmt.Errorf("recording file %q (%s) of release %q: %w; each record name may appear once per role in a release", f.Name, f.Role, r.ID, err)
+		}
+	}
+	return nil
+}

@@ -111,6 +111,8 @@ type admitter struct {
 	verifier *verify.Verifier
 	staging  string
 
+	staged stagingDirs
+
 	mu       sync.Mutex
 	inflight map[digest.SHA256]chan struct{} // one admission per manifest at a time
 }
@@ -125,9 +127,10 @@ func newAdmitter(s *Server) *admitter {
 }
 
 // begin waits until no other admission of d runs, then claims d; the
-// caller calls the returned function when done. Admissions of different
-// manifests never wait for each other here.
-func (a *admitter) begin(ctx context.Context, d digest.SHA256) (func(), error) {
+// caller calls the returned function when done. waited says whether
+// another admission of d ran meanwhile (which may have admitted it).
+// Admissions of different manifests never wait for each other here.
+func (a *admitter) begin(ctx context.Context, d digest.SHA256) (done func(), waited bool, err error) {
 	for {
 		a.mu.Lock()
 		ch, busy := a.inflight[d]
@@ -140,13 +143,14 @@ func (a *admitter) begin(ctx context.Context, d digest.SHA256) (func(), error) {
 				delete(a.inflight, d)
 				a.mu.Unlock()
 				close(ch)
-			}, nil
+			}, waited, nil
 		}
 		a.mu.Unlock()
+		waited = true
 		select {
 		case <-ch:
 		case <-ctx.Done():
-			return nil, context.Cause(ctx)
+			return nil, waited, context.Cause(ctx)
 		}
 	}
 }
@@ -172,14 +176,16 @@ func (a *admitter) admit(w http.ResponseWriter, r *http.Request) error {
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	done, err := a.begin(ctx, req.digest)
+	done, waited, err := a.begin(ctx, req.digest)
 	if err != nil {
 		return err
 	}
 	defer done()
-	// Another request may have admitted it while this one waited.
-	if rel, err := a.s.cfg.Store.ReleaseByManifest(ctx, req.digest.String()); err == nil {
-		return writeJSON(w, http.StatusOK, answerOf(rel))
+	if waited {
+		// Another request may have admitted it while this one waited.
+		if rel, err := a.s.cfg.Store.ReleaseByManifest(ctx, req.digest.String()); err == nil {
+			return writeJSON(w, http.StatusOK, answerOf(rel))
+		}
 	}
 	return a.run(w, r, req)
 }
@@ -195,11 +201,11 @@ func (a *admitter) run(w http.ResponseWriter, r *http.Request, req *releaseReque
 				Message: fmt.Sprintf("artifact %q is an image in a registry (%s), which admission by upload cannot read: admit it by reference (not served yet), or upload a manifest of files", rec.Name, rec.URI)})
 		}
 	}
-	dir, err := a.stage(ctx, m)
+	dir, err := a.stage(ctx, req)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
+	defer a.unstage(dir)
 	rep, err := a.verifier.VerifyManifest(ctx, m, dir)
 	if err != nil {
 		return &Problem{Status: http.StatusBadRequest, Type: "bad-manifest", Title: "Not a build manifest", Detail: err.Error()}
@@ -271,34 +277,35 @@ func callerOf(ctx context.Context) (policy.Caller, string) {
 	return id.Caller(), id.String()
 }
 
-// stage materialises m's records with a path in a fresh directory under
-// the staging root, each a hard link to its stored blob at the record's
-// path, resolved inside the directory (internal/workspace): nothing is
-// written outside it. A record whose blob is missing is a 409.
-func (a *admitter) stage(ctx context.Context, m *artifact.Manifest) (string, error) {
-	if err := os.MkdirAll(a.staging, 0o700); err != nil {
-		return "", fmt.Errorf("creating the staging directory %q: %w", a.staging, err)
-	}
-	dir, err := os.MkdirTemp(a.staging, "admit-")
+// stage materialises the request's records with a path in an empty
+// directory under the staging root, each a hard link to its stored blob at
+// the record's path, resolved inside the directory (internal/workspace):
+// nothing is written outside it. A record whose blob is missing is a 409.
+// The caller hands the directory back with unstage.
+func (a *admitter) stage(ctx context.Context, req *releaseRequest) (string, error) {
+	dir, err := a.staged.take(a.staging)
 	if err != nil {
-		return "", fmt.Errorf("creating a staging directory in %q: %w", a.staging, err)
+		return "", err
 	}
 	root, err := workspace.New(dir)
 	if err != nil {
-		os.RemoveAll(dir)
+		a.staged.drop(dir)
 		return "", err
 	}
-	for _, rec := range m.Records {
+	for _, rec := range req.manifest.Records {
 		if rec.Path == "" {
 			continue
 		}
 		if err := a.place(ctx, root, rec); err != nil {
-			os.RemoveAll(dir)
+			a.unstage(dir)
 			return "", err
 		}
 	}
 	return dir, nil
 }
+
+// unstage empties a staging directory and keeps it for the next admission.
+func (a *admitter) unstage(dir string) { a.staged.put(dir) }
 
 // place links rec's blob at rec.Path inside root.
 func (a *admitter) place(ctx context.Context, root *workspace.Root, rec artifact.Record) error {

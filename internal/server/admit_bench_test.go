@@ -1,10 +1,16 @@
 package server_test
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"net/http"
+	"os"
+	"runtime/pprof"
 	"slices"
+	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -13,30 +19,47 @@ import (
 
 // BenchmarkAdmit admits small key-signed releases (a 1 KiB artifact, its
 // signature bundle and provenance, uploaded before the timer starts) from
-// 64 x GOMAXPROCS clients at once on the embedded defaults, and reports admissions per
-// second and the p50/p99 time to receipt. Run with -benchtime=Nx.
+// 64 x GOMAXPROCS clients at once on the embedded defaults, and reports
+// admissions per second, the p50/p99 time to receipt and the CPU time per
+// admission. Run with -benchtime=Nx (N of at least a few thousand: the
+// first checkpoints are a large part of a short run).
 func BenchmarkAdmit(b *testing.B) {
 	s := newSigner(b)
 	site := startSite(b, s.writePolicy(b, b.TempDir(), ""))
 	tok := site.token(b, "bench", token.Upload)
 	manifests := make([][]byte, b.N)
-	for i := range b.N {
-		dir := b.TempDir()
-		content := make([]byte, 1024)
-		copy(content, fmt.Sprintf("artifact %d of run %d", i, time.Now().UnixNano()))
-		s.release(b, dir, content, testBuilder, testSource)
-		manifests[i] = uploadAll(b, site.url, tok, dir)
+	var wg sync.WaitGroup
+	var prepared atomic.Int64
+	for range 4 {
+		wg.Go(func() {
+			for i := prepared.Add(1) - 1; i < int64(b.N); i = prepared.Add(1) - 1 {
+				dir := b.TempDir()
+				content := make([]byte, 1024)
+				copy(content, fmt.Sprintf("artifact %d of run %d", i, time.Now().UnixNano()))
+				s.release(b, dir, content, testBuilder, testSource)
+				manifests[i] = uploadAll(b, site.url, tok, dir)
+			}
+		})
 	}
+	wg.Wait()
 	var next atomic.Int64
 	lat := make([]time.Duration, b.N)
 	b.SetParallelism(64) // 64 x GOMAXPROCS clients: each waits for a checkpoint
+	stop := profileTimed(b)
+	defer stop()
+	// Each client keeps its connection, as one slipway upload does for its
+	// requests (http.DefaultClient keeps 2 idle per host: the others would
+	// connect again for every admission).
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1024}}
+	defer client.CloseIdleConnections()
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	start := time.Now()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			i := next.Add(1) - 1
 			t0 := time.Now()
-			code, body, _ := do(b, "POST", site.url+"/api/v1/releases", tok, manifests[i])
+			code, body := post(b, client, site.url+"/api/v1/releases", tok, manifests[i])
 			lat[i] = time.Since(t0)
 			if code != http.StatusCreated {
 				b.Errorf("admission %d: %d %s", i, code, body)
@@ -44,9 +67,61 @@ func BenchmarkAdmit(b *testing.B) {
 		}
 	})
 	elapsed := time.Since(start)
+	cpu := cpuTime() - cpu0
 	b.StopTimer()
 	slices.Sort(lat)
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "admissions/s")
 	b.ReportMetric(float64(lat[len(lat)/2].Milliseconds()), "p50-ms")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Milliseconds()), "p99-ms")
+	// CPU time per admission (server and clients, user and system) is the
+	// steadier figure on a shared machine: the throughput the cores allow
+	// is about GOMAXPROCS / cpu-ms-per-admission.
+	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/admission")
+}
+
+// cpuTime is the process's user and system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// post sends one POST with client and returns the status and body.
+func post(b *testing.B, client *http.Client, url, tok string, body []byte) (int, []byte) {
+	req, err := http.NewRequest("POST", url, bytes.NewReader(body))
+	if err != nil {
+		b.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := client.Do(req)
+	if err != nil {
+		b.Error(err)
+		return 0, nil
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, out
+}
+
+// profileTimed writes a CPU profile of the timed part alone to the file
+// SLIPWAY_BENCH_CPUPROFILE names (go test -cpuprofile would include the
+// uploads before the timer); the caller calls the returned function.
+func profileTimed(b *testing.B) func() {
+	p := os.Getenv("SLIPWAY_BENCH_CPUPROFILE")
+	if p == "" {
+		return func() {}
+	}
+	f, err := os.Create(p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
 }

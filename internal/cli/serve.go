@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/authn"
+
 	"github.com/slipway/actions/internal/datadir"
 	"github.com/slipway/actions/internal/exitcode"
 	"github.com/slipway/actions/internal/idtoken"
@@ -32,6 +34,7 @@ type serveCommand struct {
 	rateLimit, rateBurst, oidcAudience               string
 	logKey, logOrigin, maxBlobSize                   string
 	shutdownTimeout                                  time.Duration
+	allowPrivateRegistries                           bool
 }
 
 func (c *serveCommand) commandLineOnly() {}
@@ -52,7 +55,11 @@ Blobs are uploaded with the OCI distribution spec's chunked upload under
 /v2/slipway/blobs/ (resumable); POST /api/v1/releases admits a build manifest
 whose files were uploaded: verified under --policy, the uploader checked, a
 release-admitted entry appended to the transparency log (tiles under /log/,
-key at /api/v1/log/key) and a receipt returned. docs/server.md describes
+key at /api/v1/log/key) and a receipt returned. With Content-Type
+application/vnd.slipway.reference+json and {"reference": "REGISTRY/REPO@sha256:…"}
+it admits an image by reference: the server copies it, its OCI referrers and
+cosign's tags into its blob store (with the credentials of its own Docker
+config) and verifies that copy. docs/server.md describes
 every endpoint, the data directory, backups, tokens and key rotation.
 
 Bearer tokens are service tokens (slw_…, slipway token) or, with
@@ -86,6 +93,8 @@ func (c *serveCommand) Inputs() []input.Input {
 			Description: "The largest blob an upload may send (bytes, or with KiB, MiB, GiB); larger ones get 413."}),
 		input.String(&c.oidcAudience, input.Spec{Name: "oidc-audience", Env: "SLIPWAY_OIDC_AUDIENCE",
 			Description: "Accept GitHub Actions OIDC ID tokens minted for this audience (mcp-upload's audience input; the server's public URL, say), from the issuers the policy's uploader rules name; unset: service tokens only."}),
+		input.Bool(&c.allowPrivateRegistries, input.Spec{Name: "allow-private-registries", Env: "SLIPWAY_ALLOW_PRIVATE_REGISTRIES", Default: "false",
+			Description: "Let admissions by reference name registries on loopback, private and link-local addresses (tests, a closed site); by default the server reaches public registries only, since the request names the host it connects to."}),
 		input.Duration(&c.shutdownTimeout, input.Spec{Name: "shutdown-timeout", Env: "SLIPWAY_SHUTDOWN_TIMEOUT", Default: "10s",
 			Description: "How long in-flight requests may take to finish after SIGTERM (at most 14s: the process ends 15s after the signal)."}),
 	}
@@ -158,6 +167,9 @@ func (c *serveCommand) check(rt *Runtime) (server.Config, error) {
 		return cfg, fmt.Errorf("input \"shutdown-timeout\": %s is out of range; give a duration above 0 and under %s", c.shutdownTimeout, interrupt.DefaultGrace)
 	}
 	cfg.ShutdownTimeout = c.shutdownTimeout
+	// Registry credentials for admissions by reference: the server's own
+	// Docker config, never the request's.
+	cfg.AllowPrivateRegistries, cfg.RegistryKeychain = c.allowPrivateRegistries, authn.DefaultKeychain
 	if cfg.MaxBlobSize, err = parseSize(c.maxBlobSize); err != nil {
 		return cfg, fmt.Errorf("input \"max-blob-size\": %w", err)
 	}

@@ -17,12 +17,15 @@ import (
 	"time"
 
 	"github.com/cyberphone/json-canonicalization/go/src/webpki.org/jsoncanonicalizer"
+	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/slipway/actions/internal/artifact"
 	"github.com/slipway/actions/internal/blobstore"
 	"github.com/slipway/actions/internal/digest"
+	"github.com/slipway/actions/internal/mirror"
 	"github.com/slipway/actions/internal/policy"
 	"github.com/slipway/actions/internal/store"
+	"github.com/slipway/actions/internal/timeouts"
 	"github.com/slipway/actions/internal/tlog/entry"
 	"github.com/slipway/actions/internal/verify"
 	"github.com/slipway/actions/internal/workspace"
@@ -39,9 +42,14 @@ const CheckUploader = "uploader"
 // receipt records, its digest and the release id derived from it.
 type releaseRequest struct {
 	manifest *artifact.Manifest
-	digest   digest.SHA256 // of the canonical JSON of manifest
+	digest   digest.SHA256 // of the canonical JSON of manifest (or of the reference)
 	canon    []byte        // that canonical JSON, kept as a blob once admitted
 	id       string
+	// evidence is logged besides the manifest's records: the referrers and
+	// cosign tags of an image admitted by reference.
+	evidence []entry.Evidence
+	// image is the image of an admission by reference.
+	image name.Digest
 }
 
 // parseReleaseRequest reads an admission request's body: a build manifest
@@ -110,6 +118,10 @@ type admitter struct {
 	s        *Server
 	verifier *verify.Verifier
 	staging  string
+	// policy is the server's, with receipts off; registry reaches the
+	// registries of admissions by reference.
+	policy   *policy.Policy
+	registry http.RoundTripper
 
 	staged stagingDirs
 
@@ -122,7 +134,11 @@ func newAdmitter(s *Server) *admitter {
 	// what makes them. The policy's log section is for verify and dispatch.
 	p := *s.cfg.Policy
 	p.Log.Receipts = policy.ReceiptsOff
-	return &admitter{s: s, verifier: verify.New(&p, verify.WithLogger(s.log)),
+	reg := s.cfg.RegistryTransport
+	if reg == nil {
+		reg = mirror.Guard(timeouts.Config{}, s.cfg.AllowPrivateRegistries)
+	}
+	return &admitter{s: s, verifier: verify.New(&p, verify.WithLogger(s.log)), policy: &p, registry: reg,
 		staging: s.cfg.Staging, inflight: map[digest.SHA256]chan struct{}{}}
 }
 
@@ -167,8 +183,13 @@ func (a *admitter) admit(w http.ResponseWriter, r *http.Request) error {
 		}
 		return &Problem{Status: http.StatusBadRequest, Type: "bad-request", Title: "Unreadable body", Detail: "the request body could not be read; send it again", Cause: err}
 	}
-	req, err := parseReleaseRequest(body)
-	if err != nil {
+	byReference := isReferenceRequest(r)
+	var req *releaseRequest
+	if byReference {
+		if req, err = parseReferenceRequest(body); err != nil {
+			return &Problem{Status: http.StatusBadRequest, Type: "bad-reference", Title: "Not an image reference", Detail: err.Error()}
+		}
+	} else if req, err = parseReleaseRequest(body); err != nil {
 		return &Problem{Status: http.StatusBadRequest, Type: "bad-manifest", Title: "Not a build manifest", Detail: err.Error()}
 	}
 	if rel, err := a.s.cfg.Store.ReleaseByManifest(ctx, req.digest.String()); err == nil {
@@ -187,18 +208,21 @@ func (a *admitter) admit(w http.ResponseWriter, r *http.Request) error {
 			return writeJSON(w, http.StatusOK, answerOf(rel))
 		}
 	}
+	if byReference {
+		return a.runReference(w, r, req)
+	}
 	return a.run(w, r, req)
 }
 
 // run stages, verifies, checks the uploader, logs and records one release.
 func (a *admitter) run(w http.ResponseWriter, r *http.Request, req *releaseRequest) error {
 	ctx := r.Context()
-	caller, who := callerOf(ctx)
+	_, who := callerOf(ctx)
 	m := req.manifest
 	for _, rec := range m.ByRole(artifact.RoleArtifact) {
 		if rec.Path == "" {
 			return a.reject(w, r, req, who, "", verify.Check{Check: "upload", Subject: rec.Name,
-				Message: fmt.Sprintf("artifact %q is an image in a registry (%s), which admission by upload cannot read: admit it by reference (not served yet), or upload a manifest of files", rec.Name, rec.URI)})
+				Message: fmt.Sprintf("artifact %q is an image in a registry (%s), which admission by upload cannot read: admit it by reference (slipway upload --reference %s), or upload a manifest of files", rec.Name, rec.URI, rec.URI)})
 		}
 	}
 	dir, err := a.stage(ctx, req)
@@ -210,6 +234,17 @@ func (a *admitter) run(w http.ResponseWriter, r *http.Request, req *releaseReque
 	if err != nil {
 		return &Problem{Status: http.StatusBadRequest, Type: "bad-manifest", Title: "Not a build manifest", Detail: err.Error()}
 	}
+	return a.conclude(w, r, req, rep, dir)
+}
+
+// conclude decides on a verified release: a failed check, several source
+// repositories or an uploader the policy does not allow are refused (and
+// logged); otherwise the release is logged, recorded and answered 201.
+// dir is what to take out of the report's paths.
+func (a *admitter) conclude(w http.ResponseWriter, r *http.Request, req *releaseRequest, rep *verify.Report, dir string) error {
+	ctx := r.Context()
+	caller, who := callerOf(ctx)
+	m := req.manifest
 	checks := reportLines(rep, dir)
 	if failed := rep.Failed(); len(failed) > 0 {
 		return a.reject(w, r, req, who, sourceOf(rep), clean(failed[0], dir))
@@ -376,6 +411,9 @@ func reportLines(rep *verify.Report, dir string) []string {
 
 // clean takes the staging directory out of a check's paths and message.
 func clean(c verify.Check, dir string) verify.Check {
+	if dir == "" {
+		return c
+	}
 	prefix := dir + string(filepath.Separator)
 	c.Bundle = strings.TrimPrefix(c.Bundle, prefix)
 	c.Message = strings.ReplaceAll(c.Message, prefix, "")
@@ -432,6 +470,7 @@ func releaseEntry(req *releaseRequest, m *artifact.Manifest, who, source string,
 			e.Evidence = append(e.Evidence, ev)
 		}
 	}
+	e.Evidence = append(e.Evidence, req.evidence...)
 	return e
 }
 

@@ -11,6 +11,11 @@
 // application/problem+json in one place (problem.go), anything else becomes
 // a 500 whose cause is logged and not sent.
 //
+// Admission by reference (byref.go) copies an image and what refers to it
+// from a registry into the blob store through internal/mirror and verifies
+// the copy; it never takes registry credentials from a request, and never
+// reaches a non-public registry address unless AllowPrivateRegistries.
+//
 // It sits over the stages: it may call internal/verify and policy, never
 // the other way round. It must never log or echo a token (the Authorization
 // header is read by auth.go only), never let an OIDC ID token through when

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/authn"
 	"golang.org/x/time/rate"
 
 	"github.com/slipway/actions/internal/blobstore"
@@ -57,6 +58,17 @@ type Config struct {
 	// OIDC, when set, accepts GitHub Actions OIDC ID tokens as bearer
 	// tokens besides service tokens (oidc.go); nil refuses them.
 	OIDC OIDCVerifier
+	// RegistryTransport reaches registries for admissions by reference;
+	// nil means mirror.Guard with default timeouts, refusing non-public
+	// addresses unless AllowPrivateRegistries.
+	RegistryTransport http.RoundTripper
+	// RegistryKeychain gives the server's registry credentials (its Docker
+	// config, authn.DefaultKeychain); nil reads registries anonymously.
+	// Credentials never come from a request.
+	RegistryKeychain authn.Keychain
+	// AllowPrivateRegistries lets admissions by reference name registries
+	// on loopback, private and link-local addresses (tests, closed sites).
+	AllowPrivateRegistries bool
 	// Replay makes OIDC ID tokens single-use (ConsumeOIDC); a cache with
 	// idtoken's defaults when nil and OIDC is set.
 	Replay *idtoken.ReplayCache

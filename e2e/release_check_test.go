@@ -31,6 +31,10 @@ type releaseWant struct {
 	cosign       string   // the cosign CLI
 	trust        []string // cosign verify-blob flags that say whom to trust (key or certificate identity, root)
 	signers      string   // the trust policy's signer section for slipway verify (keys, or identities and root)
+	// controlPlane, when set, is the slipway serve the workflow uploaded the release to (its server input);
+	// uploader starts the identity the control plane must have logged as the uploader.
+	controlPlane *controlPlane
+	uploader     string
 }
 
 // pushedRelease is a release pulled back from the registry.
@@ -43,8 +47,8 @@ type pushedRelease struct {
 // checkRelease checks a run of testdata/workflows/release.yml: the right job ran; the registry holds the digest
 // the workflow output under the tag; the pushed artifact holds exactly the artifacts, their SBOMs, one signature
 // bundle per artifact, the provenance and one attestation bundle per SBOM, the manifest and the subjects file (nothing
-// else: no key); every digest output matches the pushed files; and cosign verifies every bundle, only for its
-// own file.
+// else: no key), and with a control plane its receipt (checkAdmitted); every digest output matches the pushed
+// files; and cosign verifies every bundle, only for its own file.
 func checkRelease(t *testing.T, r *Result, ref string, w releaseWant) pushedRelease {
 	t.Helper()
 	r.RequireSuccess(t)
@@ -75,6 +79,11 @@ func checkRelease(t *testing.T, r *Result, ref string, w releaseWant) pushedRele
 	}
 	for _, a := range w.artifacts {
 		want = append(want, path.Base(a), path.Base(a)+".sigstore.json")
+	}
+	if w.controlPlane != nil {
+		for _, a := range w.artifacts {
+			want = append(want, path.Base(a)+".receipt")
+		}
 	}
 	slices.Sort(want)
 	if got := slices.Sorted(maps.Keys(files)); !slices.Equal(got, want) {
@@ -123,6 +132,9 @@ func checkRelease(t *testing.T, r *Result, ref string, w releaseWant) pushedRele
 	if rel.manifest.Build == nil || rel.manifest.Build.Command != w.command {
 		t.Fatalf("manifest build = %+v, want the command %q", rel.manifest.Build, w.command)
 	}
+	if w.controlPlane != nil {
+		w.controlPlane.checkAdmitted(t, r, rel, w.uploader)
+	}
 
 	// cosign verifies each signature for its own file only, the provenance for every artifact, and the SBOM
 	// attestation for the SBOM's subject.
@@ -166,21 +178,28 @@ func checkRelease(t *testing.T, r *Result, ref string, w releaseWant) pushedRele
 	return rel
 }
 
-// slipwayVerify runs slipway verify (the image's binary, built by scripts/image) with a trust policy that requires
-// signatures by the release's signer, provenance from the e2e builder and the sample's repository, and at most a
-// day's age: on the pushed release by its digest (--image pinned: the release job signed and attested the OCI
-// artifact it pushed), on the pulled manifest, and once more on the manifest after changing one byte of an
-// artifact, which must fail.
+// releasePolicy is the trust policy of the e2e releases, for slipway verify and the control plane: signatures by
+// signers (keys, or identities and root), provenance from the e2e builder and the sample's repository, at most a
+// day old; more (a log or uploaders section) is appended.
+func releasePolicy(signers string, more ...string) string {
+	return "apiVersion: slipway.dev/v1\nkind: TrustPolicy\nname: e2e-release\n" + signers +
+		"builders:\n  - " + builderID + "\nsourceRepositories:\n  - git+https://github.com/" + SampleRepository + "\n" +
+		"requiredPredicateTypes:\n  - https://slsa.dev/provenance/v1\nallowedPredicateTypes:\n  - https://cyclonedx.org/bom\nmaxAge: 1d\n" +
+		strings.Join(more, "")
+}
+
+// slipwayVerify runs slipway verify (the image's binary, built by scripts/image) with releasePolicy (and, for a
+// release uploaded to a control plane, receipts of its log required): on the pushed release by its digest
+// (--image pinned: the release job signed and attested the OCI artifact it pushed), on the pulled manifest, and
+// once more on the manifest after changing one byte of an artifact, which must fail.
 func slipwayVerify(t *testing.T, ws, pinned string, w releaseWant) {
 	t.Helper()
-	slipway, err := filepath.Abs(filepath.Join("..", "bin", "slipway"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	slipway := slipwayBinary(t)
 	policy := filepath.Join(t.TempDir(), "policy.yaml")
-	doc := "apiVersion: slipway.dev/v1\nkind: TrustPolicy\nname: e2e-release\n" + w.signers +
-		"builders:\n  - " + builderID + "\nsourceRepositories:\n  - git+https://github.com/" + SampleRepository + "\n" +
-		"requiredPredicateTypes:\n  - https://slsa.dev/provenance/v1\nallowedPredicateTypes:\n  - https://cyclonedx.org/bom\nmaxAge: 1d\n"
+	doc := releasePolicy(w.signers)
+	if w.controlPlane != nil {
+		doc = releasePolicy(w.signers, w.controlPlane.logPolicy())
+	}
 	if err := os.WriteFile(policy, []byte(doc), 0o644); err != nil {
 		t.Fatal(err)
 	}

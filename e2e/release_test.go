@@ -21,8 +21,10 @@ const goCommand = "sh build.sh dist && go build -trimpath -buildvcs=false -o dis
 // TestRelease runs the shipped reusable release workflow through a caller, signing with a cosign key generated
 // by the real cosign CLI and passed as secrets (the key reaches sign and attest as their cosign-key input, never
 // as a file), and compiling Go on the runner (build-mode: runner) of a self-hosted label set (runs-on as a JSON
-// list). It pulls the
-// release back by the digest the workflow output and checks every file, digest and bundle (checkRelease); and
+// list). The release goes to a control plane the test started (slipway serve, with a service token made by
+// slipway token create, as the slipway-token secret) before the push. It pulls the
+// release back by the digest the workflow output and checks every file, digest and bundle (checkRelease), the
+// control plane's receipt among them, verified offline with receipts required; and
 // that the Go program built on the runner runs and the runner's Go toolchain is what the manifest and the
 // provenance record.
 func TestRelease(t *testing.T) {
@@ -31,6 +33,9 @@ func TestRelease(t *testing.T) {
 	reg := registry.Start(t)
 	key := newCosignKeyPair(t, cosign)
 	ref := reg + "/e2e/release:1.0.0"
+	signers := "keys:\n  - name: e2e\n    path: " + key.publicPath + "\n"
+	// No uploader rules: any valid upload token may publish.
+	cp, tokens := startControlPlane(t, releasePolicy(signers), []string{"e2e-release"})
 
 	r := Run(t, Scenario{
 		Workflow: "testdata/workflows/release.yml",
@@ -44,8 +49,9 @@ func TestRelease(t *testing.T) {
 			"runs-on":    `["self-hosted","linux","slurm"]`,
 			"toolchains": "go",
 			"trace":      "true", // on the runner: act's runner mode, slipway build in a run: step on this machine
+			"server":     cp.URL,
 		},
-		Secrets:   map[string]string{"COSIGN_KEY": key.private, "COSIGN_PASSWORD": key.password},
+		Secrets:   map[string]string{"COSIGN_KEY": key.private, "COSIGN_PASSWORD": key.password, "SLIPWAY_TOKEN": tokens[0]},
 		HostTools: []string{"go"},
 		Env:       goEnv(t, goTool),
 	})
@@ -56,9 +62,12 @@ func TestRelease(t *testing.T) {
 		command:      goCommand,
 		cosign:       cosign,
 		trust:        []string{"--key", key.publicPath, "--trusted-root", writeFile(t, "trusted_root.json", sigstoretest.KeyOnlyTrustedRoot), "--insecure-ignore-tlog"},
-		signers:      "keys:\n  - name: e2e\n    path: " + key.publicPath + "\n",
+		signers:      signers,
+		controlPlane: cp,
+		uploader:     "token:e2e-release/",
 	})
 	checkNoSecretLogged(t, r, key)
+	checkNothingLogged(t, r, cp, map[string]string{"the upload token": tokens[0]})
 	checkKeyNeverWritten(t, r, key)
 
 	out, err := exec.Command(rel.files["hello-go"], "e2e").CombinedOutput()
@@ -132,42 +141,64 @@ func realPath(t *testing.T, p string) string {
 
 // TestReleaseKeyless runs the release workflow's keyless job (the one with id-token: write) with the build in
 // the action image (build-mode: container) and an archive that the SBOM describes. The runner's OIDC token
-// endpoint, Fulcio, Rekor and the timestamp authority are the test's own (sigstoretest), in their real wire
-// formats; cosign verifies the pushed bundles against their trusted root and the workflow's identity.
+// endpoint (GitHub's wire format: act has none, so the runner environment of act, never its arguments, names
+// it), its issuer (a real discovery document and JWKS), Fulcio, Rekor and the timestamp authority are the test's
+// own (sigstoretest); cosign verifies the pushed bundles against their trusted root and the workflow's identity.
+// Before the push the job uploads the release to a control plane the test started (slipway serve
+// --oidc-audience) with no token: the job's OIDC ID token for server-audience, which the policy's uploader rule
+// for this repository and reusable workflow admits; the pulled release verifies offline with receipts required.
+// Neither the token endpoint's request token nor any ID token is in act's or the server's log.
 func TestReleaseKeyless(t *testing.T) {
 	cosign := tools.Require(t, "cosign")
 	reg := registry.Start(t)
 	ref := reg + "/E2E/Keyless:1.0.0" // as ghcr.io/${{ github.repository }} of an owner with capitals: pushed lowercased
 	// The job that signs is the reusable workflow's: Fulcio certifies its job_workflow_ref.
 	const jobWorkflow = "slipway/actions/.github/workflows/release.yml@refs/tags/v1"
-	iss := sigstoretest.NewIssuer(t, sigstoretest.GitHubIssuer)
-	ss := sigstoretest.Start(t, iss)
+	// An issuer the control plane can fetch keys from (GitHub's is not reachable here), certified by Fulcio as
+	// GitHub's is.
+	iss := sigstoretest.StartOIDCIssuer(t, "")
+	ss := sigstoretest.Start(t, iss.Issuer, sigstoretest.WithGitHubIssuer())
 	claims := sigstoretest.GitHubClaims(SampleRepository, ".github/workflows/release.yml")
 	claims["job_workflow_ref"] = jobWorkflow
 	claims["run_id"] = "1" // what act reports as GITHUB_RUN_ID
 	claims["runner_environment"] = "self-hosted"
-	tokens := sigstoretest.StartTokenEndpoint(t, iss, claims)
+	tokens := sigstoretest.StartTokenEndpoint(t, iss.Issuer, claims)
+
+	trustedRoot := ss.WriteTrustedRoot(t)
+	signers := "identities:\n  - name: release-workflow\n    issuer: " + iss.URL +
+		"\n    subject: https://github.com/" + jobWorkflow + "\ntrustedRoot: " + trustedRoot + "\ntlog: required\n"
+	const audience = "https://slipway.e2e.invalid"
+	cp, _ := startControlPlane(t, releasePolicy(signers, `uploaders:
+  - name: e2e-release-workflow
+    oidc:
+      issuer: `+iss.URL+`
+      repositoryID: "`+claims["repository_id"].(string)+`"
+      jobWorkflowRef: `+jobWorkflow+`
+      runnerEnvironment: self-hosted
+    repositories: ["git+https://github.com/`+SampleRepository+`"]
+`), nil, "--oidc-audience", audience)
 
 	const command = "sh build.sh dist"
 	r := Run(t, Scenario{
 		Workflow: "testdata/workflows/release.yml",
 		Inputs: map[string]string{
-			"ref":          ref,
-			"build-mode":   "container",
-			"command":      command,
-			"artifacts":    "dist/hello\ndist/hello-src.tar.gz",
-			"archive":      "hello.tar.gz",
-			"sbom-subject": "dist/*.tar.gz\n!dist/hello-src.tar.gz",
-			"signing":      "keyless",
-			"trace":        "true", // in the action container, run by act through Podman
-			"tlog":         "true",
-			"fulcio-url":   ss.FulcioURL,
-			"rekor-url":    ss.RekorURL,
-			"tsa-url":      ss.TSAURL,
+			"ref":             ref,
+			"build-mode":      "container",
+			"command":         command,
+			"artifacts":       "dist/hello\ndist/hello-src.tar.gz",
+			"archive":         "hello.tar.gz",
+			"sbom-subject":    "dist/*.tar.gz\n!dist/hello-src.tar.gz",
+			"signing":         "keyless",
+			"trace":           "true", // in the action container, run by act through Podman
+			"tlog":            "true",
+			"fulcio-url":      ss.FulcioURL,
+			"rekor-url":       ss.RekorURL,
+			"tsa-url":         ss.TSAURL,
+			"server":          cp.URL,
+			"server-audience": audience,
 		},
 		RunnerEnv: tokens.Env(),
 	})
-	trustedRoot := ss.WriteTrustedRoot(t)
 	rel := checkRelease(t, r, ref, releaseWant{
 		job:          "release-keyless",
 		artifacts:    []string{"dist/hello", "dist/hello-src.tar.gz", "dist/hello.tar.gz"},
@@ -175,18 +206,21 @@ func TestReleaseKeyless(t *testing.T) {
 		command:      command,
 		cosign:       cosign,
 		trust: []string{"--trusted-root", trustedRoot, "--certificate-identity", "https://github.com/" + jobWorkflow,
-			"--certificate-oidc-issuer", sigstoretest.GitHubIssuer, "--insecure-ignore-sct"},
-		signers: "identities:\n  - name: release-workflow\n    issuer: " + sigstoretest.GitHubIssuer +
-			"\n    subject: https://github.com/" + jobWorkflow + "\ntrustedRoot: " + trustedRoot + "\ntlog: required\n",
+			"--certificate-oidc-issuer", iss.URL, "--insecure-ignore-sct"},
+		signers:      signers,
+		controlPlane: cp,
+		uploader:     "oidc:" + SampleRepository + ":" + jobWorkflow,
 	})
+	checkNothingLogged(t, r, cp, map[string]string{"the token endpoint's request token": tokens.RequestToken})
 	// Traced in the action container: busybox (the image's /bin/busybox, copied from this machine's by
 	// scripts/image-root) ran the build script.
 	checkExecuted(t, rel, []string{realPath(t, "/bin/busybox")}, func(string) string { return "/bin/busybox" })
 	// sign, attest provenance, attest SBOM, sign image and attest image each get one token and one certificate
-	// (reused for every file); the 3 artifact signatures, the 2 attestations, the image's 2 signatures (cosign's
-	// .sig tag and the referrer bundle) and its provenance are each logged in Rekor and timestamped.
-	if got := tokens.Requests.Load(); got != 5 {
-		t.Errorf("the token endpoint handed out %d tokens, want 5", got)
+	// (reused for every file), the upload one per request to the control plane; the 3 artifact signatures, the
+	// 2 attestations, the image's 2 signatures (cosign's .sig tag and the referrer bundle) and its provenance are
+	// each logged in Rekor and timestamped.
+	if got := tokens.Requests.Load(); got <= 5 {
+		t.Errorf("the token endpoint handed out %d tokens, want 5 for Sigstore and more for the upload", got)
 	}
 	if got := ss.Certificates.Load(); got != 5 {
 		t.Errorf("Fulcio issued %d certificates, want 5", got)

@@ -3,6 +3,7 @@ package cli
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/goccy/go-yaml"
@@ -50,6 +51,113 @@ func TestReleaseWorkflowNetworkLimits(t *testing.T) {
 		for k, v := range want {
 			if j.Env[k] != v {
 				t.Errorf("job %s: env %s = %q, want %q", job, k, j.Env[k], v)
+			}
+		}
+	}
+}
+
+// TestReleaseWorkflowUpload: with the server input, both release jobs run
+// mcp-upload after the last attestation of the files and before the push
+// (a release the control plane refuses is never pushed; its receipts are
+// pushed with it), only when server is set; the slipway-token secret goes
+// to the upload's token input and nowhere else (the inputs check only
+// tests that it is set); and the upload's outputs reach the workflow's.
+func TestReleaseWorkflowUpload(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(repoRoot, ".github", "workflows", "release.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type step struct {
+		ID   string            `yaml:"id"`
+		If   string            `yaml:"if"`
+		Uses string            `yaml:"uses"`
+		Run  string            `yaml:"run"`
+		Env  map[string]string `yaml:"env"`
+		With map[string]string `yaml:"with"`
+	}
+	var wf struct {
+		On struct {
+			WorkflowCall struct {
+				Inputs  map[string]any `yaml:"inputs"`
+				Secrets map[string]any `yaml:"secrets"`
+				Outputs map[string]struct {
+					Value string `yaml:"value"`
+				} `yaml:"outputs"`
+			} `yaml:"workflow_call"`
+		} `yaml:"on"`
+		Jobs map[string]struct {
+			Outputs map[string]string `yaml:"outputs"`
+			Steps   []step            `yaml:"steps"`
+		} `yaml:"jobs"`
+	}
+	if err := yaml.Unmarshal(data, &wf); err != nil {
+		t.Fatal(err)
+	}
+	call := wf.On.WorkflowCall
+	for _, in := range []string{"server", "server-audience"} {
+		if _, ok := call.Inputs[in]; !ok {
+			t.Errorf("release.yml has no %s input", in)
+		}
+	}
+	if _, ok := call.Secrets["slipway-token"]; !ok {
+		t.Error("release.yml has no slipway-token secret")
+	}
+	outputs := []string{"release-id", "log-index", "receipt"}
+	for _, o := range outputs {
+		if got, want := call.Outputs[o].Value, "${{ jobs.result.outputs."+o+" }}"; got != want {
+			t.Errorf("workflow output %s = %q, want %q", o, got, want)
+		}
+		if !strings.Contains(wf.Jobs["result"].Outputs[o], "steps.pick.outputs."+o) {
+			t.Errorf("job result's output %s = %q", o, wf.Jobs["result"].Outputs[o])
+		}
+	}
+	for _, job := range []string{"release-keyless", "release-key"} {
+		j := wf.Jobs[job]
+		upload, push, lastAttest := -1, -1, -1
+		for i, s := range j.Steps {
+			switch {
+			case s.Uses == "slipway/actions/actions/mcp-upload@v1":
+				upload = i
+			case s.ID == "push":
+				push = i
+			case s.Uses == "slipway/actions/actions/attest@v1" && s.With["image"] == "":
+				lastAttest = i
+			}
+			for where, v := range map[string]map[string]string{"env": s.Env, "with": s.With} {
+				for k, x := range v {
+					if !strings.Contains(x, "secrets.slipway-token") {
+						continue
+					}
+					ok := where == "with" && k == "token" && i == upload ||
+						where == "env" && k == "HAS_UPLOAD_TOKEN" && x == "${{ secrets.slipway-token != '' }}"
+					if !ok {
+						t.Errorf("job %s step %d hands secrets.slipway-token to %s.%s", job, i+1, where, k)
+					}
+				}
+			}
+			if strings.Contains(s.Run, "secrets.slipway-token") {
+				t.Errorf("job %s step %d has secrets.slipway-token in its script", job, i+1)
+			}
+		}
+		if upload < 0 || !(lastAttest < upload && upload < push) {
+			t.Fatalf("job %s: mcp-upload at step %d, want it after the last attestation (%d) and before the push (%d)", job, upload+1, lastAttest+1, push+1)
+		}
+		u := j.Steps[upload]
+		if u.ID != "upload" || u.If != "inputs.server != ''" {
+			t.Errorf("job %s: the upload step has id %q and if %q, want id upload, if inputs.server != ''", job, u.ID, u.If)
+		}
+		want := map[string]string{
+			"server": "${{ inputs.server }}", "token": "${{ secrets.slipway-token }}",
+			"audience": "${{ inputs.server-audience }}", "manifest": "${{ steps.build.outputs.manifest }}",
+		}
+		for k, v := range want {
+			if u.With[k] != v {
+				t.Errorf("job %s: upload with.%s = %q, want %q", job, k, u.With[k], v)
+			}
+		}
+		for _, o := range outputs {
+			if got, want := j.Outputs[o], "${{ steps.upload.outputs."+o+" }}"; got != want {
+				t.Errorf("job %s: output %s = %q, want %q", job, o, got, want)
 			}
 		}
 	}

@@ -101,7 +101,7 @@ func (s *Sigstore) issue(pub crypto.PublicKey, claims map[string]any) (*x509.Cer
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning},
 	}
-	if iss == GitHubIssuer {
+	if iss == GitHubIssuer || s.githubIssuer {
 		gh := "https://github.com/"
 		san, err := url.Parse(gh + str("job_workflow_ref"))
 		if err != nil {

@@ -163,7 +163,8 @@ func GitHubClaims(repo, workflowPath string) map[string]any {
 
 // TokenEndpoint is a GitHub Actions runtime token endpoint: GET
 // $ACTIONS_ID_TOKEN_REQUEST_URL&audience=A with "Authorization: bearer
-// $ACTIONS_ID_TOKEN_REQUEST_TOKEN" answers {"count": N, "value": "<JWT>"}.
+// $ACTIONS_ID_TOKEN_REQUEST_TOKEN" answers {"count": N, "value": "<JWT>"},
+// a token with a "jti" of its own.
 type TokenEndpoint struct {
 	// RequestURL and RequestToken are what the runner puts in
 	// ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN.
@@ -191,7 +192,8 @@ func StartTokenEndpoint(t testing.TB, iss *Issuer, claims map[string]any) *Token
 			http.Error(w, `{"message":"api-version missing"}`, http.StatusBadRequest)
 			return
 		}
-		claims := map[string]any{}
+		// A fresh "jti" per token, as GitHub's have (a control plane uses each once), unless Claims set one.
+		claims := map[string]any{"jti": fmt.Sprintf("jti-%d", jobTokens.Add(1))}
 		for k, v := range te.Claims {
 			claims[k] = v
 		}

@@ -57,6 +57,7 @@ type Sigstore struct {
 	tsaLeafKey      *ecdsa.PrivateKey
 	rekorKey        *ecdsa.PrivateKey
 	ctKey           *ecdsa.PrivateKey // nil without WithCTLog
+	githubIssuer    bool              // WithGitHubIssuer
 	validFrom       time.Time
 	validTo         time.Time
 
@@ -83,6 +84,18 @@ func WithClock(now time.Time) Option {
 // certificates still carry no SCTs: it is for tests of SCT requirements.
 func WithCTLog() Option {
 	return func(s *Sigstore) { s.ctKey = genKeyOrPanic() }
+}
+
+// WithGitHubIssuer makes Fulcio certify the tokens of its issuer (Start's
+// iss) as GitHub Actions workflow identities, whatever its URL: the subject
+// https://github.com/JOB_WORKFLOW_REF and GitHub's extensions, as real
+// Fulcio does for GitHub.com's issuer and for any issuer its configuration
+// gives the github-workflow type (a GitHub Enterprise Server's). For an
+// issuer served locally (StartOIDCIssuer), which another verifier, such as
+// a control plane, also fetches keys from. Without it only tokens of
+// GitHubIssuer are.
+func WithGitHubIssuer() Option {
+	return func(s *Sigstore) { s.githubIssuer = true }
 }
 
 // New makes a private Sigstore's authorities without servers; its URLs are

@@ -35,6 +35,7 @@ const (
 // site is an in-process slipway serve on a real loopback listener, on the
 // embedded defaults in a temporary data directory.
 type site struct {
+	srv    *server.Server
 	url    string
 	tl     *tlog.Log
 	tokens *token.Manager
@@ -72,6 +73,7 @@ func startSite(t testing.TB, pol string, opts ...func(*server.Config)) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
+	setRouteTable(srv.Routes()) // every site has the whole route table
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +87,7 @@ func startSite(t testing.TB, pol string, opts ...func(*server.Config)) *site {
 		tl.Close(ctx)
 		db.Close()
 	})
-	return &site{url: "http://" + ln.Addr().String(), tl: tl, tokens: tokens}
+	return &site{srv: srv, url: "http://" + ln.Addr().String(), tl: tl, tokens: tokens}
 }
 
 func (s *site) token(t testing.TB, name string, scopes ...token.Scope) string {
@@ -97,12 +99,22 @@ func (s *site) token(t testing.TB, name string, scopes ...token.Scope) string {
 	return tok
 }
 
-// do sends one request and returns the status and body.
+// do sends one request and returns the status and body, after checking
+// the answer against the OpenAPI document (checkAnswer).
 func do(t testing.TB, method, url, tok string, body []byte) (int, []byte, http.Header) {
+	t.Helper()
+	return doH(t, method, url, tok, body, nil)
+}
+
+// doH is do with request headers.
+func doH(t testing.TB, method, url, tok string, body []byte, h http.Header) (int, []byte, http.Header) {
 	t.Helper()
 	req, err := http.NewRequest(method, url, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
+	}
+	for k, v := range h {
+		req.Header[k] = v
 	}
 	if tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)
@@ -113,6 +125,7 @@ func do(t testing.TB, method, url, tok string, body []byte) (int, []byte, http.H
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
+	checkAnswer(t, req, resp.StatusCode, resp.Header, b)
 	return resp.StatusCode, b, resp.Header
 }
 

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -91,6 +92,7 @@ type Route struct {
 // method returning its routes, added here.
 var routeGroups = []func(*Server) []Route{
 	(*Server).opsRoutes,      // ops.go: /healthz, /readyz, /metrics
+	(*Server).openAPIRoutes,  // openapi.go: GET /api/v1/openapi.json (openapi.yaml)
 	(*Server).artifactRoutes, // artifacts.go: GET /api/v1/artifacts/{digest}
 	(*Server).logRoutes,      // log.go: /log/, /api/v1/log/key, /api/v1/log/consistency
 	(*Server).blobRoutes,     // blobs.go: /v2/slipway/blobs/... (OCI chunked upload)
@@ -109,6 +111,7 @@ type Server struct {
 	limits  *limiters
 	replay  *idtoken.ReplayCache
 	ready   atomic.Bool
+	routes  []string // the patterns Handle registered, in order
 }
 
 // New builds the server and its routes; it serves nothing until Serve.
@@ -146,7 +149,13 @@ func (s *Server) Handle(r Route) {
 		h = s.authenticate(r.Scope, h)
 	}
 	s.mux.Handle(r.Pattern, s.serve(h))
+	s.routes = append(s.routes, r.Pattern)
 }
+
+// Routes are the patterns of every route served ("GET /healthz"), in the
+// order they were added: the route table the OpenAPI document is checked
+// against. Paths no route serves answer 404.
+func (s *Server) Routes() []string { return slices.Clone(s.routes) }
 
 // Handler is the whole API with its middleware (for tests and embedding).
 func (s *Server) Handler() http.Handler { return s.handler }

@@ -25,6 +25,12 @@ func testReleaseRoundTrip(t *testing.T, s store.Store) {
 		store.Artifact{Digest: "sha256:dd", Size: 1 << 40, Name: long})
 	full.LogIndex, full.LogEntry, full.Receipt = 1<<40+7, []byte(`{"kind":"release-admitted"}`+"\x00\xff"), []byte("c2sp.org/tlog-proof@v1\n")
 	full.Checks = []string{"artifact: ok", "provenance: ok ✓"}
+	full.Files = []store.File{ // in manifest order, which is not by name
+		{Role: "artifact", Name: "bin/b", Path: "bin/b", Digest: "sha256:cc", Size: 4, MediaType: "application/octet-stream"},
+		{Role: "provenance", Name: "bin/b.intoto.json#bin/b", Path: "bin/b.intoto.json", Digest: "sha256:ab", Size: 7, MediaType: "application/vnd.dev.sigstore.bundle.v0.3+json", Describes: "sha256:cc"},
+		{Role: "provenance", Name: "bin/b.intoto.json#bin/a", Path: "bin/b.intoto.json", Digest: "sha256:ab", Size: 7, MediaType: "application/vnd.dev.sigstore.bundle.v0.3+json", Describes: "sha256:bb"},
+		{Role: "artifact", Name: "bin/a", Path: "bin/a", Digest: "sha256:bb", Size: 3, MediaType: "application/octet-stream"},
+	}
 	bare := release("r-bare", "sha256:ee")
 	for _, r := range []store.Release{full, bare} {
 		t.Run(r.ID, func(t *testing.T) {
@@ -71,6 +77,9 @@ func sameRelease(a, b store.Release) bool {
 		}
 		if len(r.Checks) == 0 {
 			r.Checks = nil
+		}
+		if len(r.Files) == 0 {
+			r.Files = nil
 		}
 		return r
 	}

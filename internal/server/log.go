@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-
-	"github.com/slipway/actions/internal/tlog"
 )
 
 // logRoutes serve the transparency log to auditors: its tiles and
@@ -16,7 +14,7 @@ func (s *Server) logRoutes() []Route {
 	if s.cfg.TLog == nil {
 		return nil
 	}
-	tiles := http.StripPrefix("/log", tlog.Handler(s.cfg.TLog.Dir()))
+	tiles := http.StripPrefix("/log", s.cfg.TLog.Handler())
 	return []Route{
 		{Pattern: "GET /log/", Handler: func(w http.ResponseWriter, r *http.Request) error {
 			tiles.ServeHTTP(w, r)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,13 +29,20 @@ func crashChild(dir string) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
+	appendForever(l, 0)
+}
+
+// appendForever appends to l from 16 goroutines until the process is
+// killed, printing each receipt (base64, one a line) as soon as it has it;
+// entries are numbered from first.
+func appendForever(l *Log, first int) {
 	var mu sync.Mutex
 	out := bufio.NewWriter(os.Stdout)
 	var wg sync.WaitGroup
 	for g := range 16 {
 		wg.Go(func() {
 			for i := 0; ; i++ {
-				e := testEntry(nopTB{}, g*1_000_000+i, fmt.Sprintf("dist/app-%d", g), fmt.Sprint(i))
+				e := testEntry(nopTB{}, first+g*1_000_000+i, fmt.Sprintf("dist/app-%d", g), fmt.Sprint(i))
 				r, err := l.Append(context.Background(), e)
 				if err != nil {
 					fmt.Fprintln(os.Stderr, err)
@@ -73,20 +81,7 @@ func TestReopenAfterKill(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	var receipts []*receipt.Receipt
-	sc := bufio.NewScanner(stdout)
-	sc.Buffer(make([]byte, 0, 1<<20), 1<<20)
-	for len(receipts) < 300 && sc.Scan() {
-		raw, err := base64.StdEncoding.DecodeString(sc.Text())
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := receipt.Parse(raw)
-		if err != nil {
-			t.Fatal(err)
-		}
-		receipts = append(receipts, r)
-	}
+	receipts := readReceipts(t, stdout, 300)
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -132,4 +127,24 @@ func TestReopenAfterKill(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// readReceipts reads up to n receipts a child prints (appendForever).
+func readReceipts(t *testing.T, stdout io.Reader, n int) []*receipt.Receipt {
+	t.Helper()
+	var receipts []*receipt.Receipt
+	sc := bufio.NewScanner(stdout)
+	sc.Buffer(make([]byte, 0, 1<<20), 1<<20)
+	for len(receipts) < n && sc.Scan() {
+		raw, err := base64.StdEncoding.DecodeString(sc.Text())
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := receipt.Parse(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		receipts = append(receipts, r)
+	}
+	return receipts
 }

@@ -29,14 +29,8 @@ func Handler(dir string) http.Handler {
 type handler struct{ dir string }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		http.Error(w, "method not allowed: the log is read-only", http.StatusMethodNotAllowed)
-		return
-	}
-	name, ok := strings.CutPrefix(r.URL.Path, "/")
-	if !ok || strings.Contains(r.URL.RawPath, "%") || strings.Contains(r.URL.EscapedPath(), "%") || !publicPath.MatchString(name) {
-		http.NotFound(w, r)
+	name, ok := publicName(w, r)
+	if !ok {
 		return
 	}
 	root, err := os.OpenRoot(h.dir)
@@ -57,15 +51,38 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "log unavailable", http.StatusServiceUnavailable)
 		return
 	}
+	setHeaders(w, name)
+	http.ServeContent(w, r, "", info.ModTime(), f)
+}
+
+// publicName returns the public file r asks for, relative to where the
+// handler is mounted; when r is not a GET or HEAD of one, it answers (405
+// or 404) and returns false.
+func publicName(w http.ResponseWriter, r *http.Request) (string, bool) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed: the log is read-only", http.StatusMethodNotAllowed)
+		return "", false
+	}
+	name, ok := strings.CutPrefix(r.URL.Path, "/")
+	if !ok || strings.Contains(r.URL.RawPath, "%") || strings.Contains(r.URL.EscapedPath(), "%") || !publicPath.MatchString(name) {
+		http.NotFound(w, r)
+		return "", false
+	}
+	return name, true
+}
+
+// setHeaders sets the content type and caching of the public file name:
+// the checkpoint changes, a partial tile is replaced by a fuller one, a
+// full tile never changes.
+func setHeaders(w http.ResponseWriter, name string) {
 	if name == "checkpoint" {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-cache")
-	} else {
-		w.Header().Set("Content-Type", "application/octet-stream")
-		if !strings.Contains(name, ".p/") {
-			// A full tile never changes.
-			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
-		}
+		return
 	}
-	http.ServeContent(w, r, "", info.ModTime(), f)
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if !strings.Contains(name, ".p/") {
+		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	}
 }

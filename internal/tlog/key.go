@@ -45,10 +45,23 @@ func defaultOrigin() string {
 // loadOrCreateKey returns the signer in keyFile, creating the key (and its
 // verifier file) for origin when keyFile does not exist.
 func loadOrCreateKey(keyFile, origin string) (note.Signer, string, error) {
+	if _, err := os.Stat(keyFile); errors.Is(err, fs.ErrNotExist) {
+		return createKey(keyFile, origin)
+	}
+	s, skey, err := loadKey(keyFile, origin)
+	if err != nil {
+		return nil, "", err
+	}
+	vkey, err := writeVerifier(keyFile, skey)
+	return s, vkey, err
+}
+
+// loadKey returns the signer in keyFile, which must exist, and the key's
+// text, refusing a key others can read or one for another origin than
+// origin (when given).
+func loadKey(keyFile, origin string) (note.Signer, string, error) {
 	info, err := os.Stat(keyFile)
 	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return createKey(keyFile, origin)
 	case err != nil:
 		return nil, "", fmt.Errorf("reading log key %q: %w", keyFile, err)
 	case info.Mode().Perm()&0o077 != 0:
@@ -67,8 +80,23 @@ func loadOrCreateKey(keyFile, origin string) (note.Signer, string, error) {
 	if origin != "" && s.Name() != origin {
 		return nil, "", fmt.Errorf("log key %q signs for origin %q, not %q: a log keeps its origin; drop the origin setting or use that origin", keyFile, s.Name(), origin)
 	}
-	vkey, err := writeVerifier(keyFile, skey)
-	return s, vkey, err
+	return s, skey, nil
+}
+
+// CreateKey creates a checkpoint signing key for origin in keyFile (mode
+// 0600) and its verifier key beside it (VerifierFile), and returns the
+// verifier key. It refuses to replace an existing key file: a log's key
+// signs every checkpoint, and receipts are checked against it for years.
+// Replicas of one log (OpenAWS) are all given the file it creates.
+func CreateKey(keyFile, origin string) (string, error) {
+	if origin == "" {
+		return "", errors.New("creating a log key: no origin: give the log's name, a schema-less URL such as \"slipway.example/log\"")
+	}
+	if _, err := os.Lstat(keyFile); !errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("creating log key %q: the file exists: a log keeps its key; remove the file first only if no log was ever signed with it", keyFile)
+	}
+	_, vkey, err := createKey(keyFile, origin)
+	return vkey, err
 }
 
 func createKey(keyFile, origin string) (note.Signer, string, error) {

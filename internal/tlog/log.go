@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -47,7 +48,9 @@ type Options struct {
 
 // Log is an open transparency log. Its methods are safe for concurrent use.
 type Log struct {
-	dir      string
+	dir      string       // the POSIX driver's directory; "" on AWS
+	where    string       // the storage, for logs and errors: the directory, or s3://BUCKET
+	handler  http.Handler // serves the public files
 	origin   string
 	vkey     string
 	verifier note.Verifier
@@ -72,7 +75,8 @@ type Log struct {
 // ErrClosed is returned by Append after Close.
 var ErrClosed = errors.New("log is closed")
 
-// Open opens (creating on first start) the log in dir.
+// Open opens (creating on first start) the log in dir, on tessera's POSIX
+// driver.
 func Open(ctx context.Context, dir string, opts Options) (*Log, error) {
 	opts = opts.withDefaults(dir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -82,13 +86,23 @@ func Open(ctx context.Context, dir string, opts Options) (*Log, error) {
 	if err != nil {
 		return nil, err
 	}
-	verifier, err := note.NewVerifier(vkey)
-	if err != nil {
-		return nil, fmt.Errorf("opening log: verifier key: %w", err)
-	}
 	driver, err := posix.New(ctx, posix.Config{Path: dir})
 	if err != nil {
 		return nil, fmt.Errorf("opening log in %q: %w", dir, err)
+	}
+	l := &Log{dir: dir, where: dir, handler: Handler(dir)}
+	if err := l.start(ctx, driver, signer, vkey, opts, awaitPoll); err != nil {
+		return nil, fmt.Errorf("opening log in %q: %w: check that the directory holds a tessera POSIX log (or is empty) and is writable", dir, err)
+	}
+	return l, nil
+}
+
+// start runs tessera's appender on driver with signer and fills in the
+// rest of l.
+func (l *Log) start(ctx context.Context, driver tessera.Driver, signer note.Signer, vkey string, opts Options, poll time.Duration) error {
+	verifier, err := note.NewVerifier(vkey)
+	if err != nil {
+		return fmt.Errorf("verifier key: %w", err)
 	}
 	topts := tessera.NewAppendOptions().
 		WithCheckpointSigner(signer).
@@ -98,20 +112,18 @@ func Open(ctx context.Context, dir string, opts Options) (*Log, error) {
 	appender, shutdown, reader, err := tessera.NewAppender(bg, driver, topts)
 	if err != nil {
 		cancel()
-		return nil, fmt.Errorf("opening log in %q: %w: check that the directory holds a tessera POSIX log (or is empty) and is writable", dir, err)
+		return err
 	}
-	l := &Log{
-		dir: dir, origin: signer.Name(), vkey: vkey, verifier: verifier, log: opts.Logger,
-		appender: appender, shutdown: shutdown, reader: reader, cancel: cancel,
-		awaiter: tessera.NewPublicationAwaiter(bg, reader.ReadCheckpoint, awaitPoll),
-	}
+	l.origin, l.vkey, l.verifier, l.log = signer.Name(), vkey, verifier, opts.Logger
+	l.appender, l.shutdown, l.reader, l.cancel = appender, shutdown, reader, cancel
+	l.awaiter = tessera.NewPublicationAwaiter(bg, reader.ReadCheckpoint, poll)
 	l.proofs.reader = reader
-	l.log.Info("log opened", "dir", dir, "origin", l.origin)
-	return l, nil
+	l.log.Info("log opened", "storage", l.where, "origin", l.origin)
+	return nil
 }
 
 func (o Options) withDefaults(dir string) Options {
-	if o.KeyFile == "" {
+	if o.KeyFile == "" && dir != "" {
 		o.KeyFile = filepath.Clean(dir) + ".key"
 	}
 	if o.CheckpointInterval == 0 {
@@ -139,8 +151,15 @@ func (l *Log) VerifierKey() string { return l.vkey }
 // Verifier returns the log's note verifier.
 func (l *Log) Verifier() note.Verifier { return l.verifier }
 
-// Dir returns the log directory (what Handler serves).
+// Dir returns the log directory (what Handler serves); "" for a log in a
+// bucket (OpenAWS).
 func (l *Log) Dir() string { return l.dir }
+
+// Handler serves the log's public files read-only to tlog-tiles clients,
+// wherever the log is kept: Handler(Dir()) for a log in a directory, the
+// objects of its bucket for a log opened with OpenAWS. Mount it as
+// http.StripPrefix("/log", l.Handler()).
+func (l *Log) Handler() http.Handler { return l.handler }
 
 // Append adds entry to the log, waits until a published checkpoint commits
 // to it and returns its receipt, which carries the entry. Concurrent calls
@@ -207,6 +226,6 @@ func (l *Log) Close(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("closing log %q: %w: entries accepted but not yet checkpointed are published at the next start", l.origin, err)
 	}
-	l.log.Info("log closed", "dir", l.dir)
+	l.log.Info("log closed", "storage", l.where)
 	return nil
 }

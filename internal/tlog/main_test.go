@@ -12,6 +12,10 @@ func TestMain(m *testing.M) {
 		crashChild(dir)
 		return
 	}
+	if spec := os.Getenv(awsChildEnv); spec != "" {
+		awsChild(spec)
+		return
+	}
 	os.Exit(m.Run())
 }
 

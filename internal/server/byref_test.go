@@ -1,10 +1,10 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
-	"io"
+	"fmt"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -28,23 +28,12 @@ import (
 func admitRef(t testing.TB, url, tok, ref string) (int, admission, []byte) {
 	t.Helper()
 	body, _ := json.Marshal(map[string]string{"reference": ref})
-	req, err := http.NewRequest(http.MethodPost, url+"/api/v1/releases", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+tok)
-	req.Header.Set("Content-Type", server.ReferenceMediaType)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	code, b, _ := doH(t, http.MethodPost, url+"/api/v1/releases", tok, body, http.Header{"Content-Type": {server.ReferenceMediaType}})
 	var a admission
 	if err := json.Unmarshal(b, &a); err != nil {
-		t.Fatalf("POST /api/v1/releases (reference %s): %d %s: %v", ref, resp.StatusCode, b, err)
+		t.Fatalf("POST /api/v1/releases (reference %s): %d %s: %v", ref, code, b, err)
 	}
-	return resp.StatusCode, a, b
+	return code, a, b
 }
 
 // signImage signs the image ref with the cosign key at keyPath (password
@@ -136,6 +125,11 @@ func TestAdmitByReference(t *testing.T) {
 	code, got, _ := do(t, "GET", site.url+"/api/v1/artifacts/"+d.String(), tok, nil)
 	if code != http.StatusOK || !json.Valid(got) {
 		t.Fatalf("GET the image manifest: %d", code)
+	}
+	// Its "manifest" is the reference document its digest is of.
+	code, got, _ = do(t, "GET", site.url+"/api/v1/releases/"+first.ReleaseID+"/manifest", tok, nil)
+	if code != http.StatusOK || fmt.Sprintf("sha256:%x", sha256.Sum256(got)) != first.Manifest || !strings.Contains(string(got), `"reference"`) {
+		t.Errorf("GET the manifest of a release by reference: %d %s", code, got)
 	}
 	size := treeSize(t, site)
 	// The same image, spelled with its tag too: the same release, no entry.

@@ -20,12 +20,14 @@ type uploadCommand struct {
 	net                     netFlags
 	server, token, audience string
 	manifest, receipt       string
+	subject, reference      string
+	bundles                 []string
 }
 
 func (c *uploadCommand) Name() string       { return "upload" }
 func (c *uploadCommand) ActionName() string { return "mcp-upload" }
 func (c *uploadCommand) Short() string {
-	return "Upload a release (every file a build manifest records) to Slipway's control plane, which verifies it under its trust policy and logs it, and record the receipt it returns in the manifest."
+	return "Upload a release (every file a build manifest records, or one file and its bundles, or an image in a registry by reference) to Slipway's control plane, which verifies it under its trust policy and logs it, and record the receipt it returns."
 }
 
 func (c *uploadCommand) Inputs() []input.Input {
@@ -40,10 +42,16 @@ func (c *uploadCommand) stageInputs() []input.Input {
 			Description: "A service token with scope upload (slipway token create). Without one, inside a job with permissions: id-token: write, a GitHub Actions OIDC ID token for audience is sent instead."}),
 		input.String(&c.audience, input.Spec{Name: "audience",
 			Description: "The audience of the OIDC ID token, as the server is configured to require; empty for the server input."}),
-		input.String(&c.manifest, input.Spec{Name: "manifest", Required: true,
-			Description: "The build's artifact manifest (manifest.json in the build stage's output directory): every file it records is uploaded, and a receipt record per admitted artifact is added to it."}),
+		input.String(&c.manifest, input.Spec{Name: "manifest",
+			Description: "The build's artifact manifest (manifest.json in the build stage's output directory): every file it records is uploaded, and a receipt record per admitted artifact is added to it. Exactly one of manifest, subject and reference."}),
+		input.String(&c.subject, input.Spec{Name: "subject",
+			Description: "A single file to upload without a manifest (a path inside the workspace, the name its provenance gives it), with bundles; the release is the file and its bundles."}),
+		input.List(&c.bundles, input.Spec{Name: "bundles",
+			Description: "With subject: its signature bundle, SLSA provenance, SBOMs and SBOM attestations (Sigstore bundles, OpenPGP signatures, CycloneDX or SPDX JSON), each recorded as what its content says it is."}),
+		input.String(&c.reference, input.Spec{Name: "reference",
+			Description: "An image in a registry, pinned by digest (registry/repo@sha256:HEX, push's pinned-ref), for the server to admit by reference: it copies the image with its signatures and attestations from the registry and verifies them."}),
 		input.String(&c.receipt, input.Spec{Name: "receipt",
-			Description: "Where to write the release's receipt (a C2SP tlog-proof), inside the workspace; empty for RELEASE-ID.receipt beside the manifest."}),
+			Description: "Where to write the release's receipt (a C2SP tlog-proof), inside the workspace; empty for RELEASE-ID.receipt beside the manifest (the subject; in the workspace for a reference)."}),
 	}
 }
 
@@ -59,7 +67,7 @@ func (c *uploadCommand) Outputs() []input.Output {
 // that there are credentials (a token, or a job that may request ID
 // tokens); the pipeline runs it before the build.
 func (c *uploadCommand) Check(_ context.Context, rt *Runtime) error {
-	if err := rt.checkInside("manifest", c.manifest, "receipt", c.receipt); err != nil {
+	if err := rt.checkInside("manifest", c.manifest, "subject", c.subject, "receipt", c.receipt); err != nil {
 		return err
 	}
 	if _, err := upload.ServerURL(c.server); err != nil {
@@ -69,6 +77,12 @@ func (c *uploadCommand) Check(_ context.Context, rt *Runtime) error {
 		return errNoUploadCredentials
 	}
 	return nil
+}
+
+// standaloneInputs are upload's other ways in: the pipeline uploads its
+// manifest, and its subject and bundles inputs mean something else.
+func (c *uploadCommand) standaloneInputs() []string {
+	return []string{"subject", "bundles", "reference"}
 }
 
 var errNoUploadCredentials = exitcode.BadInputf("no credentials for the control plane: set SLIPWAY_TOKEN (the token input) to a token with scope upload, or run in a GitHub Actions job with \"permissions: id-token: write\" to send an OIDC ID token")
@@ -85,16 +99,20 @@ func (c *uploadCommand) Run(ctx context.Context, rt *Runtime) error {
 		return err
 	}
 	opts := upload.Options{
-		Server: c.server, Manifest: c.manifest, Receipt: c.receipt, Dir: rt.Dir,
+		Server: c.server, Manifest: c.manifest, Subject: c.subject, Bundles: c.bundles, Reference: c.reference, Receipt: c.receipt, Dir: rt.Dir,
 		Token: tokens, HTTP: rt.Net.Client("control plane"), Log: rt.Log,
 	}
 	var res *upload.Result
-	err = rt.Group("slipway upload: "+c.manifest+" to "+c.server+" ("+how+")", func() error {
+	what := c.what()
+	err = rt.Group("slipway upload: "+what+" to "+c.server+" ("+how+")", func() error {
 		res, err = upload.Upload(ctx, opts)
 		return err
 	})
 	if err != nil {
-		return exitcode.WithFile(err, c.manifest)
+		if c.reference != "" {
+			return err
+		}
+		return exitcode.WithFile(err, what)
 	}
 	receipt := res.ReceiptPath
 	if rel, err := filepath.Rel(rt.Dir, receipt); err == nil && filepath.IsLocal(rel) {
@@ -106,6 +124,17 @@ func (c *uploadCommand) Run(ctx context.Context, rt *Runtime) error {
 		}
 	}
 	return rt.Report.Summary(uploadSummary(res, receipt, c.manifest))
+}
+
+// what names what is uploaded: the manifest, the subject or the image.
+func (c *uploadCommand) what() string {
+	switch {
+	case c.reference != "":
+		return c.reference
+	case c.subject != "":
+		return c.subject
+	}
+	return c.manifest
 }
 
 // tokenSource decides how to authenticate: the token input when set;
@@ -156,8 +185,12 @@ func uploadSummary(res *upload.Result, receipt, manifest string) action.Summary 
 	if !res.Created {
 		decision = fmt.Sprintf("Already admitted: release %s, log entry %d (the same manifest was uploaded before; no new entry).", res.ID, res.LogIndex)
 	}
-	notes := []string{decision,
-		fmt.Sprintf("Receipt: %s, recorded in %s; slipway verify --manifest %s --policy FILE checks it offline against the log's key (GET /api/v1/log/key).", receipt, manifest, manifest)}
+	notes := []string{decision}
+	if manifest != "" {
+		notes = append(notes, fmt.Sprintf("Receipt: %s, recorded in %s; slipway verify --manifest %s --policy FILE checks it offline against the log's key (GET /api/v1/log/key).", receipt, manifest, manifest))
+	} else {
+		notes = append(notes, fmt.Sprintf("Receipt: %s; it verifies offline against the log's key (GET /api/v1/log/key).", receipt))
+	}
 	for _, c := range res.Checks {
 		var s string
 		if json.Unmarshal(c, &s) != nil {

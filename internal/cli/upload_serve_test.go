@@ -25,16 +25,16 @@ import (
 )
 
 // startServe runs "slipway serve" in-process on a loopback port with the
-// policy file (in dir) on the data directory data, until the test ends;
-// it returns the server's URL once /healthz answers.
-func startServe(t *testing.T, dir, data, policyFile string) string {
+// policy file (in dir) on the data directory data, and the extra flags,
+// until the test ends; it returns the server's URL once /healthz answers.
+func startServe(t *testing.T, dir, data, policyFile string, extra ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &logbuf.Buffer{}
 	done := make(chan int, 1)
 	go func() {
 		done <- Main(ctx, Env{
-			Args:   []string{"serve", "--data", data, "--listen", "127.0.0.1:0", "--policy", policyFile, "--rate-limit", "0"},
+			Args:   append([]string{"serve", "--data", data, "--listen", "127.0.0.1:0", "--policy", policyFile, "--rate-limit", "0"}, extra...),
 			Stdout: io.Discard, Stderr: logs, Getenv: func(string) string { return "" }, Getwd: func() (string, error) { return dir, nil },
 		})
 	}()

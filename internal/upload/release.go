@@ -44,8 +44,28 @@ type Admitted struct {
 // releaseID is what a release id may be: it names a file.
 var releaseID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)
 
+// ReferenceMediaType is the Content-Type of an admission by reference
+// (API7.md).
+const ReferenceMediaType = "application/vnd.slipway.reference+json"
+
 // admit posts the manifest's bytes and reads the answer.
 func (c *client) admit(ctx context.Context, raw []byte) (*Release, bool, error) {
+	return c.post(ctx, raw, "application/json")
+}
+
+// admitReference asks the server to admit the image ref by reference.
+func (c *client) admitReference(ctx context.Context, ref string) (*Release, bool, error) {
+	raw, err := json.Marshal(struct {
+		Reference string `json:"reference"`
+	}{ref})
+	if err != nil {
+		return nil, false, err
+	}
+	return c.post(ctx, raw, ReferenceMediaType)
+}
+
+// post sends an admission request and reads the answer.
+func (c *client) post(ctx context.Context, raw []byte, contentType string) (*Release, bool, error) {
 	const op = "admitting the release"
 	u, err := c.url(releasesPath)
 	if err != nil {
@@ -54,7 +74,7 @@ func (c *client) admit(ctx context.Context, raw []byte) (*Release, bool, error) 
 	resp, err := c.send(ctx, func(ctx context.Context) (*http.Request, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(raw))
 		if err == nil {
-			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Content-Type", contentType)
 		}
 		return req, err
 	})
@@ -105,17 +125,11 @@ func parseRelease(body []byte) (*Release, error) {
 // (ARTIFACT.receipt), and adds their records to the manifest, rewritten
 // atomically.
 func record(o Options, manifestPath string, m *artifact.Manifest, res *Result) error {
+	if err := writeReceipt(o, filepath.Dir(manifestPath), res); err != nil {
+		return err
+	}
 	data := []byte(res.Receipt)
 	d := digest.SHA256(sha256.Sum256(data))
-	out := o.Receipt
-	if out == "" {
-		out = filepath.Join(filepath.Dir(manifestPath), res.ID+artifact.ReceiptExt)
-	}
-	p, err := writeInside(o.Dir, out, data)
-	if err != nil {
-		return exitcode.WithFile(err, out)
-	}
-	res.ReceiptPath = p
 	for _, a := range res.Artifacts {
 		ad, _ := digest.Parse(a.Digest)
 		rec, ok := artifactRecord(m, a.Name, ad)
@@ -136,6 +150,21 @@ func record(o Options, manifestPath string, m *artifact.Manifest, res *Result) e
 	if err := m.WriteFile(manifestPath); err != nil {
 		return exitcode.WithFile(exitcode.Infra(fmt.Errorf("recording the receipts in the manifest: %w", err)), o.Manifest)
 	}
+	return nil
+}
+
+// writeReceipt writes the release's receipt to o.Receipt, or to
+// RELEASE-ID.receipt in dir, and sets res.ReceiptPath.
+func writeReceipt(o Options, dir string, res *Result) error {
+	out := o.Receipt
+	if out == "" {
+		out = filepath.Join(dir, res.ID+artifact.ReceiptExt)
+	}
+	p, err := writeInside(o.Dir, out, []byte(res.Receipt))
+	if err != nil {
+		return exitcode.WithFile(err, out)
+	}
+	res.ReceiptPath = p
 	return nil
 }
 

@@ -31,7 +31,16 @@ type Options struct {
 	// plain http only for a loopback address.
 	Server string
 	// Manifest is the build manifest's path (absolute, or relative to Dir).
+	// Exactly one of Manifest, Subject and Reference is set.
 	Manifest string
+	// Subject is a single file to upload (relative to Dir) with Bundles,
+	// its signature bundles, provenance, SBOMs and SBOM attestations: the
+	// client writes the manifest of that release (SingleManifest).
+	Subject string
+	Bundles []string
+	// Reference is an image, registry/repo@sha256:<hex>, for the server to
+	// admit by reference (it copies the image and its referrers itself).
+	Reference string
 	// Dir is the workspace: the manifest's record paths are relative to it,
 	// and nothing is read or written outside it.
 	Dir string
@@ -78,9 +87,18 @@ func Upload(ctx context.Context, o Options) (*Result, error) {
 }
 
 func run(ctx context.Context, o Options) (*Result, error) {
+	if err := o.checkWhat(); err != nil {
+		return nil, err
+	}
 	c, err := newClient(o)
 	if err != nil {
 		return nil, err
+	}
+	switch {
+	case o.Reference != "":
+		return runReference(ctx, c, o)
+	case o.Subject != "":
+		return runSingle(ctx, c, o)
 	}
 	manifestPath, err := workspace.Resolve(o.Dir, o.Manifest)
 	if err != nil {
@@ -94,7 +112,21 @@ func run(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, exitcode.WithFile(exitcode.BadInput(err), o.Manifest)
 	}
+	res, err := c.release(ctx, o, m, raw)
+	if err != nil {
+		return res, err
+	}
+	if err := record(o, manifestPath, m, res); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+// release uploads the files of m the server lacks, then asks it to admit
+// the manifest raw (m's bytes).
+func (c *client) release(ctx context.Context, o Options, m *artifact.Manifest, raw []byte) (*Result, error) {
 	res := &Result{}
+	var err error
 	if res.Blobs, err = c.sendBlobs(ctx, o, m); err != nil {
 		return res, err
 	}
@@ -103,9 +135,6 @@ func run(ctx context.Context, o Options) (*Result, error) {
 		return res, err
 	}
 	res.Release, res.Created = *rel, created
-	if err := record(o, manifestPath, m, res); err != nil {
-		return res, err
-	}
 	return res, nil
 }
 

@@ -212,6 +212,10 @@ func TestReleaseKeyless(t *testing.T) {
 		uploader:     "oidc:" + SampleRepository + ":" + jobWorkflow,
 	})
 	checkNothingLogged(t, r, cp, map[string]string{"the token endpoint's request token": tokens.RequestToken})
+	// The upload step masks the runtime's request token (act, unlike GitHub's runner, does not).
+	if !slices.ContainsFunc(r.lines, func(l logLine) bool { return l.Command == "add-mask" && l.Arg == tokens.RequestToken }) {
+		t.Error("no step masked the token endpoint's request token")
+	}
 	// Traced in the action container: busybox (the image's /bin/busybox, copied from this machine's by
 	// scripts/image-root) ran the build script.
 	checkExecuted(t, rel, []string{realPath(t, "/bin/busybox")}, func(string) string { return "/bin/busybox" })

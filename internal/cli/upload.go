@@ -151,6 +151,9 @@ func (c *uploadCommand) tokenSource(rt *Runtime) (func(context.Context) (string,
 	if !gh.Available() {
 		return nil, "", errNoUploadCredentials
 	}
+	// The runtime's request token mints ID tokens for any audience while
+	// the job runs: GitHub's runner masks it, a runner such as act does not.
+	rt.Report.Mask(rt.Getenv(oidc.EnvRequestToken))
 	audience := c.audience
 	if audience == "" {
 		audience = c.server

@@ -71,12 +71,16 @@ func TestUploadCommandBadInput(t *testing.T) {
 
 // TestUploadCommandOIDC: without a token, inside a job that may request ID
 // tokens, each request carries a fresh GitHub Actions ID token for the
-// audience (the server's URL by default), and none is printed.
+// audience (the server's URL by default), and none is printed; in GitHub
+// Actions the runtime's request token is masked too.
 func TestUploadCommandOIDC(t *testing.T) {
 	t.Parallel()
 	iss := sigstoretest.NewIssuer(t, sigstoretest.GitHubIssuer)
 	te := sigstoretest.StartTokenEndpoint(t, iss, sigstoretest.GitHubClaims("example/app", ".github/workflows/release.yml"))
-	for _, tc := range []struct{ name, audience string }{{"default audience", ""}, {"audience input", "https://slipway.example.org"}} {
+	for _, tc := range []struct {
+		name, audience string
+		actions        bool
+	}{{"default audience", "", false}, {"audience input", "https://slipway.example.org", false}, {"in GitHub Actions", "", true}} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var mu sync.Mutex
@@ -94,9 +98,20 @@ func TestUploadCommandOIDC(t *testing.T) {
 			if tc.audience != "" {
 				args = append(args, "--audience", tc.audience)
 			}
-			code, _, stderr := runUpload(t, uploadWorkspace(t), te.Env(), args...)
-			if code != 2 || !strings.Contains(stderr, "no uploader rule allows example/app") {
-				t.Fatalf("exit %d, stderr %q: want 2 with the server's detail", code, stderr)
+			env := te.Env()
+			if tc.actions {
+				env["GITHUB_ACTIONS"] = "true"
+			}
+			code, stdout, stderr := runUpload(t, uploadWorkspace(t), env, args...)
+			// In GitHub Actions the error is an ::error:: command on stdout.
+			if code != 2 || !strings.Contains(stdout+stderr, "no uploader rule allows example/app") {
+				t.Fatalf("exit %d, stdout %q, stderr %q: want 2 with the server's detail", code, stdout, stderr)
+			}
+			if masked := strings.Contains(stdout, "::add-mask::"+te.RequestToken+"\n"); masked != tc.actions {
+				t.Errorf("the request token masked: %t, want %t; stdout %q", masked, tc.actions, stdout)
+			}
+			if strings.Count(stdout+stderr, te.RequestToken) > 1 {
+				t.Error("the request token is printed besides its mask")
 			}
 			mu.Lock()
 			defer mu.Unlock()

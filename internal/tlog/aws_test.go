@@ -18,11 +18,11 @@ import (
 	"github.com/slipway/actions/internal/tlog/receipt"
 )
 
-// openAWSTest opens a log in cfg with the key in keyFile and closes it when
-// the test ends.
+// openAWSTest opens a log in cfg with the key in keyFile (through Open
+// with Options.AWS, as slipway serve does) and closes it when the test ends.
 func openAWSTest(t *testing.T, cfg AWS, keyFile string) *Log {
 	t.Helper()
-	l, err := OpenAWS(context.Background(), cfg, Options{KeyFile: keyFile, BatchMaxAge: 10e6})
+	l, err := Open(context.Background(), "", Options{KeyFile: keyFile, BatchMaxAge: 10e6, AWS: &cfg})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,6 +44,10 @@ type Options struct {
 	BatchMaxAge  time.Duration
 	// Logger receives what the log does (never a key); default discards.
 	Logger *slog.Logger
+	// AWS, when set, keeps the log in a bucket and a database instead of a
+	// directory: Open(ctx, dir, opts) is then OpenAWS(ctx, *opts.AWS, opts)
+	// and dir is not used.
+	AWS *AWS
 }
 
 // Log is an open transparency log. Its methods are safe for concurrent use.
@@ -76,8 +80,11 @@ type Log struct {
 var ErrClosed = errors.New("log is closed")
 
 // Open opens (creating on first start) the log in dir, on tessera's POSIX
-// driver.
+// driver, or the log in a bucket when opts.AWS is set.
 func Open(ctx context.Context, dir string, opts Options) (*Log, error) {
+	if opts.AWS != nil {
+		return OpenAWS(ctx, *opts.AWS, opts)
+	}
 	opts = opts.withDefaults(dir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("opening log: %w: check that the data directory is writable", err)

@@ -111,6 +111,7 @@ Exit codes: 0 ok, 1 the check or build failed, 2 bad usage or input,
 	root.AddCommand(cobraCommand(env, &demoCommand{}))
 	root.AddCommand(tokenCommands(env))
 	root.AddCommand(cobraCommand(env, &serveCommand{}))
+	root.AddCommand(cobraCommand(env, &exportCommand{}))
 	root.AddCommand(cobraCommand(env, &logKeyCommand{}))
 	addRunAs(root, env)
 	return root

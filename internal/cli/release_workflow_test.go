@@ -2,7 +2,9 @@ package cli
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -160,5 +162,124 @@ func TestReleaseWorkflowUpload(t *testing.T) {
 				t.Errorf("job %s: output %s = %q, want %q", job, o, got, want)
 			}
 		}
+	}
+}
+
+// TestReleaseWorkflowScripts runs two run: scripts of the release job with
+// bash, as the runner does: the inputs check refuses server with signing:
+// key and no slipway-token before the build (that job cannot request ID
+// tokens); the files step pushes the receipt beside each artifact when the
+// release was uploaded, fails when one is missing, and lists none without a
+// server.
+func TestReleaseWorkflowScripts(t *testing.T) {
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("no bash")
+	}
+	data, err := os.ReadFile(filepath.Join(repoRoot, ".github", "workflows", "release.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wf struct {
+		Jobs map[string]struct {
+			Steps []struct {
+				Name string `yaml:"name"`
+				Run  string `yaml:"run"`
+			} `yaml:"steps"`
+		} `yaml:"jobs"`
+	}
+	if err := yaml.Unmarshal(data, &wf); err != nil {
+		t.Fatal(err)
+	}
+	script := func(name string) string {
+		for _, s := range wf.Jobs["release-keyless"].Steps {
+			if s.Name == name {
+				return s.Run
+			}
+		}
+		t.Fatalf("release-keyless has no step %q", name)
+		return ""
+	}
+	run := func(t *testing.T, dir, script string, env ...string) (int, string, string) {
+		out := filepath.Join(dir, "github_output")
+		cmd := exec.Command(bash, "-e", "-c", script)
+		cmd.Dir = dir
+		cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "GITHUB_OUTPUT=" + out}, env...)
+		log, err := cmd.CombinedOutput()
+		if _, ok := err.(*exec.ExitError); err != nil && !ok {
+			t.Fatal(err)
+		}
+		outputs, _ := os.ReadFile(out)
+		return cmd.ProcessState.ExitCode(), string(log), string(outputs)
+	}
+
+	check := script("Check the inputs")
+	for _, tc := range []struct {
+		name, signing, server, hasToken string
+		ok                              bool
+	}{
+		{"no server", "key", "", "false", true},
+		{"key with a token", "key", "https://slipway.example.org", "true", true},
+		{"key without a token", "key", "https://slipway.example.org", "false", false},
+		{"keyless without a token", "keyless", "https://slipway.example.org", "false", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, log, _ := run(t, t.TempDir(), check, "BUILD_MODE=runner", "HAS_KEY=true", "SIGNING="+tc.signing,
+				"BUILDER_ID=", "RUNNER_ENVIRONMENT=github-hosted", "SERVER="+tc.server, "HAS_UPLOAD_TOKEN="+tc.hasToken)
+			if (code == 0) != tc.ok || !tc.ok && !strings.Contains(log, "::error title=slipway release::server with signing: key needs the slipway-token secret") {
+				t.Errorf("exit %d, log %q; want success %t", code, log, tc.ok)
+			}
+		})
+	}
+
+	files := script("List the release's files")
+	for _, tc := range []struct {
+		name, uploaded string
+		receipts       []string // written beside the artifacts
+		want           []string // the files listed, nil: the step fails
+	}{
+		{"not uploaded", "false", nil, []string{"dist/a", "dist/b", "dist/manifest.json", "dist/subjects.sha256"}},
+		{"uploaded", "true", []string{"dist/a.receipt", "dist/b.receipt"},
+			[]string{"dist/a", "dist/a.receipt", "dist/b", "dist/b.receipt", "dist/manifest.json", "dist/subjects.sha256"}},
+		{"a receipt missing", "true", []string{"dist/a.receipt"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.Mkdir(filepath.Join(dir, "dist"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			subjects := strings.Repeat("0", 64) + "  dist/a\n" + strings.Repeat("1", 64) + "  dist/b\n"
+			for name, content := range map[string]string{"dist/subjects.sha256": subjects, "dist/a": "a", "dist/b": "b"} {
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, r := range tc.receipts {
+				if err := os.WriteFile(filepath.Join(dir, r), []byte("receipt"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			code, log, outputs := run(t, dir, files, "SUBJECTS_FILE=dist/subjects.sha256", "MANIFEST=dist/manifest.json",
+				"SBOM=", "SIGNATURES=", "PROVENANCE=", "SBOM_ATTESTATION=", "UPLOADED="+tc.uploaded)
+			if tc.want == nil {
+				if code == 0 || !strings.Contains(log, "the upload left no receipt beside dist/b") {
+					t.Errorf("exit %d, log %q: want a failure naming dist/b", code, log)
+				}
+				return
+			}
+			if code != 0 {
+				t.Fatalf("exit %d, log %q", code, log)
+			}
+			var got []string
+			for _, l := range strings.Split(outputs, "\n") {
+				if strings.HasPrefix(l, "dist/") {
+					got = append(got, l)
+				}
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("files = %v, want %v", got, tc.want)
+			}
+		})
 	}
 }

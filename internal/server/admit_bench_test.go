@@ -19,14 +19,29 @@ import (
 
 // BenchmarkAdmit admits small key-signed releases (a 1 KiB artifact, its
 // signature bundle and provenance, uploaded before the timer starts) from
-// 64 x GOMAXPROCS clients at once on the embedded defaults, and reports
-// admissions per second, the p50/p99 time to receipt and the CPU time per
-// admission. Run with -benchtime=Nx (N of at least a few thousand: the
-// first checkpoints are a large part of a short run).
+// 64 x GOMAXPROCS clients at once into an in-process server on the
+// embedded defaults, and reports admissions per second, the p50/p99 time
+// to receipt and the CPU time per admission (server and clients). Run
+// with -benchtime=Nx (N of at least a few thousand: the first checkpoints
+// are a large part of a short run). BenchmarkAdmitServe measures a real
+// slipway serve process the same way.
 func BenchmarkAdmit(b *testing.B) {
 	s := newSigner(b)
 	site := startSite(b, s.writePolicy(b, b.TempDir(), ""))
 	tok := site.token(b, "bench", token.Upload)
+	benchAdmit(b, s, site.url, tok, cpuTime)
+}
+
+// admitClients is the number of concurrent clients per GOMAXPROCS: a CI
+// fleet's runners, each waiting for its receipt (for a checkpoint).
+const admitClients = 64
+
+// benchAdmit prepares b.N releases, uploads their files (untimed), then
+// admits them from admitClients x GOMAXPROCS clients and reports the
+// figures; cpu is the CPU time of what is measured.
+func benchAdmit(b *testing.B, s *signer, url, tok string, cpu func() time.Duration) {
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1024}}
+	defer client.CloseIdleConnections()
 	manifests := make([][]byte, b.N)
 	var wg sync.WaitGroup
 	var prepared atomic.Int64
@@ -37,29 +52,24 @@ func BenchmarkAdmit(b *testing.B) {
 				content := make([]byte, 1024)
 				copy(content, fmt.Sprintf("artifact %d of run %d", i, time.Now().UnixNano()))
 				s.release(b, dir, content, testBuilder, testSource)
-				manifests[i] = uploadAll(b, site.url, tok, dir)
+				manifests[i] = uploadAll(b, url, tok, dir)
 			}
 		})
 	}
 	wg.Wait()
 	var next atomic.Int64
 	lat := make([]time.Duration, b.N)
-	b.SetParallelism(64) // 64 x GOMAXPROCS clients: each waits for a checkpoint
+	b.SetParallelism(admitClients)
 	stop := profileTimed(b)
 	defer stop()
-	// Each client keeps its connection, as one slipway upload does for its
-	// requests (http.DefaultClient keeps 2 idle per host: the others would
-	// connect again for every admission).
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1024}}
-	defer client.CloseIdleConnections()
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := cpu()
 	start := time.Now()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			i := next.Add(1) - 1
 			t0 := time.Now()
-			code, body := post(b, client, site.url+"/api/v1/releases", tok, manifests[i])
+			code, body := post(b, client, url+"/api/v1/releases", tok, manifests[i])
 			lat[i] = time.Since(t0)
 			if code != http.StatusCreated {
 				b.Errorf("admission %d: %d %s", i, code, body)
@@ -67,19 +77,19 @@ func BenchmarkAdmit(b *testing.B) {
 		}
 	})
 	elapsed := time.Since(start)
-	cpu := cpuTime() - cpu0
+	used := cpu() - cpu0
 	b.StopTimer()
 	slices.Sort(lat)
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "admissions/s")
 	b.ReportMetric(float64(lat[len(lat)/2].Milliseconds()), "p50-ms")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Milliseconds()), "p99-ms")
-	// CPU time per admission (server and clients, user and system) is the
-	// steadier figure on a shared machine: the throughput the cores allow
-	// is about GOMAXPROCS / cpu-ms-per-admission.
-	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/admission")
+	// CPU time per admission (user and system) is the steadier figure on a
+	// shared machine: the throughput the cores allow is about
+	// cores / cpu-ms-per-admission.
+	b.ReportMetric(float64(used.Microseconds())/1000/float64(b.N), "cpu-ms/admission")
 }
 
-// cpuTime is the process's user and system CPU time so far.
+// cpuTime is this process's user and system CPU time so far.
 func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {

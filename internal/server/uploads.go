@@ -26,6 +26,10 @@ const DefaultMaxBlobSize = 8 << 30
 // a chunk, only this much of it at a time.
 const chunkBuffer = 128 << 10
 
+// writebackStep is how much of an upload is written between two requests
+// to start writing it to disk (startWriteback).
+const writebackStep = 8 << 20
+
 var buffers = sync.Pool{New: func() any { b := make([]byte, chunkBuffer); return &b }}
 
 // uploads are the blob uploads in progress: a file each in dir, named by
@@ -175,6 +179,7 @@ func (us *uploads) receive(ctx context.Context, u *upload, body io.Reader, want 
 	defer buffers.Put(bp)
 	buf := *bp
 	var got int64
+	flushed := u.size // writeback started up to here
 	for {
 		if ctx.Err() != nil {
 			return context.Cause(ctx)
@@ -194,6 +199,10 @@ func (us *uploads) receive(ctx context.Context, u *upload, body io.Reader, want 
 			u.sum.Write(buf[:n])
 			u.size += int64(n)
 			got += int64(n)
+			if u.size-flushed >= writebackStep {
+				startWriteback(f, flushed, u.size-flushed)
+				flushed = u.size
+			}
 		}
 		if rerr == io.EOF {
 			break

@@ -100,17 +100,9 @@ func run(ctx context.Context, o Options) (*Result, error) {
 	case o.Subject != "":
 		return runSingle(ctx, c, o)
 	}
-	manifestPath, err := workspace.Resolve(o.Dir, o.Manifest)
+	manifestPath, raw, m, err := readManifest(o)
 	if err != nil {
-		return nil, exitcode.WithFile(exitcode.BadInput(fmt.Errorf("manifest %q: %w", o.Manifest, err)), o.Manifest)
-	}
-	raw, err := regfile.ReadAll(manifestPath, MaxManifestSize)
-	if err != nil {
-		return nil, exitcode.WithFile(exitcode.BadInput(fmt.Errorf("reading the manifest: %w; the server admits manifests of at most %s", err, regfile.FormatSize(MaxManifestSize))), o.Manifest)
-	}
-	m, err := artifact.Decode(bytes.NewReader(raw), o.Manifest)
-	if err != nil {
-		return nil, exitcode.WithFile(exitcode.BadInput(err), o.Manifest)
+		return nil, err
 	}
 	res, err := c.release(ctx, o, m, raw)
 	if err != nil {
@@ -136,6 +128,38 @@ func (c *client) release(ctx context.Context, o Options, m *artifact.Manifest, r
 	}
 	res.Release, res.Created = *rel, created
 	return res, nil
+}
+
+// SendBlobs is the first half of Upload of a manifest: it uploads the
+// files of o.Manifest the server does not hold and admits nothing
+// (scripts/bench measures the transfer with it).
+func SendBlobs(ctx context.Context, o Options) ([]Blob, error) {
+	c, err := newClient(o)
+	if err != nil {
+		return nil, err
+	}
+	_, _, m, err := readManifest(o)
+	if err != nil {
+		return nil, err
+	}
+	return c.sendBlobs(ctx, o, m)
+}
+
+// readManifest reads o.Manifest: its path, bytes and records.
+func readManifest(o Options) (string, []byte, *artifact.Manifest, error) {
+	manifestPath, err := workspace.Resolve(o.Dir, o.Manifest)
+	if err != nil {
+		return "", nil, nil, exitcode.WithFile(exitcode.BadInput(fmt.Errorf("manifest %q: %w", o.Manifest, err)), o.Manifest)
+	}
+	raw, err := regfile.ReadAll(manifestPath, MaxManifestSize)
+	if err != nil {
+		return "", nil, nil, exitcode.WithFile(exitcode.BadInput(fmt.Errorf("reading the manifest: %w; the server admits manifests of at most %s", err, regfile.FormatSize(MaxManifestSize))), o.Manifest)
+	}
+	m, err := artifact.Decode(bytes.NewReader(raw), o.Manifest)
+	if err != nil {
+		return "", nil, nil, exitcode.WithFile(exitcode.BadInput(err), o.Manifest)
+	}
+	return manifestPath, raw, m, nil
 }
 
 func newClient(o Options) (*client, error) {

@@ -3,8 +3,10 @@
 // admission records with their artifacts' digests.
 //
 // The interface is the contract; implementations live in sibling packages:
-// store/sqlite is the embedded default (one file, pure Go), and a
-// MySQL-compatible implementation for replicas can come beside it. Callers
+// store/sqlite is the embedded default (one file, pure Go), store/mysql
+// serves replicas sharing a MySQL-compatible database; store/sqlkit holds
+// the SQL they share, and store/storetest the conformance suite both pass
+// (whoever adds a method adds its contract there). Callers
 // branch on the sentinel errors here (ErrNotFound, ErrExists), never on an
 // implementation's error text.
 //

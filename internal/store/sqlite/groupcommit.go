@@ -3,11 +3,11 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"sync"
 
 	"github.com/slipway/actions/internal/store"
+	"github.com/slipway/actions/internal/store/sqlkit"
 )
 
 // groupCommit writes the releases of concurrent CreateRelease calls in one
@@ -99,13 +99,11 @@ func (d *DB) writeReleases(ctx context.Context, batch []*pendingRelease) {
 
 // insertRelease inserts r and its artifacts in tx.
 func insertRelease(ctx context.Context, tx *sql.Tx, r store.Release) error {
-	checks, err := json.Marshal(nonNil(r.Checks))
+	args, err := sqlkit.ReleaseArgs(r)
 	if err != nil {
 		return fmt.Errorf("recording release %q: %w", r.ID, err)
 	}
-	_, err = tx.ExecContext(ctx,
-		`INSERT INTO releases (id, source_repository, uploader, manifest_digest, created, log_index, log_entry, receipt, checks) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.ID, r.SourceRepository, r.Uploader, r.ManifestDigest, millis(r.Created), int64(r.LogIndex), nonNilBytes(r.LogEntry), nonNilBytes(r.Receipt), string(checks))
+	_, err = tx.ExecContext(ctx, `INSERT INTO releases (`+sqlkit.ReleaseColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
 	if isConstraint(err) {
 		return fmt.Errorf("release %q (manifest %q): %w", r.ID, r.ManifestDigest, store.ErrExists)
 	}

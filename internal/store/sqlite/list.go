@@ -3,90 +3,18 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/slipway/actions/internal/store"
+	"github.com/slipway/actions/internal/store/sqlkit"
 )
 
-// Releases implements store.Store: one query on the indexes of migration
-// 3 (releases by creation, by repository; files and artifacts by digest),
-// keyset-paginated on (created, id), then the artifacts of each release
-// in the same read transaction.
+// Releases implements store.Store (sqlkit.ListReleases) in one read transaction.
 func (d *DB) Releases(ctx context.Context, q store.ReleaseQuery) ([]store.Release, error) {
-	if q.Limit < 1 || q.Limit > store.MaxReleasesPage {
-		return nil, fmt.Errorf("listing releases: limit %d is not between 1 and %d (a bug in the caller)", q.Limit, store.MaxReleasesPage)
-	}
-	where, args := releaseFilter(q)
-	query := `SELECT ` + listColumns + ` FROM releases r`
-	if len(where) > 0 {
-		query += ` WHERE ` + strings.Join(where, ` AND `)
-	}
-	query += ` ORDER BY r.created DESC, r.id DESC LIMIT ?`
-	args = append(args, q.Limit)
-
 	tx, err := d.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, fmt.Errorf("listing releases: %w", err)
 	}
 	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("listing releases: %w", err)
-	}
-	var out []store.Release
-	for rows.Next() {
-		var r store.Release
-		var created, logIndex int64
-		var checks string
-		if err := rows.Scan(&r.ID, &r.SourceRepository, &r.Uploader, &r.ManifestDigest, &created, &logIndex, &r.LogEntry, &r.Receipt, &checks); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("listing releases: %w", err)
-		}
-		r.Created, r.LogIndex = fromMillis(created), uint64(logIndex)
-		if err := json.Unmarshal([]byte(checks), &r.Checks); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("listing releases: the checks column of %q: %w; restore the database from backup", r.ID, err)
-		}
-		out = append(out, r)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("listing releases: %w", err)
-	}
-	for i := range out {
-		if out[i].Artifacts, err = artifactsOf(ctx, tx, out[i].ID); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
-var listColumns = "r." + strings.ReplaceAll(releaseColumns, ", ", ", r.")
-
-// releaseFilter is q's WHERE terms and their arguments.
-func releaseFilter(q store.ReleaseQuery) ([]string, []any) {
-	var where []string
-	var args []any
-	if q.Repository != "" {
-		where, args = append(where, `r.source_repository = ?`), append(args, q.Repository)
-	}
-	if q.Digest != "" {
-		// Driven by the digest indexes: the few releases holding a digest
-		// are found first, then sorted, rather than every release scanned.
-		where = append(where, `r.id IN (SELECT release_id FROM artifacts WHERE digest = ? UNION SELECT release_id FROM release_files WHERE digest = ? UNION SELECT id FROM releases WHERE manifest_digest = ?)`)
-		args = append(args, q.Digest, q.Digest, q.Digest)
-	}
-	if !q.Since.IsZero() {
-		where, args = append(where, `r.created >= ?`), append(args, millis(q.Since))
-	}
-	if !q.Until.IsZero() {
-		where, args = append(where, `r.created < ?`), append(args, millis(q.Until))
-	}
-	if q.After != nil {
-		c := millis(q.After.Created)
-		where, args = append(where, `(r.created < ? OR (r.created = ? AND r.id < ?))`), append(args, c, c, q.After.ID)
-	}
-	return where, args
+	return sqlkit.ListReleases(ctx, tx, q)
 }

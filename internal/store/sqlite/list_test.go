@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/slipway/actions/internal/store"
+	"github.com/slipway/actions/internal/store/sqlkit"
 )
 
 // The searches use the indexes of migration 3, not a scan of every release.
@@ -18,7 +19,7 @@ func TestReleasesQueryPlan(t *testing.T) {
 		{Repository: "https://github.com/o/one", After: &store.Cursor{ID: "r-1"}, Since: time.Unix(1, 0), Limit: 10},
 		{Digest: "sha256:aa", Limit: 10},
 	} {
-		where, args := releaseFilter(q)
+		where, args := sqlkit.ReleaseFilter(q)
 		query := `EXPLAIN QUERY PLAN SELECT r.id FROM releases r`
 		if len(where) > 0 {
 			query += ` WHERE ` + strings.Join(where, ` AND `)

@@ -14,6 +14,7 @@ import (
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver, pure Go
 
 	"github.com/slipway/actions/internal/store"
+	"github.com/slipway/actions/internal/store/sqlkit"
 )
 
 //go:embed migrations/*.sql
@@ -35,15 +36,7 @@ var _ store.Store = (*DB)(nil)
 
 // SchemaTooNewError is the error of Open on a database migrated by a newer
 // slipway than this one.
-type SchemaTooNewError struct {
-	Path     string
-	Database int64 // the schema version in the file
-	Binary   int64 // the newest version this binary knows
-}
-
-func (e *SchemaTooNewError) Error() string {
-	return fmt.Sprintf("database %q has schema version %d, newer than the %d this slipway knows; run the slipway that migrated it (or a newer one), or restore a backup made before the upgrade", e.Path, e.Database, e.Binary)
-}
+type SchemaTooNewError = sqlkit.SchemaTooNewError
 
 // Open opens (creating it if needed) the database file at path and
 // migrates it to the newest schema this binary knows.
@@ -77,43 +70,23 @@ func open(path, extra string) (*sql.DB, error) {
 }
 
 // migrate applies the pending migrations, after refusing a schema newer
-// than the embedded migrations.
+// than the embedded migrations. The write connection is the only one: two
+// processes migrating one file wait on SQLite's lock.
 func migrate(ctx context.Context, db *sql.DB, path string) error {
+	return sqlkit.Migrate(ctx, goose.DialectSQLite3, db, embedded(), fmt.Sprintf("database %q", path))
+}
+
+// embedded is the migrations directory.
+func embedded() fs.FS {
 	sub, err := fs.Sub(migrations, "migrations")
 	if err != nil {
-		return fmt.Errorf("reading the embedded migrations (a bug): %w", err)
+		panic(err) // a bug: the directory is embedded above
 	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, db, sub)
-	if err != nil {
-		return fmt.Errorf("preparing the migrations of %q (a bug): %w", path, err)
-	}
-	sources := p.ListSources()
-	known := sources[len(sources)-1].Version
-	current, err := p.GetDBVersion(ctx)
-	if err != nil {
-		return fmt.Errorf("reading the schema version of %q: %w; check that it is a slipway database and not in use by another program", path, err)
-	}
-	if current > known {
-		return &SchemaTooNewError{Path: path, Database: current, Binary: known}
-	}
-	if _, err := p.Up(ctx); err != nil {
-		return fmt.Errorf("migrating %q from schema version %d to %d: %w; restore the backup taken before the upgrade if the file is damaged", path, current, known, err)
-	}
-	return nil
+	return sub
 }
 
 // SchemaVersion is the newest schema version this binary knows.
-func SchemaVersion() int64 {
-	sub, _ := fs.Sub(migrations, "migrations")
-	entries, _ := fs.ReadDir(sub, ".")
-	var v int64
-	for _, e := range entries {
-		if n, err := goose.NumericComponent(e.Name()); err == nil && n > v {
-			v = n
-		}
-	}
-	return v
-}
+func SchemaVersion() int64 { return sqlkit.SchemaVersion(embedded()) }
 
 // Ping implements store.Store.
 func (d *DB) Ping(ctx context.Context) error {

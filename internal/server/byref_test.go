@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -160,6 +161,21 @@ func TestAdmitByReference(t *testing.T) {
 	code, a, body := admitRef(t, site.url, tok, tag.String())
 	if code != http.StatusBadRequest || !strings.Contains(a.Detail, "names a tag") {
 		t.Errorf("a tag: %d %s, want 400 asking for the digest", code, body)
+	}
+	small := startSite(t, pol, func(c *server.Config) { c.AllowPrivateRegistries, c.MaxBlobSize = true, 100 })
+	code, a, body = admitRef(t, small.url, small.token(t, "ci", token.Upload), addr+"/team/extra@"+xd.String())
+	if code != http.StatusRequestEntityTooLarge || !strings.Contains(a.Detail, "limit of 100 bytes") {
+		t.Errorf("an image with blobs over the server's limit: %d %s, want 413 naming the limit", code, body)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := l.Addr().String()
+	l.Close()
+	code, a, body = admitRef(t, site.url, tok, down+"/team/app@"+d.String())
+	if code != http.StatusBadGateway || !strings.HasSuffix(a.Type, "registry-unavailable") {
+		t.Errorf("a registry that refuses connections: %d %s, want 502", code, body)
 	}
 	closed := startSite(t, pol)
 	code, a, body = admitRef(t, closed.url, closed.token(t, "ci", token.Upload), ref)

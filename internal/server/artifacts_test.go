@@ -45,6 +45,9 @@ func TestGetArtifact(t *testing.T) {
 	}{
 		{"whole", admitted.Digest.String(), read, "", 200, "0123456789"},
 		{"range", admitted.Digest.String(), read, "bytes=2-4", 206, "234"},
+		{"suffix range", admitted.Digest.String(), read, "bytes=-3", 206, "789"},
+		{"open range", admitted.Digest.String(), read, "bytes=7-", 206, "789"},
+		{"range past the end", admitted.Digest.String(), read, "bytes=20-30", 416, ""},
 		{"no token", admitted.Digest.String(), "", "", 401, ""},
 		{"wrong scope", admitted.Digest.String(), upload, "", 403, ""},
 		{"stored but not admitted", stray.Digest.String(), read, "", 404, ""},
@@ -76,6 +79,21 @@ func TestGetArtifact(t *testing.T) {
 			if tt.status == 200 && resp.Header.Get("ETag") != `"`+admitted.Digest.String()+`"` {
 				t.Errorf("ETag %q", resp.Header.Get("ETag"))
 			}
+			if tt.status == 206 && resp.Header.Get("Content-Range") == "" {
+				t.Error("206 without Content-Range")
+			}
 		})
+	}
+	// A client holding the artifact asks again: 304, no body.
+	req, _ := http.NewRequest(http.MethodGet, h.url+"/api/v1/artifacts/"+admitted.Digest.String(), nil)
+	req.Header.Set("Authorization", read)
+	req.Header.Set("If-None-Match", `"`+admitted.Digest.String()+`"`)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotModified {
+		t.Errorf("If-None-Match with its digest: %d, want 304", resp.StatusCode)
 	}
 }

@@ -11,6 +11,12 @@
 // application/problem+json in one place (problem.go), anything else becomes
 // a 500 whose cause is logged and not sent.
 //
+// Reading (read.go, query.go) lists and searches admitted releases with
+// keyset pages and serves each release's admitted manifest and files.
+// openapi.yaml is the OpenAPI 3.1 document of every route, embedded and
+// served at /api/v1/openapi.json; the tests check the route table and real
+// answers against it, so a route or answer changed without it fails them.
+//
 // Admission by reference (byref.go) copies an image and what refers to it
 // from a registry into the blob store through internal/mirror and verifies
 // the copy; it never takes registry credentials from a request, and never

@@ -102,6 +102,11 @@ func timeParam(v url.Values, name, form string) (time.Time, error) {
 	if err != nil || t.Year() < 1970 || t.Year() > 9999 {
 		return time.Time{}, badParam(name, fmt.Sprintf("%q is not an RFC 3339 time", s), "give "+form+"; in a URL, write + as %2B")
 	}
+	// Stores keep milliseconds: a bound inside a millisecond is taken to
+	// its end, so that since stays inclusive and until exclusive.
+	if t.Truncate(time.Millisecond) != t {
+		t = t.Truncate(time.Millisecond).Add(time.Millisecond)
+	}
 	return t.UTC(), nil
 }
 

@@ -152,7 +152,7 @@ type ReleaseQuery struct {
 	// manifest with that digest.
 	Digest string
 	// Since and Until, when not zero, bound Created: Since <= Created <
-	// Until.
+	// Until. Stores compare whole milliseconds (as they keep Created).
 	Since, Until time.Time
 	// After, when set, is the position of the last release of the previous
 	// page: only releases after it (older) are returned.

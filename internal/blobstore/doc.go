@@ -2,8 +2,9 @@
 // digest, so the same bytes are stored once and a stored blob never changes.
 //
 // Store is the interface admission and the read API use; FS is the embedded
-// default (DATA/blobs/sha256/<hex>, files made read-only once complete), and
-// an S3-compatible implementation can come beside it.
+// default (DATA/blobs/sha256/<hex>, files made read-only once complete);
+// package blobstore/s3 keeps them in an S3 bucket. Receive is the hashing,
+// limited copy both do before a blob gets its name.
 //
 // Put hashes while it receives, writes to a temporary file in the blob
 // directory, fsyncs it, checks the digest and the size limit, and only then

@@ -14,10 +14,6 @@ import (
 	"github.com/slipway/actions/internal/regfile"
 )
 
-// copyBuffer is the size of each read while receiving: small enough that a
-// hundred concurrent uploads stay in a few MiB.
-const copyBuffer = 128 << 10
-
 // tempPrefix starts the names of blobs being received; a crash can leave
 // one behind, and FS.New removes them.
 const tempPrefix = ".incoming-"
@@ -69,24 +65,13 @@ func (s *FS) Put(ctx context.Context, r io.Reader, want digest.SHA256, limit int
 			os.Remove(name)
 		}
 	}()
-	sum := digest.New()
-	src := digest.ContextReader(ctx, r)
-	if limit > 0 {
-		src = io.LimitReader(src, limit+1)
-	}
-	n, err := io.CopyBuffer(io.MultiWriter(tmp, sum), src, make([]byte, copyBuffer))
-	if err != nil {
-		if ctx.Err() != nil {
-			return Blob{}, fmt.Errorf("receiving a blob: %w", context.Cause(ctx))
-		}
+	got, n, err := Receive(ctx, tmp, r, want, limit)
+	switch {
+	case err == nil:
+	case ctx.Err() != nil, errors.As(err, new(*TooLargeError)), errors.As(err, new(*MismatchError)):
+		return Blob{}, err
+	default:
 		return Blob{}, s.fail("receiving a blob", err)
-	}
-	if limit > 0 && n > limit {
-		return Blob{}, &TooLargeError{Limit: limit}
-	}
-	got := sum.Digest()
-	if !want.IsZero() && got != want {
-		return Blob{}, &MismatchError{Want: want, Got: got, Size: n}
 	}
 	if err := tmp.Chmod(0o444); err != nil {
 		return Blob{}, s.fail("making the blob read-only", err)

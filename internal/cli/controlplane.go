@@ -24,7 +24,8 @@ type controlPlane struct {
 	cfg server.Config
 }
 
-// openControlPlane opens dir's store (migrating it), blobs and log (with
+// openControlPlane opens dir's store (migrating it), blobs (cfg.Blobs, else
+// DATA/blobs) and log (with
 // opts; cfg.Log receives tessera's logs too), empties the staging
 // directory and builds the server from cfg with them. The caller serves
 // it, and calls close once Serve has returned. Its errors carry exit codes.
@@ -39,9 +40,11 @@ func openControlPlane(ctx context.Context, dir datadir.Dir, cfg server.Config, o
 			cp.close(ctx)
 		}
 	}()
-	blobs, err := blobstore.NewFS(dir.Blobs())
-	if err != nil {
-		return nil, exitcode.Infra(err)
+	blobs := cfg.Blobs
+	if blobs == nil {
+		if blobs, err = blobstore.NewFS(dir.Blobs()); err != nil {
+			return nil, exitcode.Infra(err)
+		}
 	}
 	if cfg.Log != nil {
 		tlog.RouteTesseraLogs(cfg.Log)

@@ -35,6 +35,7 @@ type serveCommand struct {
 	logKey, logOrigin, maxBlobSize                   string
 	shutdownTimeout                                  time.Duration
 	allowPrivateRegistries                           bool
+	blobFlags
 }
 
 func (c *serveCommand) commandLineOnly() {}
@@ -69,7 +70,7 @@ upload and read only.`
 }
 
 func (c *serveCommand) Inputs() []input.Input {
-	return []input.Input{
+	return append([]input.Input{
 		dataInput(&c.data),
 		input.String(&c.listen, input.Spec{Name: "listen", Env: "SLIPWAY_LISTEN", Default: "127.0.0.1:8080",
 			Description: "The address to listen on, host:port (port 0 picks a free port; the log says which)."}),
@@ -97,7 +98,7 @@ func (c *serveCommand) Inputs() []input.Input {
 			Description: "Let admissions by reference name registries on loopback, private and link-local addresses (tests, a closed site); by default the server reaches public registries only, since the request names the host it connects to."}),
 		input.Duration(&c.shutdownTimeout, input.Spec{Name: "shutdown-timeout", Env: "SLIPWAY_SHUTDOWN_TIMEOUT", Default: "10s",
 			Description: "How long in-flight requests may take to finish after SIGTERM (at most 14s: the process ends 15s after the signal)."}),
-	}
+	}, c.blobFlags.inputs()...)
 }
 
 func (c *serveCommand) Outputs() []input.Output { return nil }
@@ -120,6 +121,9 @@ func (c *serveCommand) Run(ctx context.Context, rt *Runtime) error {
 	opts, err := c.logOptions(rt, dir)
 	if err != nil {
 		return exitcode.Infra(err)
+	}
+	if cfg.Blobs, err = c.blobFlags.open(ctx, rt, dir, log); err != nil {
+		return exitcode.BadInput(err)
 	}
 	cp, err := openControlPlane(ctx, dir, cfg, opts)
 	if err != nil {
@@ -170,6 +174,9 @@ func (c *serveCommand) check(rt *Runtime) (server.Config, error) {
 	// Registry credentials for admissions by reference: the server's own
 	// Docker config, never the request's.
 	cfg.AllowPrivateRegistries, cfg.RegistryKeychain = c.allowPrivateRegistries, authn.DefaultKeychain
+	if _, _, err := c.blobFlags.check(); err != nil {
+		return cfg, err
+	}
 	if cfg.MaxBlobSize, err = parseSize(c.maxBlobSize); err != nil {
 		return cfg, fmt.Errorf("input \"max-blob-size\": %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -19,8 +20,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+
 	"github.com/slipway/actions/internal/artifact"
+	"github.com/slipway/actions/internal/digest"
 	"github.com/slipway/actions/internal/testutil/logbuf"
+	s3test "github.com/slipway/actions/internal/testutil/s3"
 	"github.com/slipway/actions/internal/testutil/sigstoretest"
 )
 
@@ -29,13 +36,19 @@ import (
 // until the test ends; it returns the server's URL once /healthz answers.
 func startServe(t *testing.T, dir, data, policyFile string, extra ...string) string {
 	t.Helper()
+	return startServeWith(t, dir, data, policyFile, nil, extra...)
+}
+
+// startServeWith is startServe with environment variables for the server.
+func startServeWith(t *testing.T, dir, data, policyFile string, env map[string]string, flags ...string) string {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &logbuf.Buffer{}
 	done := make(chan int, 1)
 	go func() {
 		done <- Main(ctx, Env{
-			Args:   append([]string{"serve", "--data", data, "--listen", "127.0.0.1:0", "--policy", policyFile, "--rate-limit", "0"}, extra...),
-			Stdout: io.Discard, Stderr: logs, Getenv: func(string) string { return "" }, Getwd: func() (string, error) { return dir, nil },
+			Args:   append([]string{"serve", "--data", data, "--listen", "127.0.0.1:0", "--policy", policyFile, "--rate-limit", "0"}, flags...),
+			Stdout: io.Discard, Stderr: logs, Getenv: func(k string) string { return env[k] }, Getwd: func() (string, error) { return dir, nil },
 		})
 	}()
 	t.Cleanup(func() {
@@ -78,15 +91,65 @@ func createToken(t *testing.T, dir, data, scopes string) string {
 	return tok
 }
 
-// TestUploadToServe is the chain end to end on real parts: a release made
-// by the real stages (build, sbom, sign and attest with a cosign key),
-// uploaded with a service token to a real slipway serve (SQLite, blob store,
-// tessera log), whose receipt slipway verify then checks offline with
-// receipts required; the same upload again is the same release; a release
-// signed by a key the server's policy does not trust is refused with the
-// failed check, exit 1.
+// blobStore is a blob store slipway serve runs on in a test: its flags and
+// environment, and whether it holds a blob.
+type blobStore struct {
+	name  string
+	start func(t *testing.T, data string) (env map[string]string, flags []string, holds func(digest.SHA256) error)
+}
+
+var blobStores = []blobStore{
+	{"fs", func(t *testing.T, data string) (map[string]string, []string, func(digest.SHA256) error) {
+		return nil, nil, func(d digest.SHA256) error {
+			fi, err := os.Stat(filepath.Join(data, "blobs", "sha256", d.Hex()))
+			if err == nil && fi.Mode().Perm() != 0o444 {
+				err = fmt.Errorf("mode %v, want read-only 0444", fi.Mode().Perm())
+			}
+			return err
+		}
+	}},
+	{"s3", func(t *testing.T, data string) (map[string]string, []string, func(digest.SHA256) error) {
+		b := s3test.New(t, s3test.WithObjectLock())
+		env := map[string]string{}
+		for _, kv := range b.Env() {
+			k, v, _ := strings.Cut(kv, "=")
+			env[k] = v
+		}
+		// Governance, so that the test's cleanup can remove the bucket.
+		flags := []string{"--blobs", b.URL(), "--require-object-lock", "--retention-mode", "governance", "--retention", "1d"}
+		return env, flags, func(d digest.SHA256) error {
+			if _, err := os.Stat(filepath.Join(data, "blobs", "sha256", d.Hex())); err == nil {
+				return fmt.Errorf("the blob is in the data directory too")
+			}
+			h, err := b.Client.HeadObject(context.Background(), &awss3.HeadObjectInput{Bucket: aws.String(b.Name), Key: aws.String("sha256/" + d.Hex())})
+			if err == nil && h.ObjectLockMode != s3types.ObjectLockModeGovernance {
+				err = fmt.Errorf("object lock mode %q, want GOVERNANCE", h.ObjectLockMode)
+			}
+			return err
+		}
+	}},
+}
+
+// TestUploadToServe is the chain end to end on real parts, once for each
+// blob store: a release made by the real stages (build, sbom, sign and
+// attest with a cosign key), uploaded with a service token to a real
+// slipway serve (SQLite, blob store, tessera log), whose blobs are then in
+// the store (read-only files, or locked objects in a bucket) and readable
+// by range; slipway verify checks the receipt offline with receipts
+// required; the same upload again is the same release; a release signed
+// by a key the server's policy does not trust is refused with the failed
+// check, exit 1.
 func TestUploadToServe(t *testing.T) {
 	t.Parallel()
+	for _, bs := range blobStores {
+		t.Run(bs.name, func(t *testing.T) {
+			t.Parallel()
+			testUploadToServe(t, bs)
+		})
+	}
+}
+
+func testUploadToServe(t *testing.T, bs blobStore) {
 	dir := t.TempDir()
 	env := release(t, dir, "")
 	policy, err := os.ReadFile(filepath.Join(dir, "policy.yaml"))
@@ -96,7 +159,8 @@ func TestUploadToServe(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "server-policy.yaml"), string(policy))
 	data := t.TempDir()
 	tok := createToken(t, dir, data, "upload,read")
-	url := startServe(t, dir, data, "server-policy.yaml")
+	serveEnv, flags, holds := bs.start(t, data)
+	url := startServeWith(t, dir, data, "server-policy.yaml", serveEnv, flags...)
 
 	// A token the server does not know: 401 with the server's reason, exit 2.
 	env["SLIPWAY_TOKEN"] = "slw_unknown_0123456789"
@@ -114,6 +178,35 @@ func TestUploadToServe(t *testing.T) {
 	}
 	if strings.Contains(stdout+stderr, tok) {
 		t.Error("the upload printed the token")
+	}
+	m, err := artifact.ReadManifest(filepath.Join(dir, "dist", "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rec := range m.Records {
+		if rec.Path == "" || rec.Role == artifact.RoleReceipt {
+			continue
+		}
+		if err := holds(rec.Digest); err != nil {
+			t.Errorf("blob of %q in the %s store: %v", rec.Name, bs.name, err)
+		}
+	}
+	a := m.ByRole(artifact.RoleArtifact)[0]
+	content, err := os.ReadFile(filepath.Join(dir, a.Path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, url+"/api/v1/artifacts/"+a.Digest.String(), nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Range", "bytes=1-3")
+	if resp, err := http.DefaultClient.Do(req); err != nil {
+		t.Error(err)
+	} else {
+		got, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusPartialContent || !bytes.Equal(got, content[1:4]) {
+			t.Errorf("GET the artifact, Range bytes=1-3: %d %q, want 206 %q", resp.StatusCode, got, content[1:4])
+		}
 	}
 
 	resp, err := http.Get(url + "/api/v1/log/key")
@@ -301,5 +394,58 @@ func TestPipelineUploads(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, outs["receipt"])); err != nil {
 		t.Errorf("receipt output: %v", err)
+	}
+}
+
+// slipway serve refuses to start on blob store settings it cannot keep:
+// a bucket without Object Lock under --require-object-lock, a bucket that
+// does not exist, flags that go together given alone, a URL with
+// credentials in it (not echoed).
+func TestServeBlobsRefusals(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "cosign.pub"), string(sigstoretest.NewCosignKey(t, "pw").PublicPEM))
+	writeFile(t, filepath.Join(dir, "policy.yaml"), "apiVersion: slipway.dev/v1\nkind: TrustPolicy\nkeys: [{name: release, path: cosign.pub}]\n")
+	unlocked := s3test.New(t)
+	env := map[string]string{}
+	for _, kv := range unlocked.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	missing := unlocked
+	missing.Name += "-missing"
+	tests := []struct {
+		name  string
+		flags []string
+		want  []string
+	}{
+		{"no object lock", []string{"--blobs", unlocked.URL(), "--require-object-lock"},
+			[]string{fmt.Sprintf("bucket %q has no Object Lock", unlocked.Name), "--object-lock-enabled-for-bucket", "drop --require-object-lock"}},
+		{"retention on a bucket without object lock", []string{"--blobs", unlocked.URL(), "--retention-mode", "compliance", "--retention", "7y"},
+			[]string{fmt.Sprintf("bucket %q has no Object Lock", unlocked.Name)}},
+		{"no such bucket", []string{"--blobs", missing.URL()}, []string{fmt.Sprintf("bucket %q does not exist", missing.Name)}},
+		{"retention mode alone", []string{"--blobs", unlocked.URL(), "--retention-mode", "governance"}, []string{`"retention-mode" and "retention" go together`}},
+		{"bad retention", []string{"--blobs", unlocked.URL(), "--retention-mode", "governance", "--retention", "7w"}, []string{`input "retention"`, "like 7y or 90d"}},
+		{"lock without a bucket", []string{"--require-object-lock"}, []string{"apply to an S3 blob store"}},
+		{"credentials in the URL", []string{"--blobs", "s3://AKIDEXAMPLE:hunter2@" + unlocked.Name}, []string{"holds credentials"}},
+		{"not s3", []string{"--blobs", "/srv/blobs"}, []string{"not an s3:// URL"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			args := append([]string{"serve", "--data", t.TempDir(), "--listen", "127.0.0.1:0", "--policy", "policy.yaml"}, tt.flags...)
+			code, stdout, stderr := runCLI(t, dir, env, args...)
+			if code == 0 {
+				t.Fatalf("serve %v: exit 0, want a refusal\n%s", tt.flags, stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("serve %v: exit %d, stderr does not say %q:\n%s", tt.flags, code, w, stderr)
+				}
+			}
+			if strings.Contains(stdout+stderr, "hunter2") || strings.Contains(stdout+stderr, unlocked.SecretKey) {
+				t.Errorf("serve printed a secret:\n%s%s", stdout, stderr)
+			}
+		})
 	}
 }

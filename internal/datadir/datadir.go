@@ -27,6 +27,10 @@ func (d Dir) Uploads() string { return filepath.Join(string(d), "uploads") }
 // Staging holds admission's staging directories while they are checked.
 func (d Dir) Staging() string { return filepath.Join(string(d), "staging") }
 
+// Incoming holds blobs an S3 blob store is checking before it sends them
+// (--blobs s3://…).
+func (d Dir) Incoming() string { return filepath.Join(string(d), "incoming") }
+
 // LogKey is the log's checkpoint signing key (tlog.Options.KeyFile's
 // default for Log: the verifier key is beside it as log.pub).
 func (d Dir) LogKey() string { return filepath.Join(string(d), "log.key") }

@@ -3,7 +3,9 @@
 // "slipway serve" and "slipway token" agree on it:
 //
 //	DIR/db.sqlite         metadata (package store/sqlite), with -wal and -shm beside it while open
-//	DIR/blobs/sha256/<hex> artifacts, content-addressed and read-only (package blobstore)
+//	DIR/blobs/sha256/<hex> artifacts, content-addressed and read-only (package blobstore), unless --blobs s3://…
+//	DIR/uploads/, staging/ uploads in progress, releases being checked (package server)
+//	DIR/incoming/         blobs being checked before they go to an S3 bucket (package blobstore/s3)
 //	DIR/log/              the transparency log's tiles and checkpoint (package tlog)
 //	DIR/log.key, log.pub  the log's checkpoint signing key and verifier key (tlog's default)
 //

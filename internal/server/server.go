@@ -51,8 +51,9 @@ type Config struct {
 	// empty serves no uploads.
 	Uploads string
 	// Staging is where admission materialises a release's files
-	// (DATA/staging, on the blob store's filesystem so that files are
-	// hard links); emptied of what a crash left at start.
+	// (DATA/staging: hard links when the blob store is on the same
+	// filesystem, blobstore.Linker; else copies streamed from the store,
+	// an S3 bucket's say); emptied of what a crash left at start.
 	Staging string
 	// MaxBlobSize bounds one uploaded blob; zero means DefaultMaxBlobSize.
 	MaxBlobSize int64

@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"io"
+	"io/fs"
 	"maps"
 	"net/http"
 	"os"
@@ -186,11 +187,37 @@ func (c *controlPlane) checkAdmitted(t *testing.T, r *Result, rel pushedRelease,
 	}
 }
 
-// checkNothingLogged fails when act's log (other than ::add-mask:: commands, which the runner consumes) or the
+// checkNoSecretLeaked fails when act's log (other than ::add-mask:: commands, which the runner consumes) or the
 // control plane's log holds one of the secrets, or a JWT of the test's issuers (ES256, whose header always
-// starts alike).
-func checkNothingLogged(t *testing.T, r *Result, c *controlPlane, secrets map[string]string) {
+// starts alike); or when a file the run left (its directory, which every action container shares: workspaces,
+// outputs, act's action cache) or the control plane's data directory (where a service token is only a hash)
+// holds one of the secrets.
+func checkNoSecretLeaked(t *testing.T, r *Result, c *controlPlane, secrets map[string]string) {
 	t.Helper()
+	inFiles := func(dir string) {
+		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || !d.Type().IsRegular() || p == filepath.Join(r.Dir, "act.jsonl") { // the log: below
+				return err
+			}
+			data, err := os.ReadFile(p) // small files: a few KiB of artifacts, the sources, SQLite
+			if err != nil {
+				return err
+			}
+			for what, s := range secrets {
+				if bytes.Contains(data, []byte(s)) {
+					t.Errorf("%s holds %s", p, what)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	inFiles(r.Dir)
+	if c != nil {
+		inFiles(c.dir)
+	}
 	secrets = maps.Clone(secrets)
 	secrets["an ES256 JWT"] = jwtHeaderPrefix
 	for what, s := range secrets {

@@ -67,7 +67,7 @@ func TestRelease(t *testing.T) {
 		uploader:     "token:e2e-release/",
 	})
 	checkNoSecretLogged(t, r, key)
-	checkNothingLogged(t, r, cp, map[string]string{"the upload token": tokens[0]})
+	checkNoSecretLeaked(t, r, cp, map[string]string{"the upload token": tokens[0]})
 	checkKeyNeverWritten(t, r, key)
 
 	out, err := exec.Command(rel.files["hello-go"], "e2e").CombinedOutput()
@@ -211,7 +211,7 @@ func TestReleaseKeyless(t *testing.T) {
 		controlPlane: cp,
 		uploader:     "oidc:" + SampleRepository + ":" + jobWorkflow,
 	})
-	checkNothingLogged(t, r, cp, map[string]string{"the token endpoint's request token": tokens.RequestToken})
+	checkNoSecretLeaked(t, r, cp, map[string]string{"the token endpoint's request token": tokens.RequestToken})
 	// The upload step masks the runtime's request token (act, unlike GitHub's runner, does not).
 	if !slices.ContainsFunc(r.lines, func(l logLine) bool { return l.Command == "add-mask" && l.Arg == tokens.RequestToken }) {
 		t.Error("no step masked the token endpoint's request token")

@@ -75,10 +75,24 @@ type Copy struct {
 	Tags map[string]digest.SHA256
 	// Bytes is the size of everything stored for the copy.
 	Bytes int64
+	// Files are every manifest and blob of the copy, each once, in the
+	// order fetched, with the part of the copy it belongs to.
+	Files []File
 
 	store     blobstore.Store
 	manifests map[digest.SHA256]Manifest
 	blobs     map[digest.SHA256]bool
+}
+
+// File is one manifest or blob of a copy.
+type File struct {
+	Digest    digest.SHA256
+	Size      int64
+	MediaType string
+	// Of is the top-level manifest it belongs to: the image's digest for
+	// the image's own manifests and blobs, else the referrer's or cosign
+	// tag's manifest digest.
+	Of digest.SHA256
 }
 
 // Error is a failure of Fetch that is about the image, not the network: the
@@ -111,7 +125,7 @@ func Fetch(ctx context.Context, ref name.Digest, o Options) (*Copy, error) {
 	f.opts = []remote.Option{remote.WithContext(ctx), remote.WithTransport(&limitManifests{base: base}),
 		remote.WithAuthFromKeychain(kc), remote.WithRetryBackoff(b), remote.WithRetryPredicate(pred), remote.WithUserAgent("slipway")}
 
-	img, err := f.manifest(ctx, ref, 0)
+	img, err := f.top(ctx, ref, 0)
 	if err != nil {
 		return nil, describe(err, "reading image "+ref.String(), "push it first, or check the reference and the server's registry credentials")
 	}
@@ -128,14 +142,14 @@ func Fetch(ctx context.Context, ref name.Digest, o Options) (*Copy, error) {
 		return nil, &Error{Msg: fmt.Sprintf("image %s has %d referrers, more than the %d admission reads; remove the referrers that are not its signatures and attestations", ref, len(im.Manifests), MaxReferrers)}
 	}
 	for _, d := range im.Manifests {
-		if _, err := f.manifest(ctx, ref.Context().Digest(d.Digest.String()), 1); err != nil {
+		if _, err := f.top(ctx, ref.Context().Digest(d.Digest.String()), 1); err != nil {
 			return nil, describe(err, "reading referrer "+d.Digest.String()+" of "+ref.String(), "check the registry")
 		}
 		f.c.Referrers = append(f.c.Referrers, d)
 	}
 	for _, suffix := range LegacyTagSuffixes {
 		tag := ref.Context().Tag("sha256-" + img.Digest.Hex() + suffix)
-		m, err := f.manifest(ctx, tag, 1)
+		m, err := f.top(ctx, tag, 1)
 		var te *transport.Error
 		if errors.As(err, &te) && te.StatusCode == http.StatusNotFound {
 			continue
@@ -152,6 +166,27 @@ type fetcher struct {
 	o    Options
 	c    *Copy
 	opts []remote.Option
+	// of is the top-level manifest being fetched (zero until its own
+	// manifest arrived: it is then its own).
+	of digest.SHA256
+}
+
+// add records a stored file of the copy.
+func (f *fetcher) add(d digest.SHA256, size int64, mediaType string) {
+	if f.of.IsZero() {
+		f.of = d
+	}
+	f.c.Files = append(f.c.Files, File{Digest: d, Size: size, MediaType: mediaType, Of: f.of})
+	f.c.Bytes += size
+}
+
+// top fetches a top-level manifest of the copy (the image, a referrer, a
+// cosign tag) and what it holds
+// (depth 0 for the image, 1 for the others: an index under them may
+// nest one level less).
+func (f *fetcher) top(ctx context.Context, ref name.Reference, depth int) (Manifest, error) {
+	f.of = digest.SHA256{}
+	return f.manifest(ctx, ref, depth)
 }
 
 // manifest fetches and stores the manifest ref names and, recursively,
@@ -183,7 +218,7 @@ func (f *fetcher) manifest(ctx context.Context, ref name.Reference, depth int) (
 		return Manifest{}, fmt.Errorf("storing manifest %s: %w", d, err)
 	}
 	f.c.manifests[d] = m
-	f.c.Bytes += m.Size
+	f.add(d, m.Size, string(m.MediaType))
 	repo := ref.Context()
 	switch {
 	case desc.MediaType.IsIndex():
@@ -237,7 +272,7 @@ func (f *fetcher) blob(ctx context.Context, repo name.Repository, desc v1.Descri
 	}
 	if b, err := f.o.Blobs.Stat(ctx, d); err == nil {
 		f.c.blobs[d] = true
-		f.c.Bytes += b.Size
+		f.add(d, b.Size, string(desc.MediaType))
 		return nil
 	}
 	l, err := remote.Layer(repo.Digest(desc.Digest.String()), f.opts...)
@@ -254,7 +289,7 @@ func (f *fetcher) blob(ctx context.Context, repo name.Repository, desc v1.Descri
 		return fmt.Errorf("copying blob %s of %s: %w", d, repo, err)
 	}
 	f.c.blobs[d] = true
-	f.c.Bytes += b.Size
+	f.add(d, b.Size, string(desc.MediaType))
 	return nil
 }
 

@@ -41,6 +41,14 @@ func TestFetchAndServe(t *testing.T) {
 	if cp.Image.Digest.String() != d.String() || len(cp.Digests()) != 1 || cp.Bytes < 1024 {
 		t.Fatalf("copy = %+v", cp)
 	}
+	if len(cp.Files) != 4 { // manifest, config, two layers
+		t.Errorf("files = %+v, want the manifest, the config and two layers", cp.Files)
+	}
+	for _, f := range cp.Files {
+		if f.Of != cp.Image.Digest {
+			t.Errorf("file %+v does not belong to the image", f)
+		}
+	}
 	img, err := remote.Image(ref, remote.WithTransport(cp.Transport()))
 	if err != nil {
 		t.Fatal(err)

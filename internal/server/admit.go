@@ -48,8 +48,10 @@ type releaseRequest struct {
 	// evidence is logged besides the manifest's records: the referrers and
 	// cosign tags of an image admitted by reference.
 	evidence []entry.Evidence
-	// image is the image of an admission by reference.
+	// image is the image of an admission by reference, and files every
+	// manifest and blob of its copy.
 	image name.Digest
+	files []store.File
 }
 
 // parseReleaseRequest reads an admission request's body: a build manifest
@@ -283,7 +285,7 @@ func (a *admitter) conclude(w http.ResponseWriter, r *http.Request, req *release
 	for _, x := range m.ByRole(artifact.RoleArtifact) {
 		rel.Artifacts = append(rel.Artifacts, store.Artifact{Name: x.Name, Digest: x.Digest.String(), Size: x.Size})
 	}
-	rel.Files = filesOf(m)
+	rel.Files = append(filesOf(m), req.files...)
 	if err := a.s.cfg.Store.CreateRelease(context.WithoutCancel(ctx), rel); err != nil {
 		if errors.Is(err, store.ErrExists) {
 			if first, err := a.s.cfg.Store.ReleaseByManifest(ctx, req.digest.String()); err == nil {

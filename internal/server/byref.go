@@ -23,6 +23,7 @@ import (
 	"github.com/slipway/actions/internal/mirror"
 	"github.com/slipway/actions/internal/policy"
 	"github.com/slipway/actions/internal/registryref"
+	"github.com/slipway/actions/internal/store"
 	"github.com/slipway/actions/internal/tlog/entry"
 	"github.com/slipway/actions/internal/verify"
 )
@@ -109,7 +110,7 @@ func (a *admitter) runReference(w http.ResponseWriter, r *http.Request, req *rel
 	}
 	rec := &req.manifest.Records[0]
 	rec.Size, rec.MediaType = cp.Image.Size, string(cp.Image.MediaType)
-	req.evidence = referenceEvidence(cp)
+	req.evidence, req.files = referenceRecords(cp)
 	v := verify.New(a.policy, verify.WithLogger(a.s.log), verify.WithRegistryOptions(remote.WithTransport(cp.Transport())))
 	rep, err := v.VerifyManifest(ctx, req.manifest, a.staging)
 	if err != nil {
@@ -150,13 +151,17 @@ func refusedRegistry(err error) error {
 	return &Problem{Status: http.StatusBadRequest, Type: "registry-not-allowed", Title: "Registry not allowed", Detail: err.Error()}
 }
 
-// referenceEvidence is what the log records of the copy besides the
-// image: each referrer and cosign tag by its manifest's digest, with the
-// role its predicate type (or tag) says.
-func referenceEvidence(cp *mirror.Copy) []entry.Evidence {
+// referenceRecords are what the log and the store record of the copy
+// besides the image. The log's evidence: each referrer and cosign tag by
+// its manifest's digest, with the role its predicate type (or tag) says.
+// The store's files: every manifest and blob of the copy at its path in an
+// OCI image layout (blobs/sha256/<hex>), with the role of the part it
+// belongs to (artifact for the image's own).
+func referenceRecords(cp *mirror.Copy) ([]entry.Evidence, []store.File) {
 	repo := cp.Ref.Context().Name()
 	about := cp.Image.Digest.Hex()
-	var out []entry.Evidence
+	roles := map[digest.SHA256]artifact.Role{cp.Image.Digest: artifact.RoleArtifact}
+	var evs []entry.Evidence
 	for _, d := range cp.Referrers {
 		role := artifact.RoleAttestation
 		switch d.Annotations["dev.sigstore.bundle.predicateType"] {
@@ -165,7 +170,10 @@ func referenceEvidence(cp *mirror.Copy) []entry.Evidence {
 		case policy.SLSAProvenanceV1:
 			role = artifact.RoleProvenance
 		}
-		out = append(out, entry.Evidence{Describes: about, Name: repo + "@" + d.Digest.String(), Role: string(role), SHA256: d.Digest.Hex})
+		if rd, err := digest.Parse(d.Digest.String()); err == nil {
+			roles[rd] = role
+		}
+		evs = append(evs, entry.Evidence{Describes: about, Name: repo + "@" + d.Digest.String(), Role: string(role), SHA256: d.Digest.Hex})
 	}
 	tags := make([]string, 0, len(cp.Tags))
 	for t := range cp.Tags {
@@ -177,9 +185,23 @@ func referenceEvidence(cp *mirror.Copy) []entry.Evidence {
 		if strings.HasSuffix(t, ".sig") {
 			role = artifact.RoleSignature
 		}
-		out = append(out, entry.Evidence{Describes: about, Name: repo + ":" + t, Role: string(role), SHA256: cp.Tags[t].Hex()})
+		roles[cp.Tags[t]] = role
+		evs = append(evs, entry.Evidence{Describes: about, Name: repo + ":" + t, Role: string(role), SHA256: cp.Tags[t].Hex()})
 	}
-	return out
+	files := make([]store.File, 0, len(cp.Files))
+	for _, f := range cp.Files {
+		role, ok := roles[f.Of]
+		if !ok {
+			role = artifact.RoleAttestation
+		}
+		p := artifact.LayoutBlob("image", f.Digest.Hex())
+		sf := store.File{Role: string(role), Name: p, Path: p, Digest: f.Digest.String(), Size: f.Size, MediaType: f.MediaType}
+		if role != artifact.RoleArtifact {
+			sf.Describes = cp.Image.Digest.String()
+		}
+		files = append(files, sf)
+	}
+	return evs, files
 }
 
 // maxBlobSize is the limit of one blob, uploaded or copied.

@@ -132,6 +132,30 @@ func TestAdmitByReference(t *testing.T) {
 	if code != http.StatusOK || fmt.Sprintf("sha256:%x", sha256.Sum256(got)) != first.Manifest || !strings.Contains(string(got), `"reference"`) {
 		t.Errorf("GET the manifest of a release by reference: %d %s", code, got)
 	}
+	// Every manifest and blob of the copy is a file of the release, at its
+	// path in an OCI image layout, with the role of the part it belongs to.
+	code, got, _ = do(t, "GET", site.url+"/api/v1/releases/"+first.ReleaseID+"/files", tok, nil)
+	var files struct {
+		Files []struct{ Role, Path, Digest, Describes string }
+	}
+	if err := json.Unmarshal(got, &files); code != http.StatusOK || err != nil {
+		t.Fatalf("GET the files of a release by reference: %d %s", code, got)
+	}
+	byRole := map[string]int{}
+	for _, f := range files.Files {
+		byRole[f.Role]++
+		if f.Path != "image/blobs/sha256/"+strings.TrimPrefix(f.Digest, "sha256:") || (f.Role != "artifact") != (f.Describes == d.String()) {
+			t.Errorf("file %+v", f)
+		}
+	}
+	// The image: manifest, config, two layers.
+	if byRole["artifact"] != 4 || byRole["signature"] == 0 || byRole["provenance"] == 0 || byRole["attestation"] == 0 {
+		t.Errorf("files by role %v", byRole)
+	}
+	code, got, _ = do(t, "GET", site.url+"/api/v1/releases/"+first.ReleaseID+"/files/image/blobs/sha256/"+d.Hex, tok, nil)
+	if code != http.StatusOK || fmt.Sprintf("%x", sha256.Sum256(got)) != d.Hex {
+		t.Errorf("GET the image manifest as a file of the release: %d", code)
+	}
 	size := treeSize(t, site)
 	// The same image, spelled with its tag too: the same release, no entry.
 	code, second, body := admitRef(t, site.url, tok, addr+"/team/app:v1@"+d.String())

@@ -106,6 +106,12 @@ func do(t testing.TB, method, url, tok string, body []byte) (int, []byte, http.H
 	return doH(t, method, url, tok, body, nil)
 }
 
+// testClient keeps connections for the tests' requests: with
+// http.DefaultClient's 2 idle connections per host, BenchmarkAdmit's
+// thousands of uploads from 4 goroutines connected again for most requests
+// and ran out of loopback ports (TIME_WAIT).
+var testClient = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+
 // doH is do with request headers.
 func doH(t testing.TB, method, url, tok string, body []byte, h http.Header) (int, []byte, http.Header) {
 	t.Helper()
@@ -119,7 +125,7 @@ func doH(t testing.TB, method, url, tok string, body []byte, h http.Header) (int
 	if tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := testClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,7 +27,9 @@ func BenchmarkAdmitServe(b *testing.B) {
 		b.Skip("set SLIPWAY_BENCH_SLIPWAY to a slipway binary to measure a real slipway serve (scripts/bench does)")
 	}
 	s := newSigner(b)
-	srv := startServe(b, bin, s.writePolicy(b, b.TempDir(), ""))
+	pol := s.writePolicy(b, b.TempDir(), "")
+	startSite(b, pol) // an in-process one too: its route table is what do checks answers against (checkAnswer)
+	srv := startServe(b, bin, pol)
 	benchAdmit(b, s, srv.url, srv.token, srv.cpu)
 	b.ReportMetric(float64(srv.hwm(b))/1024, "server-VmHWM-MiB")
 }

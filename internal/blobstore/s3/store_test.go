@@ -5,18 +5,17 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"errors"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/slipway/actions/internal/blobstore"
+	"github.com/slipway/actions/internal/blobstore/blobstoretest"
 	"github.com/slipway/actions/internal/digest"
 	s3test "github.com/slipway/actions/internal/testutil/s3"
 )
@@ -49,105 +48,40 @@ func keys(t *testing.T, b s3test.Bucket) []string {
 	return ks
 }
 
-func TestPutOpenStat(t *testing.T) {
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	blobstoretest.Run(t, func(t *testing.T) blobstore.Store {
+		s, _ := newStore(t, Options{})
+		return s
+	})
+}
+
+// What only the bucket shows: one key per blob under sha256/, nothing left
+// by refused Puts, in the bucket or in the local staging directory.
+func TestKeys(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s, b := newStore(t, Options{})
 	content := []byte("hello, archive in a bucket")
 	want := digest.SHA256(sha256.Sum256(content))
-
-	blob, err := s.Put(ctx, bytes.NewReader(content), want, 1<<20)
-	if err != nil || blob.Digest != want || blob.Size != int64(len(content)) || blob.Existed {
-		t.Fatalf("Put = %+v, %v", blob, err)
+	if _, err := s.Put(ctx, bytes.NewReader(content), want, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Put(ctx, bytes.NewReader(content), digest.SHA256{}, 0); err != nil {
+		t.Fatal(err)
+	}
+	other := digest.SHA256(sha256.Sum256([]byte("other")))
+	if _, err := s.Put(ctx, strings.NewReader("x"), other, 0); err == nil {
+		t.Fatal("Put with a wrong digest: no error")
+	}
+	if _, err := s.Put(ctx, strings.NewReader("xx"), digest.SHA256{}, 1); err == nil {
+		t.Fatal("Put over the limit: no error")
 	}
 	if got := keys(t, b); len(got) != 1 || got[0] != "sha256/"+want.Hex() {
 		t.Errorf("bucket holds %q, want only sha256/%s", got, want.Hex())
 	}
-	// The same content again, digest not announced: stored once.
-	blob, err = s.Put(ctx, bytes.NewReader(content), digest.SHA256{}, 0)
-	if err != nil || !blob.Existed || blob.Digest != want {
-		t.Fatalf("second Put = %+v, %v", blob, err)
-	}
-	if st, err := s.Stat(ctx, want); err != nil || st.Size != int64(len(content)) {
-		t.Errorf("Stat = %+v, %v", st, err)
-	}
-
-	r, err := s.Open(ctx, want)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	if r.Size() != int64(len(content)) {
-		t.Errorf("Size() = %d", r.Size())
-	}
-	for _, tc := range []struct {
-		off  int64
-		n    int64
-		want string
-	}{{7, 7, "archive"}, {0, 5, "hello"}, {22, -1, "cket"}, {int64(len(content)), -1, ""}} {
-		if _, err := r.Seek(tc.off, io.SeekStart); err != nil {
-			t.Fatal(err)
-		}
-		var got []byte
-		if tc.n < 0 {
-			got, err = io.ReadAll(r)
-		} else {
-			got = make([]byte, tc.n)
-			_, err = io.ReadFull(r, got)
-		}
-		if err != nil || string(got) != tc.want {
-			t.Errorf("read %d bytes at %d: %q, %v; want %q", tc.n, tc.off, got, err, tc.want)
-		}
-	}
-	if end, err := r.Seek(-4, io.SeekEnd); err != nil || end != int64(len(content))-4 {
-		t.Errorf("Seek(-4, SeekEnd) = %d, %v", end, err)
-	}
-
-	missing := digest.SHA256(sha256.Sum256([]byte("nope")))
-	if _, err := s.Open(ctx, missing); !errors.Is(err, blobstore.ErrNotFound) {
-		t.Errorf("Open(missing) = %v, want ErrNotFound", err)
-	}
-	if _, err := s.Stat(ctx, missing); !errors.Is(err, blobstore.ErrNotFound) {
-		t.Errorf("Stat(missing) = %v, want ErrNotFound", err)
-	}
-}
-
-func TestPutRefusals(t *testing.T) {
-	t.Parallel()
-	content := strings.Repeat("x", 1000)
-	other := digest.SHA256(sha256.Sum256([]byte("other")))
-	cancelled, cancel := context.WithCancel(context.Background())
-	cancel()
-	tests := []struct {
-		name  string
-		ctx   context.Context
-		want  digest.SHA256
-		limit int64
-		check func(error) bool
-	}{
-		{"over the limit", context.Background(), digest.SHA256{}, 999, func(err error) bool {
-			var tl *blobstore.TooLargeError
-			return errors.As(err, &tl) && tl.Limit == 999
-		}},
-		{"digest mismatch", context.Background(), other, 0, func(err error) bool {
-			var m *blobstore.MismatchError
-			return errors.As(err, &m) && m.Want == other && m.Size == 1000
-		}},
-		{"cancelled", cancelled, digest.SHA256{}, 0, func(err error) bool { return errors.Is(err, context.Canceled) }},
-	}
-	s, b := newStore(t, Options{})
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if _, err := s.Put(tt.ctx, strings.NewReader(content), tt.want, tt.limit); !tt.check(err) {
-				t.Fatalf("Put error = %v", err)
-			}
-		})
-	}
-	if got := keys(t, b); len(got) != 0 {
-		t.Errorf("refused Puts left %q in the bucket", got)
-	}
 	if left, _ := filepath.Glob(filepath.Join(s.opts.TempDir, "*")); len(left) != 0 {
-		t.Errorf("refused Puts left %q in the staging directory", left)
+		t.Errorf("Puts left %q in the staging directory", left)
 	}
 }
 
@@ -210,37 +144,5 @@ func TestMultipart(t *testing.T) {
 	ups, err := b.Client.ListMultipartUploads(ctx, &awss3.ListMultipartUploadsInput{Bucket: aws.String(b.Name)})
 	if err != nil || len(ups.Uploads) != 0 {
 		t.Errorf("multipart uploads left: %v, %v", ups, err)
-	}
-}
-
-// Concurrent Puts of the same content: all succeed, exactly one stores it.
-func TestConcurrentSameDigest(t *testing.T) {
-	t.Parallel()
-	s, b := newStore(t, Options{})
-	content := []byte("raced")
-	const n = 8
-	var wg sync.WaitGroup
-	results := make([]blobstore.Blob, n)
-	errs := make([]error, n)
-	for i := range n {
-		wg.Go(func() {
-			results[i], errs[i] = s.Put(context.Background(), bytes.NewReader(content), digest.SHA256{}, 0)
-		})
-	}
-	wg.Wait()
-	stored := 0
-	for i := range n {
-		if errs[i] != nil {
-			t.Errorf("Put %d: %v", i, errs[i])
-		}
-		if !results[i].Existed {
-			stored++
-		}
-	}
-	if stored != 1 {
-		t.Errorf("%d Puts stored the content, want exactly 1 (the others Existed)", stored)
-	}
-	if got := keys(t, b); len(got) != 1 {
-		t.Errorf("bucket holds %q", got)
 	}
 }

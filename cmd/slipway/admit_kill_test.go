@@ -20,6 +20,7 @@ import (
 
 	"github.com/slipway/actions/internal/artifact"
 	"github.com/slipway/actions/internal/policy/policytest"
+	"github.com/slipway/actions/internal/testutil/mariadb"
 	"github.com/slipway/actions/internal/tlog/receipt"
 )
 
@@ -77,15 +78,30 @@ type admitted struct {
 // while 20 admissions run, loses none it answered: after a restart each is
 // readable with the same receipt, the new checkpoint is consistent with the
 // one read before the kill, and sending every manifest again admits the
-// rest.
+// rest. On each database: the embedded SQLite, and MariaDB (--database).
 func TestServeKilledDuringAdmissions(t *testing.T) {
 	t.Parallel()
+	for _, db := range []struct {
+		name  string
+		flags func(testing.TB) []string
+	}{
+		{"sqlite", func(testing.TB) []string { return nil }},
+		{"mariadb", mariadb.ServeFlags},
+	} {
+		t.Run(db.name, func(t *testing.T) {
+			t.Parallel()
+			testServeKilledDuringAdmissions(t, db.flags(t))
+		})
+	}
+}
+
+func testServeKilledDuringAdmissions(t *testing.T, dbFlags []string) {
 	dir := t.TempDir()
 	kp, pub := policytest.NewKeypair(t)
 	write(t, dir, "release.pub", string(pub))
 	write(t, dir, "policy.yaml", "apiVersion: slipway.dev/v1\nkind: TrustPolicy\nkeys: [{name: release, path: release.pub}]\nbuilders: [https://hpc.example.org/pool]\n")
-	tok := newToken(t, dir, "ci", "upload,read")
-	srv := startServe(t, dir, "--rate-limit", "0")
+	tok := newToken(t, dir, "ci", "upload,read", dbFlags...)
+	srv := startServe(t, dir, append([]string{"--rate-limit", "0"}, dbFlags...)...)
 
 	const n = 20
 	manifests := make([][]byte, n)
@@ -145,7 +161,7 @@ func TestServeKilledDuringAdmissions(t *testing.T) {
 		t.Fatal("no checkpoint read before the kill")
 	}
 
-	srv = startServe(t, dir, "--rate-limit", "0")
+	srv = startServe(t, dir, append([]string{"--rate-limit", "0"}, dbFlags...)...)
 	code, _, cpText := srv.get(t, "/log/checkpoint", "")
 	after, _, _, err := log.ParseCheckpoint([]byte(cpText), verifier.Name(), verifier)
 	if code != http.StatusOK || err != nil {
@@ -177,6 +193,22 @@ func TestServeKilledDuringAdmissions(t *testing.T) {
 		}
 		if err := receipt.Verify(rc, nil, verifier); err != nil || rc.Index >= after.Size {
 			t.Fatalf("receipt of %q: %v (index %d, tree %d)", id, err, rc.Index, after.Size)
+		}
+	}
+	// Nothing half-admitted: every release the server lists has a receipt
+	// that verifies in the tree after the restart.
+	code, _, list := srv.get(t, "/api/v1/releases?limit=100", tok)
+	var listed struct{ Releases []admitted }
+	if err := json.Unmarshal([]byte(list), &listed); code != http.StatusOK || err != nil {
+		t.Fatalf("listing releases after the restart: %d %v", code, err)
+	}
+	if len(listed.Releases) < len(answered) {
+		t.Fatalf("%d releases listed after the restart, fewer than the %d answered", len(listed.Releases), len(answered))
+	}
+	for _, a := range listed.Releases {
+		rc, err := receipt.Parse([]byte(a.Receipt))
+		if err != nil || receipt.Verify(rc, nil, verifier) != nil || rc.Index >= after.Size {
+			t.Fatalf("release %q is listed without a receipt in the log (%v)", a.ReleaseID, err)
 		}
 	}
 	// Every manifest again: the answered ones are the same releases, the

@@ -50,10 +50,10 @@ func runSlipway(t *testing.T, dir string, args ...string) (int, string, string) 
 	return cmd.ProcessState.ExitCode(), stdout.String(), stderr.String()
 }
 
-// newToken runs "slipway token create" and returns the token.
-func newToken(t *testing.T, dir, name, scope string) string {
+// newToken runs "slipway token create" (with the extra flags) and returns the token.
+func newToken(t *testing.T, dir, name, scope string, extra ...string) string {
 	t.Helper()
-	code, out, errOut := runSlipway(t, dir, "token", "create", "--data", "data", "--scope", scope, "--name", name)
+	code, out, errOut := runSlipway(t, dir, append([]string{"token", "create", "--data", "data", "--scope", scope, "--name", name}, extra...)...)
 	m := regexp.MustCompile(`(?m)^token=(slw_\S+)$`).FindStringSubmatch(out)
 	if code != 0 || m == nil {
 		t.Fatalf("token create: exit %d, stdout %q, stderr %q", code, out, errOut)
@@ -268,6 +268,8 @@ func TestServeBadInput(t *testing.T) {
 		{"long shutdown", []string{"serve", "--data", "data", "--policy", "policy.yaml", "--shutdown-timeout", "1m"}, "under 15s"},
 		{"oidc audience without an oidc rule", []string{"serve", "--data", "data", "--policy", "policy.yaml", "--oidc-audience", "https://slipway.example.org"}, "name no OIDC issuer"},
 		{"port taken", []string{"serve", "--data", "data", "--policy", "policy.yaml", "--listen", "256.0.0.1:1"}, "give --listen a free host:port"},
+		{"unreachable database", []string{"serve", "--data", "data", "--policy", "policy.yaml", "--database", "mysql://slipway@127.0.0.1:1/meta"}, `connecting to database "meta" on 127.0.0.1:1 as "slipway"`},
+		{"database password in the arguments", []string{"serve", "--data", "data", "--policy", "policy.yaml", "--database", "mysql://slipway:pw@127.0.0.1:1/meta"}, "holds a password on the command line"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			code, _, errOut := runSlipway(t, dir, tt.args...)

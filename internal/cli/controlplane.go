@@ -9,7 +9,7 @@ import (
 	"github.com/slipway/actions/internal/datadir"
 	"github.com/slipway/actions/internal/exitcode"
 	"github.com/slipway/actions/internal/server"
-	"github.com/slipway/actions/internal/store/sqlite"
+	"github.com/slipway/actions/internal/store"
 	"github.com/slipway/actions/internal/tlog"
 	"github.com/slipway/actions/internal/token"
 )
@@ -19,20 +19,21 @@ import (
 // slipway demo open it the same way.
 type controlPlane struct {
 	srv *server.Server
-	db  *sqlite.DB
+	db  store.Store
 	tl  *tlog.Log
 	cfg server.Config
 }
 
-// openControlPlane opens dir's store (migrating it), blobs (cfg.Blobs, else
-// DATA/blobs) and log (with
-// opts; cfg.Log receives tessera's logs too), empties the staging
-// directory and builds the server from cfg with them. The caller serves
-// it, and calls close once Serve has returned. Its errors carry exit codes.
-func openControlPlane(ctx context.Context, dir datadir.Dir, cfg server.Config, opts tlog.Options) (_ *controlPlane, err error) {
-	db, err := dir.OpenStore(ctx)
+// openControlPlane opens the store of database (migrating it; the
+// embedded one in dir by default), blobs (cfg.Blobs, else DATA/blobs) and
+// dir's log (with opts; cfg.Log receives tessera's logs too), empties the
+// staging directory and builds the server from cfg with them. The caller
+// serves it, and calls close once Serve has returned. Its errors carry
+// exit codes.
+func openControlPlane(ctx context.Context, dir datadir.Dir, database database, cfg server.Config, opts tlog.Options) (_ *controlPlane, err error) {
+	db, err := database.open(ctx, dir)
 	if err != nil {
-		return nil, exitcode.BadInput(err)
+		return nil, err
 	}
 	cp := &controlPlane{db: db}
 	defer func() {

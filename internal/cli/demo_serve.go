@@ -54,7 +54,7 @@ func startDemoControlPlane(ctx context.Context, dir, sitePolicy string) (_ *demo
 	// The server's request logs and tessera's are not the demo's output:
 	// the upload and verify stages report what happened.
 	cfg := server.Config{Policy: pol, ShutdownTimeout: 5 * time.Second, Log: slog.New(slog.DiscardHandler)}
-	d.cp, err = openControlPlane(ctx, datadir.Dir(d.Data), cfg, tlog.Options{Origin: demoLogOrigin, KeyFile: datadir.Dir(d.Data).LogKey()})
+	d.cp, err = openControlPlane(ctx, datadir.Dir(d.Data), database{}, cfg, tlog.Options{Origin: demoLogOrigin, KeyFile: datadir.Dir(d.Data).LogKey()})
 	if err != nil {
 		return nil, err
 	}

@@ -36,6 +36,7 @@ type serveCommand struct {
 	shutdownTimeout                                  time.Duration
 	allowPrivateRegistries                           bool
 	blobFlags
+	database databaseOptions
 }
 
 func (c *serveCommand) commandLineOnly() {}
@@ -98,7 +99,7 @@ func (c *serveCommand) Inputs() []input.Input {
 			Description: "Let admissions by reference name registries on loopback, private and link-local addresses (tests, a closed site); by default the server reaches public registries only, since the request names the host it connects to."}),
 		input.Duration(&c.shutdownTimeout, input.Spec{Name: "shutdown-timeout", Env: "SLIPWAY_SHUTDOWN_TIMEOUT", Default: "10s",
 			Description: "How long in-flight requests may take to finish after SIGTERM (at most 14s: the process ends 15s after the signal)."}),
-	}, c.blobFlags.inputs()...)
+	}, append(c.blobFlags.inputs(), c.database.inputs()...)...)
 }
 
 func (c *serveCommand) Outputs() []input.Output { return nil }
@@ -107,6 +108,10 @@ func (c *serveCommand) Run(ctx context.Context, rt *Runtime) error {
 	cfg, err := c.check(rt)
 	if err != nil {
 		return exitcode.BadInput(err)
+	}
+	database, err := c.database.resolve(rt)
+	if err != nil {
+		return err
 	}
 	pol, err := policy.Load(rt.path(c.policy))
 	if err != nil {
@@ -125,7 +130,7 @@ func (c *serveCommand) Run(ctx context.Context, rt *Runtime) error {
 	if cfg.Blobs, err = c.blobFlags.open(ctx, rt, dir, log); err != nil {
 		return exitcode.BadInput(err)
 	}
-	cp, err := openControlPlane(ctx, dir, cfg, opts)
+	cp, err := openControlPlane(ctx, dir, database, cfg, opts)
 	if err != nil {
 		return err
 	}
@@ -134,7 +139,7 @@ func (c *serveCommand) Run(ctx context.Context, rt *Runtime) error {
 	if err != nil {
 		return exitcode.BadInput(fmt.Errorf("listening on %q: %w; give --listen a free host:port", c.listen, err))
 	}
-	log.Info("starting", "data", string(dir), "policy", rt.path(c.policy))
+	log.Info("starting", "data", string(dir), "database", database.shown, "policy", rt.path(c.policy))
 	if err := cp.srv.Serve(ctx, ln); err != nil {
 		return exitcode.Infra(err)
 	}

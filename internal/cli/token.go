@@ -37,20 +37,41 @@ func dataInput(p *string) input.Input {
 		Description: "The control plane's data directory: db.sqlite, blobs/, log/ (created if missing, mode 0700)."})
 }
 
-// withTokens opens the data directory's store for f.
-func withTokens(ctx context.Context, data string, rt *Runtime, f func(*token.Manager) error) error {
-	db, err := datadir.Dir(rt.path(data)).OpenStore(ctx)
+// tokenStore is where the token commands find the tokens: the data
+// directory's embedded database, or the --database one.
+type tokenStore struct {
+	data     string
+	database databaseOptions
+}
+
+func (s *tokenStore) inputs() []input.Input {
+	return append([]input.Input{input.String(&s.data, input.Spec{Name: "data", Env: "SLIPWAY_DATA",
+		Description: "The control plane's data directory, whose db.sqlite holds the tokens; not needed with database."})},
+		s.database.inputs()...)
+}
+
+// with opens the store for f.
+func (s *tokenStore) with(ctx context.Context, rt *Runtime, f func(*token.Manager) error) error {
+	database, err := s.database.resolve(rt)
 	if err != nil {
-		return exitcode.BadInput(err)
+		return err
+	}
+	if database.embedded() && s.data == "" {
+		return exitcode.BadInputf("no token store: give --data DIR (the data directory of slipway serve) or --database mysql://USER@HOST:PORT/DATABASE (its database)")
+	}
+	db, err := database.open(ctx, datadir.Dir(rt.path(s.data)))
+	if err != nil {
+		return err
 	}
 	defer db.Close()
 	return f(token.NewManager(db))
 }
 
 type tokenCreateCommand struct {
-	data, name string
-	scopes     []string
-	ttl        time.Duration
+	store  tokenStore
+	name   string
+	scopes []string
+	ttl    time.Duration
 }
 
 func (c *tokenCreateCommand) commandLineOnly() {}
@@ -60,15 +81,14 @@ func (c *tokenCreateCommand) Short() string {
 }
 
 func (c *tokenCreateCommand) Inputs() []input.Input {
-	return []input.Input{
-		dataInput(&c.data),
+	return append(c.store.inputs(),
 		input.List(&c.scopes, input.Spec{Name: "scope", Required: true,
 			Description: "What the token may do, comma-separated: upload, read, dispatch, admin."}),
 		input.Duration(&c.ttl, input.Spec{Name: "ttl",
 			Description: "How long the token works (720h for 30 days); empty for no expiry."}),
 		input.String(&c.name, input.Spec{Name: "name", Default: "token",
 			Description: "Whose token it is (a person, a CI system); shown in token list and in the server's logs."}),
-	}
+	)
 }
 
 func (c *tokenCreateCommand) Outputs() []input.Output {
@@ -86,7 +106,7 @@ func (c *tokenCreateCommand) Run(ctx context.Context, rt *Runtime) error {
 	if c.ttl < 0 {
 		return exitcode.BadInputf("input \"ttl\": %s is negative; give a positive duration such as 720h, or none for no expiry", c.ttl)
 	}
-	return withTokens(ctx, c.data, rt, func(m *token.Manager) error {
+	return c.store.with(ctx, rt, func(m *token.Manager) error {
 		tok, rec, err := m.Create(ctx, token.CreateOptions{Name: c.name, Scopes: scopes, TTL: c.ttl})
 		if err != nil {
 			return exitcode.Infra(fmt.Errorf("creating the token: %w", err))
@@ -99,18 +119,18 @@ func (c *tokenCreateCommand) Run(ctx context.Context, rt *Runtime) error {
 	})
 }
 
-type tokenListCommand struct{ data string }
+type tokenListCommand struct{ store tokenStore }
 
 func (c *tokenListCommand) commandLineOnly() {}
 func (c *tokenListCommand) Name() string     { return "list" }
 func (c *tokenListCommand) Short() string {
 	return "List the service tokens: ID, name, scopes, created, expires, state (never a secret or a hash)."
 }
-func (c *tokenListCommand) Inputs() []input.Input   { return []input.Input{dataInput(&c.data)} }
+func (c *tokenListCommand) Inputs() []input.Input   { return c.store.inputs() }
 func (c *tokenListCommand) Outputs() []input.Output { return nil }
 
 func (c *tokenListCommand) Run(ctx context.Context, rt *Runtime) error {
-	return withTokens(ctx, c.data, rt, func(m *token.Manager) error {
+	return c.store.with(ctx, rt, func(m *token.Manager) error {
 		list, err := m.List(ctx)
 		if err != nil {
 			return exitcode.Infra(err)
@@ -144,8 +164,8 @@ func tokenState(t store.Token, now time.Time) string {
 }
 
 type tokenRevokeCommand struct {
-	data string
-	id   string
+	store tokenStore
+	id    string
 }
 
 func (c *tokenRevokeCommand) commandLineOnly() {}
@@ -153,7 +173,7 @@ func (c *tokenRevokeCommand) Name() string     { return "revoke" }
 func (c *tokenRevokeCommand) Short() string {
 	return "Revoke the service token with this ID (from token list); it stops working at once, also in a running server."
 }
-func (c *tokenRevokeCommand) Inputs() []input.Input   { return []input.Input{dataInput(&c.data)} }
+func (c *tokenRevokeCommand) Inputs() []input.Input   { return c.store.inputs() }
 func (c *tokenRevokeCommand) Outputs() []input.Output { return nil }
 func (c *tokenRevokeCommand) ArgsUse() string         { return "ID" }
 
@@ -166,7 +186,7 @@ func (c *tokenRevokeCommand) SetArgs(args []string) error {
 }
 
 func (c *tokenRevokeCommand) Run(ctx context.Context, rt *Runtime) error {
-	return withTokens(ctx, c.data, rt, func(m *token.Manager) error {
+	return c.store.with(ctx, rt, func(m *token.Manager) error {
 		err := m.Revoke(ctx, c.id)
 		if errors.Is(err, store.ErrNotFound) || (err != nil && !token.ValidID(c.id)) {
 			return exitcode.BadInput(err)

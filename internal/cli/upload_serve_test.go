@@ -27,6 +27,7 @@ import (
 	"github.com/slipway/actions/internal/artifact"
 	"github.com/slipway/actions/internal/digest"
 	"github.com/slipway/actions/internal/testutil/logbuf"
+	"github.com/slipway/actions/internal/testutil/mariadb"
 	s3test "github.com/slipway/actions/internal/testutil/s3"
 	"github.com/slipway/actions/internal/testutil/sigstoretest"
 )
@@ -80,10 +81,10 @@ func startServeWith(t *testing.T, dir, data, policyFile string, env map[string]s
 }
 
 // createToken creates a service token with scopes in the data directory
-// data and returns it.
-func createToken(t *testing.T, dir, data, scopes string) string {
+// data (or the database the extra flags name) and returns it.
+func createToken(t *testing.T, dir, data, scopes string, extra ...string) string {
 	t.Helper()
-	code, stdout, stderr := runCLI(t, dir, nil, "token", "create", "--data", data, "--scope", scopes, "--name", "ci")
+	code, stdout, stderr := runCLI(t, dir, nil, append([]string{"token", "create", "--data", data, "--scope", scopes, "--name", "ci"}, extra...)...)
 	tok := nameValues(stdout)["token"]
 	if code != 0 || tok == "" {
 		t.Fatalf("token create: exit %d\n%s\n%s", code, stdout, stderr)
@@ -130,10 +131,22 @@ var blobStores = []blobStore{
 	}},
 }
 
-// TestUploadToServe is the chain end to end on real parts, once for each
-// blob store: a release made by the real stages (build, sbom, sign and
+// serveDatabases are the databases a control plane under test keeps its
+// metadata in: flags for slipway serve and slipway token (none: the
+// embedded SQLite in the data directory).
+var serveDatabases = []struct {
+	name  string
+	flags func(testing.TB) []string
+}{
+	{"sqlite", func(testing.TB) []string { return nil }},
+	{"mariadb", mariadb.ServeFlags},
+}
+
+// TestUploadToServe is the chain end to end on real parts, each blob store
+// and each database once (the embedded defaults, fs and SQLite; then S3
+// and MariaDB): a release made by the real stages (build, sbom, sign and
 // attest with a cosign key), uploaded with a service token to a real
-// slipway serve (SQLite, blob store, tessera log), whose blobs are then in
+// slipway serve (database, blob store, tessera log), whose blobs are then in
 // the store (read-only files, or locked objects in a bucket) and readable
 // by range; slipway verify checks the receipt offline with receipts
 // required; the same upload again is the same release; a release signed
@@ -141,15 +154,16 @@ var blobStores = []blobStore{
 // check, exit 1.
 func TestUploadToServe(t *testing.T) {
 	t.Parallel()
-	for _, bs := range blobStores {
-		t.Run(bs.name, func(t *testing.T) {
+	for i, bs := range blobStores {
+		db := serveDatabases[i%len(serveDatabases)]
+		t.Run(bs.name+"-"+db.name, func(t *testing.T) {
 			t.Parallel()
-			testUploadToServe(t, bs)
+			testUploadToServe(t, bs, db.flags(t))
 		})
 	}
 }
 
-func testUploadToServe(t *testing.T, bs blobStore) {
+func testUploadToServe(t *testing.T, bs blobStore, dbFlags []string) {
 	dir := t.TempDir()
 	env := release(t, dir, "")
 	policy, err := os.ReadFile(filepath.Join(dir, "policy.yaml"))
@@ -158,9 +172,9 @@ func testUploadToServe(t *testing.T, bs blobStore) {
 	}
 	writeFile(t, filepath.Join(dir, "server-policy.yaml"), string(policy))
 	data := t.TempDir()
-	tok := createToken(t, dir, data, "upload,read")
+	tok := createToken(t, dir, data, "upload,read", dbFlags...)
 	serveEnv, flags, holds := bs.start(t, data)
-	url := startServeWith(t, dir, data, "server-policy.yaml", serveEnv, flags...)
+	url := startServeWith(t, dir, data, "server-policy.yaml", serveEnv, append(flags, dbFlags...)...)
 
 	// A token the server does not know: 401 with the server's reason, exit 2.
 	env["SLIPWAY_TOKEN"] = "slw_unknown_0123456789"

@@ -1,6 +1,6 @@
 // Package mariadb gives a test its own MySQL-compatible database on the machine's test MariaDB server:
 // New creates a fresh database and a user allowed only on it, returns the user's DSN, and drops both when the
-// test ends.
+// test ends. ServeFlags does the same and returns the slipway serve/token flags naming that database.
 //
 // Connection facts (scripts/setup's start_mariadb sets them up; keep the two in step):
 //   - server: Debian's mariadb-server (10.11), one private mariadbd for the machine, listening on

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -125,4 +126,21 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// ServeFlags creates a database for t (as New does) and returns the flags that point slipway serve and slipway
+// token at it: --database mysql://USER@127.0.0.1:33306/NAME and --database-password-file with the password in a
+// file (mode 0600) in a temporary directory, so that the password is never a process argument.
+func ServeFlags(t testing.TB) []string {
+	t.Helper()
+	dsn := New(t)
+	cfg, err := mysql.ParseDSN(dsn)
+	if err != nil {
+		t.Fatalf("mariadb: parsing the DSN New made: %v", err)
+	}
+	pwFile := filepath.Join(t.TempDir(), "database-password")
+	if err := os.WriteFile(pwFile, []byte(cfg.Passwd+"\n"), 0o600); err != nil {
+		t.Fatalf("mariadb: writing the password file: %v", err)
+	}
+	return []string{"--database", "mysql://" + cfg.User + "@" + cfg.Addr + "/" + cfg.DBName, "--database-password-file", pwFile}
 }

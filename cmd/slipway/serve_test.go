@@ -79,9 +79,16 @@ type server struct {
 
 func startServe(t *testing.T, dir string, args ...string) *server {
 	t.Helper()
+	return startServeEnv(t, dir, nil, args...)
+}
+
+// startServeEnv is startServe with environment variables (KEY=VALUE) for
+// the server besides HOME, such as credentials, which never go in args.
+func startServeEnv(t *testing.T, dir string, env []string, args ...string) *server {
+	t.Helper()
 	s := &server{stderr: &logbuf.Buffer{}, done: make(chan struct{})}
 	s.cmd = exec.Command(binary(t), append([]string{"serve", "--data", "data", "--listen", "127.0.0.1:0", "--policy", "policy.yaml"}, args...)...)
-	s.cmd.Dir, s.cmd.Env, s.cmd.Stderr = dir, []string{"HOME=" + dir}, s.stderr
+	s.cmd.Dir, s.cmd.Env, s.cmd.Stderr = dir, append([]string{"HOME=" + dir}, env...), s.stderr
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -270,6 +277,11 @@ func TestServeBadInput(t *testing.T) {
 		{"port taken", []string{"serve", "--data", "data", "--policy", "policy.yaml", "--listen", "256.0.0.1:1"}, "give --listen a free host:port"},
 		{"unreachable database", []string{"serve", "--data", "data", "--policy", "policy.yaml", "--database", "mysql://slipway@127.0.0.1:1/meta"}, `connecting to database "meta" on 127.0.0.1:1 as "slipway"`},
 		{"database password in the arguments", []string{"serve", "--data", "data", "--policy", "policy.yaml", "--database", "mysql://slipway:pw@127.0.0.1:1/meta"}, "holds a password on the command line"},
+		{"log bucket alone", []string{"serve", "--data", "data", "--policy", "policy.yaml", "--log-bucket", "s3://slipway-log"}, "give --database mysql://… and --blobs s3://… too"},
+		{"replicas without a log bucket", []string{"serve", "--data", "data", "--policy", "policy.yaml", "--database", "mysql://slipway@127.0.0.1:1/meta", "--blobs", "s3://slipway-blobs"}, "give --log-bucket"},
+		{"log bucket without a key", []string{"serve", "--data", "data", "--policy", "policy.yaml", "--database", "mysql://slipway@127.0.0.1:1/meta", "--blobs", "s3://slipway-blobs", "--log-bucket", "s3://slipway-log"}, "slipway log-key --log-key FILE"},
+		{"log in the blob bucket", []string{"serve", "--data", "data", "--policy", "policy.yaml", "--database", "mysql://slipway@127.0.0.1:1/meta", "--blobs", "s3://slipway-blobs", "--log-bucket", "s3://slipway-blobs", "--log-key", "log.key"}, "give the log its own bucket"},
+		{"bad log bucket", []string{"serve", "--data", "data", "--policy", "policy.yaml", "--database", "mysql://slipway@127.0.0.1:1/meta", "--blobs", "s3://slipway-blobs", "--log-bucket", "s3://Bad_Name", "--log-key", "log.key"}, `input "log-bucket"`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			code, _, errOut := runSlipway(t, dir, tt.args...)

@@ -36,6 +36,7 @@ type serveCommand struct {
 	shutdownTimeout                                  time.Duration
 	allowPrivateRegistries                           bool
 	blobFlags
+	logFlags
 	database databaseOptions
 }
 
@@ -99,7 +100,7 @@ func (c *serveCommand) Inputs() []input.Input {
 			Description: "Let admissions by reference name registries on loopback, private and link-local addresses (tests, a closed site); by default the server reaches public registries only, since the request names the host it connects to."}),
 		input.Duration(&c.shutdownTimeout, input.Spec{Name: "shutdown-timeout", Env: "SLIPWAY_SHUTDOWN_TIMEOUT", Default: "10s",
 			Description: "How long in-flight requests may take to finish after SIGTERM (at most 14s: the process ends 15s after the signal)."}),
-	}, append(c.blobFlags.inputs(), c.database.inputs()...)...)
+	}, append(append(c.blobFlags.inputs(), c.database.inputs()...), c.logFlags.inputs()...)...)
 }
 
 func (c *serveCommand) Outputs() []input.Output { return nil }
@@ -128,6 +129,9 @@ func (c *serveCommand) Run(ctx context.Context, rt *Runtime) error {
 		return exitcode.Infra(err)
 	}
 	if cfg.Blobs, err = c.blobFlags.open(ctx, rt, dir, log); err != nil {
+		return exitcode.BadInput(err)
+	}
+	if opts.AWS, err = c.logFlags.aws(ctx, rt, database, c.blobs, c.logKey); err != nil {
 		return exitcode.BadInput(err)
 	}
 	cp, err := openControlPlane(ctx, dir, database, cfg, opts)
@@ -180,6 +184,9 @@ func (c *serveCommand) check(rt *Runtime) (server.Config, error) {
 	// Docker config, never the request's.
 	cfg.AllowPrivateRegistries, cfg.RegistryKeychain = c.allowPrivateRegistries, authn.DefaultKeychain
 	if _, _, err := c.blobFlags.check(); err != nil {
+		return cfg, err
+	}
+	if _, err := c.logFlags.check(c.database.url != "", c.blobs, c.logKey); err != nil {
 		return cfg, err
 	}
 	if cfg.MaxBlobSize, err = parseSize(c.maxBlobSize); err != nil {

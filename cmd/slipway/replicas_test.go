@@ -1,0 +1,207 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/transparency-dev/formats/log"
+	"github.com/transparency-dev/merkle/proof"
+	"github.com/transparency-dev/merkle/rfc6962"
+	"github.com/transparency-dev/tessera/client"
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/slipway/actions/internal/policy/policytest"
+	"github.com/slipway/actions/internal/testutil/mariadb"
+	s3test "github.com/slipway/actions/internal/testutil/s3"
+	"github.com/slipway/actions/internal/tlog"
+	"github.com/slipway/actions/internal/tlog/receipt"
+)
+
+// TestReplicasKilledDuringAdmissions: two real slipway serve replicas on
+// one MariaDB database, one blob bucket and one log bucket (versitygw),
+// admitting concurrently; one is killed with SIGKILL while admissions run
+// on both. Every admission answered 201 is, after the restart, readable
+// from both replicas with the same receipt; every release the database
+// lists has a receipt that verifies against the log (nothing half-admitted
+// is visible); the checkpoint after is consistent with the one before; the
+// whole log, read through /log/, hashes to the signed root; sending every
+// manifest again admits the rest.
+func TestReplicasKilledDuringAdmissions(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	blobs, logBucket := s3test.New(t), s3test.New(t)
+	dbFlags := mariadb.ServeFlags(t)
+	kp, pub := policytest.NewKeypair(t)
+	write(t, dir, "release.pub", string(pub))
+	write(t, dir, "policy.yaml", "apiVersion: slipway.dev/v1\nkind: TrustPolicy\nkeys: [{name: release, path: release.pub}]\nbuilders: [https://hpc.example.org/pool]\n")
+	if code, _, errOut := runSlipway(t, dir, "log-key", "--log-key", "log.key", "--log-origin", "slipway.test/replicas"); code != 0 {
+		t.Fatalf("log-key: exit %d: %s", code, errOut)
+	}
+	tok := newToken(t, dir, "ci", "upload,read", dbFlags...)
+	shared := append([]string{"--rate-limit", "0", "--blobs", blobs.URL(), "--log-bucket", logBucket.URL(), "--log-key", "log.key"}, dbFlags...)
+	replica := func(name string) *server {
+		// The S3 credentials in the environment, as for any replica.
+		return startServeEnv(t, dir, blobs.Env(), append([]string{"--data", name}, shared...)...)
+	}
+	a, b := replica("a"), replica("b")
+	replicas := []*server{a, b}
+
+	const n = 24
+	manifests := make([][]byte, n)
+	for i := range n {
+		rel := filepath.Join(dir, fmt.Sprint("rel", i))
+		if err := os.Mkdir(rel, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		policytest.WriteRelease(t, rel, kp, fmt.Appendf(nil, "artifact %d", i), "https://hpc.example.org/pool", "git+https://github.com/acme/app")
+		// An upload session lives on the replica that started it.
+		manifests[i] = uploadRelease(t, replicas[i%2].url, tok, rel)
+	}
+	_, _, keyText := b.get(t, "/api/v1/log/key", "")
+	verifier, err := note.NewVerifier(strings.TrimSpace(keyText))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var mu sync.Mutex
+	answered := map[string]admitted{}
+	kill := make(chan struct{})
+	var once sync.Once
+	var wg sync.WaitGroup
+	cut := 0
+	for i := range n {
+		wg.Go(func() {
+			// Spread over a few seconds, so that the kill finds admissions
+			// of the killed replica waiting for their checkpoint.
+			time.Sleep(time.Duration(i) * 150 * time.Millisecond)
+			code, body, _, err := call("POST", replicas[i%2].url+"/api/v1/releases", tok, manifests[i])
+			if err != nil {
+				mu.Lock()
+				cut++ // cut off by the kill
+				mu.Unlock()
+				return
+			}
+			if code != http.StatusCreated {
+				t.Errorf("admission %d on replica %d: %d %s", i, i%2, code, body)
+				return
+			}
+			var ans admitted
+			if err := json.Unmarshal(body, &ans); err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			answered[ans.ReleaseID] = ans
+			if len(answered) >= 4 {
+				once.Do(func() { close(kill) })
+			}
+			mu.Unlock()
+		})
+	}
+	<-kill
+	before := checkpointOf(t, b, verifier)
+	a.cmd.Process.Kill() // SIGKILL, in the middle of the admissions sent to it
+	<-a.done
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	if t.Failed() {
+		return
+	}
+
+	a = replica("a")
+	replicas = []*server{a, b}
+	after := checkpointOf(t, a, verifier)
+	if after.Size < before.Size {
+		t.Fatalf("the log shrank from %d to %d entries", before.Size, after.Size)
+	}
+	code, _, body := b.get(t, fmt.Sprintf("/api/v1/log/consistency?from=%d&to=%d", before.Size, after.Size), "")
+	var cons struct{ Hashes []string }
+	if err := json.Unmarshal([]byte(body), &cons); code != http.StatusOK || err != nil {
+		t.Fatalf("consistency: %d %s %v", code, body, err)
+	}
+	hashes := make([][]byte, len(cons.Hashes))
+	for i, h := range cons.Hashes {
+		hashes[i], _ = base64.StdEncoding.DecodeString(h)
+	}
+	if err := proof.VerifyConsistency(rfc6962.DefaultHasher, before.Size, after.Size, hashes, before.Hash, after.Hash); err != nil {
+		t.Fatalf("the checkpoint after the kill is not consistent with the one before: %v", err)
+	}
+	for id, ans := range answered {
+		for i, s := range replicas {
+			code, _, text := s.get(t, "/api/v1/releases/"+id+"/receipt", tok)
+			if code != http.StatusOK || text != ans.Receipt {
+				t.Fatalf("release %q answered 201 before the kill; replica %d after it: %d", id, i, code)
+			}
+		}
+	}
+	// Nothing half-admitted: every release the database lists has a
+	// receipt that verifies against the log.
+	code, _, body = a.get(t, "/api/v1/releases?limit=100", tok)
+	var list struct {
+		Releases []admitted `json:"releases"`
+	}
+	if err := json.Unmarshal([]byte(body), &list); code != http.StatusOK || err != nil {
+		t.Fatalf("GET /api/v1/releases: %d %s %v", code, body, err)
+	}
+	if len(list.Releases) < len(answered) {
+		t.Fatalf("the database lists %d releases; %d were answered 201", len(list.Releases), len(answered))
+	}
+	for _, rel := range list.Releases {
+		rc, err := receipt.Parse([]byte(rel.Receipt))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := receipt.Verify(rc, nil, verifier); err != nil || rc.Index >= after.Size {
+			t.Fatalf("release %q in the database: receipt %v (index %d, tree %d)", rel.ReleaseID, err, rc.Index, after.Size)
+		}
+	}
+	// The whole log, as an auditor reads it through /log/.
+	root, err := url.Parse(b.url + "/log/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fetcher, err := client.NewHTTPFetcher(root, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tlog.CheckEntries(context.Background(), fetcher.ReadEntryBundle, after.Size, after.Hash); err != nil {
+		t.Fatal(err)
+	}
+	// Every manifest again, on the other replica: the answered ones are the
+	// same releases, the others are admitted now.
+	for i := range n {
+		code, body, _, err := call("POST", replicas[(i+1)%2].url+"/api/v1/releases", tok, manifests[i])
+		var ans admitted
+		if err != nil || json.Unmarshal(body, &ans) != nil {
+			t.Fatalf("admission %d after restart: %v %s", i, err, body)
+		}
+		if prev, ok := answered[ans.ReleaseID]; ok && (code != http.StatusOK || prev.Receipt != ans.Receipt) {
+			t.Fatalf("admission %d after restart: %d, want 200 with the first receipt", i, code)
+		} else if !ok && code != http.StatusCreated && code != http.StatusOK {
+			t.Fatalf("admission %d after restart: %d %s", i, code, body)
+		}
+	}
+	t.Logf("%d of %d admissions answered before SIGKILL, %d cut off by it; tree %d -> %d", len(answered), n, cut, before.Size, after.Size)
+}
+
+// checkpointOf reads and checks a replica's /log/checkpoint.
+func checkpointOf(t *testing.T, s *server, v note.Verifier) *log.Checkpoint {
+	t.Helper()
+	code, _, text := s.get(t, "/log/checkpoint", "")
+	cp, _, _, err := log.ParseCheckpoint([]byte(text), v.Name(), v)
+	if code != http.StatusOK || err != nil {
+		t.Fatalf("GET /log/checkpoint: %d %v", code, err)
+	}
+	return cp
+}

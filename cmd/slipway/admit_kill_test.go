@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,8 +13,6 @@ import (
 	"testing"
 
 	"github.com/transparency-dev/formats/log"
-	"github.com/transparency-dev/merkle/proof"
-	"github.com/transparency-dev/merkle/rfc6962"
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/slipway/actions/internal/artifact"
@@ -167,21 +164,7 @@ func testServeKilledDuringAdmissions(t *testing.T, dbFlags []string) {
 	if code != http.StatusOK || err != nil {
 		t.Fatalf("checkpoint after restart: %d %v", code, err)
 	}
-	if after.Size < before.Size {
-		t.Fatalf("the log shrank from %d to %d entries", before.Size, after.Size)
-	}
-	code, _, body := srv.get(t, fmt.Sprintf("/api/v1/log/consistency?from=%d&to=%d", before.Size, after.Size), "")
-	var cons struct{ Hashes []string }
-	if err := json.Unmarshal([]byte(body), &cons); code != http.StatusOK || err != nil {
-		t.Fatalf("consistency: %d %s %v", code, body, err)
-	}
-	hashes := make([][]byte, len(cons.Hashes))
-	for i, h := range cons.Hashes {
-		hashes[i], _ = base64.StdEncoding.DecodeString(h)
-	}
-	if err := proof.VerifyConsistency(rfc6962.DefaultHasher, before.Size, after.Size, hashes, before.Hash, after.Hash); err != nil {
-		t.Fatalf("the checkpoint after the restart is not consistent with the one before the kill: %v", err)
-	}
+	checkConsistent(t, srv, before, after)
 	for id, a := range answered {
 		code, _, text := srv.get(t, "/api/v1/releases/"+id+"/receipt", tok)
 		if code != http.StatusOK || text != a.Receipt {
@@ -197,33 +180,9 @@ func testServeKilledDuringAdmissions(t *testing.T, dbFlags []string) {
 	}
 	// Nothing half-admitted: every release the server lists has a receipt
 	// that verifies in the tree after the restart.
-	code, _, list := srv.get(t, "/api/v1/releases?limit=100", tok)
-	var listed struct{ Releases []admitted }
-	if err := json.Unmarshal([]byte(list), &listed); code != http.StatusOK || err != nil {
-		t.Fatalf("listing releases after the restart: %d %v", code, err)
-	}
-	if len(listed.Releases) < len(answered) {
-		t.Fatalf("%d releases listed after the restart, fewer than the %d answered", len(listed.Releases), len(answered))
-	}
-	for _, a := range listed.Releases {
-		rc, err := receipt.Parse([]byte(a.Receipt))
-		if err != nil || receipt.Verify(rc, nil, verifier) != nil || rc.Index >= after.Size {
-			t.Fatalf("release %q is listed without a receipt in the log (%v)", a.ReleaseID, err)
-		}
-	}
+	checkListedInLog(t, srv, tok, verifier, len(answered), after.Size)
 	// Every manifest again: the answered ones are the same releases, the
 	// others are admitted now.
-	for i := range n {
-		code, body, _, err := call("POST", srv.url+"/api/v1/releases", tok, manifests[i])
-		var a admitted
-		if err != nil || json.Unmarshal(body, &a) != nil {
-			t.Fatalf("admission %d after restart: %v %s", i, err, body)
-		}
-		if prev, ok := answered[a.ReleaseID]; ok && (code != http.StatusOK || prev.Receipt != a.Receipt) {
-			t.Fatalf("admission %d after restart: %d, want 200 with the first receipt", i, code)
-		} else if !ok && code != http.StatusCreated && code != http.StatusOK {
-			t.Fatalf("admission %d after restart: %d %s", i, code, body)
-		}
-	}
+	checkReadmitted(t, func(int) string { return srv.url }, tok, manifests, answered)
 	t.Logf("%d of %d admissions answered before SIGKILL; tree %d -> %d", len(answered), n, before.Size, after.Size)
 }

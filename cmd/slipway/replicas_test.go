@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -15,8 +14,6 @@ import (
 	"time"
 
 	"github.com/transparency-dev/formats/log"
-	"github.com/transparency-dev/merkle/proof"
-	"github.com/transparency-dev/merkle/rfc6962"
 	"github.com/transparency-dev/tessera/client"
 	"golang.org/x/mod/sumdb/note"
 
@@ -24,7 +21,6 @@ import (
 	"github.com/slipway/actions/internal/testutil/mariadb"
 	s3test "github.com/slipway/actions/internal/testutil/s3"
 	"github.com/slipway/actions/internal/tlog"
-	"github.com/slipway/actions/internal/tlog/receipt"
 )
 
 // TestReplicasKilledDuringAdmissions: two real slipway serve replicas on
@@ -122,21 +118,7 @@ func TestReplicasKilledDuringAdmissions(t *testing.T) {
 	a = replica("a")
 	replicas = []*server{a, b}
 	after := checkpointOf(t, a, verifier)
-	if after.Size < before.Size {
-		t.Fatalf("the log shrank from %d to %d entries", before.Size, after.Size)
-	}
-	code, _, body := b.get(t, fmt.Sprintf("/api/v1/log/consistency?from=%d&to=%d", before.Size, after.Size), "")
-	var cons struct{ Hashes []string }
-	if err := json.Unmarshal([]byte(body), &cons); code != http.StatusOK || err != nil {
-		t.Fatalf("consistency: %d %s %v", code, body, err)
-	}
-	hashes := make([][]byte, len(cons.Hashes))
-	for i, h := range cons.Hashes {
-		hashes[i], _ = base64.StdEncoding.DecodeString(h)
-	}
-	if err := proof.VerifyConsistency(rfc6962.DefaultHasher, before.Size, after.Size, hashes, before.Hash, after.Hash); err != nil {
-		t.Fatalf("the checkpoint after the kill is not consistent with the one before: %v", err)
-	}
+	checkConsistent(t, b, before, after)
 	for id, ans := range answered {
 		for i, s := range replicas {
 			code, _, text := s.get(t, "/api/v1/releases/"+id+"/receipt", tok)
@@ -145,27 +127,7 @@ func TestReplicasKilledDuringAdmissions(t *testing.T) {
 			}
 		}
 	}
-	// Nothing half-admitted: every release the database lists has a
-	// receipt that verifies against the log.
-	code, _, body = a.get(t, "/api/v1/releases?limit=100", tok)
-	var list struct {
-		Releases []admitted `json:"releases"`
-	}
-	if err := json.Unmarshal([]byte(body), &list); code != http.StatusOK || err != nil {
-		t.Fatalf("GET /api/v1/releases: %d %s %v", code, body, err)
-	}
-	if len(list.Releases) < len(answered) {
-		t.Fatalf("the database lists %d releases; %d were answered 201", len(list.Releases), len(answered))
-	}
-	for _, rel := range list.Releases {
-		rc, err := receipt.Parse([]byte(rel.Receipt))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := receipt.Verify(rc, nil, verifier); err != nil || rc.Index >= after.Size {
-			t.Fatalf("release %q in the database: receipt %v (index %d, tree %d)", rel.ReleaseID, err, rc.Index, after.Size)
-		}
-	}
+	checkListedInLog(t, a, tok, verifier, len(answered), after.Size)
 	// The whole log, as an auditor reads it through /log/.
 	root, err := url.Parse(b.url + "/log/")
 	if err != nil {
@@ -178,20 +140,8 @@ func TestReplicasKilledDuringAdmissions(t *testing.T) {
 	if err := tlog.CheckEntries(context.Background(), fetcher.ReadEntryBundle, after.Size, after.Hash); err != nil {
 		t.Fatal(err)
 	}
-	// Every manifest again, on the other replica: the answered ones are the
-	// same releases, the others are admitted now.
-	for i := range n {
-		code, body, _, err := call("POST", replicas[(i+1)%2].url+"/api/v1/releases", tok, manifests[i])
-		var ans admitted
-		if err != nil || json.Unmarshal(body, &ans) != nil {
-			t.Fatalf("admission %d after restart: %v %s", i, err, body)
-		}
-		if prev, ok := answered[ans.ReleaseID]; ok && (code != http.StatusOK || prev.Receipt != ans.Receipt) {
-			t.Fatalf("admission %d after restart: %d, want 200 with the first receipt", i, code)
-		} else if !ok && code != http.StatusCreated && code != http.StatusOK {
-			t.Fatalf("admission %d after restart: %d %s", i, code, body)
-		}
-	}
+	// Every manifest again, on the other replica.
+	checkReadmitted(t, func(i int) string { return replicas[(i+1)%2].url }, tok, manifests, answered)
 	t.Logf("%d of %d admissions answered before SIGKILL, %d cut off by it; tree %d -> %d", len(answered), n, cut, before.Size, after.Size)
 }
 

@@ -131,7 +131,7 @@ func (c *serveCommand) Run(ctx context.Context, rt *Runtime) error {
 	if cfg.Blobs, err = c.blobFlags.open(ctx, rt, dir, log); err != nil {
 		return exitcode.BadInput(err)
 	}
-	if opts.AWS, err = c.logFlags.aws(ctx, rt, database, c.blobs, c.logKey); err != nil {
+	if opts.AWS, err = c.logFlags.aws(ctx, rt, log, database, c.blobs, c.logKey); err != nil {
 		return exitcode.BadInput(err)
 	}
 	cp, err := openControlPlane(ctx, dir, database, cfg, opts)

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 
 	s3blobs "github.com/slipway/actions/internal/blobstore/s3"
@@ -24,14 +25,11 @@ func (f *logFlags) inputs() []input.Input {
 }
 
 // check validates the choice against the database and blob store chosen:
-// replicas (a MySQL database and an S3 blob store) need the log in a
-// bucket, and a log in a bucket is only for replicas, which share a key
-// given to them.
+// a log in a bucket is only for replicas (a MySQL database and an S3 blob
+// store), which share a key given to them.
 func (f *logFlags) check(sharedDatabase bool, blobs, logKey string) (s3blobs.Location, error) {
 	shared := sharedDatabase && strings.HasPrefix(blobs, "s3://")
 	switch {
-	case f.logBucket == "" && shared:
-		return s3blobs.Location{}, fmt.Errorf("inputs \"database\" and \"blobs\" name a shared database and bucket, for replicas, but the log would stay in DATA/log, one per replica: give --log-bucket s3://LOGBUCKET?… (its own bucket) and --log-key (docs/server.md, Scale-out)")
 	case f.logBucket == "":
 		return s3blobs.Location{}, nil
 	case !shared:
@@ -50,11 +48,18 @@ func (f *logFlags) check(sharedDatabase bool, blobs, logKey string) (s3blobs.Loc
 }
 
 // aws returns where the log in a bucket is, its sequencing tables in the
-// metadata database db; nil without --log-bucket.
-func (f *logFlags) aws(ctx context.Context, rt *Runtime, db database, blobs, logKey string) (*tlog.AWS, error) {
+// metadata database db; nil without --log-bucket, with a warning when the
+// metadata and blobs are shared (replicas) but the log would not be.
+func (f *logFlags) aws(ctx context.Context, rt *Runtime, log *slog.Logger, db database, blobs, logKey string) (*tlog.AWS, error) {
 	loc, err := f.check(!db.embedded(), blobs, logKey)
-	if err != nil || f.logBucket == "" {
+	if err != nil {
 		return nil, err
+	}
+	if f.logBucket == "" {
+		if !db.embedded() && strings.HasPrefix(blobs, "s3://") {
+			log.Warn("the metadata and blobs are shared, but the log stays in DATA/log: fine for one server; replicas would each keep their own log: give them --log-bucket and --log-key (docs/server.md, Scale-out)")
+		}
+		return nil, nil
 	}
 	cfg, err := s3blobs.LoadConfig(ctx, loc, rt.Getenv)
 	if err != nil {

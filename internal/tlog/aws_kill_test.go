@@ -157,4 +157,3 @@ func latestCheckpoint(t *testing.T, l *Log) *log.Checkpoint {
 	}
 	return cp
 }
-

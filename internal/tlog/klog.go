@@ -28,7 +28,9 @@ func RouteTesseraLogs(logger *slog.Logger) {
 
 // forwarder is a slog.Handler handing each record to the logger last given
 // to RouteTesseraLogs, with the attributes and groups klog added.
-type forwarder struct{ with []func(slog.Handler) slog.Handler }
+type forwarder struct {
+	with []func(slog.Handler) slog.Handler
+}
 
 func (f forwarder) target() slog.Handler {
 	h := routed.Load().Handler()

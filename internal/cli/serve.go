@@ -34,6 +34,7 @@ type serveCommand struct {
 	rateLimit, rateBurst, oidcAudience               string
 	logKey, logOrigin, maxBlobSize                   string
 	shutdownTimeout                                  time.Duration
+	uploadTTL                                        time.Duration
 	allowPrivateRegistries                           bool
 	blobFlags
 	logFlags
@@ -98,6 +99,8 @@ func (c *serveCommand) Inputs() []input.Input {
 			Description: "Accept GitHub Actions OIDC ID tokens minted for this audience (mcp-upload's audience input; the server's public URL, say), from the issuers the policy's uploader rules name; unset: service tokens only."}),
 		input.Bool(&c.allowPrivateRegistries, input.Spec{Name: "allow-private-registries", Env: "SLIPWAY_ALLOW_PRIVATE_REGISTRIES", Default: "false",
 			Description: "Let admissions by reference name registries on loopback, private and link-local addresses (tests, a closed site); by default the server reaches public registries only, since the request names the host it connects to."}),
+		input.Duration(&c.uploadTTL, input.Spec{Name: "upload-ttl", Env: "SLIPWAY_UPLOAD_TTL", Default: "24h",
+			Description: "How long an unfinished upload may sit untouched before the server removes it (its client then starts that blob over)."}),
 		input.Duration(&c.shutdownTimeout, input.Spec{Name: "shutdown-timeout", Env: "SLIPWAY_SHUTDOWN_TIMEOUT", Default: "10s",
 			Description: "How long in-flight requests may take to finish after SIGTERM (at most 14s: the process ends 15s after the signal)."}),
 	}, append(append(c.blobFlags.inputs(), c.database.inputs()...), c.logFlags.inputs()...)...)
@@ -180,6 +183,10 @@ func (c *serveCommand) check(rt *Runtime) (server.Config, error) {
 		return cfg, fmt.Errorf("input \"shutdown-timeout\": %s is out of range; give a duration above 0 and under %s", c.shutdownTimeout, interrupt.DefaultGrace)
 	}
 	cfg.ShutdownTimeout = c.shutdownTimeout
+	if c.uploadTTL < time.Minute {
+		return cfg, fmt.Errorf("input \"upload-ttl\": %s is too short for a client to resume an upload; give at least 1m (default 24h)", c.uploadTTL)
+	}
+	cfg.UploadTTL = c.uploadTTL
 	// Registry credentials for admissions by reference: the server's own
 	// Docker config, never the request's.
 	cfg.AllowPrivateRegistries, cfg.RegistryKeychain = c.allowPrivateRegistries, authn.DefaultKeychain

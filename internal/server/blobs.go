@@ -32,6 +32,7 @@ func (s *Server) blobRoutes() []Route {
 		return nil
 	}
 	b := &blobAPI{s: s, up: newUploads(s.cfg.Uploads, s.cfg.Blobs, s.cfg.MaxBlobSize)}
+	s.uploads = b.up
 	return []Route{
 		{Pattern: "GET /v2/{$}", Handler: s.oci("", b.base)},
 		{Pattern: "HEAD " + blobPrefix + "{digest}", Handler: s.oci(token.Upload, b.head)},

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -27,11 +28,23 @@ import (
 // second server in a restart test).
 func blobServer(t *testing.T, root string, limit int64) (*harness, *blobstore.FS) {
 	t.Helper()
+	return blobServerConfig(t, root, Config{MaxBlobSize: limit})
+}
+
+// blobServerTTL is blobServer with an upload TTL.
+func blobServerTTL(t *testing.T, root string, ttl time.Duration) (*harness, *blobstore.FS) {
+	t.Helper()
+	return blobServerConfig(t, root, Config{UploadTTL: ttl})
+}
+
+func blobServerConfig(t *testing.T, root string, cfg Config) (*harness, *blobstore.FS) {
+	t.Helper()
 	blobs, err := blobstore.NewFS(filepath.Join(root, "blobs"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return start(t, Config{Blobs: blobs, Uploads: filepath.Join(root, "uploads"), MaxBlobSize: limit}), blobs
+	cfg.Blobs, cfg.Uploads = blobs, filepath.Join(root, "uploads")
+	return start(t, cfg), blobs
 }
 
 // send makes one request and returns the answer with its body read.

@@ -55,6 +55,9 @@ type Config struct {
 	// filesystem, blobstore.Linker; else copies streamed from the store,
 	// an S3 bucket's say); emptied of what a crash left at start.
 	Staging string
+	// UploadTTL is how long an unfinished upload may sit untouched before it
+	// is removed; zero means DefaultUploadTTL.
+	UploadTTL time.Duration
 	// MaxBlobSize bounds one uploaded blob; zero means DefaultMaxBlobSize.
 	MaxBlobSize int64
 	// OIDC, when set, accepts GitHub Actions OIDC ID tokens as bearer
@@ -113,6 +116,7 @@ type Server struct {
 	replay  *idtoken.ReplayCache
 	ready   atomic.Bool
 	routes  []string // the patterns Handle registered, in order
+	uploads *uploads // nil when uploads are not served; Serve expires stale ones
 }
 
 // New builds the server and its routes; it serves nothing until Serve.
@@ -182,6 +186,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			errc <- srv.Serve(ln)
 		}
 	}()
+	if s.uploads != nil {
+		ttl := s.cfg.UploadTTL
+		if ttl <= 0 {
+			ttl = DefaultUploadTTL
+		}
+		go s.expireUploads(ctx, s.uploads, ttl)
+	}
 	s.ready.Store(true)
 	scheme := "http"
 	if s.cfg.TLS != nil {

@@ -45,13 +45,11 @@ func (us *uploads) expire(cutoff time.Time) int {
 			continue // a request is writing to it right now
 		}
 		// Look again under the lock: a chunk may have arrived meanwhile.
+		// One that stays is left in the map (hashed on its next request, as
+		// after a restart), so that every request on it shares one lock.
 		if fi, err := os.Lstat(u.path); err == nil && fi.ModTime().Before(cutoff) && !u.gone {
 			us.drop(u)
 			n++
-		} else if !ok && !u.gone {
-			us.mu.Lock()
-			delete(us.m, id)
-			us.mu.Unlock()
 		}
 		u.mu.Unlock()
 	}

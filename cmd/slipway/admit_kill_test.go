@@ -2,14 +2,12 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/transparency-dev/formats/log"
@@ -116,44 +114,15 @@ func testServeKilledDuringAdmissions(t *testing.T, dbFlags []string) {
 		t.Fatal(err)
 	}
 
-	var mu sync.Mutex
-	answered := map[string]admitted{}
 	var before *log.Checkpoint
-	kill := make(chan struct{})
-	var once sync.Once
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			code, body, _, err := call("POST", srv.url+"/api/v1/releases", tok, manifests[i])
-			if err != nil {
-				return // cut off by the kill
-			}
-			if code != http.StatusCreated {
-				t.Errorf("admission %d: %d %s", i, code, body)
-				return
-			}
-			var a admitted
-			if err := json.Unmarshal(body, &a); err != nil {
-				t.Error(err)
-				return
-			}
-			mu.Lock()
-			answered[a.ReleaseID] = a
-			if len(answered) >= 5 {
-				once.Do(func() { close(kill) })
-			}
-			mu.Unlock()
-		})
-	}
-	<-kill
+	run := admitAll(t, func(int) string { return srv.url }, tok, manifests, 0, 5)
+	<-run.kill
 	if code, _, cp := srv.get(t, "/log/checkpoint", ""); code == http.StatusOK {
 		before, _, _, _ = log.ParseCheckpoint([]byte(cp), verifier.Name(), verifier)
 	}
 	srv.cmd.Process.Kill() // SIGKILL: no shutdown, no flush
 	<-srv.done
-	wg.Wait()
-	mu.Lock()
-	defer mu.Unlock()
+	answered, _ := run.wait()
 	if before == nil {
 		t.Fatal("no checkpoint read before the kill")
 	}

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/transparency-dev/formats/log"
 	"github.com/transparency-dev/merkle/proof"
@@ -77,4 +79,58 @@ func checkReadmitted(t *testing.T, urlOf func(int) string, tok string, manifests
 			t.Fatalf("admission %d after restart: %d %s", i, code, body)
 		}
 	}
+}
+
+// admissions are manifests sent at once until a server is killed.
+type admissions struct {
+	mu       sync.Mutex
+	answered map[string]admitted // 201 answers, by release id
+	cut      int                 // requests cut off (by the kill)
+	kill     chan struct{}       // closed once killAfter admissions were answered
+	wg       sync.WaitGroup
+}
+
+// admitAll sends manifests[i] to urlOf(i), each on its own goroutine, the
+// i-th after i*spread. Any answer but 201 (or a cut connection) fails t.
+// The caller waits for a.kill, kills a server, then calls a.wait.
+func admitAll(t *testing.T, urlOf func(int) string, tok string, manifests [][]byte, spread time.Duration, killAfter int) *admissions {
+	a := &admissions{answered: map[string]admitted{}, kill: make(chan struct{})}
+	var once sync.Once
+	for i := range manifests {
+		a.wg.Go(func() {
+			time.Sleep(time.Duration(i) * spread)
+			code, body, _, err := call("POST", urlOf(i)+"/api/v1/releases", tok, manifests[i])
+			if err != nil {
+				a.mu.Lock()
+				a.cut++
+				a.mu.Unlock()
+				return
+			}
+			if code != http.StatusCreated {
+				t.Errorf("admission %d at %s: %d %s", i, urlOf(i), code, body)
+				return
+			}
+			var ans admitted
+			if err := json.Unmarshal(body, &ans); err != nil {
+				t.Error(err)
+				return
+			}
+			a.mu.Lock()
+			a.answered[ans.ReleaseID] = ans
+			if len(a.answered) >= killAfter {
+				once.Do(func() { close(a.kill) })
+			}
+			a.mu.Unlock()
+		})
+	}
+	return a
+}
+
+// wait waits for every request to end and returns the 201 answers and how
+// many were cut off.
+func (a *admissions) wait() (map[string]admitted, int) {
+	a.wg.Wait()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.answered, a.cut
 }

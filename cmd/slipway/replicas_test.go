@@ -2,14 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -69,48 +67,14 @@ func TestReplicasKilledDuringAdmissions(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var mu sync.Mutex
-	answered := map[string]admitted{}
-	kill := make(chan struct{})
-	var once sync.Once
-	var wg sync.WaitGroup
-	cut := 0
-	for i := range n {
-		wg.Go(func() {
-			// Spread over a few seconds, so that the kill finds admissions
-			// of the killed replica waiting for their checkpoint.
-			time.Sleep(time.Duration(i) * 150 * time.Millisecond)
-			code, body, _, err := call("POST", replicas[i%2].url+"/api/v1/releases", tok, manifests[i])
-			if err != nil {
-				mu.Lock()
-				cut++ // cut off by the kill
-				mu.Unlock()
-				return
-			}
-			if code != http.StatusCreated {
-				t.Errorf("admission %d on replica %d: %d %s", i, i%2, code, body)
-				return
-			}
-			var ans admitted
-			if err := json.Unmarshal(body, &ans); err != nil {
-				t.Error(err)
-				return
-			}
-			mu.Lock()
-			answered[ans.ReleaseID] = ans
-			if len(answered) >= 4 {
-				once.Do(func() { close(kill) })
-			}
-			mu.Unlock()
-		})
-	}
-	<-kill
+	// Spread over a few seconds, so that the kill finds admissions of the
+	// killed replica waiting for their checkpoint.
+	run := admitAll(t, func(i int) string { return replicas[i%2].url }, tok, manifests, 150*time.Millisecond, 4)
+	<-run.kill
 	before := checkpointOf(t, b, verifier)
 	a.cmd.Process.Kill() // SIGKILL, in the middle of the admissions sent to it
 	<-a.done
-	wg.Wait()
-	mu.Lock()
-	defer mu.Unlock()
+	answered, cut := run.wait()
 	if t.Failed() {
 		return
 	}

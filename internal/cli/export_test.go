@@ -18,25 +18,12 @@ import (
 // changed. An export never lands in a directory that is not empty.
 func TestExportFromServe(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	env := release(t, dir, "")
-	policy, err := os.ReadFile(filepath.Join(dir, "policy.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, filepath.Join(dir, "server-policy.yaml"), string(policy))
-	data := t.TempDir()
-	tok := createToken(t, dir, data, "upload,read")
-	url := startServe(t, dir, data, "server-policy.yaml")
-	env["SLIPWAY_TOKEN"] = tok
-	code, stdout, stderr := runCLI(t, dir, env, "upload", "--server", url, "--manifest", "dist/manifest.json")
-	id := nameValues(stdout)["release-id"]
-	if code != 0 || id == "" {
-		t.Fatalf("upload: exit %d\n%s\n%s", code, stdout, stderr)
-	}
+	sr := serveRelease(t)
+	dir, data, tok, url, id := sr.dir, sr.data, sr.token, sr.url, sr.id
+	policy := mustRead(t, filepath.Join(dir, "policy.yaml"))
 
 	out := filepath.Join(t.TempDir(), "export")
-	code, stdout, stderr = runCLI(t, dir, map[string]string{"SLIPWAY_TOKEN": tok}, "export", "--server", url, "--release", id, "--output", out)
+	code, stdout, stderr := runCLI(t, dir, map[string]string{"SLIPWAY_TOKEN": tok}, "export", "--server", url, "--release", id, "--output", out)
 	if code != 0 || nameValues(stdout)["release-id"] != id {
 		t.Fatalf("export: exit %d\n%s\n%s", code, stdout, stderr)
 	}

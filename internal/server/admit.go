@@ -3,8 +3,6 @@ package server
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,7 +14,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cyberphone/json-canonicalization/go/src/webpki.org/jsoncanonicalizer"
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/slipway/actions/internal/artifact"
@@ -64,26 +61,11 @@ func parseReleaseRequest(body []byte) (*releaseRequest, error) {
 	if err != nil {
 		return nil, err
 	}
-	kept := m.Records[:0:0]
-	for _, r := range m.Records {
-		if r.Role != artifact.RoleReceipt {
-			kept = append(kept, r)
-		}
-	}
-	m.Records = kept
-	if len(m.ByRole(artifact.RoleArtifact)) == 0 {
-		return nil, errors.New(`manifest "request body" has no artifact record: send the manifest slipway build wrote`)
-	}
-	raw, err := json.Marshal(m)
+	a, err := artifact.AdmittedAs(m)
 	if err != nil {
-		return nil, fmt.Errorf("encoding the manifest: %w", err)
+		return nil, fmt.Errorf(`manifest "request body": %w`, err)
 	}
-	canon, err := jsoncanonicalizer.Transform(raw)
-	if err != nil {
-		return nil, fmt.Errorf("canonicalizing the manifest: %w", err)
-	}
-	d := digest.SHA256(sha256.Sum256(canon))
-	return &releaseRequest{manifest: m, digest: d, canon: canon, id: "r-" + d.Hex()[:16]}, nil
+	return &releaseRequest{manifest: a.Manifest, digest: a.Digest, canon: a.Canonical, id: a.ID}, nil
 }
 
 // releaseAnswer is the JSON of an admitted release (201, 200, GET).

@@ -85,7 +85,7 @@ func checkReceipt(path, dir string, rec, a artifact.Record, lp policy.Log) (stri
 	if err != nil {
 		return "", fmt.Errorf("the receipt verifies, but its log entry %d does not read: %w", rc.Index, err)
 	}
-	if e.Kind != entry.KindReleaseAdmitted {
+	if !e.Admits() {
 		return "", fmt.Errorf("log entry %d records %q (release %q, failed check %q), not an admission: the control plane refused this release; fix the failed check and upload again", rc.Index, e.Kind, e.Release, e.Check)
 	}
 	want := a.Digest.Hex()

@@ -23,20 +23,32 @@ const MaxSize = 32 << 10
 // Kind says what an entry records.
 type Kind string
 
-// The kinds of entry. Dispatches and outputs will be kinds of their own,
-// added to this list (and to Kind.valid) when they are logged.
+// The kinds of entry.
 const (
 	KindReleaseAdmitted Kind = "release-admitted"
 	KindReleaseRejected Kind = "release-rejected"
+	// KindDispatchRecorded records that an admitted release was handed to
+	// a Slurm cluster (Dispatch says which job); Artifacts are the
+	// release's.
+	KindDispatchRecorded Kind = "dispatch-recorded"
+	// KindOutputsAdmitted is the admission of a dispatch's outputs: a
+	// release whose provenance is of the slurm-dispatch build type, with
+	// the input releases it names (Inputs) checked against the log.
+	KindOutputsAdmitted Kind = "outputs-admitted"
 )
+
+// Kinds is every kind this package reads, in a fixed order.
+var Kinds = []Kind{KindReleaseAdmitted, KindReleaseRejected, KindDispatchRecorded, KindOutputsAdmitted}
 
 // Decision is the outcome an entry records.
 type Decision string
 
-// The decisions of release entries.
+// The decisions of entries: releases and outputs are admitted or
+// rejected, dispatches recorded.
 const (
 	DecisionAdmitted Decision = "admitted"
 	DecisionRejected Decision = "rejected"
+	DecisionRecorded Decision = "recorded"
 )
 
 // Subject is an artifact of a release, by name and SHA-256 (lowercase hex).
@@ -55,13 +67,35 @@ type Evidence struct {
 	SHA256    string `json:"sha256"`
 }
 
+// Dispatch is the Slurm job a dispatch-recorded entry is about. JobID is
+// Slurm's decimal job id, RunID the dispatcher's idempotency key (its
+// workflow run, job and job spec; never a secret), ID the control plane's
+// dispatch id ("d-" and 16 hex digits).
+type Dispatch struct {
+	BuilderID string `json:"builderId,omitempty"`
+	Cluster   string `json:"cluster,omitempty"`
+	ID        string `json:"id"`
+	JobID     string `json:"jobId"`
+	Partition string `json:"partition,omitempty"`
+	RunID     string `json:"runId"`
+}
+
+// Input is a release an outputs-admitted entry's outputs were made from:
+// its id and the log index of its release-admitted entry.
+type Input struct {
+	LogIndex uint64 `json:"logIndex"`
+	Release  string `json:"release"`
+}
+
 // Entry is one log record. Its fields are declared in the sorted order of
 // their JSON keys.
 type Entry struct {
 	Artifacts []Subject  `json:"artifacts"`
 	Check     string     `json:"check,omitempty"`
 	Decision  Decision   `json:"decision"`
+	Dispatch  *Dispatch  `json:"dispatch,omitempty"`
 	Evidence  []Evidence `json:"evidence,omitempty"`
+	Inputs    []Input    `json:"inputs,omitempty"`
 	Kind      Kind       `json:"kind"`
 	Release   string     `json:"release"`
 	Source    string     `json:"source"`
@@ -71,6 +105,12 @@ type Entry struct {
 }
 
 var hexDigest = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// Admits reports whether e admits its artifacts: a release-admitted or
+// outputs-admitted entry, what a receipt for an artifact must be.
+func (e *Entry) Admits() bool {
+	return e.Decision == DecisionAdmitted && (e.Kind == KindReleaseAdmitted || e.Kind == KindOutputsAdmitted)
+}
 
 // Digest returns the digest (hex) of the artifact named name, and whether e
 // names it.

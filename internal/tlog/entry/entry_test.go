@@ -115,6 +115,13 @@ func FuzzParse(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(good)
+	for _, e := range []Entry{dispatched(), outputs()} {
+		b, err := Marshal(e)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
 	f.Add([]byte(`{"version":1}`))
 	f.Add([]byte(`{"version":2}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -130,4 +137,93 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Parse accepted a non-canonical entry:\n%q\n%q", data, again)
 		}
 	})
+}
+
+func dispatched() Entry {
+	e := admitted()
+	e.Kind, e.Decision, e.Evidence = KindDispatchRecorded, DecisionRecorded, nil
+	e.Uploader = "token:hpc/abc"
+	e.Dispatch = &Dispatch{ID: "d-0123456789abcdef", JobID: "4711", Cluster: "c1", Partition: "debug",
+		RunID: "slipway:v1:run=123.1:job=run:release=r-1:spec=0123456789abcdef", BuilderID: "https://hpc.example/runner"}
+	return e
+}
+
+func outputs() Entry {
+	e := admitted()
+	e.Kind = KindOutputsAdmitted
+	e.Inputs = []Input{{Release: "r-1", LogIndex: 7}}
+	return e
+}
+
+func TestDispatchAndOutputsKinds(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		e    Entry
+		want string
+	}{
+		{"dispatch", dispatched(), `{"artifacts":[{"name":"dist/app","sha256":"` + hexA + `"}],"decision":"recorded","dispatch":{"builderId":"https://hpc.example/runner",` +
+			`"cluster":"c1","id":"d-0123456789abcdef","jobId":"4711","partition":"debug","runId":"slipway:v1:run=123.1:job=run:release=r-1:spec=0123456789abcdef"},` +
+			`"kind":"dispatch-recorded","release":"r-1","source":"github.com/acme/app","time":"2026-12-05T01:02:03Z","uploader":"token:hpc/abc","version":1}`},
+		{"outputs", outputs(), `{"artifacts":[{"name":"dist/app","sha256":"` + hexA + `"}],"decision":"admitted","evidence":[{"describes":"` + hexA +
+			`","name":"dist/app.sigstore.json","role":"signature","sha256":"` + hexB + `"}],"inputs":[{"logIndex":7,"release":"r-1"}],"kind":"outputs-admitted","release":"r-1",` +
+			`"source":"github.com/acme/app","time":"2026-12-05T01:02:03Z","uploader":"ci-token","version":1}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := Marshal(tc.e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != tc.want {
+				t.Fatalf("Marshal =\n%s\nwant\n%s", got, tc.want)
+			}
+			e, err := Parse(got)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e.Admits() != (tc.e.Kind == KindOutputsAdmitted) {
+				t.Errorf("Admits() = %v for %s", e.Admits(), e.Kind)
+			}
+		})
+	}
+}
+
+func TestDispatchAndOutputsRefused(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		e    func() Entry
+		edit func(*Entry)
+		want string
+	}{
+		{"dispatch without dispatch", dispatched, func(e *Entry) { e.Dispatch = nil }, `lacks field "dispatch"`},
+		{"admitted with dispatch", admitted, func(e *Entry) { e.Dispatch = dispatched().Dispatch }, `has field "dispatch"`},
+		{"dispatch decided admitted", dispatched, func(e *Entry) { e.Decision = DecisionAdmitted }, `want "recorded"`},
+		{"dispatch with evidence", dispatched, func(e *Entry) { e.Evidence = admitted().Evidence }, "evidence"},
+		{"dispatch without artifacts", dispatched, func(e *Entry) { e.Artifacts = nil }, "at least one artifact"},
+		{"bad job id", dispatched, func(e *Entry) { e.Dispatch.JobID = "12a" }, "not a Slurm job id"},
+		{"job id zero-led", dispatched, func(e *Entry) { e.Dispatch.JobID = "012" }, "not a Slurm job id"},
+		{"bad dispatch id", dispatched, func(e *Entry) { e.Dispatch.ID = "d-XYZ" }, `"d-" and 16`},
+		{"run id charset", dispatched, func(e *Entry) { e.Dispatch.RunID = "run 1;rm" }, "[A-Za-z0-9._:=/-]"},
+		{"run id empty", dispatched, func(e *Entry) { e.Dispatch.RunID = "" }, "run id"},
+		{"token as partition", dispatched, func(e *Entry) { e.Dispatch.Partition = "slw_abc_def" }, "credential"},
+		{"jwt as builder", dispatched, func(e *Entry) { e.Dispatch.BuilderID = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln" }, "credential"},
+		{"token as requester", dispatched, func(e *Entry) { e.Uploader = "slw_abcdef_0123" }, "never its token"},
+		{"outputs without inputs", outputs, func(e *Entry) { e.Inputs = nil }, `lacks field "inputs"`},
+		{"admitted with inputs", admitted, func(e *Entry) { e.Inputs = outputs().Inputs }, `has field "inputs"`},
+		{"input twice", outputs, func(e *Entry) { e.Inputs = append(e.Inputs, e.Inputs[0]) }, "twice"},
+		{"input without release", outputs, func(e *Entry) { e.Inputs[0].Release = "" }, "empty release id"},
+		{"input index too large", outputs, func(e *Entry) { e.Inputs[0].LogIndex = 1 << 53 }, "2^53-1"},
+		{"outputs with check", outputs, func(e *Entry) { e.Check = "x" }, "only rejections"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := tc.e()
+			tc.edit(&e)
+			if _, err := Marshal(e); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Marshal error = %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
 }

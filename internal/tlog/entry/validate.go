@@ -3,6 +3,7 @@ package entry
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -14,39 +15,69 @@ func looksSecret(s string) bool {
 	return strings.HasPrefix(s, "slw_") || (strings.HasPrefix(s, "eyJ") && strings.Count(s, ".") == 2)
 }
 
+// decisions is the decision each kind records.
+var decisions = map[Kind]Decision{
+	KindReleaseAdmitted:  DecisionAdmitted,
+	KindReleaseRejected:  DecisionRejected,
+	KindDispatchRecorded: DecisionRecorded,
+	KindOutputsAdmitted:  DecisionAdmitted,
+}
+
+// maxLogIndex is the largest log index an entry names: RFC 8785 writes
+// numbers as IEEE doubles, which hold integers exactly up to 2^53-1.
+const maxLogIndex = 1<<53 - 1
+
 // Validate checks the fields every entry of its kind needs.
 func (e *Entry) Validate() error {
 	if e.Version != Version {
 		return fmt.Errorf("log entry has version %d; this slipway reads version %d: upgrade slipway to read it", e.Version, Version)
 	}
-	var want Decision
-	switch e.Kind {
-	case KindReleaseAdmitted:
-		want = DecisionAdmitted
-	case KindReleaseRejected:
-		want = DecisionRejected
-	default:
-		return fmt.Errorf("log entry has kind %q; this slipway knows %q and %q: upgrade slipway to read it", e.Kind, KindReleaseAdmitted, KindReleaseRejected)
+	want, ok := decisions[e.Kind]
+	if !ok {
+		return fmt.Errorf("log entry has kind %q; this slipway knows %q: upgrade slipway to read it", e.Kind, Kinds)
 	}
 	switch {
 	case e.Decision != want:
 		return fmt.Errorf("log entry of kind %q has decision %q; want %q", e.Kind, e.Decision, want)
 	case e.Kind == KindReleaseRejected && e.Check == "":
 		return errors.New(`rejected log entry has no field "check": name the check that failed`)
-	case e.Kind == KindReleaseAdmitted && e.Check != "":
-		return fmt.Errorf("admitted log entry names a failed check %q: only rejections have one", e.Check)
+	case e.Kind != KindReleaseRejected && e.Check != "":
+		return fmt.Errorf("%s log entry names a failed check %q: only rejections have one", e.Kind, e.Check)
 	case e.Release == "":
 		return errors.New(`log entry has no field "release": every entry names its release id`)
 	case e.Uploader == "":
-		return errors.New(`log entry has no field "uploader": every entry names the uploader's identity`)
+		return errors.New(`log entry has no field "uploader": every entry names the identity that asked for it`)
 	case looksSecret(e.Uploader):
 		return errors.New(`log entry field "uploader" looks like a credential (a service token or a JWT): log the identity's name, never its token`)
 	case e.Time.IsZero():
 		return errors.New(`log entry has no field "time": every entry records when it was decided`)
 	case e.Time.Location() != time.UTC:
 		return fmt.Errorf("log entry time %q is not in UTC: write times in UTC", e.Time)
-	case e.Kind == KindReleaseAdmitted && len(e.Artifacts) == 0:
-		return errors.New(`admitted log entry has no "artifacts": a release names at least one artifact`)
+	case e.Kind != KindReleaseRejected && len(e.Artifacts) == 0:
+		return fmt.Errorf(`%s log entry has no "artifacts": a release names at least one artifact`, e.Kind)
+	case (e.Kind == KindDispatchRecorded) != (e.Dispatch != nil):
+		return fmt.Errorf(`log entry of kind %q %s field "dispatch": only %q entries have one, and they must`, e.Kind, has(e.Dispatch != nil), KindDispatchRecorded)
+	case (e.Kind == KindOutputsAdmitted) != (len(e.Inputs) > 0):
+		return fmt.Errorf(`log entry of kind %q %s field "inputs": only %q entries have them, and they need one at least`, e.Kind, has(len(e.Inputs) > 0), KindOutputsAdmitted)
+	case e.Kind == KindDispatchRecorded && len(e.Evidence) > 0:
+		return fmt.Errorf(`log entry of kind %q has "evidence": a dispatch names the release's artifacts only`, e.Kind)
+	}
+	if e.Dispatch != nil {
+		if err := e.Dispatch.validate(); err != nil {
+			return err
+		}
+	}
+	inputs := map[string]bool{}
+	for i, in := range e.Inputs {
+		switch {
+		case in.Release == "":
+			return fmt.Errorf("log entry input %d has an empty release id", i)
+		case inputs[in.Release]:
+			return fmt.Errorf("log entry names input release %q twice", in.Release)
+		case in.LogIndex > maxLogIndex:
+			return fmt.Errorf("log entry input %q: log index %d is over 2^53-1, which canonical JSON cannot write exactly", in.Release, in.LogIndex)
+		}
+		inputs[in.Release] = true
 	}
 	seen := map[string]bool{}
 	for i, a := range e.Artifacts {
@@ -75,3 +106,40 @@ func (e *Entry) Validate() error {
 	}
 	return nil
 }
+
+func has(b bool) string {
+	if b {
+		return "has"
+	}
+	return "lacks"
+}
+
+// jobID is Slurm's job id as text: decimal, no sign or leading zero.
+var jobID = regexp.MustCompile(`^[1-9][0-9]{0,9}$`)
+
+// runID is the charset of the dispatcher's idempotency key (API8.md).
+var runID = regexp.MustCompile(`^[A-Za-z0-9._:=/-]{1,255}$`)
+
+// validate checks a dispatch's fields; none may look like a credential.
+func (d *Dispatch) validate() error {
+	switch {
+	case !dispatchID.MatchString(d.ID):
+		return fmt.Errorf(`log entry dispatch id %q is not "d-" and 16 lowercase hex digits`, d.ID)
+	case !jobID.MatchString(d.JobID):
+		return fmt.Errorf("log entry dispatch job id %q is not a Slurm job id (decimal digits)", d.JobID)
+	case !runID.MatchString(d.RunID):
+		return fmt.Errorf("log entry dispatch run id %q is not 1 to 255 characters of [A-Za-z0-9._:=/-]", d.RunID)
+	}
+	for _, f := range []struct{ name, v string }{{"runId", d.RunID}, {"builderId", d.BuilderID}, {"cluster", d.Cluster}, {"partition", d.Partition}} {
+		if looksSecret(f.v) {
+			return fmt.Errorf("log entry dispatch field %q looks like a credential (a service token or a JWT): never log a token", f.name)
+		}
+		if len(f.v) > 1024 {
+			return fmt.Errorf("log entry dispatch field %q is %d bytes, over the limit of 1024", f.name, len(f.v))
+		}
+	}
+	return nil
+}
+
+// dispatchID is the control plane's dispatch id.
+var dispatchID = regexp.MustCompile(`^d-[0-9a-f]{16}$`)

@@ -40,6 +40,8 @@ type Store interface {
 	// is not an admitted artifact).
 	ArtifactByDigest(ctx context.Context, digest string) (Artifact, error)
 
+	Dispatches
+
 	// Ping checks that the store answers (readiness).
 	Ping(ctx context.Context) error
 	// Close releases the store; no method may be called after it.
@@ -170,3 +172,71 @@ type Cursor struct {
 
 // CursorOf is the position of r.
 func CursorOf(r Release) Cursor { return Cursor{Created: r.Created, ID: r.ID} }
+
+// Dispatches are the records of admitted releases handed to a Slurm
+// cluster: by a dispatcher (slipway dispatch, which records its job), or by
+// the server itself (slipway serve --slurm), which also keeps the job's
+// state here. They are a separate interface so that a caller needing only
+// them says so; every Store implements it.
+type Dispatches interface {
+	// CreateDispatch records a dispatch; ErrExists when its ID is taken,
+	// ErrNotFound when its release is not recorded.
+	CreateDispatch(ctx context.Context, d Dispatch) error
+	// Dispatch returns the dispatch with this ID; ErrNotFound when there is
+	// none.
+	Dispatch(ctx context.Context, id string) (Dispatch, error)
+	// SetDispatchState records the job's latest state (a Final state is
+	// kept: a later call does not change it); ErrNotFound when there is no
+	// such dispatch.
+	SetDispatchState(ctx context.Context, id string, s DispatchState) error
+	// UnfinishedDispatches returns the dispatches the server submitted
+	// whose state is not final, oldest first: what a restarted server
+	// follows again.
+	UnfinishedDispatches(ctx context.Context) ([]Dispatch, error)
+}
+
+// Dispatch is one dispatch of an admitted release to a Slurm cluster.
+type Dispatch struct {
+	// ID is "d-" and 16 hex digits, a function of ReleaseID, RunID and
+	// JobID (recording the same dispatch again finds it).
+	ID        string
+	ReleaseID string
+	// RunID is the dispatcher's idempotency key (the job's comment).
+	RunID string
+	// JobID is Slurm's job id, decimal.
+	JobID string
+	// Cluster and Partition are where the job runs; "" when unnamed (the
+	// local cluster, the default partition).
+	Cluster, Partition string
+	// BuilderID is the dispatcher's configured id (the headnode runner's).
+	BuilderID string
+	// Requester is the identity that recorded or asked for the dispatch,
+	// by name; never a credential.
+	Requester string
+	// Created is when it was recorded.
+	Created time.Time
+	// LogIndex and LogEntry are its dispatch-recorded log entry, Receipt
+	// that entry's receipt (tlog-proof text).
+	LogIndex uint64
+	LogEntry []byte
+	Receipt  []byte
+	// Submitted is true when the server submitted the job itself (and so
+	// follows its state).
+	Submitted bool
+	// State is the job's latest known state.
+	State DispatchState
+}
+
+// DispatchState is what is known of a dispatched job's progress.
+type DispatchState struct {
+	// State is Slurm's job state (PENDING, RUNNING, COMPLETED, …); "" when
+	// not known (a dispatch a dispatcher recorded).
+	State string
+	// ExitCode is the batch script's exit status; -1 when not known.
+	ExitCode int
+	// Started and Ended are when the job started and ended; zero when not
+	// known (yet).
+	Started, Ended time.Time
+	// Final says State is the job's last (it will not change again).
+	Final bool
+}

@@ -134,6 +134,7 @@ func (d *DB) Close() error { return d.db.Close() }
 // MySQL error numbers the store branches on.
 const (
 	errDuplicateKey = 1062
+	errNoParent     = 1452 // a foreign key names no row
 	errLockTimeout  = 1205
 	errDeadlock     = 1213
 )

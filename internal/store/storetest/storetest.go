@@ -31,6 +31,8 @@ func Run(t *testing.T, open Open) {
 		{"ConcurrentTokens", testConcurrentTokens},
 		{"ConcurrentSameManifest", testConcurrentSameManifest},
 		{"CanceledContext", testCanceledContext},
+		{"DispatchRoundTrip", testDispatchRoundTrip},
+		{"DispatchState", testDispatchState},
 		{"Ping", testPing},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -1,0 +1,30 @@
+package mysql
+
+import (
+	"context"
+
+	"github.com/slipway/actions/internal/store"
+	"github.com/slipway/actions/internal/store/sqlkit"
+)
+
+// CreateDispatch implements store.Store.
+func (d *DB) CreateDispatch(ctx context.Context, x store.Dispatch) error {
+	return sqlkit.CreateDispatch(ctx, d.db, x,
+		func(err error) bool { return isError(err, errDuplicateKey) },
+		func(err error) bool { return isError(err, errNoParent) })
+}
+
+// Dispatch implements store.Store.
+func (d *DB) Dispatch(ctx context.Context, id string) (store.Dispatch, error) {
+	return sqlkit.Dispatch(ctx, d.db, id)
+}
+
+// SetDispatchState implements store.Store.
+func (d *DB) SetDispatchState(ctx context.Context, id string, s store.DispatchState) error {
+	return sqlkit.SetDispatchState(ctx, d.db, d.db, id, s)
+}
+
+// UnfinishedDispatches implements store.Store.
+func (d *DB) UnfinishedDispatches(ctx context.Context) ([]store.Dispatch, error) {
+	return sqlkit.UnfinishedDispatches(ctx, d.db)
+}

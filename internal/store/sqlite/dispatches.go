@@ -1,0 +1,35 @@
+package sqlite
+
+import (
+	"context"
+	"strings"
+
+	"github.com/slipway/actions/internal/store"
+	"github.com/slipway/actions/internal/store/sqlkit"
+)
+
+// CreateDispatch implements store.Store.
+func (d *DB) CreateDispatch(ctx context.Context, x store.Dispatch) error {
+	return sqlkit.CreateDispatch(ctx, d.write, x,
+		func(err error) bool { return isConstraint(err) && !isForeignKey(err) }, isForeignKey)
+}
+
+// isForeignKey reports a FOREIGN KEY violation.
+func isForeignKey(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "FOREIGN KEY constraint failed")
+}
+
+// Dispatch implements store.Store.
+func (d *DB) Dispatch(ctx context.Context, id string) (store.Dispatch, error) {
+	return sqlkit.Dispatch(ctx, d.read, id)
+}
+
+// SetDispatchState implements store.Store.
+func (d *DB) SetDispatchState(ctx context.Context, id string, s store.DispatchState) error {
+	return sqlkit.SetDispatchState(ctx, d.write, d.write, id, s)
+}
+
+// UnfinishedDispatches implements store.Store.
+func (d *DB) UnfinishedDispatches(ctx context.Context) ([]store.Dispatch, error) {
+	return sqlkit.UnfinishedDispatches(ctx, d.read)
+}

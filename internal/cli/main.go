@@ -93,7 +93,8 @@ func newRoot(ctx context.Context, env Env, cmds []Command) *cobra.Command {
 subcommand here and a GitHub Action under actions/<stage>.
 
 Exit codes: 0 ok, 1 the check or build failed, 2 bad usage or input,
-3 internal or infrastructure failure, 130 interrupted by SIGINT,
+3 internal or infrastructure failure, 65 exec-verified refused the
+artifact (not the admitted one), 130 interrupted by SIGINT,
 143 stopped by SIGTERM.`,
 		Version:       version.String(),
 		SilenceUsage:  true,
@@ -113,6 +114,7 @@ Exit codes: 0 ok, 1 the check or build failed, 2 bad usage or input,
 	root.AddCommand(cobraCommand(env, &serveCommand{}))
 	root.AddCommand(cobraCommand(env, &exportCommand{}))
 	root.AddCommand(cobraCommand(env, &logKeyCommand{}))
+	root.AddCommand(cobraCommand(env, &execVerifiedCommand{}))
 	addRunAs(root, env)
 	return root
 }

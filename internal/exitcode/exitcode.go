@@ -20,6 +20,11 @@ const (
 	// Internal means an internal or infrastructure failure: a registry that is
 	// down, a disk that is full, a bug.
 	Internal Code = 3
+	// NotVerified means slipway exec-verified refused to run the command:
+	// the artifact on the node is not the admitted one (its digest differs,
+	// its signatures do not verify, its archive is refused). 65 is sysexits'
+	// EX_DATAERR.
+	NotVerified Code = 65
 	// Interrupted means the command was stopped by SIGINT (Ctrl-C): 128 + 2,
 	// as shells report it.
 	Interrupted Code = 130
@@ -43,6 +48,8 @@ func (c Code) String() string {
 		return "usage"
 	case Internal:
 		return "internal"
+	case NotVerified:
+		return "not-verified"
 	case Interrupted:
 		return "interrupted"
 	case Terminated:

@@ -150,6 +150,11 @@ func (s Spec) validate() error {
 		if err := checkPath("bundle", b, false); err != nil {
 			return err
 		}
+		if strings.ContainsAny(b, ",") || strings.TrimSpace(b) != b {
+			// exec-verified's --bundles is a list input: commas separate
+			// items and spaces around them are trimmed.
+			return fmt.Errorf("bundle %q: holds a comma or ends in a space, which exec-verified's --bundles list would split or trim; rename the file", b)
+		}
 	}
 	if s.JobDir != "" {
 		if err := checkPath("job directory", s.JobDir, true); err != nil {

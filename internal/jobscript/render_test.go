@@ -76,6 +76,7 @@ func TestRenderRefuses(t *testing.T) {
 		{"digest with a quote", func(s *Spec) { s.Digest = "sha256:'; rm -rf /; '" }, "digest"},
 		{"bundles without policy", func(s *Spec) { s.Bundles = []string{"/b.json"} }, "bundles given without a policy"},
 		{"relative bundle", func(s *Spec) { s.Policy = "/p.yaml"; s.Bundles = []string{"b.json"} }, "bundle \"b.json\": not an absolute path"},
+		{"comma in a bundle", func(s *Spec) { s.Policy = "/p.yaml"; s.Bundles = []string{"/a,b.json"} }, "holds a comma"},
 		{"other pattern in status", func(s *Spec) { s.StatusFile = "/w/job-%u.status" }, "%j (the job id) is the only % pattern"},
 		{"relative job dir", func(s *Spec) { s.JobDir = "job-%j" }, "job directory \"job-%j\": not an absolute path"},
 		{"no status", func(s *Spec) { s.StatusFile = "" }, "status file: empty"},

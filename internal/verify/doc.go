@@ -24,7 +24,7 @@
 // error only when its context ends.
 //
 // It must never contact anything but an image subject's registry, never
-// write anywhere, never read an artifact twice or into memory, never print
+// write anywhere (but into a Subject's Tee, the caller's writer), never read an artifact twice or into memory, never print
 // anything (callers render the Report), and never treat an unverified
 // bundle's contents as true.
 package verify

@@ -65,7 +65,7 @@ type readResult struct {
 // gpgHashes are the hash algorithms accepted in OpenPGP signatures.
 var gpgHashes = []crypto.Hash{crypto.SHA224, crypto.SHA256, crypto.SHA384, crypto.SHA512, crypto.SHA3_256, crypto.SHA3_512}
 
-// readSubject reads the file s.Path once, computing the digests in hashes
+// readSubject reads the file s.Path (or s.Reader) once, also into s.Tee, computing the digests in hashes
 // (which must include SHA-256) and verifying the OpenPGP signatures in gpg
 // as the bytes go by. Hashing and signature checks run in parallel, one
 // goroutine each, on the same buffers; memory is a few buffers, whatever the
@@ -73,11 +73,15 @@ var gpgHashes = []crypto.Hash{crypto.SHA224, crypto.SHA256, crypto.SHA384, crypt
 // gets that hash's state once the read is done, so the bytes are hashed once.
 func readSubject(ctx context.Context, s Subject, hashes []crypto.Hash, gpg []gpgCheck) (*readResult, error) {
 	path := s.Path
-	f, err := openFile(s, path)
-	if err != nil {
-		return nil, err
+	var src io.Reader = s.Reader
+	if src == nil {
+		f, err := openFile(s, path)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		src = f
 	}
-	defer f.Close()
 	res := &readResult{sums: map[crypto.Hash][]byte{}, gpg: make([]gpgResult, len(gpg))}
 	var writers []io.Writer
 	hs := make([]hash.Hash, len(hashes))
@@ -114,17 +118,20 @@ func readSubject(ctx context.Context, s Subject, hashes []crypto.Hash, gpg []gpg
 			res.gpg[i] = gpgResult{sig: sig, signer: signer, err: err}
 		}()
 	}
+	if s.Tee != nil {
+		writers = append(writers, s.Tee)
+	}
 	var dst io.Writer
-	var fan *fanout
+	var fan *digest.Fanout
 	if len(writers) == 1 {
 		dst = writers[0]
 	} else {
-		fan = newFanout(writers)
+		fan = digest.NewFanout(writers...)
 		dst = fan
 	}
-	n, copyErr := io.CopyBuffer(dst, &ctxReader{ctx: ctx, r: f}, make([]byte, readBufferSize(f)))
+	n, copyErr := io.CopyBuffer(dst, &ctxReader{ctx: ctx, r: src}, make([]byte, readBufferSize(src)))
 	if fan != nil {
-		fan.close()
+		fan.Close()
 	}
 	for _, pw := range pipes {
 		if pw == nil {
@@ -151,7 +158,11 @@ func readSubject(ctx context.Context, s Subject, hashes []crypto.Hash, gpg []gpg
 // readBufferSize is digest.BufferSize, or less for a smaller file: a
 // server verifying many small releases at once would otherwise allocate
 // (and clear) a mebibyte per subject for a few kilobytes.
-func readBufferSize(f *os.File) int {
+func readBufferSize(r io.Reader) int {
+	f, ok := r.(*os.File)
+	if !ok {
+		return digest.BufferSize
+	}
 	if fi, err := f.Stat(); err == nil && fi.Size() < digest.BufferSize {
 		return int(max(fi.Size()+1, 512))
 	}
@@ -169,50 +180,6 @@ func (c *ctxReader) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	return c.r.Read(p)
-}
-
-// fanout writes each buffer to every writer at once, one goroutine per
-// writer, and returns when all are done with it.
-type fanout struct {
-	jobs []chan []byte
-	done chan error
-}
-
-func newFanout(ws []io.Writer) *fanout {
-	f := &fanout{done: make(chan error, len(ws))}
-	for _, w := range ws {
-		jobs := make(chan []byte)
-		f.jobs = append(f.jobs, jobs)
-		go func() {
-			for p := range jobs {
-				_, err := w.Write(p)
-				f.done <- err
-			}
-		}()
-	}
-	return f
-}
-
-func (f *fanout) Write(p []byte) (int, error) {
-	for _, j := range f.jobs {
-		j <- p
-	}
-	var first error
-	for range f.jobs {
-		if err := <-f.done; err != nil && first == nil {
-			first = err
-		}
-	}
-	if first != nil {
-		return 0, first
-	}
-	return len(p), nil
-}
-
-func (f *fanout) close() {
-	for _, j := range f.jobs {
-		close(j)
-	}
 }
 
 // sha256State stands in for the subject's bytes for an OpenPGP check that

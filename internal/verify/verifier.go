@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto"
 	"encoding/hex"
+	"io"
 	"log/slog"
 	"slices"
 	"strings"
@@ -51,6 +52,14 @@ type Subject struct {
 	Name string
 	// Path is the file to read. Exactly one of Path and Image is set.
 	Path string
+	// Reader, when set, is where a file subject's bytes are read from
+	// instead of opening Path (which then only names it): a caller that must
+	// use exactly the bytes verified opens the file once and hands it over.
+	Reader io.Reader
+	// Tee, when set, receives every byte of a file subject as it is read, in
+	// parallel with the hashing: a private copy of exactly what was
+	// verified. An error writing it fails the read.
+	Tee io.Writer
 	// Image is a registry image reference; its Sigstore bundles are read
 	// from the registry, where they are attached as OCI referrers.
 	Image string

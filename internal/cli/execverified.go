@@ -1,0 +1,82 @@
+package cli
+
+import (
+	"context"
+	"os"
+
+	"github.com/slipway/actions/internal/execverified"
+	"github.com/slipway/actions/internal/input"
+)
+
+// execVerifiedCommand is "slipway exec-verified": the first command of a
+// dispatched job (internal/jobscript writes it). A command-line command, not
+// an action; no input falls back to the environment.
+type execVerifiedCommand struct {
+	o    execverified.Options
+	argv []string
+}
+
+func (c *execVerifiedCommand) commandLineOnly() {}
+func (c *execVerifiedCommand) Name() string     { return "exec-verified" }
+func (c *execVerifiedCommand) Short() string {
+	return "On the compute node: hash the staged artifact again, compare it with the admitted digest, check its signatures against the trust policy when given, unpack a tar.gz into a fresh directory when asked, and only then run the command (exec, no shell). A refusal exits 65 and names both digests."
+}
+
+func (c *execVerifiedCommand) Long() string {
+	return `Usage: slipway exec-verified --digest sha256:HEX --file F [--policy P --bundles B,...]
+         [--copy DIR | --unpack DIR] [--status FILE] -- CMD ARGS...
+
+--copy DIR and --unpack DIR create DIR (it must not exist) and read the artifact once, into the
+hash and into a private copy there: what runs is what was checked, whatever happens to F later.
+With --copy, each argument equal to F names the copy; with --unpack, the command runs in DIR.
+Without either, the checked file stays open and each argument equal to F becomes /dev/fd/N.
+The command gets SLIPWAY_ARTIFACT (the checked file) and SLIPWAY_JOB_DIR (DIR).
+A refusal is also written to --status as the job's status file (check, detail, exit code 65).`
+}
+
+func (c *execVerifiedCommand) ArgsUse() string { return "-- CMD [ARGS...]" }
+
+func (c *execVerifiedCommand) SetArgs(args []string) error {
+	c.argv = args
+	return nil
+}
+
+func (c *execVerifiedCommand) Inputs() []input.Input {
+	o := &c.o
+	return []input.Input{
+		input.String(&o.Digest, input.Spec{Name: "digest", Required: true,
+			Description: "The admitted digest of the artifact (sha256:<64 hex digits>)."}),
+		input.String(&o.File, input.Spec{Name: "file", Required: true,
+			Description: "The staged artifact on the shared filesystem."}),
+		input.String(&o.Policy, input.Spec{Name: "policy",
+			Description: "A trust policy: check the artifact's signatures under it too."}),
+		input.List(&o.Bundles, input.Spec{Name: "bundles",
+			Description: "Sigstore bundles and OpenPGP signatures of the artifact (with policy; default: those next to the file)."}),
+		input.String(&o.Copy, input.Spec{Name: "copy",
+			Description: "A directory to create (it must not exist): the artifact is copied there as it is checked, and the command uses the copy."}),
+		input.String(&o.Unpack, input.Spec{Name: "unpack",
+			Description: "A directory to create (it must not exist): the artifact, a tar.gz, is unpacked there once checked, and the command runs there."}),
+		input.String(&o.Status, input.Spec{Name: "status",
+			Description: "The job's status file: a refusal is written there (JSON: verified false, check, detail, exit code)."}),
+	}
+}
+
+func (c *execVerifiedCommand) Outputs() []input.Output { return nil }
+
+func (c *execVerifiedCommand) Run(ctx context.Context, rt *Runtime) error {
+	o := c.o
+	for _, p := range []*string{&o.File, &o.Policy, &o.Copy, &o.Unpack, &o.Status} {
+		if *p != "" {
+			*p = rt.path(*p)
+		}
+	}
+	for i, b := range o.Bundles {
+		o.Bundles[i] = rt.path(b)
+	}
+	o.Argv = c.argv
+	o.Env = os.Environ()
+	o.JobID = rt.Getenv("SLURM_JOB_ID")
+	o.Now = rt.Now
+	o.Log = rt.Log
+	return execverified.Run(ctx, o)
+}

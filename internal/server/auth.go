@@ -40,8 +40,9 @@ const realm = `Bearer realm="slipway"`
 // its identity's rate limit. 401 for a missing, malformed, unknown, wrong,
 // expired or revoked token (with WWW-Authenticate), 503 when an OIDC
 // issuer's keys cannot be fetched, 403 for a valid token without the
-// scope, 429 (with Retry-After) over the rate limit.
-func (s *Server) authenticate(scope token.Scope, h HandlerFunc) HandlerFunc {
+// scope, 429 (with Retry-After) over the rate limit. With oidc, a verified
+// OIDC ID token passes without the scope: the handler decides.
+func (s *Server) authenticate(scope token.Scope, oidc bool, h HandlerFunc) HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		raw := r.Header.Get("Authorization")
 		if raw == "" {
@@ -71,7 +72,7 @@ func (s *Server) authenticate(scope token.Scope, h HandlerFunc) HandlerFunc {
 		}
 		ri := info(r.Context())
 		ri.identity, ri.attrs = id.String(), id.logAttrs()
-		if !id.Has(scope) {
+		if !id.Has(scope) && !(oidc && id.OIDC != nil) {
 			return &Problem{Status: http.StatusForbidden, Type: "forbidden", Title: "Missing scope",
 				Challenge: fmt.Sprintf(`%s, error="insufficient_scope", scope=%q`, realm, scope),
 				Detail:    id.missingScope(scope)}

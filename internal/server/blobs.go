@@ -273,7 +273,7 @@ type ociErrorEntry struct {
 // (WWW-Authenticate, Retry-After) are kept.
 func (s *Server) oci(scope token.Scope, h HandlerFunc) HandlerFunc {
 	if scope != "" {
-		h = s.authenticate(scope, h)
+		h = s.authenticate(scope, false, h)
 	}
 	return func(w http.ResponseWriter, r *http.Request) error {
 		err := h(w, r)

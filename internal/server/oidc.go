@@ -77,10 +77,12 @@ type authState struct {
 // token ("iss" + "jti") in the server's replay cache, so that the same
 // token is refused there until it expires.
 //
-// Admission (POST /api/v1/releases) calls it, and nothing else does: once
-// policy.AllowUpload allowed IdentityFrom(ctx).Caller() for every source
-// repository of the release, and before the release is stored or logged.
-// Called there, only tokens of allowed uploaders take room in the cache;
+// Admission (POST /api/v1/releases) calls it once policy.AllowUpload
+// allowed IdentityFrom(ctx).Caller() for every source repository of the
+// release, before the release is stored or logged; recording a dispatch
+// (POST /api/v1/releases/{id}/dispatches) once the same rules allowed the
+// identity for the release's repository, before the dispatch is logged.
+// Called there, only tokens of allowed callers take room in the cache;
 // blob uploads and reads made with the token before do not consume it.
 //
 // It returns nil for a service token, and a *Problem to return as is

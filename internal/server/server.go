@@ -89,6 +89,9 @@ const DefaultShutdownTimeout = 10 * time.Second
 type Route struct {
 	Pattern string
 	Scope   token.Scope
+	// OIDC lets a verified OIDC ID token through without the scope, which
+	// OIDC identities never hold: the handler decides under the policy.
+	OIDC    bool
 	Handler HandlerFunc
 }
 
@@ -102,6 +105,7 @@ var routeGroups = []func(*Server) []Route{
 	(*Server).blobRoutes,     // blobs.go: /v2/slipway/blobs/... (OCI chunked upload)
 	(*Server).releaseRoutes,  // releases.go: /api/v1/releases (admission, reading)
 	(*Server).readRoutes,     // read.go: GET /api/v1/releases (list, search), a release's manifest and files
+	(*Server).dispatchRoutes, // dispatches.go: recording dispatches of admitted releases
 }
 
 // Server is the control plane's HTTP API.
@@ -151,7 +155,7 @@ func New(cfg Config) (*Server, error) {
 func (s *Server) Handle(r Route) {
 	h := r.Handler
 	if r.Scope != "" {
-		h = s.authenticate(r.Scope, h)
+		h = s.authenticate(r.Scope, r.OIDC, h)
 	}
 	s.mux.Handle(r.Pattern, s.serve(h))
 	s.routes = append(s.routes, r.Pattern)

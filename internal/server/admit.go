@@ -40,7 +40,7 @@ const CheckUploader = "uploader"
 type releaseRequest struct {
 	manifest *artifact.Manifest
 	digest   digest.SHA256 // of the canonical JSON of manifest (or of the reference)
-	canon    []byte        // that canonical JSON, kept as a blob once admitted
+	canon    []byte        // that canonical JSON, kept with the release once admitted
 	id       string
 	// evidence is logged besides the manifest's records: the referrers and
 	// cosign tags of an image admitted by reference.
@@ -247,11 +247,6 @@ func (a *admitter) conclude(w http.ResponseWriter, r *http.Request, req *release
 	if err := ConsumeOIDC(ctx); err != nil {
 		return err
 	}
-	// The admitted manifest is kept, under its digest, so that the release
-	// can be read back, verified again and exported (GET …/manifest).
-	if _, err := a.s.cfg.Blobs.Put(ctx, bytes.NewReader(req.canon), req.digest, 0); err != nil {
-		return fmt.Errorf("storing the manifest of release %q: %w", req.id, err)
-	}
 	e := releaseEntry(req, m, who, source, a.s.now())
 	raw, err := entry.Marshal(e)
 	if err != nil {
@@ -263,7 +258,11 @@ func (a *admitter) conclude(w http.ResponseWriter, r *http.Request, req *release
 			Detail: "the transparency log did not take the entry; send the same manifest again (admission is idempotent)", Cause: err}
 	}
 	rel := store.Release{ID: req.id, SourceRepository: source, Uploader: who, ManifestDigest: req.digest.String(),
-		Created: e.Time, LogIndex: rc.Index, LogEntry: raw, Receipt: rc.Marshal(), Checks: checks}
+		Created: e.Time, LogIndex: rc.Index, LogEntry: raw, Receipt: rc.Marshal(), Checks: checks,
+		// The admitted manifest is kept with the release (one commit, no
+		// file of its own), so that the release can be read back, verified
+		// again and exported (GET …/manifest).
+		Manifest: req.canon}
 	for _, x := range m.ByRole(artifact.RoleArtifact) {
 		rel.Artifacts = append(rel.Artifacts, store.Artifact{Name: x.Name, Digest: x.Digest.String(), Size: x.Size})
 	}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net/http"
@@ -106,8 +107,19 @@ func (s *Server) getManifest(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("release %q has the manifest digest %q: %w", rel.ID, rel.ManifestDigest, err)
 	}
-	return s.serveBlob(w, r, d, "application/json", fmt.Sprintf(
-		"release %q was admitted before this server kept admitted manifests (schema version 3): its manifest is not stored; the client that uploaded it has it", rel.ID))
+	m, err := s.cfg.Store.ReleaseManifest(r.Context(), rel.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		// Admitted before the store kept manifests (schema version 5):
+		// schemas 3 and 4 kept it as a blob under its digest.
+		return s.serveBlob(w, r, d, "application/json", fmt.Sprintf(
+			"release %q was admitted before this server kept admitted manifests (schema version 3): its manifest is not stored; the client that uploaded it has it", rel.ID))
+	}
+	if err != nil {
+		return err
+	}
+	setContentHeaders(w, d, "application/json")
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(m))
+	return nil
 }
 
 // getFile is GET /api/v1/releases/{id}/files/{path}: the file a record of
@@ -147,6 +159,14 @@ func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request, d digest.SHA2
 		return err
 	}
 	defer f.Close()
+	setContentHeaders(w, d, contentType)
+	http.ServeContent(w, r, "", time.Time{}, f)
+	return nil
+}
+
+// setContentHeaders sets the headers of content d: its type
+// (application/octet-stream when ""), its digest as ETag, and immutable.
+func setContentHeaders(w http.ResponseWriter, d digest.SHA256, contentType string) {
 	h := w.Header()
 	if contentType == "" {
 		contentType = "application/octet-stream"
@@ -154,6 +174,4 @@ func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request, d digest.SHA2
 	h.Set("Content-Type", contentType)
 	h.Set("ETag", `"`+d.String()+`"`)
 	h.Set("Cache-Control", "private, max-age=31536000, immutable")
-	http.ServeContent(w, r, "", time.Time{}, f)
-	return nil
 }

@@ -28,6 +28,10 @@ type Store interface {
 	// ReleaseByManifest returns the release recorded for this manifest
 	// digest (admission is idempotent on it); ErrNotFound when there is none.
 	ReleaseByManifest(ctx context.Context, manifestDigest string) (Release, error)
+	// ReleaseManifest returns the manifest recorded with release id
+	// (Release.Manifest); ErrNotFound when there is no such release or it
+	// was recorded without one (before schema version 5).
+	ReleaseManifest(ctx context.Context, id string) ([]byte, error)
 	// Releases returns the releases q selects, newest first (by Created,
 	// then by ID, both descending), at most q.Limit of them, each with its
 	// artifacts (not its Files). Pages follow each other through q.After:
@@ -105,6 +109,12 @@ type Release struct {
 	Receipt []byte
 	// Checks are the lines of the verify report admission passed.
 	Checks []string
+	// Manifest is the admitted manifest's canonical JSON, whose SHA-256
+	// is ManifestDigest: CreateRelease records it with the release (in
+	// the same transaction, so that both are durable together);
+	// ReleaseManifest reads it back. Release and the other reads leave it
+	// nil (it can be megabytes, and answers do not need it).
+	Manifest []byte
 }
 
 // Artifact is one file of a release: its blob is in the blob store under

@@ -40,7 +40,7 @@ func (d *DB) createRelease(ctx context.Context, r store.Release, args []any) (er
 			tx.Rollback()
 		}
 	}()
-	_, err = tx.ExecContext(ctx, `INSERT INTO releases (`+sqlkit.ReleaseColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+	_, err = tx.ExecContext(ctx, sqlkit.InsertRelease, args...)
 	if isError(err, errDuplicateKey) {
 		return fmt.Errorf("release %q (manifest %q): %w", r.ID, r.ManifestDigest, store.ErrExists)
 	}
@@ -82,6 +82,11 @@ func (d *DB) Release(ctx context.Context, id string) (store.Release, error) {
 // ReleaseByManifest implements store.Store.
 func (d *DB) ReleaseByManifest(ctx context.Context, manifestDigest string) (store.Release, error) {
 	return d.release(ctx, "manifest_digest", manifestDigest)
+}
+
+// ReleaseManifest implements store.Store.
+func (d *DB) ReleaseManifest(ctx context.Context, id string) ([]byte, error) {
+	return sqlkit.ReleaseManifest(ctx, d.db, id)
 }
 
 // release reads one release, its artifacts and its files in one read-only transaction (one snapshot).

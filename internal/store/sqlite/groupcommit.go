@@ -103,7 +103,7 @@ func insertRelease(ctx context.Context, tx *sql.Tx, r store.Release) error {
 	if err != nil {
 		return fmt.Errorf("recording release %q: %w", r.ID, err)
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO releases (`+sqlkit.ReleaseColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+	_, err = tx.ExecContext(ctx, sqlkit.InsertRelease, args...)
 	if isConstraint(err) {
 		return fmt.Errorf("release %q (manifest %q): %w", r.ID, r.ManifestDigest, store.ErrExists)
 	}

@@ -22,6 +22,11 @@ func (d *DB) ReleaseByManifest(ctx context.Context, manifestDigest string) (stor
 	return d.release(ctx, "manifest_digest", manifestDigest)
 }
 
+// ReleaseManifest implements store.Store.
+func (d *DB) ReleaseManifest(ctx context.Context, id string) ([]byte, error) {
+	return sqlkit.ReleaseManifest(ctx, d.read, id)
+}
+
 // release reads one release, its artifacts and its files in one read transaction (one snapshot).
 func (d *DB) release(ctx context.Context, column, key string) (store.Release, error) {
 	tx, err := d.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})

@@ -13,7 +13,12 @@ import (
 // ReleaseColumns are the columns of table releases ScanRelease reads, in its order.
 const ReleaseColumns = `id, source_repository, uploader, manifest_digest, created, log_index, log_entry, receipt, checks`
 
-// ReleaseArgs are r's values for ReleaseColumns (log_index as a uint64: each store's column holds it).
+// InsertRelease is the statement that records a release's row: ReleaseColumns and its manifest, with
+// ReleaseArgs.
+const InsertRelease = `INSERT INTO releases (` + ReleaseColumns + `, manifest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// ReleaseArgs are r's values for InsertRelease (log_index as a uint64: each store's column holds it; a nil
+// manifest as NULL).
 func ReleaseArgs(r store.Release) ([]any, error) {
 	checks := r.Checks
 	if checks == nil {
@@ -23,8 +28,12 @@ func ReleaseArgs(r store.Release) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	var manifest any // NULL, not an empty blob, for a release without one
+	if len(r.Manifest) > 0 {
+		manifest = r.Manifest
+	}
 	return []any{r.ID, r.SourceRepository, r.Uploader, r.ManifestDigest, Millis(r.Created), r.LogIndex,
-		nonNilBytes(r.LogEntry), nonNilBytes(r.Receipt), string(js)}, nil
+		nonNilBytes(r.LogEntry), nonNilBytes(r.Receipt), string(js), manifest}, nil
 }
 
 // ScanRelease reads a row of ReleaseColumns (without artifacts and files).
@@ -58,6 +67,23 @@ func ReadRelease(ctx context.Context, q Querier, column, key, filesOrder string)
 	}
 	r.Files, err = FilesOf(ctx, q, r.ID, filesOrder)
 	return r, err
+}
+
+// ReleaseManifest reads the manifest recorded with release id; store.ErrNotFound when there is no such
+// release or it has none.
+func ReleaseManifest(ctx context.Context, q Querier, id string) ([]byte, error) {
+	var m []byte
+	err := q.QueryRowContext(ctx, `SELECT manifest FROM releases WHERE id = ?`, id).Scan(&m)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("release %q: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the manifest of release %q: %w", id, err)
+	}
+	if len(m) == 0 {
+		return nil, fmt.Errorf("the manifest of release %q (admitted before the store kept manifests, schema version 5): %w", id, store.ErrNotFound)
+	}
+	return m, nil
 }
 
 // ArtifactsOf reads the artifacts of release id, by name.

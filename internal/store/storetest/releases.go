@@ -122,6 +122,44 @@ func testReleaseExists(t *testing.T, s store.Store) {
 	}
 }
 
+// The manifest recorded with a release reads back byte for byte (not through Release, which leaves it out);
+// a release recorded without one, or no release, is ErrNotFound; a refused duplicate does not replace it.
+func testReleaseManifest(t *testing.T, s store.Store) {
+	big := make([]byte, 4<<20) // the server's limit
+	for i := range big {
+		big[i] = byte(i * 7)
+	}
+	kept := release("r-kept", "sha256:aa")
+	kept.Manifest = []byte(`{"records":[{"name":"a"}],"version":1}` + "\x00\xff")
+	large := release("r-large", "sha256:bb")
+	large.Manifest = big
+	for _, r := range []store.Release{kept, large, release("r-none", "sha256:cc")} {
+		if err := s.CreateRelease(ctx(), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	again := release("r-other", "sha256:aa")
+	again.Manifest = []byte("another")
+	if err := s.CreateRelease(ctx(), again); !errors.Is(err, store.ErrExists) {
+		t.Fatalf("a duplicate manifest digest: %v, want ErrExists", err)
+	}
+	for _, r := range []store.Release{kept, large} {
+		got, err := s.ReleaseManifest(ctx(), r.ID)
+		if err != nil || string(got) != string(r.Manifest) {
+			t.Errorf("ReleaseManifest(%q) = %d bytes, %v; want the %d bytes recorded", r.ID, len(got), err, len(r.Manifest))
+		}
+		rel, err := s.Release(ctx(), r.ID)
+		if err != nil || rel.Manifest != nil {
+			t.Errorf("Release(%q) carries the manifest (%d bytes, %v); only ReleaseManifest reads it", r.ID, len(rel.Manifest), err)
+		}
+	}
+	for _, id := range []string{"r-none", "r-other", "r-missing"} {
+		if got, err := s.ReleaseManifest(ctx(), id); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("ReleaseManifest(%q) = %q, %v; want ErrNotFound", id, got, err)
+		}
+	}
+}
+
 // A release that cannot be recorded whole leaves nothing behind: not the release, not one artifact.
 func testReleaseAtomic(t *testing.T, s store.Store) {
 	bad := release("r3", "sha256:dd", store.Artifact{Digest: "sha256:11", Size: 1, Name: "x"}, store.Artifact{Digest: "sha256:22", Size: 2, Name: "x"})

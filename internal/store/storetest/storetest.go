@@ -23,6 +23,7 @@ func Run(t *testing.T, open Open) {
 		{"TokensOldestFirst", testTokensOldestFirst},
 		{"ReleaseRoundTrip", testReleaseRoundTrip},
 		{"ReleaseExists", testReleaseExists},
+		{"ReleaseManifest", testReleaseManifest},
 		{"ReleaseAtomic", testReleaseAtomic},
 		{"ArtifactByDigest", testArtifactByDigest},
 		{"ReleaseFilesAtomic", testReleaseFilesAtomic},

@@ -118,6 +118,13 @@ type run struct {
 func (r *run) wait(done <-chan struct{}, deadline time.Time) (slurm.Job, error) {
 	tick := time.NewTimer(tailFast)
 	defer tick.Stop()
+	nextLook := func() {
+		if d, ok := r.nextLogLook(); ok {
+			tick.Reset(d)
+		} else {
+			tick.Stop()
+		}
+	}
 	var until <-chan time.Time
 	if !deadline.IsZero() {
 		t := time.NewTimer(time.Until(deadline))
@@ -146,8 +153,8 @@ func (r *run) wait(done <-chan struct{}, deadline time.Time) (slurm.Job, error) 
 			r.pollLogs()
 		case <-tick.C:
 			r.pollLogs()
-			tick.Reset(tailFast)
 		}
+		nextLook()
 	}
 }
 

@@ -46,6 +46,24 @@ func (r *run) pollLogs() {
 	}
 }
 
+// nextLogLook is how long until a log file is due to be looked at again;
+// false when none is (no logs, or streaming stopped).
+func (r *run) nextLogLook() (time.Duration, bool) {
+	var next time.Time
+	for _, t := range r.tails {
+		if t.done || t.err != nil {
+			continue
+		}
+		if next.IsZero() || t.due.Before(next) {
+			next = t.due
+		}
+	}
+	if next.IsZero() {
+		return 0, false
+	}
+	return max(time.Until(next), time.Millisecond), true
+}
+
 func (r *run) finishLogs() {
 	for _, t := range r.tails {
 		if err := t.finish(); err != nil {

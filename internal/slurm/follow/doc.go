@@ -10,6 +10,14 @@
 // caller's context ends (SIGINT/SIGTERM through internal/interrupt), and
 // maps the final state to a Result (job-id, state, exit-code, elapsed).
 //
+// Cancelling: Follow's context is the command's; cmd/slipway's
+// interrupt.Notify cancels it on SIGINT or SIGTERM (cause *interrupt.Signal),
+// and Follow then cancels the job (Backend.Cancel: scancel or REST DELETE),
+// waits up to CancelWait for Slurm to say CANCELLED and returns a
+// *CancelledError ("cancelled job N (interrupted by SIGINT)"). A second
+// signal ends the process at once; the hook Follow registers with
+// interrupt.OnForcedExit cancels the job on the way out.
+//
 // The final state is known without slurmdbd: Slurm's own state while it
 // still knows the job (TIMEOUT, OUT_OF_MEMORY, CANCELLED, NODE_FAIL and
 // PREEMPTED only ever come from Slurm), otherwise the status file. A job

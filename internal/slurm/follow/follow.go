@@ -63,7 +63,7 @@ func (f *Follower) Follow(ctx context.Context, id uint32, logs LogFiles, out io.
 	defer f.remove(id, w)
 	// A second signal ends the process at once: cancel the job on the way out.
 	unhook := interrupt.OnForcedExit(func() {
-		c, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		c, cancel := context.WithTimeout(context.Background(), cancelTimeout)
 		defer cancel()
 		_ = f.b.Cancel(c, id)
 	})
@@ -80,10 +80,14 @@ func (f *Follower) Follow(ctx context.Context, id uint32, logs LogFiles, out io.
 	if s := interrupt.Of(ctx); s != nil {
 		cause = s
 	}
-	c, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	c, cancel := context.WithTimeout(context.WithoutCancel(ctx), cancelTimeout)
 	cerr := f.b.Cancel(c, id)
 	cancel()
-	f.o.Logger.Warn("cancelled slurm job", "job", id, "cause", cause, "err", cerr)
+	if cerr != nil {
+		f.o.Logger.Error("cancelling the slurm job failed", "job", id, "cause", cause, "err", cerr)
+	} else {
+		f.o.Logger.Warn("cancelled slurm job", "job", id, "cause", cause)
+	}
 	if cerr == nil {
 		if j, err := r.wait(nil, time.Now().Add(f.o.CancelWait)); err == nil {
 			job = j
@@ -92,6 +96,10 @@ func (f *Follower) Follow(ctx context.Context, id uint32, logs LogFiles, out io.
 	r.finishLogs()
 	return job, &CancelledError{ID: id, Cause: cause, Err: cerr}
 }
+
+// cancelTimeout bounds the cancel of a job whose follower was interrupted
+// (scancel or REST DELETE answer in well under a second).
+const cancelTimeout = 5 * time.Second
 
 // errDone says wait stopped because its done channel closed or its
 // deadline passed.

@@ -25,7 +25,8 @@ type Options struct {
 	// (one stat per directory; default 100 ms).
 	StatusPoll time.Duration
 	// CancelWait is how long Follow waits, after cancelling a job, for Slurm
-	// to report its end (default 10 s).
+	// to report its end (default 5 s; with the cancel itself it stays within
+	// internal/interrupt's 15 s grace, so that the caller can say so).
 	CancelWait time.Duration
 	// QueryGrace is how long Slurm may stay unreachable before Follow gives
 	// up (default 2 min); a slurmctld restart is shorter.
@@ -51,7 +52,7 @@ func (o *Options) defaults() {
 		o.MaxInterval = o.MinInterval
 	}
 	def(&o.StatusPoll, 100*time.Millisecond)
-	def(&o.CancelWait, 10*time.Second)
+	def(&o.CancelWait, 5*time.Second)
 	def(&o.QueryGrace, 2*time.Minute)
 	def(&o.QueryTimeout, 30*time.Second)
 	if o.Logger == nil {

@@ -133,8 +133,11 @@ func FuzzExpand(f *testing.F) {
 	f.Add("/w/%x-%j.%%out", "name")
 	f.Fuzz(func(t *testing.T, p, name string) {
 		got, err := Expand(p, 12345, name)
-		if err == nil && strings.Contains(got, "%") && !strings.Contains(p, "%%") {
-			t.Fatalf("Expand(%q) left a pattern: %q", p, got)
+		if err == nil && !strings.Contains(p, "%") && got != p {
+			t.Fatalf("Expand(%q) = %q: a path without patterns changed", p, got)
+		}
+		if err == nil && !strings.Contains(name, "%") && strings.Count(got, "%") > strings.Count(p, "%")/2 {
+			t.Fatalf("Expand(%q) = %q: more percent signs than %%%% escapes", p, got)
 		}
 	})
 }

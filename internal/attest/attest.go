@@ -62,6 +62,12 @@ type Options struct {
 	Builder *provenance.Builder
 	// Version is the slipway version recorded in provenance.
 	Version string
+	// Statement, for provenance with a Manifest, is a statement already
+	// made by another build type (provenance.NewSlurm: a dispatched job's
+	// outputs) about the manifest's artifacts; it is signed, written and
+	// recorded exactly as the one made from the manifest would be, and
+	// Builder is not needed.
+	Statement []byte
 	// Signer signs each statement. Required.
 	Signer Signer
 	// Registry configures access to Image's registry.
@@ -139,7 +145,9 @@ func (o *Options) validate() error {
 		return exitcode.BadInputf("predicate-type %s needs an SBOM: set sbom, or manifest to attest the SBOMs it records", o.Kind)
 	case o.SBOMInlineLimit < 0:
 		return exitcode.BadInputf("sbom-inline-limit is negative (%d); use 0 to reference every SBOM by digest", o.SBOMInlineLimit)
-	case o.Kind == KindProvenance && o.Builder == nil:
+	case o.Statement != nil && (o.Kind != KindProvenance || o.Manifest == "" || o.Subject != "" || o.Image != ""):
+		return errors.New("attest: a made statement is provenance about a manifest's artifacts (internal error)")
+	case o.Kind == KindProvenance && o.Builder == nil && o.Statement == nil:
 		return errors.New("attest: provenance needs a builder (internal error: call provenance.DetectBuilder)")
 	}
 	return nil
@@ -209,19 +217,21 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 }
 
 func (o *Options) provenancePlan(m *artifact.Manifest, img *image, subjects []artifact.Subject) ([]plan, error) {
-	var build *artifact.BuildInfo
-	if m != nil {
-		build = m.Build
-	}
-	st, err := provenance.New(provenance.Options{Subjects: subjects, Build: build, Builder: o.Builder, Version: o.Version})
-	if err != nil {
-		// Everything New checks comes from the inputs: the subjects and the
-		// manifest's build record.
-		return nil, exitcode.WithFile(exitcode.BadInput(err), o.Manifest)
-	}
-	payload, err := provenance.Marshal(st)
-	if err != nil {
-		return nil, exitcode.Infra(err)
+	payload := o.Statement
+	if payload == nil {
+		var build *artifact.BuildInfo
+		if m != nil {
+			build = m.Build
+		}
+		st, err := provenance.New(provenance.Options{Subjects: subjects, Build: build, Builder: o.Builder, Version: o.Version})
+		if err != nil {
+			// Everything New checks comes from the inputs: the subjects and the
+			// manifest's build record.
+			return nil, exitcode.WithFile(exitcode.BadInput(err), o.Manifest)
+		}
+		if payload, err = provenance.Marshal(st); err != nil {
+			return nil, exitcode.Infra(err)
+		}
 	}
 	p := plan{subjects: subjects, predicateType: provenance.PredicateType, payload: payload, bundlePath: o.abs(o.Bundle)}
 	if p.bundlePath == "" {

@@ -27,6 +27,7 @@ import (
 type verifyCommand struct {
 	net                              netFlags
 	subject, image, manifest, report string
+	releaseManifest                  string
 	bundles                          []string
 	json                             bool
 	trust                            trustInputs
@@ -53,6 +54,8 @@ func (c *verifyCommand) stageInputs() []input.Input {
 			Description: "The subject's Sigstore bundles and OpenPGP signatures; by default SUBJECT.sigstore.json, SUBJECT.intoto.sigstore.json and SUBJECT.asc where they exist."}),
 		input.String(&c.manifest, input.Spec{Name: "manifest",
 			Description: "A build manifest: every artifact it lists is verified, with the bundles and signatures it records about it, and must have its recorded digest."}),
+		input.String(&c.releaseManifest, input.Spec{Name: "release-manifest",
+			Description: "With manifest of a dispatched job's outputs (slipway dispatch's outputs-manifest): the manifest of the release the job ran (its files beside it: slipway export's, or WORKDIR/.slipway/release-ID/manifest.json), verified too; every output's provenance must name that release and its artifacts, so the path leads from an output back to the commit."}),
 	}, append(c.trust.inputs(),
 		input.Bool(&c.json, input.Spec{Name: "json", Default: "false",
 			Description: "Print the report as JSON instead of one line per check."}),
@@ -81,6 +84,9 @@ func (c *verifyCommand) Run(ctx context.Context, rt *Runtime) error {
 	if err := rt.checkInside("report", c.report, "subject", c.subject); err != nil {
 		return err
 	}
+	if c.releaseManifest != "" && c.manifest == "" {
+		return exitcode.BadInputf("release-manifest is set without manifest: give the outputs manifest of the dispatched job as manifest")
+	}
 	subjects, err := c.subjects(rt)
 	if err != nil {
 		return err
@@ -89,13 +95,22 @@ func (c *verifyCommand) Run(ctx context.Context, rt *Runtime) error {
 	if err != nil {
 		return err
 	}
+	var in *artifact.Manifest // the input release of a dispatched job's outputs
+	if c.releaseManifest != "" {
+		if in, err = artifact.ReadManifest(rt.path(c.releaseManifest)); err != nil {
+			return exitcode.WithFile(exitcode.BadInput(err), c.releaseManifest)
+		}
+	}
 	var r *verify.Report
 	err = rt.Group("slipway verify: checking "+strconv.Itoa(len(subjects))+" subject(s) against "+p.Source, func() error {
 		var err error
 		v := verify.New(p, verify.WithLogger(rt.Log), verify.WithRegistryOptions(registryOptions(ctx, rt)...))
-		if c.m != nil {
+		switch {
+		case in != nil:
+			r, err = v.VerifyChain(ctx, c.m, rt.Dir, in, filepath.Dir(rt.path(c.releaseManifest)))
+		case c.m != nil:
 			r, err = v.VerifyManifest(ctx, c.m, rt.Dir)
-		} else {
+		default:
 			r, err = v.Verify(ctx, subjects)
 		}
 		return err

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/slipway/actions/internal/provenance"
 )
 
 // slsaProvenance is the part of a SLSA v1 provenance predicate the policy
@@ -14,10 +16,7 @@ type slsaProvenance struct {
 	BuildDefinition struct {
 		BuildType            string         `json:"buildType"`
 		ExternalParameters   map[string]any `json:"externalParameters"`
-		ResolvedDependencies []struct {
-			URI    string            `json:"uri"`
-			Digest map[string]string `json:"digest"`
-		} `json:"resolvedDependencies"`
+		ResolvedDependencies []dependency   `json:"resolvedDependencies"`
 	} `json:"buildDefinition"`
 	RunDetails struct {
 		Builder struct {
@@ -70,6 +69,9 @@ func (v *Verifier) checkProvenance(rep *SubjectReport, ev *evidence, raw json.Ra
 	if passed {
 		for _, s := range provenanceSources(&prov) {
 			f.sources = append(f.sources, s.uri)
+		}
+		if prov.BuildDefinition.BuildType == provenance.SlurmBuildType {
+			f.inputs = append(f.inputs, dispatchInputs(&prov, ev.path)...)
 		}
 	}
 	if m := prov.RunDetails.Metadata; m != nil {

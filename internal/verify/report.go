@@ -22,6 +22,7 @@ const (
 	CheckAge        = "age"        // signatures and provenance are younger than maxAge
 	CheckManifest   = "manifest"   // the manifest names the artifact as its verified provenance does
 	CheckReceipt    = "receipt"    // a receipt of Slipway's log proves the release naming it was admitted
+	CheckChain      = "chain"      // a dispatched job's output provenance names the input release verified with it
 )
 
 // Status is the outcome of a check.
@@ -79,6 +80,9 @@ type SubjectReport struct {
 	// provenance are the subjects of the verified provenance statements
 	// about this subject, for the manifest's cross-check.
 	provenance []signedSubject
+	// inputs are the input releases a verified slurm-dispatch provenance
+	// about this subject names (see VerifyChain).
+	inputs []releaseInput
 }
 
 func (s *SubjectReport) add(c Check) {

@@ -109,6 +109,7 @@ type found struct {
 	times        []timeEvidence
 	provenance   []signedSubject // subjects of verified provenance that passed its rules
 	sources      []string        // source repositories that provenance names
+	inputs       []releaseInput  // input releases a verified dispatch provenance names
 }
 
 func (v *Verifier) subject(ctx context.Context, s Subject) (*SubjectReport, error) {
@@ -187,7 +188,7 @@ func (v *Verifier) subject(ctx context.Context, s Subject) (*SubjectReport, erro
 	}
 	v.checkRequirements(rep, f)
 	v.checkAge(rep, f)
-	rep.provenance = f.provenance
+	rep.provenance, rep.inputs = f.provenance, f.inputs
 	for _, src := range f.sources {
 		if !slices.Contains(rep.Sources, src) {
 			rep.Sources = append(rep.Sources, src)

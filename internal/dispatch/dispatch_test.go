@@ -1,0 +1,128 @@
+package dispatch
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/slipway/actions/internal/artifact"
+	"github.com/slipway/actions/internal/digest"
+	"github.com/slipway/actions/internal/export"
+)
+
+func TestIdempotencyKey(t *testing.T) {
+	t.Parallel()
+	fp := strings.Repeat("ab", 32)
+	k, err := IdempotencyKey(RunIdentity{RunID: "123", Attempt: "2", Job: "run"}, "r-0123456789abcdef", fp)
+	if err != nil || k != "slipway:v1:run=123.2:job=run:release=r-0123456789abcdef:spec=abababababababab" {
+		t.Fatalf("key %q, %v", k, err)
+	}
+	local1, _ := IdempotencyKey(RunIdentity{}, "r-0123456789abcdef", fp)
+	local2, _ := IdempotencyKey(RunIdentity{}, "r-0123456789abcdef", fp)
+	if !strings.HasPrefix(local1, "slipway:v1:run=local-") || local1 == local2 {
+		t.Errorf("outside Actions: %q and %q, want two different local- runs", local1, local2)
+	}
+	if _, err := IdempotencyKey(RunIdentity{RunID: "1", Attempt: "1", Job: "a b"}, "r-0123456789abcdef", fp); err == nil {
+		t.Error("a job name with a space was accepted")
+	}
+}
+
+// staged is a release of two artifacts staged in a temporary directory.
+func staged(t *testing.T) *Staged {
+	t.Helper()
+	m := artifact.NewManifest()
+	for _, name := range []string{"app.tar.gz", "run.sh"} {
+		m.Add(artifact.Record{Name: name, Path: name, Digest: digest.SHA256{1}, Size: 1, MediaType: "application/octet-stream", Role: artifact.RoleArtifact})
+	}
+	m.Add(artifact.Record{Name: "run.sh.sigstore.json", Path: "run.sh.sigstore.json", Digest: digest.SHA256{2}, Size: 1, MediaType: "application/json", Role: artifact.RoleSignature, Describes: digest.SHA256{1}})
+	return &Staged{Release: export.Release{ID: "r-0123456789abcdef"}, Dir: "/shared/w/.slipway/release-r-0123456789abcdef", Manifest: m}
+}
+
+func TestNewPlan(t *testing.T) {
+	t.Parallel()
+	base := Job{Slipway: "/opt/slipway", PolicyFile: "/etc/slipway/policy.yaml", Partition: "debug"}
+	for _, tc := range []struct {
+		name    string
+		job     func(Job) Job
+		wantErr string
+		check   func(t *testing.T, p *plan)
+	}{
+		{name: "script", job: func(j Job) Job { j.Script = "run.sh"; return j }, check: func(t *testing.T, p *plan) {
+			s := string(p.spec.Script)
+			if p.artifact.Name != "run.sh" || !strings.Contains(s, "'/bin/sh' '/shared/w/.slipway/release-r-0123456789abcdef/run.sh'") ||
+				!strings.Contains(s, "--bundles '/shared/w/.slipway/release-r-0123456789abcdef/run.sh.sigstore.json'") {
+				t.Errorf("script:\n%s", s)
+			}
+			if p.spec.Env["PATH"] != DefaultPath || len(p.spec.Env) != 1 || p.spec.WorkDir != "/shared/w" || p.spec.Name != "slipway-r-0123456789abcdef" {
+				t.Errorf("spec %+v", p.spec)
+			}
+		}},
+		{name: "command in a tar.gz", job: func(j Job) Job { j.Command = "./bin/app --in 'a b'"; j.Artifact = "app.tar.gz"; return j }, check: func(t *testing.T, p *plan) {
+			if s := string(p.spec.Script); !strings.Contains(s, "--unpack") || !strings.Contains(s, "'./bin/app' '--in' 'a b'") {
+				t.Errorf("script:\n%s", s)
+			}
+		}},
+		{name: "two artifacts, none named", job: func(j Job) Job { j.Command = "true"; return j }, wantErr: "name the one to run"},
+		{name: "both command and script", job: func(j Job) Job { j.Command = "true"; j.Script = "run.sh"; return j }, wantErr: "exactly one"},
+		{name: "a shell in the command", job: func(j Job) Job { j.Command = "true; rm -rf /"; j.Artifact = "run.sh"; return j }, wantErr: "without a shell"},
+		{name: "a secret in the env", job: func(j Job) Job {
+			j.Script = "run.sh"
+			j.Env = map[string]string{"SLIPWAY_TOKEN": "slw_x"}
+			return j
+		}, wantErr: "never reaches a job"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			p, err := newPlan(staged(t), tc.job(base), "/shared/w", "")
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := p.spec.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			tc.check(t, p)
+		})
+	}
+}
+
+func TestCollect(t *testing.T) {
+	t.Parallel()
+	work := t.TempDir()
+	dir := filepath.Join(work, "job-7")
+	write := func(p, s string) {
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(filepath.Join(dir, "out", "b.txt"), "b")
+	write(filepath.Join(dir, "out", "a.txt"), "a")
+	write(filepath.Join(work, "secret"), "s")
+	os.Symlink(filepath.Join(work, "secret"), filepath.Join(dir, "inside-link"))
+	os.Symlink("/etc/hostname", filepath.Join(dir, "outside-link"))
+	ctx := context.Background()
+	recs, err := collect(ctx, work, dir, []string{"out/*.txt", "out/a.txt"})
+	if err != nil || len(recs) != 2 || recs[0].Name != "job-7/out/a.txt" || recs[1].Name != "job-7/out/b.txt" || recs[0].Size != 1 {
+		t.Fatalf("collect: %+v %v", recs, err)
+	}
+	if want, _, _ := digest.File(filepath.Join(dir, "out", "a.txt")); recs[0].Digest != want {
+		t.Errorf("digest %s, want %s", recs[0].Digest, want)
+	}
+	if _, err := collect(ctx, work, dir, []string{"outside-link"}); err == nil {
+		t.Error("a link leaving the workdir was collected")
+	}
+	if _, err := collect(ctx, work, dir, []string{"nothing-*"}); err == nil || !strings.Contains(err.Error(), "matched no file") {
+		t.Errorf("a glob matching nothing: %v", err)
+	}
+	if err := CheckGlobs([]string{"../x"}); err == nil {
+		t.Error("a glob leaving the job directory was accepted")
+	}
+}

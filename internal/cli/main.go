@@ -115,6 +115,7 @@ artifact (not the admitted one), 130 interrupted by SIGINT,
 	root.AddCommand(cobraCommand(env, &exportCommand{}))
 	root.AddCommand(cobraCommand(env, &logKeyCommand{}))
 	root.AddCommand(cobraCommand(env, &execVerifiedCommand{}))
+	root.AddCommand(runnerCommands(env))
 	addRunAs(root, env)
 	return root
 }

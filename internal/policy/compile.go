@@ -75,6 +75,7 @@ func (c *compiler) compile(d *document) *Policy {
 	}
 	c.transparency(p, d)
 	c.uploaders(p, d.Uploaders)
+	c.dispatch(p, d.Dispatch)
 	c.log(p, d.Log)
 	return p
 }

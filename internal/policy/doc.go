@@ -5,11 +5,14 @@
 // required and allowed attestation predicate types, a maximum age, how to
 // use a transparency log and a trusted root, and which uploaders (service
 // tokens, GitHub Actions OIDC identities) may publish which source
-// repositories to the control plane.
+// repositories to the control plane, and which Slurm partitions, accounts,
+// QOS, time, nodes and GPUs the releases of each repository may use
+// (dispatch rules).
 //
-// It is read by "slipway verify", and later by the control plane's admission
-// and by the HPC dispatch; all three share Load/Parse and the matching rules
-// here (MatchBuilder, MatchSource, PredicateTypeAllowed, AllowUpload), so that the same
+// It is read by "slipway verify", the control plane's admission and
+// dispatch, and "slipway dispatch"; all share Load/Parse and the matching
+// rules here (MatchBuilder, MatchSource, PredicateTypeAllowed, AllowUpload,
+// CheckDispatch), so that the same
 // policy means the same thing wherever it is enforced. docs/policy.md
 // documents the format with a complete example.
 //

@@ -24,6 +24,7 @@ type document struct {
 	Tlog                   string         `yaml:"tlog"`
 	Thresholds             *thresholdsDoc `yaml:"thresholds"`
 	Uploaders              []uploaderDoc  `yaml:"uploaders"`
+	Dispatch               []dispatchDoc  `yaml:"dispatch"`
 	Log                    *logDoc        `yaml:"log"`
 }
 

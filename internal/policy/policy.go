@@ -89,6 +89,10 @@ type Policy struct {
 	// control plane (see AllowUpload); none lets any service token with
 	// the upload scope publish, and no OIDC identity.
 	Uploaders []Uploader
+	// Dispatch says which Slurm resources the releases of which source
+	// repositories may use (see CheckDispatch); none lets no release be
+	// dispatched by the control plane.
+	Dispatch []DispatchRule
 	// Log is the control-plane transparency log whose receipts verify
 	// checks (the "log" section).
 	Log Log

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -72,16 +73,17 @@ func (d *DB) writeReleases(ctx context.Context, batch []*pendingRelease) {
 				tx.Rollback()
 			}
 		}()
+		st := d.stmts.in(ctx, tx)
 		for i, p := range batch {
-			if _, err := tx.ExecContext(ctx, `SAVEPOINT release`); err != nil {
+			if _, err := st.savepoint.ExecContext(ctx); err != nil {
 				return err
 			}
-			if errs[i] = insertRelease(ctx, tx, p.r); errs[i] != nil {
-				if _, err := tx.ExecContext(ctx, `ROLLBACK TO release`); err != nil {
+			if errs[i] = insertRelease(ctx, st, p.r); errs[i] != nil {
+				if _, err := st.rollbackTo.ExecContext(ctx); err != nil {
 					return err
 				}
 			}
-			if _, err := tx.ExecContext(ctx, `RELEASE release`); err != nil {
+			if _, err := st.release.ExecContext(ctx); err != nil {
 				return err
 			}
 		}
@@ -97,13 +99,63 @@ func (d *DB) writeReleases(ctx context.Context, batch []*pendingRelease) {
 	}
 }
 
-// insertRelease inserts r and its artifacts in tx.
-func insertRelease(ctx context.Context, tx *sql.Tx, r store.Release) error {
+// releaseStmts are the statements writeReleases runs for every release,
+// prepared once on the writing connection (instead of parsed again for
+// every release of every batch).
+type releaseStmts struct {
+	savepoint, rollbackTo, release   *sql.Stmt
+	insRelease, insArtifact, insFile *sql.Stmt
+}
+
+// prepareReleaseStmts prepares them on db.
+func prepareReleaseStmts(ctx context.Context, db *sql.DB) (*releaseStmts, error) {
+	var st releaseStmts
+	for _, s := range []struct {
+		to  **sql.Stmt
+		sql string
+	}{
+		{&st.savepoint, `SAVEPOINT release`},
+		{&st.rollbackTo, `ROLLBACK TO release`},
+		{&st.release, `RELEASE release`},
+		{&st.insRelease, sqlkit.InsertRelease},
+		{&st.insArtifact, `INSERT INTO artifacts (release_id, digest, size, name) VALUES (?, ?, ?, ?)`},
+		{&st.insFile, `INSERT INTO release_files (release_id, role, name, path, digest, size, media_type, describes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`},
+	} {
+		var err error
+		if *s.to, err = db.PrepareContext(ctx, s.sql); err != nil {
+			st.Close()
+			return nil, fmt.Errorf("preparing %q: %w", s.sql, err)
+		}
+	}
+	return &st, nil
+}
+
+// in returns the statements bound to tx (on the one writing connection,
+// where they are prepared already).
+func (st *releaseStmts) in(ctx context.Context, tx *sql.Tx) *releaseStmts {
+	return &releaseStmts{savepoint: tx.StmtContext(ctx, st.savepoint), rollbackTo: tx.StmtContext(ctx, st.rollbackTo),
+		release: tx.StmtContext(ctx, st.release), insRelease: tx.StmtContext(ctx, st.insRelease),
+		insArtifact: tx.StmtContext(ctx, st.insArtifact), insFile: tx.StmtContext(ctx, st.insFile)}
+}
+
+// Close closes the prepared statements.
+func (st *releaseStmts) Close() error {
+	var errs []error
+	for _, s := range []*sql.Stmt{st.savepoint, st.rollbackTo, st.release, st.insRelease, st.insArtifact, st.insFile} {
+		if s != nil {
+			errs = append(errs, s.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// insertRelease inserts r and its artifacts with st (bound to a transaction).
+func insertRelease(ctx context.Context, st *releaseStmts, r store.Release) error {
 	args, err := sqlkit.ReleaseArgs(r)
 	if err != nil {
 		return fmt.Errorf("recording release %q: %w", r.ID, err)
 	}
-	_, err = tx.ExecContext(ctx, sqlkit.InsertRelease, args...)
+	_, err = st.insRelease.ExecContext(ctx, args...)
 	if isConstraint(err) {
 		return fmt.Errorf("release %q (manifest %q): %w", r.ID, r.ManifestDigest, store.ErrExists)
 	}
@@ -111,14 +163,12 @@ func insertRelease(ctx context.Context, tx *sql.Tx, r store.Release) error {
 		return fmt.Errorf("recording release %q: %w", r.ID, err)
 	}
 	for _, a := range r.Artifacts {
-		if _, err = tx.ExecContext(ctx, `INSERT INTO artifacts (release_id, digest, size, name) VALUES (?, ?, ?, ?)`,
-			r.ID, a.Digest, a.Size, a.Name); err != nil {
+		if _, err = st.insArtifact.ExecContext(ctx, r.ID, a.Digest, a.Size, a.Name); err != nil {
 			return fmt.Errorf("recording artifact %q of release %q: %w; each artifact name may appear once in a release", a.Name, r.ID, err)
 		}
 	}
 	for _, f := range r.Files {
-		if _, err = tx.ExecContext(ctx, `INSERT INTO release_files (release_id, role, name, path, digest, size, media_type, describes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			r.ID, f.Role, f.Name, f.Path, f.Digest, f.Size, f.MediaType, f.Describes); err != nil {
+		if _, err = st.insFile.ExecContext(ctx, r.ID, f.Role, f.Name, f.Path, f.Digest, f.Size, f.MediaType, f.Describes); err != nil {
 			return fmt.Errorf("recording file %q (%s) of release %q: %w; each record name may appear once per role in a release", f.Name, f.Role, r.ID, err)
 		}
 	}

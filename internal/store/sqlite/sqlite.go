@@ -30,6 +30,7 @@ type DB struct {
 	write *sql.DB // one connection: SQLite has one writer
 	read  *sql.DB // query_only connections
 	group groupCommit
+	stmts *releaseStmts // prepared on write
 }
 
 var _ store.Store = (*DB)(nil)
@@ -41,7 +42,11 @@ type SchemaTooNewError = sqlkit.SchemaTooNewError
 // Open opens (creating it if needed) the database file at path and
 // migrates it to the newest schema this binary knows.
 func Open(ctx context.Context, path string) (*DB, error) {
-	write, err := open(path, "_txlock=immediate")
+	// temp_store(MEMORY): the statement journal of each release's
+	// savepoint (group commit) is kept in memory rather than in a temporary
+	// file written with a syscall per page; it only serves a rollback
+	// inside the transaction, so durability is the WAL's, unchanged.
+	write, err := open(path, "_txlock=immediate&_pragma=temp_store(MEMORY)")
 	if err != nil {
 		return nil, err
 	}
@@ -50,13 +55,19 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		write.Close()
 		return nil, err
 	}
+	stmts, err := prepareReleaseStmts(ctx, write)
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("opening database %q: %w", path, err)
+	}
 	read, err := open(path, "_pragma=query_only(1)")
 	if err != nil {
+		stmts.Close()
 		write.Close()
 		return nil, err
 	}
 	read.SetMaxOpenConns(max(2, runtime.GOMAXPROCS(0)))
-	return &DB{write: write, read: read}, nil
+	return &DB{write: write, read: read, stmts: stmts}, nil
 }
 
 func open(path, extra string) (*sql.DB, error) {
@@ -100,5 +111,5 @@ func (d *DB) Ping(ctx context.Context) error {
 // file so that a copy of db.sqlite alone is complete.
 func (d *DB) Close() error {
 	_, cerr := d.write.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
-	return errors.Join(cerr, d.read.Close(), d.write.Close())
+	return errors.Join(cerr, d.stmts.Close(), d.read.Close(), d.write.Close())
 }

@@ -9,6 +9,7 @@ func Commands() []Command {
 		&attestCommand{},   // attest the artifacts: SLSA provenance and SBOMs as signed in-toto statements
 		&pushCommand{},     // put the artifacts in an OCI registry under an immutable tag, pinned by digest
 		&uploadCommand{},   // hand the release to the control plane, which verifies and logs it; keep its receipt
+		&dispatchCommand{}, // run an admitted release on Slurm: verify, submit, follow, attest the outputs
 		&verifyCommand{},   // check signatures, provenance and SBOMs against a trust policy, offline
 		&pullCommand{},     // the consumer's side: fetch a release by digest, verify it, then restore its files
 		&pipelineCommand{}, // all of the above, in order, on one workspace (the root action)

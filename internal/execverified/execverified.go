@@ -52,7 +52,8 @@ type Options struct {
 	Policy  string
 	Bundles []string
 	// Copy and Unpack name the fresh directory (at most one of them): the
-	// artifact is copied there, or unpacked there as a tar.gz.
+	// artifact is copied there, or unpacked there as a tar.gz; the command
+	// runs in it.
 	Copy, Unpack string
 	// Status, when set, receives the refusal (API8.md status file).
 	Status string
@@ -189,6 +190,7 @@ func (o *Options) run(ctx context.Context) (argv0 string, argv, env []string, ch
 		}
 		replaceArg(argv, o.File, path)
 		env = append(env, EnvArtifact+"="+path, EnvJobDir+"="+o.Copy)
+		chdir = o.Copy // the command runs where its copy is, as after --unpack
 	default:
 		if err := unchanged(f, before); err != nil {
 			return "", nil, nil, "", err

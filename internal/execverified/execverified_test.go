@@ -93,7 +93,7 @@ func TestRunCopy(t *testing.T) {
 		t.Fatal(err)
 	}
 	copyPath := filepath.Join(dir, "job", "hello")
-	if want := []string{copyPath, "--flag", staged + "x"}; !slices.Equal(c.argv, want) || c.argv0 != copyPath {
+	if want := []string{copyPath, "--flag", staged + "x"}; !slices.Equal(c.argv, want) || c.argv0 != copyPath || c.dir != filepath.Join(dir, "job") {
 		t.Errorf("exec %q %q, want %q", c.argv0, c.argv, want)
 	}
 	if !bytes.Equal(c.artifact, content) {

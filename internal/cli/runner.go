@@ -20,7 +20,7 @@ func runnerCommands(env Env) *cobra.Command {
 		Short: "Check and set up an HPC headnode that dispatches releases to Slurm (docs/hpc.md)",
 		Args:  cobra.NoArgs,
 	}
-	for _, c := range []Command{&runnerDoctorCommand{}} {
+	for _, c := range []Command{&runnerDoctorCommand{}, &runnerSystemdCommand{}} {
 		rc.AddCommand(cobraCommand(env, c))
 	}
 	return rc

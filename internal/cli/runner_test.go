@@ -118,3 +118,19 @@ func testPublicKeyPEM(t *testing.T) string {
 	return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
 }
 
+// TestRunnerSystemd prints the units as the golden files of internal/unitfile hold them, and refuses a value
+// systemd would read as more than one path.
+func TestRunnerSystemd(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for unit, golden := range map[string]string{"serve": "serve.service", "runner": "runner.service"} {
+		code, stdout, stderr := runCLI(t, dir, nil, "runner", "systemd", "--unit", unit)
+		if want := mustRead(t, filepath.Join("..", "unitfile", "testdata", golden)); code != 0 || stdout != string(want) {
+			t.Errorf("runner systemd --unit %s: exit %d\n%s\n%s", unit, code, stdout, stderr)
+		}
+	}
+	code, stdout, stderr := runCLI(t, dir, nil, "runner", "systemd", "--unit", "runner", "--workdir", "/shared/a b")
+	if code != 2 || stdout != "" || !strings.Contains(stderr, `workdir "/shared/a b"`) {
+		t.Errorf("a workdir with a space: exit %d, want 2 naming it\n%s\n%s", code, stdout, stderr)
+	}
+}

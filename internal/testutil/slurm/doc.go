@@ -8,7 +8,10 @@
 //     X-SLURM-USER-NAME and X-SLURM-USER-TOKEN, the token from `scontrol token` (see [Cluster.Token]).
 //   - a step over its --mem is killed (jobacct_gather/linux with OverMemoryKill; no cgroups here): Slurm 22.05
 //     reports FAILED with ExitCode 0:9, not OUT_OF_MEMORY.
-//   - /etc/slurm/oci.conf runs `sbatch --container BUNDLE` with rootless runc.
+//   - /etc/slurm/oci.conf runs `sbatch --container BUNDLE` with rootless runc (a bundle from `runc spec
+//     --rootless`): the batch script runs inside as /tmp/slurm/startup, so the bundle's rootfs needs /bin/sh; exit
+//     codes come through; slurmstepd writes "error: _try_parse: JSON parsing error ... boolean expected" into the
+//     job's output file even when the job succeeds (checked by hand, Slurm 22.05.8, runc 1.1.5).
 //   - jobs run as the submitting user (root here); their working directories belong under
 //     /var/lib/slipway-slurm/shared (mode 1777, the "shared filesystem" of this one node).
 //

@@ -74,7 +74,9 @@ type Backend interface {
 	// the map (never an error).
 	Jobs(ctx context.Context, ids []uint32) (map[uint32]Job, error)
 	// FindByComment returns the jobs (any state Slurm still knows) whose
-	// comment is exactly c.
+	// comment is exactly c and that belong to the user the backend submits as,
+	// so that a job someone else submitted with our idempotency key is never
+	// followed as ours.
 	FindByComment(ctx context.Context, c string) ([]Job, error)
 	// Cancel cancels the job. A job that has already ended (or that Slurm no
 	// longer knows) is not an error: the job is not running either way.

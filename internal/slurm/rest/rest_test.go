@@ -133,5 +133,51 @@ func FuzzParseSubmit(f *testing.F) {
 		if vs, err := servedVersions(data); err == nil && len(vs) == 0 {
 			t.Fatal("no versions without an error")
 		}
+		_ = killStatus("/slurm/v0.0.42/job/1", data)
 	})
+}
+
+// TestClusterScontrolToken: a backend whose token comes from ScontrolToken
+// talks to the real slurmrestd, and the token is asked for once, then reused.
+func TestClusterScontrolToken(t *testing.T) {
+	c := tslurm.Require(t)
+	src := ScontrolToken(TokenOptions{User: c.User, Lifespan: 10 * time.Minute})
+	calls := 0
+	counted := func(ctx context.Context) (string, error) { calls++; return src(ctx) }
+	b := New(Options{URL: c.RESTURL, User: c.User, Token: counted, APIVersion: "v0.0.38"})
+	for range 2 {
+		if v, err := b.Version(t.Context()); err != nil || !strings.HasPrefix(v, "22.05") {
+			t.Fatalf("Version = %q, %v", v, err)
+		}
+	}
+	first, _ := src(t.Context())
+	second, _ := src(t.Context())
+	if calls != 2 || first == "" || first != second {
+		t.Errorf("token source: %d calls, the token changed between calls: %v", calls, first != second)
+	}
+	_, err := ScontrolToken(TokenOptions{Bin: t.TempDir(), User: c.User})(t.Context())
+	if err == nil || exitcode.Of(err) != exitcode.Internal {
+		t.Errorf("ScontrolToken without scontrol: %v", err)
+	}
+}
+
+// TestScontrolTokenRenews: a token is renewed once four fifths of its lifespan passed.
+func TestScontrolTokenRenews(t *testing.T) {
+	t.Parallel()
+	c := tslurm.Require(t)
+	now := time.Now()
+	src := ScontrolToken(TokenOptions{User: c.User, Lifespan: 100 * time.Second, Now: func() time.Time { return now }})
+	a, err := src(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(79 * time.Second)
+	if b, _ := src(t.Context()); b != a {
+		t.Error("the token was renewed before four fifths of its lifespan")
+	}
+	now = now.Add(2 * time.Second)
+	time.Sleep(1100 * time.Millisecond) // scontrol token embeds the issue time in seconds
+	if b, _ := src(t.Context()); b == a {
+		t.Error("the token was not renewed after four fifths of its lifespan")
+	}
 }

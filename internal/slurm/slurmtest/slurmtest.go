@@ -29,6 +29,7 @@ func Run(t *testing.T, b slurm.Backend, c *tslurm.Cluster, prefix string) {
 	t.Run("Refused", s.refused)
 	t.Run("Jobs", func(t *testing.T) {
 		t.Run("ExactEnv", s.exactEnv)
+		t.Run("EmptyEnv", s.emptyEnv)
 		t.Run("ExitCode", s.exitCode)
 		t.Run("Signal", s.signal)
 		t.Run("CancelAndFind", s.cancelAndFind)
@@ -168,6 +169,18 @@ func (s *suite) exactEnv(t *testing.T) {
 	}
 	if len(names) > 0 {
 		t.Errorf("the job's environment has variables the spec did not give: %q", names)
+	}
+}
+
+// emptyEnv: a spec without any environment runs (slurmrestd needs one; the
+// rest backend sends what Slurm sets anyway).
+func (s *suite) emptyEnv(t *testing.T) {
+	t.Parallel()
+	spec := s.spec(t, "noenv", "exit 0")
+	spec.Env = nil
+	j := s.wait(t, s.submit(t, spec), final)
+	if j.State != slurm.Completed || j.ExitCode != 0 {
+		t.Errorf("job %d without environment: %q exit %d, want COMPLETED 0", j.ID, j.State, j.ExitCode)
 	}
 }
 

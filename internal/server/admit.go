@@ -233,7 +233,21 @@ func (a *admitter) conclude(w http.ResponseWriter, r *http.Request, req *release
 	if failed := rep.Failed(); len(failed) > 0 {
 		return a.reject(w, r, req, who, sourceOf(rep), clean(failed[0], dir))
 	}
+	inputs, inputSource, failed, err := a.dispatchInputs(ctx, rep)
+	if err != nil {
+		return err
+	}
+	if failed != nil {
+		return a.reject(w, r, req, who, sourceOf(rep), *failed)
+	}
 	source, err := singleSource(rep)
+	if err == nil && inputs != nil {
+		// A dispatch's outputs belong to the repository of the release it ran.
+		if source != "" && source != inputSource {
+			err = fmt.Errorf("the outputs' provenance names the source repository %q, but their input releases are of %q; outputs belong to the repository of the release the job ran", source, inputSource)
+		}
+		source = inputSource
+	}
 	if err != nil {
 		return a.reject(w, r, req, who, "", verify.Check{Check: verify.CheckSource, Subject: m.ByRole(artifact.RoleArtifact)[0].Name, Message: err.Error()})
 	}
@@ -248,6 +262,9 @@ func (a *admitter) conclude(w http.ResponseWriter, r *http.Request, req *release
 		return err
 	}
 	e := releaseEntry(req, m, who, source, a.s.now())
+	if inputs != nil {
+		e.Kind, e.Inputs = entry.KindOutputsAdmitted, inputs
+	}
 	raw, err := entry.Marshal(e)
 	if err != nil {
 		return &Problem{Status: http.StatusUnprocessableEntity, Type: "too-large", Title: "Release too large for the log", Detail: err.Error()}

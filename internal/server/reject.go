@@ -75,6 +75,8 @@ func fixOf(check string) string {
 		return " (build and attest in a builder and repository the server's policy allows)"
 	case CheckUploader:
 		return " (ask the server's operator for an uploader rule, docs/policy.md)"
+	case CheckInputs:
+		return " (dispatch releases this server admitted, and upload the outputs manifest slipway dispatch wrote, unchanged)"
 	case CheckReference:
 		return " (push the image and its signatures to the registry, and give the server pull access)"
 	}

@@ -21,6 +21,7 @@ type dependency struct {
 // names: its id and manifest digest, and the artifacts it lists with it.
 type releaseInput struct {
 	id, manifest string // manifest: lowercase hex SHA-256
+	logIndex     string // the annotation, decimal; "" when absent
 	artifacts    []signedSubject
 	bundle       string
 }
@@ -33,7 +34,7 @@ func dispatchInputs(prov *slsaProvenance, bundle string) []releaseInput {
 	var out []releaseInput
 	for _, d := range prov.BuildDefinition.ResolvedDependencies {
 		if id, ok := strings.CutPrefix(d.URI, provenance.ReleaseURIPrefix); ok {
-			out = append(out, releaseInput{id: id, manifest: strings.ToLower(d.Digest["sha256"]), bundle: bundle})
+			out = append(out, releaseInput{id: id, manifest: strings.ToLower(d.Digest["sha256"]), logIndex: annotationIndex(d.Annotations["logIndex"]), bundle: bundle})
 		} else if d.Name != "" {
 			arts = append(arts, signedSubject{name: d.Name, sha256: strings.ToLower(d.Digest["sha256"]), bundle: bundle})
 		}

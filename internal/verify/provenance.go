@@ -71,6 +71,7 @@ func (v *Verifier) checkProvenance(rep *SubjectReport, ev *evidence, raw json.Ra
 			f.sources = append(f.sources, s.uri)
 		}
 		if prov.BuildDefinition.BuildType == provenance.SlurmBuildType {
+			f.dispatched = true
 			f.inputs = append(f.inputs, dispatchInputs(&prov, ev.path)...)
 		}
 	}

@@ -83,6 +83,9 @@ type SubjectReport struct {
 	// inputs are the input releases a verified slurm-dispatch provenance
 	// about this subject names (see VerifyChain).
 	inputs []releaseInput
+	// dispatched says a verified slurm-dispatch provenance is about this
+	// subject (DispatchInputs).
+	dispatched bool
 }
 
 func (s *SubjectReport) add(c Check) {

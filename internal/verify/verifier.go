@@ -110,6 +110,7 @@ type found struct {
 	provenance   []signedSubject // subjects of verified provenance that passed its rules
 	sources      []string        // source repositories that provenance names
 	inputs       []releaseInput  // input releases a verified dispatch provenance names
+	dispatched   bool            // a verified dispatch provenance is about the subject
 }
 
 func (v *Verifier) subject(ctx context.Context, s Subject) (*SubjectReport, error) {
@@ -188,7 +189,7 @@ func (v *Verifier) subject(ctx context.Context, s Subject) (*SubjectReport, erro
 	}
 	v.checkRequirements(rep, f)
 	v.checkAge(rep, f)
-	rep.provenance, rep.inputs = f.provenance, f.inputs
+	rep.provenance, rep.inputs, rep.dispatched = f.provenance, f.inputs, f.dispatched
 	for _, src := range f.sources {
 		if !slices.Contains(rep.Sources, src) {
 			rep.Sources = append(rep.Sources, src)

@@ -23,12 +23,21 @@ const bundleMediaType = "application/vnd.dev.sigstore.bundle.v0.3+json"
 // and dir/manifest.json recording the three.
 func WriteRelease(t testing.TB, dir string, kp sign.Keypair, content []byte, builder, source string) {
 	t.Helper()
-	const name = "app.bin"
+	d := digest.SHA256(sha256.Sum256(content))
+	st := Statement(t, "https://slsa.dev/provenance/v1", Provenance(builder, source, time.Now().UTC().Format(time.RFC3339)),
+		Subject{Name: "app.bin", SHA256: d.Hex()})
+	WriteSigned(t, dir, kp, "app.bin", content, st)
+}
+
+// WriteSigned writes dir/name holding content, its signature bundle
+// name.sigstore.json and the in-toto statement (about content) as its
+// provenance bundle name.intoto.sigstore.json, both signed by kp, and
+// dir/manifest.json recording the three.
+func WriteSigned(t testing.TB, dir string, kp sign.Keypair, name string, content, statement []byte) {
+	t.Helper()
 	d := digest.SHA256(sha256.Sum256(content))
 	sig := Bundle(t, &sign.PlainData{Data: content}, kp, sign.BundleOptions{})
-	st := Statement(t, "https://slsa.dev/provenance/v1", Provenance(builder, source, time.Now().UTC().Format(time.RFC3339)),
-		Subject{Name: name, SHA256: d.Hex()})
-	prov := Bundle(t, DSSE(st), kp, sign.BundleOptions{})
+	prov := Bundle(t, DSSE(statement), kp, sign.BundleOptions{})
 	m := artifact.NewManifest()
 	for _, f := range []struct {
 		path string

@@ -38,6 +38,7 @@ type serveCommand struct {
 	allowPrivateRegistries                           bool
 	blobFlags
 	logFlags
+	slurmFlags
 	database databaseOptions
 }
 
@@ -103,7 +104,7 @@ func (c *serveCommand) Inputs() []input.Input {
 			Description: "How long an unfinished upload may sit untouched before the server removes it (its client then starts that blob over)."}),
 		input.Duration(&c.shutdownTimeout, input.Spec{Name: "shutdown-timeout", Env: "SLIPWAY_SHUTDOWN_TIMEOUT", Default: "10s",
 			Description: "How long in-flight requests may take to finish after SIGTERM (at most 14s: the process ends 15s after the signal)."}),
-	}, append(append(c.blobFlags.inputs(), c.database.inputs()...), c.logFlags.inputs()...)...)
+	}, append(append(append(c.blobFlags.inputs(), c.database.inputs()...), c.logFlags.inputs()...), c.slurmFlags.inputs()...)...)
 }
 
 func (c *serveCommand) Outputs() []input.Output { return nil }
@@ -191,6 +192,9 @@ func (c *serveCommand) check(rt *Runtime) (server.Config, error) {
 	// Docker config, never the request's.
 	cfg.AllowPrivateRegistries, cfg.RegistryKeychain = c.allowPrivateRegistries, authn.DefaultKeychain
 	if _, _, err := c.blobFlags.check(); err != nil {
+		return cfg, err
+	}
+	if cfg.Slurm, err = c.slurmFlags.config(rt); err != nil {
 		return cfg, err
 	}
 	if _, err := c.logFlags.check(c.database.url != "", c.blobs, c.logKey); err != nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/slipway/actions/internal/policy"
 	"github.com/slipway/actions/internal/policy/policytest"
 	"github.com/slipway/actions/internal/server"
+	slurmcli "github.com/slipway/actions/internal/slurm/cli"
 	"github.com/slipway/actions/internal/store/sqlite"
 	"github.com/slipway/actions/internal/tlog"
 	"github.com/slipway/actions/internal/tlog/receipt"
@@ -65,7 +66,9 @@ func startSite(t testing.TB, pol string, opts ...func(*server.Config)) *site {
 	}
 	tokens := token.NewManager(db, token.WithParams(token.Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}))
 	cfg := server.Config{Store: db, Blobs: blobs, Auth: tokens, Policy: p, TLog: tl,
-		Uploads: filepath.Join(data, "uploads"), Staging: filepath.Join(data, "staging"), Log: slog.New(slog.DiscardHandler)}
+		Uploads: filepath.Join(data, "uploads"), Staging: filepath.Join(data, "staging"), Log: slog.New(slog.DiscardHandler),
+		// Every site serves the whole route table; the Slurm tests give a real cluster's workdir.
+		Slurm: &server.SlurmConfig{Backend: slurmcli.New(slurmcli.Options{}), WorkDir: filepath.Join(data, "jobs"), Partition: "debug", Slipway: "/usr/bin/slipway"}}
 	for _, o := range opts {
 		o(&cfg)
 	}

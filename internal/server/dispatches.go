@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/slipway/actions/internal/slurm/follow"
 	"github.com/slipway/actions/internal/store"
 	"github.com/slipway/actions/internal/tlog/entry"
 	"github.com/slipway/actions/internal/token"
@@ -28,11 +29,22 @@ func (s *Server) dispatchRoutes() []Route {
 		return nil
 	}
 	d := &dispatches{s: s, inflight: newInflight[string]()}
-	return []Route{
+	s.dispatches = d
+	routes := []Route{
 		{Pattern: "POST /api/v1/releases/{id}/dispatches", Scope: token.Dispatch, OIDC: true, Handler: d.record},
 		{Pattern: "GET /api/v1/dispatches/{id}", Scope: token.Read, Handler: d.get},
 	}
+	if sc := s.cfg.Slurm; sc != nil && s.cfg.Blobs != nil {
+		if sc.Follower == nil {
+			sc.Follower = follow.New(sc.Backend, follow.Options{Logger: s.log})
+		}
+		routes = append(routes, Route{Pattern: "POST /api/v1/releases/{id}/dispatch", Scope: token.Dispatch, Handler: d.enqueue})
+	}
+	return routes
 }
+
+// follower is the server's one Follower of the jobs it submitted.
+func (d *dispatches) follower() *follow.Follower { return d.s.cfg.Slurm.Follower }
 
 // dispatches serves the dispatch endpoints; one per server.
 type dispatches struct {
@@ -267,6 +279,9 @@ func (d *dispatches) get(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err != nil {
 		return err
+	}
+	if rec.Submitted && !rec.State.Final {
+		rec.State = d.liveState(r.Context(), rec)
 	}
 	return writeJSON(w, http.StatusOK, dispatchAnswerOf(rec, d.s.now()))
 }

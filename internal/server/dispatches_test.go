@@ -41,10 +41,16 @@ func postJSON(t testing.TB, url, tok string, v any) (int, dispatchAnswer) {
 // site, the release's answer and a token of scopes upload and read.
 func admitted(t *testing.T, s *signer, pol string, opts ...func(*server.Config)) (*site, admission) {
 	t.Helper()
+	return admittedContent(t, s, pol, []byte("the job's program"), opts...)
+}
+
+// admittedContent is admitted with the artifact's content.
+func admittedContent(t *testing.T, s *signer, pol string, content []byte, opts ...func(*server.Config)) (*site, admission) {
+	t.Helper()
 	site := startSite(t, pol, opts...)
 	tok := site.token(t, "ci", token.Upload, token.Read)
 	dir := t.TempDir()
-	s.release(t, dir, []byte("the job's program"), testBuilder, testSource)
+	s.release(t, dir, content, testBuilder, testSource)
 	code, rel := admit(t, site.url, tok, uploadAll(t, site.url, tok, dir))
 	if code != http.StatusCreated {
 		t.Fatalf("admission: %d %+v", code, rel)

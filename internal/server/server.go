@@ -74,6 +74,9 @@ type Config struct {
 	// AllowPrivateRegistries lets admissions by reference name registries
 	// on loopback, private and link-local addresses (tests, closed sites).
 	AllowPrivateRegistries bool
+	// Slurm, when set, lets the server submit admitted releases to Slurm
+	// itself (POST /api/v1/releases/{id}/dispatch, enqueue.go).
+	Slurm *SlurmConfig
 	// Replay makes OIDC ID tokens single-use (ConsumeOIDC); a cache with
 	// idtoken's defaults when nil and OIDC is set.
 	Replay *idtoken.ReplayCache
@@ -121,6 +124,9 @@ type Server struct {
 	ready   atomic.Bool
 	routes  []string // the patterns Handle registered, in order
 	uploads *uploads // nil when uploads are not served; Serve expires stale ones
+	// dispatches serves the dispatch endpoints; with Config.Slurm, Serve
+	// follows again the jobs a previous run submitted.
+	dispatches *dispatches
 }
 
 // New builds the server and its routes; it serves nothing until Serve.
@@ -196,6 +202,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			ttl = DefaultUploadTTL
 		}
 		go s.expireUploads(ctx, s.uploads, ttl)
+	}
+	if s.dispatches != nil && s.cfg.Slurm != nil {
+		s.dispatches.resume(ctx)
 	}
 	s.ready.Store(true)
 	scheme := "http"

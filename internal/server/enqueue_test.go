@@ -1,0 +1,124 @@
+package server_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/slipway/actions/internal/server"
+	slurmcli "github.com/slipway/actions/internal/slurm/cli"
+	slurmtest "github.com/slipway/actions/internal/testutil/slurm"
+	"github.com/slipway/actions/internal/tlog/entry"
+	"github.com/slipway/actions/internal/token"
+)
+
+// TestEnqueueDispatch runs against the machine's real Slurm cluster: a job
+// over the policy's dispatch limits is refused (403 dispatch-limits naming
+// the limit) and nothing is staged, submitted or logged; an allowed one is
+// staged from the blob store, submitted with slipway exec-verified first,
+// logged as dispatch-recorded, runs, and its end is reported.
+func TestEnqueueDispatch(t *testing.T) {
+	t.Parallel()
+	c := slurmtest.Require(t)
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	slipway := filepath.Join(c.Shared, "slipway")
+	if err := os.WriteFile(slipway, []byte("#!/bin/sh\n"+asSlipwayEnv+"=1 exec '"+self+"' \"$@\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	work := filepath.Join(c.Shared, "srv-jobs")
+	s := newSigner(t)
+	pol := s.writePolicy(t, t.TempDir(), `dispatch:
+  - repositories: [`+testSource+`]
+    partitions: [`+c.Partition+`]
+    maxTime: 5m
+    maxNodes: 1
+    maxGPUs: 0
+`)
+	site, rel := admittedContent(t, s, pol, []byte("echo srv-dispatch-ran\n"), func(cfg *server.Config) {
+		cfg.Slurm = &server.SlurmConfig{Backend: slurmcli.New(slurmcli.Options{}), WorkDir: work, Partition: c.Partition, Slipway: slipway}
+	})
+	disp := site.token(t, "srv-dispatch", token.Dispatch, token.Read)
+	url := site.url + "/api/v1/releases/" + rel.ReleaseID + "/dispatch"
+	size := treeSize(t, site)
+
+	for _, tc := range []struct {
+		name  string
+		body  map[string]any
+		check string
+	}{
+		{"time over maxTime", map[string]any{"command": "sh app.bin", "timeLimit": "10m"}, "maxTime"},
+		{"no time limit", map[string]any{"command": "sh app.bin"}, "maxTime"},
+		{"two nodes", map[string]any{"command": "sh app.bin", "timeLimit": 2, "nodes": 2}, "maxNodes"},
+		{"a GPU", map[string]any{"command": "sh app.bin", "timeLimit": 2, "gpus": "1"}, "maxGPUs"},
+		{"another partition", map[string]any{"command": "sh app.bin", "timeLimit": 2, "partition": "srv-gpu"}, "partition"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, a := postJSON(t, url, disp, tc.body)
+			if code != http.StatusForbidden || a.Type != "urn:slipway:problem:dispatch-limits" || a.Check != tc.check || !strings.Contains(a.Detail, "nothing was submitted") {
+				t.Fatalf("%d %+v, want 403 dispatch-limits check %q", code, a, tc.check)
+			}
+		})
+	}
+	if entries, _ := os.ReadDir(work); len(entries) != 0 {
+		t.Fatalf("refused requests staged %d directories in the workdir", len(entries))
+	}
+	if out, err := exec.Command("squeue", "-h", "-n", "slipway-"+rel.ReleaseID, "-o", "%i").CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != "" {
+		t.Fatalf("squeue after refused requests: %q %v, want no job", out, err)
+	}
+	if got := treeSize(t, site); got != size {
+		t.Fatalf("refused requests logged %d entries", got-size)
+	}
+
+	code, a := postJSON(t, url, disp, map[string]any{"script": "app.bin", "timeLimit": "2m", "cpusPerTask": 1, "mem": "64M"})
+	if code != http.StatusAccepted || a.JobID == "" || !a.Submitted || a.Partition != c.Partition {
+		t.Fatalf("allowed request: %d %+v", code, a)
+	}
+	t.Cleanup(func() { exec.Command("scancel", a.JobID).Run() })
+	rc := checkReceipt(t, site.tl.VerifierKey(), a.Receipt)
+	if e, err := entry.Parse(rc.Entry); err != nil || e.Kind != entry.KindDispatchRecorded || e.Dispatch.JobID != a.JobID {
+		t.Fatalf("log entry %+v: %v", e, err)
+	}
+	read := site.token(t, "srv-reader", token.Read)
+	deadline := time.Now().Add(2 * time.Minute)
+	var got struct {
+		State    string
+		ExitCode *int
+		Elapsed  string
+	}
+	for time.Now().Before(deadline) {
+		code, body, _ := do(t, "GET", site.url+"/api/v1/dispatches/"+a.DispatchID, read, nil)
+		if code != http.StatusOK {
+			t.Fatalf("GET dispatch: %d %s", code, body)
+		}
+		if err := json.Unmarshal(body, &got); err != nil {
+			t.Fatal(err)
+		}
+		if got.State == "COMPLETED" || got.State == "FAILED" || got.State == "CANCELLED" || got.State == "TIMEOUT" || got.State == "UNKNOWN" {
+			break
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	if got.State != "COMPLETED" || got.ExitCode == nil || *got.ExitCode != 0 || got.Elapsed == "" {
+		logs, _ := filepath.Glob(filepath.Join(work, "*", ".slipway", "job-"+a.JobID+".*"))
+		for _, l := range logs {
+			b, _ := os.ReadFile(l)
+			t.Logf("%s:\n%s", l, b)
+		}
+		t.Fatalf("the job's end: %+v, want COMPLETED with exit code 0", got)
+	}
+	out, _ := filepath.Glob(filepath.Join(work, "*", ".slipway", "job-"+a.JobID+".out"))
+	if len(out) != 1 {
+		t.Fatalf("job stdout files: %q", out)
+	}
+	if b, _ := os.ReadFile(out[0]); !strings.Contains(string(b), "srv-dispatch-ran") {
+		t.Fatalf("the job's stdout %q does not show the release ran", b)
+	}
+}

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -11,7 +12,9 @@ import (
 	"time"
 
 	"github.com/slipway/actions/internal/server"
+	"github.com/slipway/actions/internal/slurm"
 	slurmcli "github.com/slipway/actions/internal/slurm/cli"
+	"github.com/slipway/actions/internal/slurm/rest"
 	slurmtest "github.com/slipway/actions/internal/testutil/slurm"
 	"github.com/slipway/actions/internal/tlog/entry"
 	"github.com/slipway/actions/internal/token"
@@ -21,19 +24,37 @@ import (
 // over the policy's dispatch limits is refused (403 dispatch-limits naming
 // the limit) and nothing is staged, submitted or logged; an allowed one is
 // staged from the blob store, submitted with slipway exec-verified first,
-// logged as dispatch-recorded, runs, and its end is reported.
+// logged as dispatch-recorded, runs, and its end is reported. Both
+// backends: Slurm's commands and slurmrestd.
 func TestEnqueueDispatch(t *testing.T) {
 	t.Parallel()
 	c := slurmtest.Require(t)
+	jwt := c.Token(t, 10*time.Minute)
+	for name, b := range map[string]slurm.Backend{
+		"cli":  slurmcli.New(slurmcli.Options{}),
+		"rest": rest.New(rest.Options{URL: c.RESTURL, User: c.User, Token: func(context.Context) (string, error) { return jwt, nil }}),
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			testEnqueue(t, c, b, name)
+		})
+	}
+}
+
+func testEnqueue(t *testing.T, c *slurmtest.Cluster, b slurm.Backend, name string) {
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	slipway := filepath.Join(c.Shared, "slipway")
+	shared := filepath.Join(c.Shared, name)
+	if err := os.Mkdir(shared, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	slipway := filepath.Join(shared, "slipway")
 	if err := os.WriteFile(slipway, []byte("#!/bin/sh\n"+asSlipwayEnv+"=1 exec '"+self+"' \"$@\"\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	work := filepath.Join(c.Shared, "srv-jobs")
+	work := filepath.Join(shared, "srv-jobs")
 	s := newSigner(t)
 	pol := s.writePolicy(t, t.TempDir(), `dispatch:
   - repositories: [`+testSource+`]
@@ -42,8 +63,8 @@ func TestEnqueueDispatch(t *testing.T) {
     maxNodes: 1
     maxGPUs: 0
 `)
-	site, rel := admittedContent(t, s, pol, []byte("echo srv-dispatch-ran\n"), func(cfg *server.Config) {
-		cfg.Slurm = &server.SlurmConfig{Backend: slurmcli.New(slurmcli.Options{}), WorkDir: work, Partition: c.Partition, Slipway: slipway}
+	site, rel := admittedContent(t, s, pol, []byte("echo srv-dispatch-ran # "+name+"\n"), func(cfg *server.Config) {
+		cfg.Slurm = &server.SlurmConfig{Backend: b, WorkDir: work, Partition: c.Partition, Slipway: slipway}
 	})
 	disp := site.token(t, "srv-dispatch", token.Dispatch, token.Read)
 	url := site.url + "/api/v1/releases/" + rel.ReleaseID + "/dispatch"

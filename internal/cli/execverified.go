@@ -26,11 +26,12 @@ func (c *execVerifiedCommand) Long() string {
 	return `Usage: slipway exec-verified --digest sha256:HEX --file F [--policy P --bundles B,...]
          [--copy DIR | --unpack DIR] [--status FILE] -- CMD ARGS...
 
---copy DIR and --unpack DIR create DIR (it must not exist) and read the artifact once, into the
-hash and into a private copy there: what runs is what was checked, whatever happens to F later.
-With --copy, each argument equal to F names the copy; with --unpack, the command runs in DIR.
-Without either, the checked file stays open and each argument equal to F becomes /dev/fd/N.
-The command gets SLIPWAY_ARTIFACT (the checked file) and SLIPWAY_JOB_DIR (DIR).
+The artifact is read once, into the hash and into a private copy; only the copy is used.
+Without --copy or --unpack the copy is sealed in memory and each argument equal to F becomes
+/dev/fd/N (it can be exec'd). --copy DIR and --unpack DIR create DIR (it must not exist): with
+--copy, the copy is DIR/<name of F> and each argument equal to F names it; with --unpack, the
+tar.gz is unpacked there after the checks passed and the command runs there.
+The command gets SLIPWAY_ARTIFACT (the checked copy) and SLIPWAY_JOB_DIR (DIR).
 A refusal is also written to --status as the job's status file (check, detail, exit code 65).`
 }
 
@@ -53,7 +54,7 @@ func (c *execVerifiedCommand) Inputs() []input.Input {
 		input.List(&o.Bundles, input.Spec{Name: "bundles",
 			Description: "Sigstore bundles and OpenPGP signatures of the artifact (with policy; default: those next to the file)."}),
 		input.String(&o.Copy, input.Spec{Name: "copy",
-			Description: "A directory to create (it must not exist): the artifact is copied there as it is checked, and the command uses the copy."}),
+			Description: "A directory to create (it must not exist): the checked copy goes there instead of into memory, and the command uses it."}),
 		input.String(&o.Unpack, input.Spec{Name: "unpack",
 			Description: "A directory to create (it must not exist): the artifact, a tar.gz, is unpacked there once checked, and the command runs there."}),
 		input.String(&o.Status, input.Spec{Name: "status",

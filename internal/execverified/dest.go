@@ -11,61 +11,63 @@ import (
 	"github.com/slipway/actions/internal/exitcode"
 )
 
-// destination is where the checked bytes go: nothing (neither --copy nor
-// --unpack), the copy in the fresh directory, or an unlinked file in it
-// that the unpacking reads after the checks.
+// destination is where the checked bytes go: the copy in the fresh
+// directory (--copy), or an in-memory file (memfd) that the unpacking reads
+// after the checks (--unpack) or that the command gets, sealed (neither).
 type destination struct {
 	dir  string   // the fresh directory; "" for none
-	f    *os.File // the copy, open for writing (and reading, for --unpack)
-	path string   // the copy's name; "" once unlinked
+	f    *os.File // the copy, open for writing (and reading)
+	path string   // the copy's name in dir; "" for the in-memory copy
 }
 
 // destination creates the fresh directory and the file the copy goes to.
-func (o *Options) destination(src fs.FileInfo) (*destination, error) {
+func (o *Options) destination() (*destination, error) {
 	dir := o.Copy
 	if dir == "" {
 		dir = o.Unpack
 	}
-	if dir == "" {
-		return &destination{}, nil
-	}
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return nil, refuse(exitcode.Usage, CheckJobDir, "the job directory %q exists already; exec-verified creates it itself, so that nobody else put anything there: give a path that does not exist", dir)
+	if o.Copy == "" {
+		f, err := memFile(filepath.Base(o.File))
+		if err != nil {
+			return nil, refuse(exitcode.Internal, CheckJobDir, "creating the in-memory copy: %v", err)
 		}
-		return nil, refuse(exitcode.Internal, CheckJobDir, "creating the job directory: %v; its parent must exist and be writable", err)
+		d := &destination{f: f}
+		if dir == "" {
+			return d, nil
+		}
+		d.dir = dir
+		if err := mkdirFresh(dir); err != nil {
+			d.close()
+			return nil, err
+		}
+		return d, nil
 	}
-	d := &destination{dir: dir}
-	name := filepath.Base(o.File)
-	if o.Unpack != "" {
-		name = ".slipway-artifact"
+	if err := mkdirFresh(dir); err != nil {
+		return nil, err
 	}
-	d.path = filepath.Join(dir, name)
+	d := &destination{dir: dir, path: filepath.Join(dir, filepath.Base(o.File))}
 	f, err := os.OpenFile(d.path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		d.discard()
 		return nil, refuse(exitcode.Internal, CheckJobDir, "creating the copy in the job directory: %v", err)
 	}
 	d.f = f
-	if o.Unpack != "" {
-		// Unlinked at once: the unpacking reads this descriptor, and nobody
-		// can open the checked copy by name.
-		if err := os.Remove(d.path); err != nil {
-			d.discard()
-			return nil, refuse(exitcode.Internal, CheckJobDir, "unlinking the checked copy: %v", err)
-		}
-		d.path = ""
-	}
 	return d, nil
 }
 
-// tee is the writer the checks copy into; nil when there is no copy.
-func (d *destination) tee() io.Writer {
-	if d.f == nil {
-		return nil
+// mkdirFresh creates dir, which must not exist, for this job alone.
+func mkdirFresh(dir string) error {
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return refuse(exitcode.Usage, CheckJobDir, "the job directory %q exists already; exec-verified creates it itself, so that nobody else put anything there: give a path that does not exist", dir)
+		}
+		return refuse(exitcode.Internal, CheckJobDir, "creating the job directory: %v; its parent must exist and be writable", err)
 	}
-	return d.f
+	return nil
 }
+
+// tee is the writer the checks copy into.
+func (d *destination) tee() io.Writer { return d.f }
 
 // finish closes the copy read-only (executable when the staged file was)
 // and returns its path.

@@ -9,24 +9,26 @@
 // status file for the dispatcher.
 //
 // What is guaranteed, and what is not (time of check against time of use):
+// the artifact is read exactly once, through one open file, and every byte
+// read goes both into the hash (and verify's signature checks) and into a
+// private copy; the checks are those of the copy, and only the copy is used.
+// Replacing or rewriting the staged file at any moment after the read began
+// changes nothing that runs.
 //
-//   - --copy DIR and --unpack DIR (what job scripts use): the artifact is
-//     read exactly once, through one open file, and every byte read goes both
-//     into the hash and into a private copy in DIR, a directory this process
-//     creates (it must not exist; mode 0700). The digest and the signatures
-//     are those of the copy; the command uses the copy (each argument equal
-//     to --file names it) or the files unpacked from it (the unpacking reads
-//     the copy, an unlinked file nobody else can open, after the checks
-//     passed). Replacing or rewriting the staged file at any moment after
-//     the read began changes nothing that runs. Not guaranteed against: the
-//     job's own user or root, who can change DIR itself.
-//   - Neither (the minimal form): the file is opened once and hashed
-//     through that descriptor, which stays open and is passed to the command;
-//     each argument equal to --file becomes /dev/fd/N, the checked file even
-//     if the path is renamed or replaced afterwards. A change during the read
-//     (size, modification or change time) is refused. Not guaranteed
-//     against: a writer of the file itself who rewrites it in place after
-//     the read: use --copy.
+//   - Neither --copy nor --unpack: the copy is an in-memory file (memfd),
+//     sealed against any change once the checks pass; the command inherits a
+//     read-only descriptor of it, and each argument equal to --file becomes
+//     /dev/fd/N (executable too: a binary or a script artifact runs from it).
+//     Nobody can open it by a name, and it is gone when the command ends. It
+//     takes the artifact's size in memory while the command runs.
+//   - --copy DIR: the copy is DIR/<name of --file>, read-only, in a directory
+//     this process creates (it must not exist; mode 0700); each argument
+//     equal to --file names it. It costs a write of the artifact to DIR's
+//     filesystem. Not guaranteed against: the job's own user or root, who
+//     can change DIR.
+//   - --unpack DIR: the copy is an in-memory file that is unpacked (tar.gz)
+//     into DIR, created as for --copy, only after the checks passed; the
+//     command runs in DIR.
 //   - Arguments equal to --file are replaced only when they are exactly that
 //     string; a command that builds the path itself (or opens another name
 //     of the same file) reads the shared filesystem, unchecked.

@@ -26,8 +26,8 @@ import (
 
 // Environment variables set for the command.
 const (
-	// EnvArtifact is the checked artifact's path: the copy (--copy) or
-	// /dev/fd/N (neither --copy nor --unpack).
+	// EnvArtifact is the checked copy's path: DIR/<name> (--copy) or
+	// /dev/fd/N (in memory: neither --copy nor --unpack).
 	EnvArtifact = "SLIPWAY_ARTIFACT"
 	// EnvJobDir is the fresh directory of --copy or --unpack.
 	EnvJobDir = "SLIPWAY_JOB_DIR"
@@ -161,7 +161,7 @@ func (o *Options) run(ctx context.Context) (argv0 string, argv, env []string, ch
 	if err != nil {
 		return "", nil, nil, "", refuse(exitcode.Internal, CheckRead, "reading %q: %v", o.File, err)
 	}
-	dst, err := o.destination(before)
+	dst, err := o.destination()
 	if err != nil {
 		return "", nil, nil, "", err
 	}
@@ -192,12 +192,10 @@ func (o *Options) run(ctx context.Context) (argv0 string, argv, env []string, ch
 		env = append(env, EnvArtifact+"="+path, EnvJobDir+"="+o.Copy)
 		chdir = o.Copy // the command runs where its copy is, as after --unpack
 	default:
-		if err := unchanged(f, before); err != nil {
-			return "", nil, nil, "", err
-		}
-		fd, err := syscall.Dup(int(f.Fd())) // without close-on-exec: the command inherits it
+		fd, err := sealReadOnly(dst.f)
+		dst.f = nil
 		if err != nil {
-			return "", nil, nil, "", refuse(exitcode.Internal, CheckExec, "passing the checked file on: %v", err)
+			return "", nil, nil, "", refuse(exitcode.Internal, CheckExec, "passing the checked copy on: %v", err)
 		}
 		path := "/dev/fd/" + strconv.Itoa(fd)
 		replaceArg(argv, o.File, path)
@@ -285,20 +283,6 @@ func refuseFirst(rep *verify.Report, file string) error {
 	}
 	c := failed[0]
 	return refuse(exitcode.NotVerified, c.Check, "%q is not verified under the policy: %s; nothing ran", file, c.Line())
-}
-
-// unchanged refuses when f changed while it was read.
-func unchanged(f *os.File, before fs.FileInfo) error {
-	after, err := f.Stat()
-	if err != nil {
-		return refuse(exitcode.Internal, CheckRead, "reading %q again: %v", f.Name(), err)
-	}
-	b, _ := before.Sys().(*syscall.Stat_t)
-	a, _ := after.Sys().(*syscall.Stat_t)
-	if after.Size() != before.Size() || !after.ModTime().Equal(before.ModTime()) || (a != nil && b != nil && a.Ctim != b.Ctim) {
-		return refuse(exitcode.NotVerified, verify.CheckDigest, "the staged artifact %q changed while it was checked (size, modification or change time); nothing ran. Something still writes it: stage it again", f.Name())
-	}
-	return nil
 }
 
 func (o *Options) unpack(ctx context.Context, f *os.File) error {

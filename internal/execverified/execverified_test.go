@@ -157,8 +157,8 @@ func TestRunMismatch(t *testing.T) {
 	}
 }
 
-// TestRunFD: without --copy or --unpack the command gets the checked file as
-// /dev/fd/N, which stays the checked file when the path is replaced.
+// TestRunFD: without --copy or --unpack the command gets the checked copy,
+// sealed in memory, as /dev/fd/N: replacing the staged file changes nothing.
 func TestRunFD(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -176,6 +176,12 @@ func TestRunFD(t *testing.T) {
 	}
 	if !strings.HasPrefix(c.argv[1], "/dev/fd/") || !bytes.Equal(c.artifact, content) {
 		t.Errorf("argv %q reads %q, want /dev/fd/N with %q", c.argv, c.artifact, content)
+	}
+	if f, err := os.OpenFile(c.argv[1], os.O_WRONLY, 0); err == nil {
+		if _, err := f.Write([]byte("changed")); err == nil {
+			t.Errorf("the checked copy %s takes writes; want it sealed", c.argv[1])
+		}
+		f.Close()
 	}
 	if !strings.HasSuffix(c.argv0, "/cat") {
 		t.Errorf("argv0 %q, want cat from PATH", c.argv0)

@@ -31,13 +31,14 @@ type Spec struct {
 	Policy  string
 	Bundles []string
 	// Unpack says the artifact is a tar.gz to unpack into the job directory,
-	// where the command then runs; otherwise the artifact is copied there as
-	// it was checked, and each word of Argv equal to Artifact names the copy.
+	// where the command then runs. Otherwise the command gets the checked
+	// copy: sealed in memory as /dev/fd/N (JobDir empty) or in JobDir
+	// (exec-verified --copy); each word of Argv equal to Artifact names it.
 	Unpack bool
 	// JobDir is the fresh directory (absolute; JobIDPattern allowed) that
-	// exec-verified creates for the checked copy or the unpacked files; it is
-	// kept after the job. Empty: a new directory under the node's TMPDIR
-	// (/tmp), removed when the job ends.
+	// exec-verified creates for the unpacked files or the checked copy; it
+	// is kept after the job. Empty with Unpack: a new directory under the
+	// node's TMPDIR (/tmp), removed when the job ends.
 	JobDir string
 	// Argv is the command, already split (SplitCommand): no shell ever sees
 	// it; each word is passed as it is.
@@ -57,10 +58,12 @@ func Render(s Spec) ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteString(header)
 	fmt.Fprintf(&b, "slipway_status=%s\n", quotePattern(s.StatusFile))
-	if s.JobDir == "" {
+	tmp := s.Unpack && s.JobDir == ""
+	switch {
+	case tmp:
 		b.WriteString("slipway_tmp=$(mktemp -d \"${TMPDIR:-/tmp}/slipway-job.XXXXXXXXXX\") || exit 70\n")
 		b.WriteString("slipway_dir=\"$slipway_tmp/job\"\n")
-	} else {
+	case s.JobDir != "":
 		fmt.Fprintf(&b, "slipway_dir=%s\n", quotePattern(s.JobDir))
 	}
 	fmt.Fprintf(&b, "%s exec-verified \\\n", Quote(s.Slipway))
@@ -73,9 +76,10 @@ func Render(s Spec) ([]byte, error) {
 		fmt.Fprintf(&b, "\t--bundles %s \\\n", Quote(bu))
 	}
 	b.WriteString("\t--status \"$slipway_status\" \\\n")
-	if s.Unpack {
+	switch {
+	case s.Unpack:
 		b.WriteString("\t--unpack \"$slipway_dir\" \\\n")
-	} else {
+	case s.JobDir != "":
 		b.WriteString("\t--copy \"$slipway_dir\" \\\n")
 	}
 	b.WriteString("\t--")
@@ -84,7 +88,7 @@ func Render(s Spec) ([]byte, error) {
 		b.WriteString(Quote(w))
 	}
 	b.WriteString("\nslipway_rc=$?\n")
-	if s.JobDir == "" {
+	if tmp {
 		b.WriteString("rm -rf -- \"$slipway_tmp\"\n")
 	}
 	b.WriteString(footer)

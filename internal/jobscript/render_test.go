@@ -35,7 +35,9 @@ func TestRenderGolden(t *testing.T) {
 	file.Artifact = "/shared/work/hello"
 	file.Argv = []string{"/shared/work/hello", "--name", "world"}
 	file.JobDir = "/shared/work/job-%j"
-	for name, s := range map[string]Spec{"unpack": baseSpec(), "signed": signed, "file-kept-dir": file} {
+	memory := file
+	memory.JobDir = ""
+	for name, s := range map[string]Spec{"unpack": baseSpec(), "signed": signed, "file-kept-dir": file, "file-in-memory": memory} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			got, err := Render(s)
@@ -147,9 +149,10 @@ func wantArgs(s Spec, dir string) []string {
 		want = append(want, "--bundles", b)
 	}
 	want = append(want, "--status", strings.ReplaceAll(s.StatusFile, "%j", "42"))
-	if s.Unpack {
+	switch {
+	case s.Unpack:
 		want = append(want, "--unpack", dir)
-	} else {
+	case s.JobDir != "":
 		want = append(want, "--copy", dir)
 	}
 	return append(append(want, "--"), s.Argv...)

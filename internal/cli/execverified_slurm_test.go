@@ -66,6 +66,23 @@ func waitStatus(t *testing.T, path string) map[string]any {
 	return nil
 }
 
+// waitFinal waits until Slurm has the job in a final state and returns what
+// scontrol show job says of it.
+func waitFinal(t *testing.T, id string) string {
+	t.Helper()
+	var out []byte
+	for deadline := time.Now().Add(180 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		out, _ = exec.Command("scontrol", "show", "job", id).CombinedOutput()
+		for _, st := range []string{"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY", "NODE_FAIL"} {
+			if strings.Contains(string(out), "JobState="+st+" ") {
+				return string(out)
+			}
+		}
+	}
+	t.Fatalf("job %s did not end within 180 s (is the cluster busy? squeue):\n%s", id, out)
+	return ""
+}
+
 // TestExecVerifiedSlurm runs two real Slurm jobs whose first command is
 // exec-verified (scripts from internal/jobscript): one whose artifact is
 // replaced on the shared filesystem after submit and before start (the job
@@ -134,14 +151,8 @@ func TestExecVerifiedSlurm(t *testing.T) {
 		t.Errorf("the intact job did not run the checked copy with its argument:\n%s", out)
 	}
 	// The status file comes first; Slurm records the end a moment later.
-	var ctl []byte
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-		ctl, _ = exec.Command("scontrol", "show", "job", jobs["tampered"]).CombinedOutput()
-		if strings.Contains(string(ctl), "JobState=FAILED") {
-			break
-		}
-	}
-	if !strings.Contains(string(ctl), "JobState=FAILED") || !strings.Contains(string(ctl), "ExitCode=65:0") {
+	ctl := waitFinal(t, jobs["tampered"])
+	if !strings.Contains(ctl, "JobState=FAILED") || !strings.Contains(ctl, "ExitCode=65:0") {
 		t.Errorf("Slurm's view of the tampered job: want JobState=FAILED ExitCode=65:0:\n%s", ctl)
 	}
 }

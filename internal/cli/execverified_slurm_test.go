@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"os"
@@ -16,18 +15,6 @@ import (
 	slurmtest "github.com/slipway/actions/internal/testutil/slurm"
 )
 
-// envTestMain makes this test binary act as slipway itself (TestMain): the
-// Slurm jobs below run "<test binary> exec-verified …" exactly as a node runs
-// "slipway exec-verified …", through Main.
-const envTestMain = "SLIPWAY_CLI_TEST_AS_SLIPWAY"
-
-func TestMain(m *testing.M) {
-	if os.Getenv(envTestMain) == "1" {
-		os.Exit(Main(context.Background(), Env{Args: os.Args[1:], Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Getwd: os.Getwd}))
-	}
-	os.Exit(m.Run())
-}
-
 // sbatch submits a rendered job script held (--hold) and returns its id;
 // the job is cancelled when the test ends.
 func sbatch(t *testing.T, c *slurmtest.Cluster, name string, script []byte) string {
@@ -38,7 +25,7 @@ func sbatch(t *testing.T, c *slurmtest.Cluster, name string, script []byte) stri
 	}
 	out, err := exec.Command("sbatch", "--parsable", "--hold", "--job-name=node-"+name, "--partition="+c.Partition,
 		"--chdir="+c.Shared, "--output="+filepath.Join(c.Shared, name+"-%j.out"), "--time=1", "--mem=64M",
-		"--cpus-per-task=1", "--ntasks=1", "--export=ALL,"+envTestMain+"=1", path).CombinedOutput()
+		"--cpus-per-task=1", "--ntasks=1", "--export=ALL,"+asSlipwayEnv+"=1", path).CombinedOutput()
 	if err != nil {
 		t.Fatalf("sbatch: %v: %s", err, out)
 	}

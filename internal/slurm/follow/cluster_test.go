@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/slipway/actions/internal/slurm"
+	slurmtest "github.com/slipway/actions/internal/testutil/slurm"
 )
 
 // statusTail is what the job wrapper (internal/jobscript) does at its end:
@@ -110,7 +111,10 @@ func TestClusterSuccessStreams(t *testing.T) {
 
 func TestClusterFailingExitCode(t *testing.T) {
 	t.Parallel()
-	c, b := requireCluster(t)
+	eachBackend(t, testFailingExitCode)
+}
+
+func testFailingExitCode(t *testing.T, c *slurmtest.Cluster, b slurm.Backend) {
 	id := clusterJob(t, b, c.Shared, "fail", `echo failing; exit 3`, 0)
 	var out lockedBuffer
 	job, err := New(b, Options{}).Follow(context.Background(), id, clusterLogs(c.Shared, "fail"), &out)
@@ -134,7 +138,10 @@ func TestClusterFailingExitCode(t *testing.T) {
 // Slurm and Follow says so.
 func TestClusterCancel(t *testing.T) {
 	t.Parallel()
-	c, b := requireCluster(t)
+	eachBackend(t, testCancel)
+}
+
+func testCancel(t *testing.T, c *slurmtest.Cluster, b slurm.Backend) {
 	id := clusterJob(t, b, c.Shared, "cancel", `echo started; sleep 120`, 0)
 	ctx, cancel := context.WithCancelCause(context.Background())
 	running := make(chan struct{})

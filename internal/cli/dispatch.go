@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/slipway/actions/internal/slurm"
 	slurmcli "github.com/slipway/actions/internal/slurm/cli"
 	"github.com/slipway/actions/internal/slurm/follow"
+	"github.com/slipway/actions/internal/slurm/rest"
 	"github.com/slipway/actions/internal/upload"
 	"github.com/slipway/actions/internal/version"
 )
@@ -283,11 +285,12 @@ func parseTimeLimit(s string) (time.Duration, error) {
 func dispatchError(err error) error {
 	var ce *exitcode.Error
 	var refused *dispatch.RefusedError
+	var limit *dispatch.LimitError
 	var cancelled *follow.CancelledError
 	switch {
 	case err == nil, errors.As(err, &ce):
 		return err
-	case errors.As(err, &refused):
+	case errors.As(err, &refused), errors.As(err, &limit):
 		return exitcode.Failure(err)
 	case errors.As(err, &cancelled):
 		return err
@@ -320,11 +323,28 @@ func dispatchSummary(res *dispatch.Result) action.Summary {
 	return sum
 }
 
-// slurmBackend makes the backend the inputs name.
+// slurmBackend makes the backend the inputs name. slurmrestd's JWT comes
+// from SLURM_JWT, never from a flag.
 func (c *dispatchCommand) slurmBackend(rt *Runtime) (slurm.Backend, error) {
 	switch c.backend {
 	case "cli":
 		return slurmcli.New(slurmcli.Options{Cluster: c.cluster, Getenv: rt.Getenv}), nil
+	case "rest":
+		jwt := rt.Getenv("SLURM_JWT")
+		if jwt == "" {
+			return nil, exitcode.BadInputf("backend rest needs slurmrestd's JWT in SLURM_JWT (scontrol token username=USER lifespan=SECONDS prints it)")
+		}
+		rt.Report.Mask(jwt)
+		u := c.restUser
+		if u == "" {
+			cur, err := user.Current()
+			if err != nil {
+				return nil, exitcode.Infra(fmt.Errorf("the current user for slurmrestd: %w; give rest-user", err))
+			}
+			u = cur.Username
+		}
+		return rest.New(rest.Options{URL: c.restURL, User: u, Token: func(context.Context) (string, error) { return jwt, nil },
+			HTTPClient: rt.Net.Client("slurmrestd")}), nil
 	}
-	return nil, exitcode.BadInputf("input \"backend\": %q is not a backend; give cli", c.backend)
+	return nil, exitcode.BadInputf("input \"backend\": %q is neither cli nor rest", c.backend)
 }

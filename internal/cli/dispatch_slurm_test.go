@@ -39,14 +39,16 @@ type slurmSite struct {
 func newSlurmSite(t *testing.T) *slurmSite {
 	t.Helper()
 	c := slurmtest.Require(t)
-	s := &slurmSite{servedRelease: serveRelease(t), cluster: c}
+	dispatcher := sigstoretest.NewCosignKey(t, "dpw")
+	// The server trusts the dispatcher's outputs too; the token may record
+	// dispatches.
+	s := &slurmSite{servedRelease: serveReleaseWith(t, headnodeBuilder, "upload,read,dispatch", dispatcher.PublicPEM), cluster: c}
 	resp, err := http.Get(s.url + "/api/v1/log/key")
 	if err != nil {
 		t.Fatal(err)
 	}
 	key, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	dispatcher := sigstoretest.NewCosignKey(t, "dpw")
 	writeFile(t, filepath.Join(c.Shared, "release.pub"), string(mustRead(t, filepath.Join(s.dir, "cosign.pub"))))
 	writeFile(t, filepath.Join(c.Shared, "dispatcher.pub"), string(dispatcher.PublicPEM))
 	logSection := "log: {verifierKey: \"" + strings.TrimSpace(string(key)) + "\"}\n"
@@ -92,6 +94,24 @@ func (s *slurmSite) dispatch(t *testing.T, backend, workdir string, extra ...str
 	return code, nameValues(stdout), stdout + stderr
 }
 
+// dispatchFrom runs slipway dispatch of the release by id from the
+// server (cli backend) into workdir.
+func (s *slurmSite) dispatchFrom(t *testing.T, workdir string, extra ...string) (int, map[string]string, string) {
+	t.Helper()
+	env := map[string]string{"SLIPWAY_TOKEN": s.token}
+	for k, v := range s.env {
+		env[k] = v
+	}
+	args := []string{"dispatch", "--server", s.url, "--release", s.id, "--policy", s.policy, "--artifact", "src/a.bin",
+		"--partition", s.cluster.Partition, "--time-limit", "2", "--mem", "64M", "--cpus-per-task", "1",
+		"--slipway", s.slipway, "--workdir", workdir, "--builder-id", headnodeBuilder, "--tlog=false"}
+	code, stdout, stderr := runCLI(t, s.dir, env, append(args, extra...)...)
+	if strings.Contains(stdout+stderr, s.token) {
+		t.Errorf("dispatch printed the token")
+	}
+	return code, nameValues(stdout), stdout + stderr
+}
+
 // TestDispatchSlurm dispatches a real release to the machine's real Slurm
 // through each backend: a job that writes an output completes, and its
 // signed provenance verifies back to the release (slipway verify
@@ -102,7 +122,7 @@ func (s *slurmSite) dispatch(t *testing.T, backend, workdir string, extra ...str
 func TestDispatchSlurm(t *testing.T) {
 	t.Parallel()
 	s := newSlurmSite(t)
-	for _, backend := range []string{"cli"} {
+	for _, backend := range []string{"cli", "rest"} {
 		t.Run(backend, func(t *testing.T) {
 			t.Parallel()
 			work := filepath.Join(s.cluster.Shared, backend+"-ok")
@@ -140,6 +160,33 @@ func TestDispatchSlurm(t *testing.T) {
 			}
 			noSecrets(t, work, s.token, "dpw", string(mustRead(t, filepath.Join(s.cluster.Shared, "dispatcher.pub"))))
 		})
+	}
+
+	// From the control plane: the release fetched by id, the dispatch
+	// recorded in its log, the outputs uploaded and admitted.
+	t.Run("server", func(t *testing.T) {
+		t.Parallel()
+		work := filepath.Join(s.cluster.Shared, "server")
+		code, out, text := s.dispatchFrom(t, work, "--command", "/bin/sh -c 'cp a.bin out.txt'", "--outputs", "out.txt")
+		if code != 0 || out["state"] != "COMPLETED" || !strings.Contains(text, "Recorded at the control plane") {
+			t.Fatalf("dispatch from the server: exit %d\n%s", code, text)
+		}
+		if m, _ := filepath.Glob(filepath.Join(work, ".slipway", "r-*.receipt")); len(m) != 1 {
+			t.Errorf("the outputs' receipt is not in the workdir: %v\n%s", m, text)
+		}
+		code, again, text := s.dispatchFrom(t, work, "--command", "/bin/sh -c 'cp a.bin out.txt'", "--outputs", "out.txt")
+		if code != 0 || again["job-id"] != out["job-id"] {
+			t.Errorf("re-run from the server: exit %d, job %q, want %q\n%s", code, again["job-id"], out["job-id"], text)
+		}
+	})
+
+	// A policy whose dispatch rules do not cover the release: refused.
+	limited := filepath.Join(s.cluster.Shared, "limited-policy.yaml")
+	writeFile(t, limited, string(mustRead(t, s.policy))+"dispatch:\n  - repositories: [github.com/o/elsewhere]\n    partitions: [debug]\n")
+	sl := *s
+	sl.policy = limited
+	if code, out, text := sl.dispatch(t, "cli", filepath.Join(s.cluster.Shared, "limited"), "--command", "true"); code != 1 || out["job-id"] != "" || !strings.Contains(text, "dispatch limits") {
+		t.Errorf("a job outside the policy's dispatch rules: exit %d, job %q; want 1 and no job\n%s", code, out["job-id"], text)
 	}
 
 	// A policy that trusts another key: refused before submitting.

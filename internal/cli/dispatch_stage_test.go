@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -29,15 +30,28 @@ type servedRelease struct {
 
 func serveRelease(t *testing.T) servedRelease {
 	t.Helper()
+	return serveReleaseWith(t, "", "upload,read")
+}
+
+// serveReleaseWith is serveRelease with the server's policy trusting the
+// extra cosign public keys and the builder too (when not empty), and a
+// token of scopes.
+func serveReleaseWith(t *testing.T, builder, scopes string, extraKeys ...[]byte) servedRelease {
+	t.Helper()
 	dir := t.TempDir()
 	env := release(t, dir, "")
-	policy, err := os.ReadFile(filepath.Join(dir, "policy.yaml"))
-	if err != nil {
-		t.Fatal(err)
+	policy := string(mustRead(t, filepath.Join(dir, "policy.yaml")))
+	for i, k := range extraKeys {
+		name := fmt.Sprintf("extra%d.pub", i)
+		writeFile(t, filepath.Join(dir, name), string(k))
+		policy = strings.Replace(policy, "keys: [", fmt.Sprintf("keys: [{name: extra%d, path: %s}, ", i, name), 1)
 	}
-	writeFile(t, filepath.Join(dir, "server-policy.yaml"), string(policy))
+	if builder != "" {
+		policy = strings.Replace(policy, "builders: [", "builders: ["+builder+", ", 1)
+	}
+	writeFile(t, filepath.Join(dir, "server-policy.yaml"), policy)
 	data := t.TempDir()
-	tok := createToken(t, dir, data, "upload,read")
+	tok := createToken(t, dir, data, scopes)
 	url := startServe(t, dir, data, "server-policy.yaml")
 	env["SLIPWAY_TOKEN"] = tok
 	code, stdout, stderr := runCLI(t, dir, env, "upload", "--server", url, "--manifest", "dist/manifest.json")

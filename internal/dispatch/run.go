@@ -18,6 +18,7 @@ import (
 	"github.com/slipway/actions/internal/atomicfile"
 	"github.com/slipway/actions/internal/attest"
 	"github.com/slipway/actions/internal/digest"
+	"github.com/slipway/actions/internal/policy"
 	"github.com/slipway/actions/internal/provenance"
 	"github.com/slipway/actions/internal/regfile"
 	"github.com/slipway/actions/internal/slurm"
@@ -97,6 +98,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return res, err
 	}
 	if err := p.spec.Validate(); err != nil {
+		return res, err
+	}
+	if err := checkLimits(o.Stage.Policy, st, p.spec); err != nil {
 		return res, err
 	}
 	if res.Key, err = IdempotencyKey(o.Run, st.Release.ID, p.spec.Fingerprint()); err != nil {
@@ -245,5 +249,35 @@ func attestOutputs(ctx context.Context, o Options, st *Staged, p *plan, job slur
 	res.Outputs = recs
 	res.OutputsManifest = filepath.Join(workdir, manifest)
 	res.OutputProvenance = filepath.Join(workdir, bundle)
+	return nil
+}
+
+// LimitError is a job over the policy's dispatch limits: nothing was
+// submitted.
+type LimitError struct {
+	Release string
+	Limit   string // "partition", "maxTime", … (policy.DispatchDecision)
+	Reason  string
+}
+
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("the job for release %q is over the policy's dispatch limits (%s), nothing was submitted: %s", e.Release, e.Limit, e.Reason)
+}
+
+// checkLimits applies the policy's dispatch section, when it has one, to
+// the job for the release's source repository (its verified provenance's).
+func checkLimits(p *policy.Policy, st *Staged, spec slurm.JobSpec) error {
+	if len(p.Dispatch) == 0 {
+		return nil
+	}
+	repo := ""
+	if len(st.Sources) > 0 {
+		repo = st.Sources[0]
+	}
+	d := p.CheckDispatch(repo, policy.DispatchRequest{Partition: spec.Partition, Account: spec.Account, QOS: spec.QOS,
+		TimeLimit: spec.TimeLimit, Nodes: spec.Nodes, NTasks: spec.NTasks, GPUs: spec.GPUs, Gres: spec.Gres})
+	if !d.Allowed {
+		return &LimitError{Release: st.Release.ID, Limit: d.Limit, Reason: d.Reason}
+	}
 	return nil
 }

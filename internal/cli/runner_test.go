@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -47,7 +48,7 @@ func TestRunnerDoctor(t *testing.T) {
 		}
 		for _, want := range []string{"ok: slurm: 22.", "ok: munge:", "ok: slurmctld:", "ok: partition: " + c.Partition,
 			"ok: slurmrestd: " + c.RESTURL + " answers with OpenAPI v0.0.38", "ok: server: " + url + " is ready; log key ",
-			"ok: policy:", "ok: workdir: " + c.Shared + " is writable here and the same directory on node", "ok: tmp:"} {
+			"ok: policy:", "ok: workdir: " + c.Shared + " is writable here and the same directory on node", "rest backend)", "ok: tmp:"} {
 			if !strings.Contains(stdout, want) {
 				t.Errorf("no %q line in:\n%s", want, stdout)
 			}
@@ -57,6 +58,20 @@ func TestRunnerDoctor(t *testing.T) {
 		}
 		if left, _ := filepath.Glob(filepath.Join(c.Shared, ".slipway-doctor-*")); len(left) > 0 {
 			t.Errorf("left behind in the working directory: %v", left)
+		}
+	})
+
+	// The cli backend: the test job goes through sbatch (above it went through slurmrestd).
+	t.Run("healthy-cli", func(t *testing.T) {
+		t.Parallel()
+		work := filepath.Join(c.Shared, "cli") // apart from the healthy case's, which runs at the same time
+		if err := os.Mkdir(work, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		code, stdout, stderr := runCLI(t, dir, nil, "runner", "doctor", "--partition", c.Partition, "--workdir", work)
+		if code != 0 || !strings.Contains(stdout, "ok: workdir: "+work+" is writable here and the same directory on node") ||
+			!strings.Contains(stdout, "cli backend") {
+			t.Fatalf("exit %d, want 0 with the workdir seen from the node\n%s\n%s", code, stdout, stderr)
 		}
 	})
 

@@ -71,6 +71,8 @@ type state struct {
 	controller bool // slurmctld answers
 	partition  string
 	logKey     string // the control plane's log key, when it answered
+	restOK     bool   // slurmrestd accepted jwt
+	jwt        string
 }
 
 // Run checks the headnode as o says and reports what passed and what is wrong. It returns an error only for a

@@ -49,14 +49,6 @@ func TestPingUp(t *testing.T) {
 	}
 }
 
-func TestParseJob(t *testing.T) {
-	t.Parallel()
-	j := parseJob("JobId=7 JobName=slipway-doctor JobState=FAILED Reason=NonZeroExitCode ExitCode=1:0 NodeList=vm BatchHost=vm")
-	if j != (jobEnd{state: "FAILED", exit: "1:0", node: "vm"}) {
-		t.Fatalf("parseJob = %+v", j)
-	}
-}
-
 func TestCommandEnvDropsJWT(t *testing.T) {
 	t.Parallel()
 	got := commandEnv([]string{"PATH=/bin", "SLURM_JWT=secret", "SLURM_CONF=/etc/slurm/slurm.conf"})

@@ -69,6 +69,7 @@ func checkREST(ctx context.Context, s *state) {
 			s.r.problem("slurmrestd", fmt.Sprintf("slurmrestd at %s answers, but its ping says slurmctld is not UP (%s)", base, restError(body)),
 				"check that slurmrestd reaches slurmctld (the same slurm.conf, munge or auth/slurm)")
 		default:
+			s.restOK, s.jwt = true, tok
 			s.r.ok("slurmrestd", "%s answers with OpenAPI %s; the token for %q is accepted", base, v, s.o.RESTUser)
 		}
 		return

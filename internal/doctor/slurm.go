@@ -60,6 +60,10 @@ func firstLine(s string) string {
 
 func checkCLI(ctx context.Context, s *state) {
 	if _, err := exec.LookPath("sbatch"); err != nil {
+		if s.o.Backend == "rest" {
+			s.r.ok("slurm", "no Slurm commands here (the rest backend does not need them)")
+			return
+		}
 		s.r.problem("slurm", "the Slurm commands (sbatch, squeue, scontrol, sinfo) are not on PATH",
 			"install Slurm's client commands (Debian/Ubuntu: apt install slurm-client; Arch/CachyOS: the slurm-llnl package) and put them on the runner's PATH")
 		return

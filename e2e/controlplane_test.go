@@ -190,9 +190,9 @@ func (c *controlPlane) checkAdmitted(t *testing.T, r *Result, rel pushedRelease,
 // checkNoSecretLeaked fails when act's log (other than ::add-mask:: commands, which the runner consumes) or the
 // control plane's log holds one of the secrets, or a JWT of the test's issuers (ES256, whose header always
 // starts alike); or when a file the run left (its directory, which every action container shares: workspaces,
-// outputs, act's action cache) or the control plane's data directory (where a service token is only a hash)
-// holds one of the secrets.
-func checkNoSecretLeaked(t *testing.T, r *Result, c *controlPlane, secrets map[string]string) {
+// outputs, act's action cache), the control plane's data directory (where a service token is only a hash) or one
+// of the dirs (a Slurm job's shared workdir) holds one of the secrets.
+func checkNoSecretLeaked(t *testing.T, r *Result, c *controlPlane, secrets map[string]string, dirs ...string) {
 	t.Helper()
 	inFiles := func(dir string) {
 		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
@@ -217,6 +217,9 @@ func checkNoSecretLeaked(t *testing.T, r *Result, c *controlPlane, secrets map[s
 	inFiles(r.Dir)
 	if c != nil {
 		inFiles(c.dir)
+	}
+	for _, d := range dirs {
+		inFiles(d)
 	}
 	secrets = maps.Clone(secrets)
 	secrets["an ES256 JWT"] = jwtHeaderPrefix

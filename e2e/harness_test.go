@@ -59,6 +59,10 @@ type Scenario struct {
 	Setup func(t *testing.T, src string)
 	// NoImage skips building the action image, for workflows that run no Docker action.
 	NoImage bool
+	// Binds are more host directories mounted into every Docker action container at the same path (act
+	// --container-options -v D:D), as a headnode's shared filesystem is one path for the runner and the nodes
+	// (the Slurm tests' shared workdir). T is always mounted.
+	Binds []string
 	// Timeout bounds the act run; 10 minutes when zero.
 	Timeout time.Duration
 }
@@ -121,12 +125,16 @@ func Run(t *testing.T, s Scenario) *Result {
 	if event == "" {
 		event = "workflow_dispatch"
 	}
+	opts := fmt.Sprintf("-v %s:%s --network host", T, T)
+	for _, d := range s.Binds {
+		opts += fmt.Sprintf(" -v %s:%s", d, d)
+	}
 	args := []string{event,
 		"-C", src, "-W", wf,
 		"--pull=false", "--no-cache-server", "--json",
 		"--action-cache-path", filepath.Join(T, "act"),
 		"--container-daemon-socket", "-",
-		"--container-options", fmt.Sprintf("-v %s:%s --network host", T, T),
+		"--container-options", opts,
 		"--local-repository", "slipway/actions@v1=" + repo,
 		"--secret-file", secrets,
 		"--env", "SLIPWAY_RESULT=" + resultFile,

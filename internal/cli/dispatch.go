@@ -30,6 +30,7 @@ import (
 type dispatchCommand struct {
 	net                                  netFlags
 	server, token, release, manifest     string
+	audience                             string
 	receipt, policy, workdir, builderID  string
 	command, script, artifact            string
 	partition, account, qos, cluster     string
@@ -51,7 +52,9 @@ func (c *dispatchCommand) Inputs() []input.Input {
 		input.String(&c.server, input.Spec{Name: "server", Env: "SLIPWAY_SERVER",
 			Description: "The control plane's base URL (https://slipway.example.org; plain http only to a loopback address): the release is fetched from it, the dispatch recorded in its log, and the outputs uploaded to it."}),
 		input.String(&c.token, input.Spec{Name: "token", Env: "SLIPWAY_TOKEN", Secret: true,
-			Description: "A service token with scopes read and dispatch (and upload, to upload the outputs), for server. It never reaches the job."}),
+			Description: "A service token with scopes read and dispatch (and upload, to upload the outputs), for server. Without one, inside a job with permissions: id-token: write, a GitHub Actions OIDC ID token for audience is sent instead (the server's uploader rules must allow the job for the release's repository). Neither reaches the job."}),
+		input.String(&c.audience, input.Spec{Name: "audience",
+			Description: "The audience of the OIDC ID token, as the server is configured to require (its oidc-audience); empty for the server input."}),
 		input.String(&c.release, input.Spec{Name: "release",
 			Description: "The release to run: its ID (r- and 16 hex digits) or the digest of one of its artifacts (sha256:HEX), as the control plane knows it. Exactly one of release and manifest."}),
 		input.String(&c.manifest, input.Spec{Name: "manifest",
@@ -173,11 +176,12 @@ func (c *dispatchCommand) options(ctx context.Context, rt *Runtime) (*dispatch.O
 		if src.Server, err = upload.ServerURL(c.server); err != nil {
 			return nil, exitcode.BadInput(err)
 		}
-		if c.token == "" {
-			return nil, exitcode.BadInputf("no token for the control plane: set SLIPWAY_TOKEN (the token input) to a token with scopes read and dispatch")
+		tokens, how, err := controlPlaneTokens(rt, c.token, c.audience, c.server, errNoDispatchCredentials)
+		if err != nil {
+			return nil, err
 		}
-		rt.Report.Mask(c.token)
-		src.Token, src.HTTP = c.token, rt.Net.Client("control plane")
+		rt.Log.Info("authenticating to the control plane", "with", how)
+		src.Token, src.HTTP = tokens, rt.Net.Client("control plane")
 	}
 	backend, err := c.slurmBackend(rt)
 	if err != nil {
@@ -207,16 +211,17 @@ func (c *dispatchCommand) options(ctx context.Context, rt *Runtime) (*dispatch.O
 		env := signingEnv(rt)
 		o.Signer = signing.Start(ctx, c.sigstore.Options(env, c.sigstore.Tokens(env)), nil)
 		if src.Server != nil {
-			tok := c.token
 			o.Upload = func(ctx context.Context, manifest string) error {
 				_, err := upload.Upload(ctx, upload.Options{Server: c.server, Manifest: manifest, Dir: o.Stage.Workdir,
-					Token: func(context.Context) (string, error) { return tok, nil }, HTTP: rt.Net.Client("control plane"), Log: rt.Log})
+					Token: src.Token, HTTP: rt.Net.Client("control plane"), Log: rt.Log})
 				return err
 			}
 		}
 	}
 	return o, nil
 }
+
+var errNoDispatchCredentials = exitcode.BadInputf("no credentials for the control plane: set SLIPWAY_TOKEN (the token input) to a token with scopes read and dispatch, or run in a GitHub Actions job with \"permissions: id-token: write\" to send an OIDC ID token (set audience to the server's oidc-audience)")
 
 // job reads the job's inputs.
 func (c *dispatchCommand) job(rt *Runtime) (dispatch.Job, error) {

@@ -115,7 +115,7 @@ func TestDispatchStage(t *testing.T) {
 	ctx := context.Background()
 	work := t.TempDir()
 	st, err := dispatch.Stage(ctx, dispatch.StageOptions{Workdir: work, Policy: p,
-		Source: dispatch.Source{Server: base, Token: sr.token, Release: sr.id}})
+		Source: dispatch.Source{Server: base, Token: dispatch.StaticToken(sr.token), Release: sr.id}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +132,7 @@ func TestDispatchStage(t *testing.T) {
 	// By an artifact's digest: the same release.
 	a := st.Manifest.ByRole("artifact")[0]
 	byDigest, err := dispatch.Stage(ctx, dispatch.StageOptions{Workdir: t.TempDir(), Policy: p,
-		Source: dispatch.Source{Server: base, Token: sr.token, Release: a.Digest.String()}})
+		Source: dispatch.Source{Server: base, Token: dispatch.StaticToken(sr.token), Release: a.Digest.String()}})
 	if err != nil || byDigest.Release.ID != sr.id {
 		t.Fatalf("stage by digest %s: %v", a.Digest, err)
 	}
@@ -146,7 +146,7 @@ func TestDispatchStage(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = dispatch.Stage(ctx, dispatch.StageOptions{Workdir: t.TempDir(), Policy: op,
-		Source: dispatch.Source{Server: base, Token: sr.token, Release: sr.id}})
+		Source: dispatch.Source{Server: base, Token: dispatch.StaticToken(sr.token), Release: sr.id}})
 	var refused *dispatch.RefusedError
 	if !errors.As(err, &refused) || !strings.Contains(err.Error(), "nothing was submitted") {
 		t.Fatalf("stage under another key's policy: %v, want a refusal", err)
@@ -157,7 +157,7 @@ func TestDispatchStage(t *testing.T) {
 	os.Chmod(staged, 0o644)
 	writeFile(t, staged, "the-b\n")
 	_, err = dispatch.Stage(ctx, dispatch.StageOptions{Workdir: work, Policy: p,
-		Source: dispatch.Source{Server: base, Token: sr.token, Release: sr.id}})
+		Source: dispatch.Source{Server: base, Token: dispatch.StaticToken(sr.token), Release: sr.id}})
 	if !errors.As(err, &refused) {
 		t.Fatalf("re-run with a changed staged file: %v, want a refusal", err)
 	}

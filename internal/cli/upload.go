@@ -137,26 +137,30 @@ func (c *uploadCommand) what() string {
 	return c.manifest
 }
 
-// tokenSource decides how to authenticate: the token input when set;
-// otherwise, when the job may request ID tokens, a fresh GitHub Actions
-// OIDC ID token for the audience on every request (the server accepts
-// each once). It says which, for the log.
+// tokenSource decides how to authenticate: see controlPlaneTokens.
 func (c *uploadCommand) tokenSource(rt *Runtime) (func(context.Context) (string, error), string, error) {
-	if c.token != "" {
-		rt.Report.Mask(c.token)
-		tok := c.token
-		return func(context.Context) (string, error) { return tok, nil }, "service token", nil
+	return controlPlaneTokens(rt, c.token, c.audience, c.server, errNoUploadCredentials)
+}
+
+// controlPlaneTokens decides how a stage authenticates to the control
+// plane: the token input when set; otherwise, when the job may request ID
+// tokens, a fresh GitHub Actions OIDC ID token for audience (empty: the
+// server's URL) on every request (the server accepts each once where it
+// consumes them); noCreds when neither. It says which, for the log.
+func controlPlaneTokens(rt *Runtime, token, audience, server string, noCreds error) (func(context.Context) (string, error), string, error) {
+	if token != "" {
+		rt.Report.Mask(token)
+		return func(context.Context) (string, error) { return token, nil }, "service token", nil
 	}
 	gh := oidc.GitHub{Getenv: rt.Getenv, HTTP: rt.HTTP}
 	if !gh.Available() {
-		return nil, "", errNoUploadCredentials
+		return nil, "", noCreds
 	}
 	// The runtime's request token mints ID tokens for any audience while
 	// the job runs: GitHub's runner masks it, a runner such as act does not.
 	rt.Report.Mask(rt.Getenv(oidc.EnvRequestToken))
-	audience := c.audience
 	if audience == "" {
-		audience = c.server
+		audience = server
 	}
 	src := gh.Source(audience)
 	return func(ctx context.Context) (string, error) {

@@ -20,8 +20,18 @@ const releaseBuilder = "https://hpc.example.org/runners/pool"
 // and returns the environment the key needs.
 func release(t *testing.T, dir, ref string) map[string]string {
 	t.Helper()
+	return releaseWith(t, dir, ref, nil)
+}
+
+// releaseWith is release with more environment for its stages (a GitHub
+// Actions job's, to record a source repository).
+func releaseWith(t *testing.T, dir, ref string, extra map[string]string) map[string]string {
+	t.Helper()
 	key := sigstoretest.NewCosignKey(t, "pw")
 	env := map[string]string{"PATH": os.Getenv("PATH"), "COSIGN_KEY": string(key.PrivatePEM), "COSIGN_PASSWORD": "pw"}
+	for k, v := range extra {
+		env[k] = v
+	}
 	const manifest = "dist/manifest.json"
 	steps := [][]string{
 		{"build", "--command", "mkdir -p src && echo the-a > src/a.bin && echo the-old > src/old.bin", "--artifacts", "src/*.bin"},

@@ -45,7 +45,11 @@ func record(ctx context.Context, s Source, release string, d dispatchRecord) (*R
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+s.Token)
+	tok, err := s.bearer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
 	client := s.HTTP
 	if client == nil {
 		client = http.DefaultClient
@@ -64,7 +68,7 @@ func record(ctx context.Context, s Source, release string, d dispatchRecord) (*R
 			msg += ": " + p.Detail
 		}
 		if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
-			msg += "; the token needs the scopes read and dispatch (slipway token create --scope read,dispatch)"
+			msg += "; a service token needs the scopes read and dispatch (slipway token create --scope read,dispatch), an OIDC ID token an uploader rule for the release's repository"
 		}
 		return nil, fmt.Errorf("%s", msg)
 	}

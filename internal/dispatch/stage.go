@@ -27,9 +27,11 @@ const StateDir = ".slipway"
 type Source struct {
 	// Server is the control plane's base URL; nil for a local manifest.
 	Server *url.URL
-	// Token is the bearer token for Server (scopes read and dispatch);
-	// never logged, written or passed to a job.
-	Token string
+	// Token returns the bearer token for Server: a service token (scopes
+	// read and dispatch) or a fresh OIDC ID token for each call (the
+	// server consumes one when it records the dispatch); never logged,
+	// written or passed to a job.
+	Token func(context.Context) (string, error)
 	HTTP  *http.Client
 	// Release is a release id (r-…) or the digest (sha256:…) of one of
 	// its files.
@@ -180,7 +182,11 @@ func (o StageOptions) source(ctx context.Context) (export.Source, string, error)
 		}
 		return l, l.rel.ID, nil
 	}
-	h := &export.HTTPSource{Base: s.Server, Token: s.Token, HTTP: s.HTTP}
+	tok, err := s.bearer(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	h := &export.HTTPSource{Base: s.Server, Token: tok, HTTP: s.HTTP}
 	switch {
 	case strings.HasPrefix(s.Release, "sha256:"):
 		rel, err := h.ReleaseByDigest(ctx, s.Release)
@@ -195,6 +201,23 @@ func (o StageOptions) source(ctx context.Context) (export.Source, string, error)
 		return h, s.Release, nil
 	}
 	return nil, "", fmt.Errorf("release %q is neither a release id (r- and 16 hex digits) nor a digest (sha256:HEX): give one", s.Release)
+}
+
+// StaticToken is a Source.Token that always returns tok (a service token).
+func StaticToken(tok string) func(context.Context) (string, error) {
+	return func(context.Context) (string, error) { return tok, nil }
+}
+
+// bearer returns a token for Server; "" without a Token.
+func (s Source) bearer(ctx context.Context) (string, error) {
+	if s.Token == nil {
+		return "", nil
+	}
+	tok, err := s.Token(ctx)
+	if err != nil {
+		return "", fmt.Errorf("a token for the control plane: %w", err)
+	}
+	return tok, nil
 }
 
 func (o StageOptions) logger() *slog.Logger {

@@ -161,8 +161,10 @@ func TestPublish(t *testing.T) {
 	if got := git("diff", "--name-only", p.source, r1); !regexp.MustCompile(`^((action\.yml|actions/[a-z][a-z-]*/action\.yml|actions/image\.env)\n?)+$`).MatchString(got) {
 		t.Errorf("the first release commit changes %q, want only the action.yml files and actions/image.env", got)
 	}
-	if got := git("diff", "--name-only", r1, r2); got != ".github/workflows/release.yml" {
-		t.Errorf("the second release commit changes %q, want only .github/workflows/release.yml", got)
+	// R2 pins the reusable workflows that use our actions: release.yml and hpc-run.yml.
+	reusable := []string{".github/workflows/hpc-run.yml", ".github/workflows/release.yml"}
+	if got, want := git("diff", "--name-only", r1, r2), strings.Join(reusable, "\n"); got != want {
+		t.Errorf("the second release commit changes %q, want only %q", got, want)
 	}
 
 	// The image: in the registry under 1.2.3, by the digest every action of R1 names.
@@ -179,14 +181,15 @@ func TestPublish(t *testing.T) {
 			t.Errorf("R1's %s does not run %s", rel, pin.Image)
 		}
 	}
-	release := git("show", r2+":.github/workflows/release.yml")
-	uses := regexp.MustCompile(`(?m)^\s*(?:- )?uses: slipway/actions[^@\s]*@(\S+)`).FindAllStringSubmatch(release, -1)
-	if len(uses) == 0 {
-		t.Fatal("R2's release.yml uses none of our actions")
-	}
-	for _, u := range uses {
-		if u[1] != r1 {
-			t.Errorf("R2's release.yml: %q, want every use of our actions at %s", u[0], r1)
+	for _, wf := range reusable {
+		uses := regexp.MustCompile(`(?m)^\s*(?:- )?uses: slipway/actions[^@\s]*@(\S+)`).FindAllStringSubmatch(git("show", r2+":"+wf), -1)
+		if len(uses) == 0 {
+			t.Fatalf("R2's %s uses none of our actions", wf)
+		}
+		for _, u := range uses {
+			if u[1] != r1 {
+				t.Errorf("R2's %s: %q, want every use of our actions at %s", wf, u[0], r1)
+			}
 		}
 	}
 

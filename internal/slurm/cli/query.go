@@ -37,24 +37,14 @@ func (b *Backend) list(ctx context.Context) (*jobjson.JobsResponse, error) {
 // Jobs returns what Slurm knows of ids with one squeue call; ids it forgot
 // are absent.
 func (b *Backend) Jobs(ctx context.Context, ids []uint32) (map[uint32]slurm.Job, error) {
-	out := make(map[uint32]slurm.Job, len(ids))
 	if len(ids) == 0 {
-		return out, nil
-	}
-	want := make(map[uint32]bool, len(ids))
-	for _, id := range ids {
-		want[id] = true
+		return map[uint32]slurm.Job{}, nil
 	}
 	resp, err := b.list(ctx)
 	if err != nil {
 		return nil, err
 	}
-	for _, j := range resp.Jobs {
-		if want[j.ID] {
-			out[j.ID] = j.Job
-		}
-	}
-	return out, nil
+	return resp.Select(ids), nil
 }
 
 // FindByComment returns the jobs of this backend's user whose comment is
@@ -71,13 +61,7 @@ func (b *Backend) FindByComment(ctx context.Context, c string) ([]slurm.Job, err
 	if err != nil {
 		return nil, err
 	}
-	var out []slurm.Job
-	for _, j := range resp.Jobs {
-		if j.Comment == c && j.UserID == b.uid {
-			out = append(out, j.Job)
-		}
-	}
-	return out, nil
+	return resp.WithComment(c, func(j jobjson.Job) bool { return j.UserID == b.uid }), nil
 }
 
 // Cancel cancels the job with scancel; a job that already ended, or that

@@ -102,6 +102,34 @@ type JobsResponse struct {
 	Jobs []Job
 }
 
+// Select returns the jobs of the list whose ids are in ids (one answer, every
+// backend's Backend.Jobs); ids the list lacks are absent from the map.
+func (r *JobsResponse) Select(ids []uint32) map[uint32]slurm.Job {
+	want := make(map[uint32]bool, len(ids))
+	for _, id := range ids {
+		want[id] = true
+	}
+	out := make(map[uint32]slurm.Job, len(ids))
+	for _, j := range r.Jobs {
+		if want[j.ID] {
+			out[j.ID] = j.Job
+		}
+	}
+	return out
+}
+
+// WithComment returns the jobs whose comment is exactly c and that mine says
+// belong to the backend's user (every backend's Backend.FindByComment).
+func (r *JobsResponse) WithComment(c string, mine func(Job) bool) []slurm.Job {
+	var out []slurm.Job
+	for _, j := range r.Jobs {
+		if j.Comment == c && mine(j) {
+			out = append(out, j.Job)
+		}
+	}
+	return out
+}
+
 // Job is one decoded job with the owner Slurm reports for it.
 type Job struct {
 	slurm.Job

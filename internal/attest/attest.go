@@ -164,8 +164,8 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	var m *artifact.Manifest
 	if o.Manifest != "" {
 		var err error
-		if m, err = artifact.ReadManifest(o.abs(o.Manifest)); err != nil {
-			return nil, exitcode.WithFile(exitcode.BadInput(fmt.Errorf("%w; give the manifest written by \"slipway build\"", err)), o.Manifest)
+		if m, err = o.readManifest(); err != nil {
+			return nil, err
 		}
 	}
 	var img *image
@@ -209,11 +209,22 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		res.Attestations = append(res.Attestations, a)
 	}
 	if m != nil {
-		if res.ManifestUpdated, err = o.recordBundles(res.Attestations); err != nil {
+		recs, err := o.recordBundles(res.Attestations)
+		if err != nil {
 			return nil, err
 		}
+		res.ManifestUpdated = len(recs) > 0
 	}
 	return res, nil
+}
+
+// readManifest reads the manifest input.
+func (o *Options) readManifest() (*artifact.Manifest, error) {
+	m, err := artifact.ReadManifest(o.abs(o.Manifest))
+	if err != nil {
+		return nil, exitcode.WithFile(exitcode.BadInput(fmt.Errorf("%w; give the manifest written by \"slipway build\"", err)), o.Manifest)
+	}
+	return m, nil
 }
 
 func (o *Options) provenancePlan(m *artifact.Manifest, img *image, subjects []artifact.Subject) ([]plan, error) {

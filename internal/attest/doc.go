@@ -3,7 +3,9 @@
 // as a DSSE envelope in a Sigstore bundle through an injected Signer
 // (*signing.Signer), writes the bundles next to what they describe, attaches
 // them to images in their registry the way cosign does, and records
-// provenance bundles in the artifact manifest.
+// provenance bundles in the artifact manifest. Predicate does the same for a
+// predicate another stage made (test results, vulnerability findings) about
+// every artifact of a manifest, so that no stage hand-rolls DSSE or bundles.
 //
 // Subjects' digests come from the manifest when there is one; a bare subject
 // file is read exactly once. An SBOM is inlined into its statement only when

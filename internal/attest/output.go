@@ -49,13 +49,14 @@ func (o *Options) store(ctx context.Context, p plan, b *bundle.Bundle, img *imag
 }
 
 // recordBundles adds one record per subject of each written bundle to the
-// manifest and writes it back: provenance records for provenance, and
-// attestation records for SBOM attestations (so that verify finds them
-// wherever they are written, and fails when they go missing). Records are
+// manifest, writes it back and returns the records added: provenance
+// records for provenance, and attestation records for SBOM attestations and
+// predicates made elsewhere (so that verify finds them wherever they are
+// written, and fails when they go missing). Records are
 // named "<bundle path>#<subject name>" so that each subject gets its own
 // (the naming artifact.Record.Validate binds). The manifest is read again
 // just before the atomic write, keeping records other steps added meanwhile.
-func (o *Options) recordBundles(atts []Attestation) (bool, error) {
+func (o *Options) recordBundles(atts []Attestation) ([]artifact.Record, error) {
 	role := artifact.RoleAttestation
 	if o.Kind == KindProvenance {
 		role = artifact.RoleProvenance
@@ -63,18 +64,18 @@ func (o *Options) recordBundles(atts []Attestation) (bool, error) {
 	path := o.abs(o.Manifest)
 	m, err := artifact.ReadManifest(path)
 	if err != nil {
-		return false, exitcode.WithFile(exitcode.Infra(fmt.Errorf("reading the manifest again to record the attestations: %w", err)), o.Manifest)
+		return nil, exitcode.WithFile(exitcode.Infra(fmt.Errorf("reading the manifest again to record the attestations: %w", err)), o.Manifest)
 	}
-	added := false
+	var added []artifact.Record
 	for _, a := range atts {
 		if a.BundlePath == "" {
 			continue
 		}
 		if err := artifact.CheckPath(a.BundlePath); err != nil {
-			return false, exitcode.WithFile(exitcode.BadInputf("the bundle %s, so manifest %q cannot record it: a manifest records files inside the workspace only; write the bundle inside the workspace (leave bundle empty to write it next to its subject)", err, o.Manifest), a.BundlePath)
+			return nil, exitcode.WithFile(exitcode.BadInputf("the bundle %s, so manifest %q cannot record it: a manifest records files inside the workspace only; write the bundle inside the workspace (leave bundle empty to write it next to its subject)", err, o.Manifest), a.BundlePath)
 		}
 		for _, s := range a.Subjects {
-			m.Add(artifact.Record{
+			r := artifact.Record{
 				Name:      a.BundlePath + "#" + s.Name,
 				Path:      a.BundlePath,
 				Digest:    a.BundleDigest,
@@ -82,15 +83,16 @@ func (o *Options) recordBundles(atts []Attestation) (bool, error) {
 				MediaType: BundleMediaType,
 				Role:      role,
 				Describes: s.Digest,
-			})
-			added = true
+			}
+			m.Add(r)
+			added = append(added, r)
 		}
 	}
-	if !added {
-		return false, nil
+	if len(added) == 0 {
+		return nil, nil
 	}
 	if err := m.WriteFile(path); err != nil {
-		return false, exitcode.WithFile(exitcode.Infra(fmt.Errorf("updating manifest: %w", err)), o.Manifest)
+		return nil, exitcode.WithFile(exitcode.Infra(fmt.Errorf("updating manifest: %w", err)), o.Manifest)
 	}
-	return true, nil
+	return added, nil
 }

@@ -77,6 +77,8 @@ func (c *compiler) compile(d *document) *Policy {
 	c.uploaders(p, d.Uploaders)
 	c.dispatch(p, d.Dispatch)
 	c.log(p, d.Log)
+	c.tests(p, d.Tests)
+	c.vulnerabilities(p, d.Vulnerabilities)
 	return p
 }
 

@@ -5,9 +5,12 @@
 // required and allowed attestation predicate types, a maximum age, how to
 // use a transparency log and a trusted root, and which uploaders (service
 // tokens, GitHub Actions OIDC identities) may publish which source
-// repositories to the control plane, and which Slurm partitions, accounts,
+// repositories to the control plane, which Slurm partitions, accounts,
 // QOS, time, nodes and GPUs the releases of each repository may use
-// (dispatch rules).
+// (dispatch rules), and what test results and vulnerability scans must show
+// (tests, vulnerabilities: the result required, the highest severity a
+// finding may have, how old a scan may be, which findings are accepted
+// until when).
 //
 // It is read by "slipway verify", the control plane's admission and
 // dispatch, and "slipway dispatch"; all share Load/Parse and the matching

@@ -9,23 +9,25 @@ import (
 // document is a trust policy as written: every field of the YAML, before
 // validation. Field names are the YAML keys; docs/policy.md describes each.
 type document struct {
-	APIVersion             string         `yaml:"apiVersion"`
-	Kind                   string         `yaml:"kind"`
-	Name                   string         `yaml:"name"`
-	Keys                   []keyDoc       `yaml:"keys"`
-	Identities             []identityDoc  `yaml:"identities"`
-	GPGKeys                []gpgKeyDoc    `yaml:"gpgKeys"`
-	Builders               []builderDoc   `yaml:"builders"`
-	SourceRepositories     []string       `yaml:"sourceRepositories"`
-	RequiredPredicateTypes []string       `yaml:"requiredPredicateTypes"`
-	AllowedPredicateTypes  []string       `yaml:"allowedPredicateTypes"`
-	MaxAge                 string         `yaml:"maxAge"`
-	TrustedRoot            string         `yaml:"trustedRoot"`
-	Tlog                   string         `yaml:"tlog"`
-	Thresholds             *thresholdsDoc `yaml:"thresholds"`
-	Uploaders              []uploaderDoc  `yaml:"uploaders"`
-	Dispatch               []dispatchDoc  `yaml:"dispatch"`
-	Log                    *logDoc        `yaml:"log"`
+	APIVersion             string              `yaml:"apiVersion"`
+	Kind                   string              `yaml:"kind"`
+	Name                   string              `yaml:"name"`
+	Keys                   []keyDoc            `yaml:"keys"`
+	Identities             []identityDoc       `yaml:"identities"`
+	GPGKeys                []gpgKeyDoc         `yaml:"gpgKeys"`
+	Builders               []builderDoc        `yaml:"builders"`
+	SourceRepositories     []string            `yaml:"sourceRepositories"`
+	RequiredPredicateTypes []string            `yaml:"requiredPredicateTypes"`
+	AllowedPredicateTypes  []string            `yaml:"allowedPredicateTypes"`
+	MaxAge                 string              `yaml:"maxAge"`
+	TrustedRoot            string              `yaml:"trustedRoot"`
+	Tlog                   string              `yaml:"tlog"`
+	Thresholds             *thresholdsDoc      `yaml:"thresholds"`
+	Uploaders              []uploaderDoc       `yaml:"uploaders"`
+	Dispatch               []dispatchDoc       `yaml:"dispatch"`
+	Log                    *logDoc             `yaml:"log"`
+	Tests                  *testsDoc           `yaml:"tests"`
+	Vulnerabilities        *vulnerabilitiesDoc `yaml:"vulnerabilities"`
 }
 
 type keyDoc struct {

@@ -69,6 +69,36 @@ func TestParseErrors(t *testing.T) {
 		{name: "bad tlog", doc: header + key + "tlog: always\n", want: []string{`field "tlog": is "always"; want off, optional or required`}},
 		{name: "trusted root missing", doc: header + key + "trustedRoot: nope.json\n", want: []string{`field "trustedRoot": reading "nope.json"`}},
 		{name: "threshold range", doc: header + key + "thresholds:\n  tlogEntries: 0\n", want: []string{`field "thresholds.tlogEntries": is 0; want a number from 1 to 32`}},
+		{name: "tests unknown field", doc: header + key + "tests:\n  required: true\n  reslt: PASSED\n",
+			want: []string{"policy.yaml:" + strconv.Itoa(5+keyLines) + ":3: ", `unknown field "reslt"`, "docs/policy.md"}},
+		{name: "tests result failed", doc: header + key + "tests:\n  result: FAILED\n",
+			want: []string{"policy.yaml:" + strconv.Itoa(4+keyLines) + ":11: ", `field "tests.result": is "FAILED", which would accept failed tests; write PASSED`}},
+		{name: "tests result bad", doc: header + key + "tests: {result: OK}\n", want: []string{`field "tests.result": is "OK"; write PASSED`}},
+		{name: "tests required not bool", doc: header + key + "tests: {required: maybe}\n", want: []string{"policy.yaml:" + strconv.Itoa(3+keyLines) + ":"}},
+		{name: "vulnerabilities unknown field", doc: header + key + "vulnerabilities:\n  maxSeverity: high\n  maxSeverty: low\n",
+			want: []string{"policy.yaml:" + strconv.Itoa(5+keyLines) + ":3: ", `unknown field "maxSeverty"`}},
+		{name: "vulnerabilities no maxSeverity", doc: header + key + "vulnerabilities: {required: true}\n",
+			want: []string{`field "vulnerabilities.maxSeverity": is missing; write the highest severity`}},
+		{name: "vulnerabilities bad severity", doc: header + key + "vulnerabilities:\n  maxSeverity: severe\n",
+			want: []string{"policy.yaml:" + strconv.Itoa(4+keyLines) + ":16: ", `field "vulnerabilities.maxSeverity": is "severe"; write one of none, negligible, low, medium, high, critical`}},
+		{name: "vulnerabilities bad maxAge", doc: header + key + "vulnerabilities:\n  maxSeverity: high\n  maxAge: a week\n",
+			want: []string{"policy.yaml:" + strconv.Itoa(5+keyLines) + ":11: ", `field "vulnerabilities.maxAge": "a week" is not a duration; write it like "30d"`}},
+		{name: "ignore without reason", doc: header + key + "vulnerabilities:\n  maxSeverity: high\n  ignore:\n    - id: CVE-2024-1234\n      expires: 2027-01-31\n",
+			want: []string{"policy.yaml:" + strconv.Itoa(6+keyLines) + ":", `field "vulnerabilities.ignore[0].reason": is missing; say why the finding is accepted`}},
+		{name: "ignore without expires", doc: header + key + "vulnerabilities:\n  maxSeverity: high\n  ignore:\n    - id: CVE-2024-1234\n      reason: not reachable\n",
+			want: []string{`field "vulnerabilities.ignore[0].expires": is missing; give the date the ignore stops applying, like "2027-01-31"`}},
+		{name: "ignore bad date", doc: header + key + "vulnerabilities:\n  maxSeverity: high\n  ignore:\n    - {id: CVE-2024-1234, reason: r, expires: 31/01/2027}\n",
+			want: []string{`field "vulnerabilities.ignore[0].expires": "31/01/2027" is not a date; write it like "2027-01-31"`}},
+		{name: "ignore impossible date", doc: header + key + "vulnerabilities:\n  maxSeverity: high\n  ignore:\n    - {id: CVE-2024-1234, reason: r, expires: 2027-02-30}\n",
+			want: []string{`"2027-02-30" is not a date`}},
+		{name: "ignore without id", doc: header + key + "vulnerabilities:\n  maxSeverity: high\n  ignore:\n    - {reason: r, expires: 2027-01-31}\n",
+			want: []string{`field "vulnerabilities.ignore[0].id": is missing`}},
+		{name: "ignore bad id", doc: header + key + "vulnerabilities:\n  maxSeverity: high\n  ignore:\n    - {id: \"CVE 1\", reason: r, expires: 2027-01-31}\n",
+			want: []string{`field "vulnerabilities.ignore[0].id": "CVE 1" is not a vulnerability id`}},
+		{name: "ignore twice", doc: header + key + "vulnerabilities:\n  maxSeverity: high\n  ignore:\n    - {id: CVE-1, reason: r, expires: 2027-01-31}\n    - {id: cve-1, reason: r, expires: 2027-01-31}\n",
+			want: []string{`field "vulnerabilities.ignore[1].id": "cve-1" is already ignored by vulnerabilities.ignore[0]`}},
+		{name: "ignore unknown field", doc: header + key + "vulnerabilities:\n  maxSeverity: high\n  ignore:\n    - {id: CVE-1, reason: r, expires: 2027-01-31, until: x}\n",
+			want: []string{`unknown field "until"`}},
 		{name: "alias", doc: header + key + "a: &x [1]\nb: *x\n", want: []string{"YAML anchors and aliases are not allowed"}},
 		{name: "every problem at once", doc: "apiVersion: x\nkind: y\nmaxAge: z\n",
 			want: []string{`"apiVersion"`, `"kind"`, `"maxAge"`, "trusts no signer"}},
@@ -102,6 +132,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("{"))
 	f.Add([]byte(header + "thresholds: {tlogEntries: 99}\nidentities: [{name: a, issuer: b, subjectRegExp: '('}]\n"))
 	f.Add([]byte(header + "uploaders:\n  - name: u\n    oidc: {issuer: https://token.actions.githubusercontent.com, repositoryID: 0x10, jobWorkflowRefRegExp: 'a.*'}\n    repositories: [https://github.com/o/r]\n  - {name: t, token: t, repositories: []}\n"))
+	f.Add([]byte(header + "keys: [{name: a, pem: x}]\ntests: {required: true, result: WARNED}\nvulnerabilities: {required: true, maxSeverity: high, maxAge: 7d, ignore: [{id: CVE-1, reason: r, expires: 2027-01-31}]}\n"))
 	f.Add([]byte(header + "uploaders: [{name: u, token: ci, oidc: {}, repositories: ['git+https://github.com/o/r@refs/tags/v1']}]\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		read := func(string) ([]byte, error) { return nil, errors.New("no files in the fuzzer") }

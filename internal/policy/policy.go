@@ -96,6 +96,12 @@ type Policy struct {
 	// Log is the control-plane transparency log whose receipts verify
 	// checks (the "log" section).
 	Log Log
+	// Tests says what a subject's verified test results must show; nil
+	// when the policy has no "tests" section.
+	Tests *Tests
+	// Vulnerabilities says what a subject's verified vulnerability scan
+	// must show; nil when the policy has no "vulnerabilities" section.
+	Vulnerabilities *Vulnerabilities
 }
 
 // Thresholds are the minimum numbers of independent confirmations a
@@ -198,13 +204,22 @@ func (p *Policy) RequiresProvenance() bool {
 }
 
 // PredicateTypeAllowed reports whether an attestation of predicate type t is
-// acceptable: it is required, allowed, or SLSA provenance when the policy
-// constrains builders or sources.
+// acceptable: it is required, allowed, SLSA provenance when the policy
+// constrains builders or sources, or a test result or vulnerability scan
+// when the policy has a tests or vulnerabilities section to judge it by.
 func (p *Policy) PredicateTypeAllowed(t string) bool {
 	if slices.Contains(p.RequiredPredicateTypes, t) || slices.Contains(p.AllowedPredicateTypes, t) {
 		return true
 	}
-	return t == SLSAProvenanceV1 && p.RequiresProvenance()
+	switch t {
+	case SLSAProvenanceV1:
+		return p.RequiresProvenance()
+	case TestResultV01:
+		return p.Tests != nil
+	case VulnsV01:
+		return p.Vulnerabilities != nil
+	}
+	return false
 }
 
 // AcceptedPredicateTypes lists the predicate types PredicateTypeAllowed
@@ -216,8 +231,10 @@ func (p *Policy) AcceptedPredicateTypes() []string {
 			out = append(out, t)
 		}
 	}
-	if p.RequiresProvenance() && !slices.Contains(out, SLSAProvenanceV1) {
-		out = append(out, SLSAProvenanceV1)
+	for _, t := range []string{SLSAProvenanceV1, TestResultV01, VulnsV01} {
+		if p.PredicateTypeAllowed(t) && !slices.Contains(out, t) {
+			out = append(out, t)
+		}
 	}
 	return out
 }

@@ -81,6 +81,13 @@ func TestExamplePolicy(t *testing.T) {
 	if !p.PredicateTypeAllowed(policy.CycloneDX) || p.PredicateTypeAllowed("https://example.com/other/v1") || !p.RequiresProvenance() {
 		t.Error("predicate types not as the example says")
 	}
+	if p.Tests == nil || !p.Tests.Required || p.Tests.Result != policy.TestPassed {
+		t.Errorf("tests = %+v, want required, PASSED", p.Tests)
+	}
+	if v := p.Vulnerabilities; v == nil || !v.Required || v.MaxSeverity != policy.SeverityHigh || v.MaxAge != 7*24*time.Hour ||
+		len(v.Ignore) != 1 || v.Ignore[0].ID != "CVE-2024-1234" || !v.Ignore[0].Expires.Equal(time.Date(2027, 1, 31, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("vulnerabilities = %+v", v)
+	}
 }
 
 // TestDocsEmbedExample proves docs/policy.md shows the example policy that

@@ -2,7 +2,11 @@
 // them (Sigstore bundles signed with a key or keylessly, OpenPGP detached
 // signatures), that what was signed is the artifact's digest, and what the
 // attestations say (SLSA provenance from an allowed builder and source,
-// required predicate types, SBOMs bound to the artifact, maximum age).
+// required predicate types, SBOMs bound to the artifact, maximum age, and
+// under the policy's tests and vulnerabilities sections the newest verified
+// test result and vulnerability scan about the artifact). It is the one
+// place those rules are enforced: slipway verify, the control plane's
+// admission and slipway dispatch all call it.
 //
 // It works offline: everything it needs is in the bundles and the policy
 // (public keys, a trusted root with the transparency log and timestamp

@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/slipway/actions/internal/policy"
 )
@@ -78,6 +79,38 @@ func FuzzStatement(f *testing.F) {
 		}
 		if _, ok := fd.attestations[policy.SLSAProvenanceV1]; ok && len(fd.provenance) == 0 {
 			t.Fatalf("provenance counted without a provenance statement's subjects: %q", payload)
+		}
+	})
+}
+
+// FuzzResults feeds arbitrary (already verified) test-result and vulns
+// predicates to the tests and vulnerabilities checks: they must report,
+// never panic, and never pass a subject whose deciding result is not
+// acceptable.
+func FuzzResults(f *testing.F) {
+	f.Add([]byte(`{"result":"FAILED","failedTests":["a/TestA"],"passedTests":[]}`))
+	f.Add([]byte(`{"result":"WARNED","warnedTests":["a"]}`))
+	f.Add([]byte(`{"scanner":{"uri":"pkg:golang/github.com/anchore/grype@v1","db":{"lastUpdate":"2027-01-01T00:00:00Z"},"result":[{"id":"CVE-1","severity":[{"method":"nvd","score":"critical"}],"annotations":[{"package":"pkg:golang/a@v1"},{"fixedIn":"v2"}]}]},"metadata":{"scanFinishedOn":"2027-01-01T00:00:00Z"}}`))
+	f.Add([]byte(`{"scanner":{"uri":"x","result":[{"vulnerability":{"id":"GHSA-1","severity":[{"score":"9.9"}]}},{"id":""}]}}`))
+	p := &policy.Policy{
+		Tests:           &policy.Tests{Required: true, Result: policy.TestPassed},
+		Vulnerabilities: &policy.Vulnerabilities{Required: true, MaxSeverity: policy.SeverityHigh, MaxAge: time.Hour, Ignore: []policy.Ignore{{ID: "CVE-1", Reason: "r", Expires: time.Unix(1, 0)}}},
+	}
+	v := New(p, WithClock(func() time.Time { return time.Date(2027, 1, 1, 0, 30, 0, 0, time.UTC) }))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		rep := &SubjectReport{Name: "fuzz"}
+		ev := &evidence{path: "fuzz.json"}
+		fd := &found{attestations: map[string]string{}}
+		okTests := v.collectTestResult(rep, ev, raw, fd, nil)
+		v.collectVulns(rep, ev, raw, fd, nil)
+		v.checkTests(rep, fd)
+		v.checkVulns(rep, fd)
+		if len(rep.Checks) == 0 {
+			t.Fatalf("no check reported for %q", raw)
+		}
+		rep.finish()
+		if okTests && fd.tests[0].pred.Result != policy.TestPassed && rep.Verified {
+			t.Fatalf("a %s test result passed: %q", fd.tests[0].pred.Result, raw)
 		}
 	})
 }

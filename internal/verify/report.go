@@ -23,6 +23,10 @@ const (
 	CheckManifest   = "manifest"   // the manifest names the artifact as its verified provenance does
 	CheckReceipt    = "receipt"    // a receipt of Slipway's log proves the release naming it was admitted
 	CheckChain      = "chain"      // a dispatched job's output provenance names the input release verified with it
+	CheckTests      = "tests"      // the newest verified test result is acceptable to the policy's tests section
+	// CheckVulnerabilities: the newest verified vulnerability scan is recent
+	// enough and has no finding above the policy's maxSeverity.
+	CheckVulnerabilities = "vulnerabilities"
 )
 
 // Status is the outcome of a check.

@@ -107,6 +107,10 @@ func (v *Verifier) checkStatement(rep *SubjectReport, ev *evidence, payloadType 
 		passed = v.checkProvenance(rep, ev, st.Predicate, f)
 	case policy.IsSBOMPredicate(pt):
 		passed = v.checkSBOM(rep, ev, pt, st.Predicate, want)
+	case pt == policy.TestResultV01:
+		passed = v.collectTestResult(rep, ev, st.Predicate, f, times)
+	case pt == policy.VulnsV01:
+		passed = v.collectVulns(rep, ev, st.Predicate, f, times)
 	}
 	if !passed {
 		return // a required predicate type counts only once its checks passed

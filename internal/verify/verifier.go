@@ -111,6 +111,8 @@ type found struct {
 	sources      []string        // source repositories that provenance names
 	inputs       []releaseInput  // input releases a verified dispatch provenance names
 	dispatched   bool            // a verified dispatch provenance is about the subject
+	tests        []testResult    // verified test-result attestations about the subject
+	scans        []vulnScan      // verified vulns attestations about the subject
 }
 
 func (v *Verifier) subject(ctx context.Context, s Subject) (*SubjectReport, error) {
@@ -188,6 +190,8 @@ func (v *Verifier) subject(ctx context.Context, s Subject) (*SubjectReport, erro
 		}
 	}
 	v.checkRequirements(rep, f)
+	v.checkTests(rep, f)
+	v.checkVulns(rep, f)
 	v.checkAge(rep, f)
 	rep.provenance, rep.inputs, rep.dispatched = f.provenance, f.inputs, f.dispatched
 	for _, src := range f.sources {

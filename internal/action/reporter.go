@@ -3,6 +3,7 @@ package action
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 
 	"github.com/sethvargo/go-githubactions"
@@ -145,7 +146,7 @@ func (c *CLI) Summary(s Summary) error {
 
 // Error implements Reporter.
 func (c *CLI) Error(title, msg, file string) {
-	if file != "" {
+	if file != "" && !namesFile(msg, file) {
 		fmt.Fprintf(c.Stderr, "%s: %s: %s\n", title, file, msg)
 		return
 	}
@@ -154,3 +155,10 @@ func (c *CLI) Error(title, msg, file string) {
 
 // Warning implements Reporter.
 func (c *CLI) Warning(msg string) { fmt.Fprintf(c.Stderr, "warning: %s\n", msg) }
+
+// namesFile reports whether msg already names file (as given, or by its
+// base name, as errors that carry the resolved absolute path do), so that
+// the command line does not print the path twice.
+func namesFile(msg, file string) bool {
+	return strings.Contains(msg, file) || strings.Contains(msg, filepath.Base(file))
+}

@@ -74,3 +74,21 @@ func TestCLIReporter(t *testing.T) {
 		t.Errorf("stderr = %q", stderr.String())
 	}
 }
+
+func TestCLIErrorNamesTheFileOnce(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, msg, file, want string
+	}{
+		{"no file", "bad", "", "slipway verify: bad\n"},
+		{"file not in message", "bad field", "p.yaml", "slipway verify: p.yaml: bad field\n"},
+		{"message names the path", "/tmp/p.yaml:5:5: unknown field", "/tmp/p.yaml", "slipway verify: /tmp/p.yaml:5:5: unknown field\n"},
+		{"message names the resolved path", `manifest "/w/dist/m.json": field "mediaType"`, "dist/m.json", "slipway verify: manifest \"/w/dist/m.json\": field \"mediaType\"\n"},
+	} {
+		var stderr bytes.Buffer
+		(&CLI{Stdout: &bytes.Buffer{}, Stderr: &stderr}).Error("slipway verify", tc.msg, tc.file)
+		if stderr.String() != tc.want {
+			t.Errorf("%s: Error() wrote %q, want %q", tc.name, stderr.String(), tc.want)
+		}
+	}
+}

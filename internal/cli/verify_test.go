@@ -110,7 +110,7 @@ func TestVerifyCommandFailures(t *testing.T) {
 			},
 			args:   []string{"--subject", "app.bin", "--policy", "policy.yaml"},
 			stdout: "FAIL digest     app.bin.sigstore.json: the bundle signs sha256:",
-			stderr: "slipway verify: app.bin.sigstore.json: 1 check(s) failed; the first: FAIL digest"},
+			stderr: "slipway verify: 1 check(s) failed; the first: FAIL digest"},
 		{name: "no policy", code: 2, args: []string{"--subject", "app.bin"}, stderr: `no trust policy: give policy`},
 		{name: "missing policy file", code: 2, args: []string{"--subject", "app.bin", "--policy", "nope.yaml"},
 			stderr: `nope.yaml: reading the policy`},

@@ -62,10 +62,30 @@ func Open(path string) (*os.File, error) {
 		if errors.As(err, &nr) {
 			return nil, err
 		}
-		return nil, fmt.Errorf("opening %q: %w", path, err)
+		return nil, &OpenError{Path: path, Err: err}
 	}
 	return f, nil
 }
+
+// OpenError is a failed Open. Its message names the path once ("opening
+// \"p\": no such file or directory"), not again in the *fs.PathError's
+// own "open p: ..."; it unwraps to the underlying error, so errors.Is(err,
+// fs.ErrNotExist) and errors.As(err, **fs.PathError) keep working.
+type OpenError struct {
+	Path string
+	Err  error
+}
+
+func (e *OpenError) Error() string {
+	reason := e.Err
+	var pe *fs.PathError
+	if errors.As(e.Err, &pe) && pe.Path == e.Path {
+		reason = pe.Err
+	}
+	return fmt.Sprintf("opening %q: %v", e.Path, reason)
+}
+
+func (e *OpenError) Unwrap() error { return e.Err }
 
 // Check reports a *NotRegularError when path exists and is not a regular
 // file (after following symbolic links), and the stat error otherwise.

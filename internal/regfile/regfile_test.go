@@ -2,6 +2,8 @@ package regfile_test
 
 import (
 	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -154,5 +156,21 @@ func TestOpenIn(t *testing.T) {
 		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
 			t.Errorf("OpenIn(%q) = %v, want %q", tc.name, err, tc.want)
 		}
+	}
+}
+
+func TestOpenErrorNamesThePathOnce(t *testing.T) {
+	t.Parallel()
+	missing := filepath.Join(t.TempDir(), "missing.json")
+	_, err := regfile.Open(missing)
+	if err == nil {
+		t.Fatal("Open of a missing file succeeded")
+	}
+	if want := fmt.Sprintf("opening %q: no such file or directory", missing); err.Error() != want {
+		t.Errorf("Open() error = %q, want %q", err, want)
+	}
+	var pe *fs.PathError
+	if !errors.Is(err, fs.ErrNotExist) || !errors.As(err, &pe) {
+		t.Errorf("Open() error %v does not unwrap to fs.ErrNotExist and *fs.PathError", err)
 	}
 }

@@ -1,0 +1,174 @@
+package testresult
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// inputs lists the test data files of dir (not the goldens, not README).
+func inputs(t testing.TB, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range entries {
+		if e.IsDir() || strings.HasSuffix(e.Name(), ".golden") || e.Name() == "README.md" {
+			continue
+		}
+		out = append(out, filepath.Join(dir, e.Name()))
+	}
+	return out
+}
+
+func checkGolden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	golden := path + ".golden"
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run with -update to write it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from %s:\n%s", path, golden, got)
+	}
+}
+
+// TestGolden parses each report the real tools wrote (testdata/README.md)
+// with the format detected, and compares the cases with the golden file.
+func TestGolden(t *testing.T) {
+	t.Parallel()
+	for _, path := range inputs(t, "testdata") {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			t.Parallel()
+			f, err := os.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			rep, err := Parse(filepath.Base(path), f, Auto)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rep.Cases) == 0 {
+				t.Fatal("no cases")
+			}
+			got, err := json.MarshalIndent(rep, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkGolden(t, path, append(got, '\n'))
+		})
+	}
+}
+
+// TestBad: malformed, truncated and foreign inputs are errors naming the
+// file and a position, never a report.
+func TestBad(t *testing.T) {
+	t.Parallel()
+	for _, path := range inputs(t, filepath.Join("testdata", "bad")) {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			t.Parallel()
+			f, err := os.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			name := filepath.Base(path)
+			rep, err := Parse(name, f, Auto)
+			if err == nil {
+				t.Fatalf("Parse() = %+v, want an error", rep)
+			}
+			var pe *ParseError
+			if !errors.As(err, &pe) || pe.File != name || (pe.Line == 0 && pe.Offset < 0) {
+				t.Errorf("error %v (%#v) names no file and position", err, pe)
+			}
+			checkGolden(t, path, []byte(err.Error()+"\n"))
+		})
+	}
+}
+
+// TestTruncated cuts every good report at a quarter, half and three
+// quarters: each cut is an error, never fewer tests. (bail.tap is left
+// out: nothing after its "Bail out!" is read, so a cut inside that line
+// still reads as the failed run it is.)
+func TestTruncated(t *testing.T) {
+	t.Parallel()
+	for _, path := range inputs(t, "testdata") {
+		if filepath.Base(path) == "bail.tap" {
+			continue
+		}
+		full, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, frac := range []int{1, 2, 3} {
+			cut := full[:len(full)*frac/4]
+			rep, err := Parse(filepath.Base(path), bytes.NewReader(cut), Auto)
+			var pe *ParseError
+			if err == nil || !errors.As(err, &pe) {
+				t.Errorf("%s cut at %d/4: Parse() = %+v, %v; want a ParseError", path, frac, rep, err)
+			}
+		}
+	}
+}
+
+// TestFormatGiven: a format set by the caller is used as is, and the wrong
+// one is an error rather than an empty report.
+func TestFormatGiven(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		file string
+		f    Format
+	}{
+		{"gotest.json", TAP},
+		{"perl.tap", GoTest},
+		{"gotest.json", JUnit},
+		{"ctest.xml", GoTest},
+		{"perl.tap", JUnit},
+	} {
+		b, err := os.ReadFile(filepath.Join("testdata", tc.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep, err := Parse(tc.file, bytes.NewReader(b), tc.f); err == nil {
+			t.Errorf("Parse(%s, %s) = %d cases, want an error", tc.file, tc.f, len(rep.Cases))
+		}
+	}
+	if _, err := ParseFormat("xunit"); err == nil {
+		t.Error("ParseFormat(xunit) accepted")
+	}
+	for in, want := range map[string]Format{"": Auto, "JUnit": JUnit, " gotest ": GoTest, "tap": TAP, "auto": Auto} {
+		if got, err := ParseFormat(in); err != nil || got != want {
+			t.Errorf("ParseFormat(%q) = %q, %v", in, got, err)
+		}
+	}
+}
+
+// TestMessageBounded: a huge failure text is cut, inside UTF-8 boundaries.
+func TestMessageBounded(t *testing.T) {
+	t.Parallel()
+	in := `<testsuite name="s"><testcase name="a"><failure>` + strings.Repeat("é", 10000) + `</failure></testcase></testsuite>`
+	rep, err := Parse("big.xml", strings.NewReader(in), Auto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := rep.Cases[0].Message
+	if len(m) > maxMessage+8 || !strings.HasSuffix(m, " …") || !json.Valid([]byte(`"`+strings.TrimSuffix(m, " …")+`"`)) {
+		t.Errorf("message of %d bytes, ends %q", len(m), m[len(m)-8:])
+	}
+}

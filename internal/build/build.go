@@ -199,7 +199,7 @@ func (p *plan) command(ctx context.Context, info *artifact.BuildInfo) ([]string,
 		return nil, err
 	}
 	defer func() {
-		if err := removeAll(tmp); err != nil {
+		if err := execenv.RemoveAll(tmp); err != nil {
 			p.Log.Warn("removing the build's TMPDIR", "dir", tmp, "error", err)
 		}
 	}()

@@ -2,20 +2,14 @@ package build
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"time"
 
 	"github.com/slipway/actions/internal/artifact"
 	"github.com/slipway/actions/internal/execenv"
 	"github.com/slipway/actions/internal/exitcode"
-	"github.com/slipway/actions/internal/interrupt"
 )
 
 // stopGrace is how long a cancelled command gets between SIGTERM and
@@ -35,19 +29,13 @@ func (p *plan) commandEnv(tmp string) []string {
 // may be unset; its busybox sh is /bin/sh).
 var fallbackShells = []string{"/bin/sh"}
 
-// shell returns the program and arguments that run script, like GitHub's
-// `run:` steps: bash with -e and pipefail, else POSIX sh with -e, else one
-// of fallbacks with -e.
+// shell returns the program and arguments that run script (execenv.Shell).
 func shell(script string, env, fallbacks []string) ([]string, error) {
-	if bash, err := execenv.LookPath("bash", env); err == nil {
-		return []string{bash, "--noprofile", "--norc", "-e", "-o", "pipefail", "-c", script}, nil
+	argv, err := execenv.Shell(script, env, fallbacks)
+	if err != nil {
+		return nil, exitcode.BadInputf("%w to run the build command; run the build in a `run:` step before this one and leave \"command\" empty, or run \"slipway build\" on the runner", err)
 	}
-	for _, sh := range append([]string{"sh"}, fallbacks...) {
-		if p, err := execenv.LookPath(sh, env); err == nil {
-			return []string{p, "-e", "-c", script}, nil
-		}
-	}
-	return nil, exitcode.BadInputf("no shell (bash or sh) on PATH %q to run the build command; run the build in a `run:` step before this one and leave \"command\" empty, or run \"slipway build\" on the runner", execenv.Get(env, "PATH"))
+	return argv, nil
 }
 
 // runCommand runs the build command in the workspace and streams its
@@ -61,34 +49,16 @@ func (p *plan) runCommand(ctx context.Context, env []string, out io.Writer, info
 	if p.Trace {
 		return p.runTraced(ctx, argv, env, out, info)
 	}
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.Dir = p.Workspace
-	cmd.Env = env
-	cmd.Stdout, cmd.Stderr = out, out
-	ownProcessGroup(cmd)
-	cmd.WaitDelay = stopGrace
-	if err = cmd.Start(); err == nil {
-		// A process that must exit at once (a second signal) takes the
-		// command's group with it; a cancelled command's group is killed
-		// once its shell has gone, so that nothing it started lingers.
-		remove := interrupt.OnForcedExit(func() { killGroup(cmd) })
-		err = cmd.Wait()
-		remove()
-		if ctx.Err() != nil {
-			killGroup(cmd)
-		}
-	}
-	var exitErr *exec.ExitError
+	exit, err := execenv.Run(ctx, execenv.Command{Argv: argv, Dir: p.Workspace, Env: env, Stdout: out, Stderr: out, Grace: stopGrace})
 	switch {
-	case err == nil:
-		return nil
-	case ctx.Err() != nil:
+	case err != nil && ctx.Err() != nil:
 		return fmt.Errorf("the build command was stopped: %w", ctx.Err())
-	case errors.As(err, &exitErr):
-		sig, _ := signalOf(exitErr)
-		return p.failed(exitErr.ExitCode(), sig, env)
+	case err != nil:
+		return exitcode.Infraf("the build command: %w", err)
+	case !exit.OK():
+		return p.failed(exit.Code, exit.Signal, env)
 	}
-	return exitcode.Infraf("starting the build command with %s: %w", argv[0], err)
+	return nil
 }
 
 // failed is the error of a command that exited with code, or was killed by
@@ -107,24 +77,9 @@ func (p *plan) failed(code int, sig string, env []string) error {
 
 // newTempDir makes the command's TMPDIR.
 func newTempDir() (string, error) {
-	dir, err := os.MkdirTemp("", "slipway-build-")
+	dir, err := execenv.TempDir("slipway-build-")
 	if err != nil {
 		return "", exitcode.Infraf("creating TMPDIR for the build command: %w", err)
 	}
 	return dir, nil
-}
-
-// removeAll removes dir even when the command left read-only directories
-// in it (as Go's module cache does).
-func removeAll(dir string) error {
-	if err := os.RemoveAll(dir); err == nil {
-		return nil
-	}
-	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && d.IsDir() {
-			_ = os.Chmod(p, 0o700)
-		}
-		return nil
-	})
-	return os.RemoveAll(dir)
 }

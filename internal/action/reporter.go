@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/sethvargo/go-githubactions"
@@ -22,8 +23,24 @@ type Reporter interface {
 	Summary(s Summary) error
 	// Error reports a failure, pointing at file when it is not empty.
 	Error(title, msg, file string)
+	// ErrorAt reports a failure at a line of a file (a failed test where
+	// its report says).
+	ErrorAt(title, msg string, at Location)
 	// Warning reports something the user should look at.
 	Warning(msg string)
+}
+
+// Location is a place in a file of the workspace.
+type Location struct {
+	File string
+	Line int // 1-based; 0 when unknown
+}
+
+func (l Location) String() string {
+	if l.Line > 0 {
+		return l.File + ":" + strconv.Itoa(l.Line)
+	}
+	return l.File
 }
 
 // Config selects and configures a Reporter.
@@ -94,6 +111,15 @@ func (a *Actions) Error(title, msg, file string) {
 	a.gh.WithFieldsMap(fields).Errorf("%s", msg)
 }
 
+// ErrorAt implements Reporter with an ::error file=…,line=…:: annotation.
+func (a *Actions) ErrorAt(title, msg string, at Location) {
+	fields := map[string]string{"title": title, "file": at.File}
+	if at.Line > 0 {
+		fields["line"] = strconv.Itoa(at.Line)
+	}
+	a.gh.WithFieldsMap(fields).Errorf("%s", msg)
+}
+
 // Warning implements Reporter with a ::warning:: annotation.
 func (a *Actions) Warning(msg string) { a.gh.Warningf("%s", msg) }
 
@@ -151,6 +177,11 @@ func (c *CLI) Error(title, msg, file string) {
 		return
 	}
 	fmt.Fprintf(c.Stderr, "%s: %s\n", title, msg)
+}
+
+// ErrorAt implements Reporter.
+func (c *CLI) ErrorAt(title, msg string, at Location) {
+	fmt.Fprintf(c.Stderr, "%s: %s: %s\n", title, at, msg)
 }
 
 // Warning implements Reporter.

@@ -92,3 +92,35 @@ func TestCLIErrorNamesTheFileOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestErrorAt: an error at a line of a file is an ::error file=,line=::
+// annotation in Actions, FILE:LINE on the command line.
+func TestErrorAt(t *testing.T) {
+	t.Parallel()
+	var stdout, stderr bytes.Buffer
+	env := map[string]string{"GITHUB_ACTIONS": "true"}
+	New(Config{Getenv: func(k string) string { return env[k] }, Stdout: &stdout}).ErrorAt("test failed: pkg/TestX", "got 3, want 4", Location{File: "pkg/x_test.go", Line: 12})
+	New(Config{Getenv: func(string) string { return "" }, Stdout: &stdout, Stderr: &stderr}).ErrorAt("test failed: a", "boom", Location{File: "t/a.t"})
+	if want := "::error file=pkg/x_test.go,line=12,title=test failed%3A pkg/TestX::got 3, want 4\n"; stdout.String() != want {
+		t.Errorf("Actions: %q, want %q", stdout.String(), want)
+	}
+	if want := "test failed: a: t/a.t: boom\n"; stderr.String() != want {
+		t.Errorf("CLI: %q, want %q", stderr.String(), want)
+	}
+}
+
+// TestSummaryTable renders a summary's own table in Markdown (cells
+// escaped) and as text (tabs in cells kept out of the columns).
+func TestSummaryTable(t *testing.T) {
+	t.Parallel()
+	s := Summary{Title: "Tests: FAILED", Table: &Table{Title: "Failed tests", Header: []string{"Test", "Where", "Message"},
+		Rows: [][]string{{"pkg/TestA|B", "a_test.go:3", "got <nil>\tmore"}}}}
+	md := s.Markdown()
+	if !strings.Contains(md, "**Failed tests**\n\n| Test | Where | Message |\n| --- | --- | --- |\n| pkg/TestA\\|B | a_test.go:3 | got &lt;nil&gt;\tmore |\n") {
+		t.Errorf("Markdown:\n%s", md)
+	}
+	txt := s.Text()
+	if !strings.Contains(txt, "TEST") || !strings.Contains(txt, "got <nil> more") {
+		t.Errorf("Text:\n%s", txt)
+	}
+}

@@ -11,7 +11,16 @@ import (
 type Summary struct {
 	Title string
 	Rows  []Row
+	// Table is a table of its own after the rows (a test run's failures).
+	Table *Table
 	Notes []string
+}
+
+// Table is a titled table of text cells.
+type Table struct {
+	Title  string
+	Header []string
+	Rows   [][]string
 }
 
 // Row is one subject in a summary.
@@ -33,6 +42,21 @@ func (s Summary) Markdown() string {
 		}
 		b.WriteString("\n")
 	}
+	if t := s.Table; t != nil && len(t.Rows) > 0 {
+		fmt.Fprintf(&b, "**%s**\n\n|", escapeMarkdown(t.Title))
+		for _, h := range t.Header {
+			fmt.Fprintf(&b, " %s |", escapeMarkdown(h))
+		}
+		b.WriteString("\n|" + strings.Repeat(" --- |", len(t.Header)) + "\n")
+		for _, r := range t.Rows {
+			b.WriteString("|")
+			for _, c := range r {
+				fmt.Fprintf(&b, " %s |", escapeMarkdown(c))
+			}
+			b.WriteString("\n")
+		}
+		b.WriteString("\n")
+	}
 	for _, n := range s.Notes {
 		fmt.Fprintf(&b, "- %s\n", escapeMarkdown(n))
 	}
@@ -48,6 +72,19 @@ func (s Summary) Text() string {
 		fmt.Fprintln(tw, "  SUBJECT\tROLE\tDIGEST\tSIZE")
 		for _, r := range s.Rows {
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", r.Name, r.Role, r.Digest, size(r.Size))
+		}
+		tw.Flush()
+	}
+	if t := s.Table; t != nil && len(t.Rows) > 0 {
+		fmt.Fprintf(&b, "  %s\n", t.Title)
+		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "  "+strings.ToUpper(strings.Join(t.Header, "\t")))
+		for _, r := range t.Rows {
+			cells := make([]string, len(r))
+			for i, c := range r {
+				cells[i] = strings.ReplaceAll(c, "\t", " ")
+			}
+			fmt.Fprintln(tw, "  "+strings.Join(cells, "\t"))
 		}
 		tw.Flush()
 	}

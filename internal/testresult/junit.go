@@ -1,20 +1,18 @@
 package testresult
 
 import (
-	"encoding/xml"
+	"bufio"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 )
 
-// junitSuite is an open <testsuite>: its name, the failures and errors its
-// attributes report, and how many failing cases were seen inside it.
+// junitSuite is an open <testsuite>: its name and the failures and errors
+// its attributes report, and how many failing cases were seen inside it.
 type junitSuite struct {
 	name            string
 	reported, found int
-	line            int
 }
 
 // junitParser reads JUnit XML: a <testsuites> or <testsuite> root, suites
@@ -22,86 +20,75 @@ type junitSuite struct {
 // Surefire's <flakyFailure>, <flakyError>, <rerunFailure>, <rerunError>.
 type junitParser struct {
 	name   string
-	d      *xml.Decoder
+	s      *xmlScanner
 	rep    *Report
 	suites []junitSuite
-	tc     *Case // the open <testcase>
-	text   boundedText
 }
 
-func parseJUnit(name string, r io.Reader) (*Report, error) {
-	p := &junitParser{name: name, d: xml.NewDecoder(r), rep: &Report{Format: JUnit}}
-	p.d.Strict = true
-	root := false
-	for {
-		tok, err := p.d.Token()
-		if err == io.EOF {
-			if !root {
-				return nil, p.errorf("no XML element: not a JUnit report; check that the test tool wrote its report here")
-			}
-			if len(p.suites) > 0 || p.tc != nil {
-				return nil, p.errorf("the report ends inside <testsuite> or <testcase>: it is truncated; write the report again, completely")
-			}
-			return p.rep, nil
-		}
-		if err != nil {
-			return nil, p.syntax(err)
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			if !root {
-				if t.Name.Local != "testsuites" && t.Name.Local != "testsuite" {
-					return nil, p.errorf("the root element is <%s>, not <testsuites> or <testsuite>: not a JUnit report", t.Name.Local)
-				}
-				root = true
-				if t.Name.Local == "testsuites" {
-					if err := p.container(); err != nil {
-						return nil, err
-					}
-					continue
-				}
-			}
-			if err := p.start(t); err != nil {
-				return nil, err
-			}
-		}
+func parseJUnit(name string, r *bufio.Reader) (*Report, error) {
+	p := &junitParser{name: name, s: newXMLScanner(r), rep: &Report{Format: JUnit}}
+	t, err := p.next()
+	if err != nil {
+		return nil, err
 	}
+	if t.kind == xmlEOF || (t.name != "testsuites" && t.name != "testsuite") {
+		return nil, p.errorf("the root element is <%s>, not <testsuites> or <testsuite>: not a JUnit report", t.name)
+	}
+	if t.name == "testsuites" {
+		err = p.children(func(t *xmlToken) error { return p.start(t) })
+	} else {
+		err = p.suite(t)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if t, err = p.next(); err != nil {
+		return nil, err
+	}
+	if t.kind != xmlEOF {
+		return nil, p.errorf("a second root element <%s>", t.name)
+	}
+	return p.rep, nil
 }
 
-// container reads a <testsuites> element's content up to its end.
-func (p *junitParser) container() error {
+// next is the next token; a scanner error becomes a ParseError.
+func (p *junitParser) next() (*xmlToken, error) {
+	t, err := p.s.next()
+	if err != nil {
+		var xe *xmlError
+		if errors.As(err, &xe) {
+			return nil, &ParseError{File: p.name, Line: xe.line, Column: xe.col, Offset: xe.off, Msg: "XML: " + xe.msg}
+		}
+		return nil, fmt.Errorf("reading %s: %w", p.name, err)
+	}
+	return t, nil
+}
+
+// children calls f for each child element of the element just started
+// and returns at its end.
+func (p *junitParser) children(f func(*xmlToken) error) error {
 	for {
-		tok, err := p.token()
+		t, err := p.next()
 		if err != nil {
 			return err
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			if err := p.start(t); err != nil {
-				return err
-			}
-		case xml.EndElement:
+		if t.kind == xmlEnd {
 			return nil
+		}
+		if err := f(t); err != nil {
+			return err
 		}
 	}
 }
 
-// token is the next token; EOF inside an element is truncation.
-func (p *junitParser) token() (xml.Token, error) {
-	tok, err := p.d.Token()
-	if err == io.EOF {
-		return nil, p.errorf("the report ends before its last element is closed: it is truncated; write the report again, completely")
-	}
-	if err != nil {
-		return nil, p.syntax(err)
-	}
-	return tok, nil
+// skip reads the element just started up to its end.
+func (p *junitParser) skip() error {
+	return p.children(func(*xmlToken) error { return p.skip() })
 }
 
-// start handles a start element below the root; it reads the element up to
-// its end.
-func (p *junitParser) start(t xml.StartElement) error {
-	switch t.Name.Local {
+// start handles an element below the root, up to its end.
+func (p *junitParser) start(t *xmlToken) error {
+	switch t.name {
 	case "testsuite":
 		return p.suite(t)
 	case "testcase":
@@ -110,25 +97,13 @@ func (p *junitParser) start(t xml.StartElement) error {
 	return p.skip()
 }
 
-// skip skips the element just started.
-func (p *junitParser) skip() error {
-	if err := p.d.Skip(); err != nil {
-		if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
-			return p.errorf("the report ends before its last element is closed: it is truncated; write the report again, completely")
-		}
-		return p.syntax(err)
-	}
-	return nil
-}
-
-func (p *junitParser) suite(t xml.StartElement) error {
-	line, _ := p.d.InputPos()
-	s := junitSuite{name: attr(t, "name"), line: line}
+func (p *junitParser) suite(t *xmlToken) error {
+	s := junitSuite{name: t.attr("name")}
 	if s.name == "(empty)" {
 		s.name = "" // ctest's name for a build without a name
 	}
 	for _, a := range []string{"failures", "errors"} {
-		v := attr(t, a)
+		v := t.attr(a)
 		if v == "" {
 			continue
 		}
@@ -140,58 +115,51 @@ func (p *junitParser) suite(t xml.StartElement) error {
 	}
 	p.suites = append(p.suites, s)
 	var own []Case // failures of the suite itself (<failure> or <error> directly inside)
-	for {
-		tok, err := p.token()
-		if err != nil {
-			return err
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			switch t.Name.Local {
-			case "failure", "error":
-				msg, err := p.element(t)
-				if err != nil {
-					return err
-				}
-				own = append(own, Case{Suite: s.name, Status: Failed, Message: msg})
-			default:
-				if err := p.start(t); err != nil {
-					return err
-				}
+	err := p.children(func(t *xmlToken) error {
+		switch t.name {
+		case "failure", "error":
+			msg, err := p.element(t)
+			if err != nil {
+				return err
 			}
-		case xml.EndElement:
-			cur := p.suites[len(p.suites)-1]
-			p.suites = p.suites[:len(p.suites)-1]
-			cur.found += len(own)
-			p.rep.Cases = append(p.rep.Cases, own...)
-			if cur.found < cur.reported {
-				// The suite counts failures no case of it shows (a
-				// collection or setup error): it failed all the same.
-				p.rep.Cases = append(p.rep.Cases, Case{Suite: cur.name, Status: Failed,
-					Message: fmt.Sprintf("the suite reports %d failures and errors, %d failing test cases", cur.reported, cur.found)})
-				cur.found = cur.reported
-			}
-			if n := len(p.suites); n > 0 {
-				p.suites[n-1].found += cur.found
-			}
+			own = append(own, Case{Suite: s.name, Status: Failed, Message: msg})
 			return nil
 		}
+		return p.start(t)
+	})
+	if err != nil {
+		return err
 	}
+	cur := p.suites[len(p.suites)-1]
+	p.suites = p.suites[:len(p.suites)-1]
+	cur.found += len(own)
+	p.rep.Cases = append(p.rep.Cases, own...)
+	if cur.found < cur.reported {
+		// The suite counts failures no case of it shows (a collection or
+		// setup error): it failed all the same.
+		p.rep.Cases = append(p.rep.Cases, Case{Suite: cur.name, Status: Failed,
+			Message: fmt.Sprintf("the suite reports %d failures and errors, %d failing test cases", cur.reported, cur.found)})
+		cur.found = cur.reported
+	}
+	if n := len(p.suites); n > 0 {
+		p.suites[n-1].found += cur.found
+	}
+	return nil
 }
 
-func (p *junitParser) testcase(t xml.StartElement) error {
-	c := Case{Name: attr(t, "name"), File: attr(t, "file"), Status: Passed}
+func (p *junitParser) testcase(t *xmlToken) error {
+	c := Case{Name: t.attr("name"), File: t.attr("file"), Status: Passed}
 	if c.Name == "" {
 		return p.errorf("<testcase> has no name attribute; every JUnit test case is named")
 	}
-	c.Suite = attr(t, "classname")
+	c.Suite = t.attr("classname")
 	if c.Suite == "" || c.Suite == c.Name {
 		c.Suite = ""
 		if n := len(p.suites); n > 0 {
 			c.Suite = p.suites[n-1].name
 		}
 	}
-	if l := attr(t, "line"); l != "" {
+	if l := t.attr("line"); l != "" {
 		n, err := strconv.Atoi(strings.TrimSpace(l))
 		if err != nil || n < 0 {
 			return p.errorf("<testcase name=%q> has line=%q, not a line number", c.Name, l)
@@ -201,55 +169,47 @@ func (p *junitParser) testcase(t xml.StartElement) error {
 			c.Line++ // pytest writes 0-based line numbers (its "pytest" suite)
 		}
 	}
-	if status := attr(t, "status"); status == "notrun" || status == "disabled" {
+	if status := t.attr("status"); status == "notrun" || status == "disabled" {
 		c.Status = Skipped // ctest: not run, whether or not <skipped> follows
 	}
 	var out string
-	for {
-		tok, err := p.token()
+	err := p.children(func(t *xmlToken) error {
+		var to Status
+		switch t.name {
+		case "failure", "error", "rerunFailure", "rerunError":
+			to = Failed
+		case "flakyFailure", "flakyError":
+			to = Warned
+		case "skipped":
+			to = Skipped
+		case "system-out", "system-err":
+			// ctest's failure says nothing; its output does.
+			var err error
+			out, err = p.element(t)
+			return err
+		default:
+			return p.skip()
+		}
+		msg, err := p.element(t)
 		if err != nil {
 			return err
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			var to Status
-			switch t.Name.Local {
-			case "failure", "error", "rerunFailure", "rerunError":
-				to = Failed
-			case "flakyFailure", "flakyError":
-				to = Warned
-			case "skipped":
-				to = Skipped
-			case "system-out", "system-err":
-				// ctest's failure says nothing; its output does.
-				if out, err = p.element(t); err != nil {
-					return err
-				}
-				continue
-			default:
-				if err := p.skip(); err != nil {
-					return err
-				}
-				continue
-			}
-			msg, err := p.element(t)
-			if err != nil {
-				return err
-			}
-			if rank(to) > rank(c.Status) {
-				c.Status, c.Message = to, msg
-			}
-		case xml.EndElement:
-			if c.Status == Failed && c.Message == "" {
-				c.Message = out
-			}
-			if c.Status == Failed && len(p.suites) > 0 {
-				p.suites[len(p.suites)-1].found++
-			}
-			p.rep.Cases = append(p.rep.Cases, c)
-			return nil
+		if rank(to) > rank(c.Status) {
+			c.Status, c.Message = to, msg
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
+	if c.Status == Failed && c.Message == "" {
+		c.Message = out
+	}
+	if c.Status == Failed && len(p.suites) > 0 {
+		p.suites[len(p.suites)-1].found++
+	}
+	p.rep.Cases = append(p.rep.Cases, c)
+	return nil
 }
 
 // rank orders statuses: a case has the worst status any of its elements
@@ -266,54 +226,22 @@ func rank(s Status) int {
 	return 0
 }
 
-// element reads a <failure>, <error> or <skipped> element and returns its
-// message: the message attribute, then the text.
-func (p *junitParser) element(t xml.StartElement) (string, error) {
-	p.text.Reset()
-	if m := attr(t, "message"); m != "" {
-		p.text.Write([]byte(m))
-		p.text.Write([]byte("\n"))
+// element reads a <failure>, <error>, <skipped> or output element just
+// started and returns its message: the message attribute, then the text.
+func (p *junitParser) element(t *xmlToken) (string, error) {
+	head := ""
+	if m := t.attr("message"); m != "" {
+		head = m + "\n"
 	}
-	depth := 1
-	for depth > 0 {
-		tok, err := p.token()
-		if err != nil {
-			return "", err
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			depth++
-		case xml.EndElement:
-			depth--
-		case xml.CharData:
-			p.text.Write(t)
-		}
+	p.s.startCapture()
+	err := p.skip()
+	text := p.s.stopCapture()
+	if err != nil {
+		return "", err
 	}
-	return message(p.text.String()), nil
-}
-
-func attr(t xml.StartElement, name string) string {
-	for _, a := range t.Attr {
-		if a.Name.Local == name {
-			return a.Value
-		}
-	}
-	return ""
+	return message(head + text), nil
 }
 
 func (p *junitParser) errorf(format string, a ...any) error {
-	line, col := p.d.InputPos()
-	return &ParseError{File: p.name, Line: line, Column: col, Offset: p.d.InputOffset(), Msg: fmt.Sprintf(format, a...)}
-}
-
-func (p *junitParser) syntax(err error) error {
-	var se *xml.SyntaxError
-	msg := err.Error()
-	if errors.As(err, &se) {
-		msg = se.Msg
-		if se.Msg == "unexpected EOF" {
-			msg = "unexpected end of file: the report is truncated; write it again, completely"
-		}
-	}
-	return p.errorf("XML: %s", msg)
+	return &ParseError{File: p.name, Line: p.s.line, Column: int(p.s.off-p.s.lineOff) + 1, Offset: p.s.off, Msg: fmt.Sprintf(format, a...)}
 }

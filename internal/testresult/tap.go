@@ -14,7 +14,7 @@ var (
 	tapTest = regexp.MustCompile(`^(not ok|ok)\b\s*(\d+)?\s*(?:-\s*)?(.*)$`)
 	// tapDirective is a "# SKIP" or "# TODO" directive (any case; "skip"
 	// may be followed by letters, as in "# skipped").
-	tapDirective = regexp.MustCompile(`(?i)(?:^|[^\\])#\s*(skip\S*|todo)\b\s*(.*)$`)
+	tapDirective = regexp.MustCompile(`(?i)^#\s*(skip\S*|todo)\b\s*(.*)$`)
 	tapYAMLKey   = regexp.MustCompile(`^(\s*)(file|line|message|error|location)\s*:\s*(.*)$`)
 	tapUnescape  = strings.NewReplacer(`\\`, `\`, `\#`, "#")
 	tapLocation  = regexp.MustCompile(`^(.+?):(\d+)(?::\d+)?$`)
@@ -127,14 +127,21 @@ func (p *tapParser) line(s string, n int) error {
 				return p.errorf(n, "test number %s where %d was expected: tests out of order, missing or repeated", m[2], p.count)
 			}
 		}
+		// The description ends at the first unescaped "#": a directive
+		// (SKIP, TODO) or a comment follows.
 		desc, dir, reason := m[3], "", ""
-		if d := tapDirective.FindStringSubmatchIndex(desc); d != nil {
-			dir, reason = strings.ToLower(desc[d[2]:d[3]]), desc[d[4]:d[5]]
-			cut := d[0]
-			if desc[cut] != '#' {
-				cut++
+		for i := 0; i < len(desc); i++ {
+			if desc[i] == '\\' {
+				i++
+				continue
 			}
-			desc = desc[:cut]
+			if desc[i] == '#' {
+				if d := tapDirective.FindStringSubmatch(desc[i:]); d != nil {
+					dir, reason = strings.ToLower(d[1]), d[2]
+				}
+				desc = desc[:i]
+				break
+			}
 		}
 		desc = strings.TrimSpace(tapUnescape.Replace(desc))
 		if desc == "" {

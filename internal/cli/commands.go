@@ -4,6 +4,7 @@ package cli
 func Commands() []Command {
 	return []Command{
 		&buildCommand{},    // run the build, digest the artifacts, write the manifest and subjects
+		&testCommand{},     // run the tests (or collect their results) and attest the result about the artifacts
 		&sbomCommand{},     // describe an artifact in an SBOM bound to its digest
 		&signCommand{},     // sign the artifacts: Sigstore bundles, GPG signatures, image signatures in the registry
 		&attestCommand{},   // attest the artifacts: SLSA provenance and SBOMs as signed in-toto statements

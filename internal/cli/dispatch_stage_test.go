@@ -38,6 +38,14 @@ func serveRelease(t *testing.T) servedRelease {
 // token of scopes.
 func serveReleaseWith(t *testing.T, builder, scopes string, extraKeys ...[]byte) servedRelease {
 	t.Helper()
+	return serveReleaseEdited(t, builder, scopes, nil, extraKeys...)
+}
+
+// serveReleaseEdited is serveReleaseWith with edit, when not nil, run on
+// the workspace and the server's policy before the upload: it may add to
+// the release and returns the policy to serve.
+func serveReleaseEdited(t *testing.T, builder, scopes string, edit func(dir, policy string) string, extraKeys ...[]byte) servedRelease {
+	t.Helper()
 	dir := t.TempDir()
 	env := release(t, dir, "")
 	policy := string(mustRead(t, filepath.Join(dir, "policy.yaml")))
@@ -48,6 +56,9 @@ func serveReleaseWith(t *testing.T, builder, scopes string, extraKeys ...[]byte)
 	}
 	if builder != "" {
 		policy = strings.Replace(policy, "builders: [", "builders: ["+builder+", ", 1)
+	}
+	if edit != nil {
+		policy = edit(dir, policy)
 	}
 	writeFile(t, filepath.Join(dir, "server-policy.yaml"), policy)
 	data := t.TempDir()

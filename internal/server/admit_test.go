@@ -12,6 +12,8 @@ import (
 
 	"github.com/transparency-dev/formats/log"
 
+	"github.com/slipway/actions/internal/policy"
+	"github.com/slipway/actions/internal/policy/policytest"
 	"github.com/slipway/actions/internal/tlog/entry"
 	"github.com/slipway/actions/internal/token"
 )
@@ -106,6 +108,7 @@ func TestAdmitRejections(t *testing.T) {
 		builder        string
 		edit           func(t *testing.T, dir string)
 		check, subject string
+		detail         string // in the problem's detail, when set
 	}{
 		{name: "tampered artifact", edit: tamper("app.bin", []byte("not what was signed")), check: "digest"},
 		{name: "tampered bundle", edit: func(t *testing.T, dir string) {
@@ -118,6 +121,11 @@ func TestAdmitRejections(t *testing.T) {
 		}, check: "signature"},
 		{name: "builder not allowed", builder: "https://evil.example/builder", check: "builder"},
 		{name: "repository not allowed", policy: "sourceRepositories: [git+https://github.com/acme/other]\n", check: "source"},
+		{name: "failing test result", policy: "tests: {required: true}\n", edit: func(t *testing.T, dir string) {
+			policytest.AddAttestation(t, dir, "manifest.json", s.kp, "app.bin.test-result.sigstore.json", policy.TestResultV01,
+				policytest.TestResult("FAILED", "example.com/app/TestRun"))
+		}, check: "tests", detail: "the tests FAILED (1 passed, 0 warned, 1 failed; failed: example.com/app/TestRun)"},
+		{name: "no test result", policy: "tests: {required: true}\n", check: "tests", detail: "no verified test-result attestation"},
 		{name: "uploader without rule", policy: "uploaders: [{name: other, token: someone-else, repositories: [git+https://github.com/acme/app]}]\n", check: "uploader"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -137,6 +145,9 @@ func TestAdmitRejections(t *testing.T) {
 			code, a := admit(t, site.url, tok, manifest)
 			if code != http.StatusUnprocessableEntity || a.Check != tc.check || !strings.HasSuffix(a.Type, "check-failed") || a.Detail == "" {
 				t.Fatalf("admission: %d %+v; want 422 check %q", code, a, tc.check)
+			}
+			if !strings.Contains(a.Detail, tc.detail) {
+				t.Errorf("the refusal's detail %q does not say %q", a.Detail, tc.detail)
 			}
 			rc := checkReceipt(t, site.tl.VerifierKey(), a.Receipt)
 			e, err := entry.Parse(rc.Entry)

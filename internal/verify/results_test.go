@@ -145,8 +145,8 @@ func TestResultsPolicy(t *testing.T) {
 		},
 		{
 			name: "required and missing", extra: requireTests,
-			make:     func(t *testing.T, f *fixture) []string { return f.results(t) },
-			want:     []string{"FAIL tests      app.tar.gz: no verified test-result attestation (" + policy.TestResultV01 + ") names this subject, and the policy requires one (tests.required); run slipway test"},
+			make: func(t *testing.T, f *fixture) []string { return f.results(t) },
+			want: []string{"FAIL tests      app.tar.gz: no verified test-result attestation (" + policy.TestResultV01 + ") names this subject, and the policy requires one (tests.required); run slipway test"},
 		},
 		{
 			name: "not required and missing", extra: "tests: {required: false}\n",
@@ -319,8 +319,8 @@ func TestResultsPolicy(t *testing.T) {
 		},
 		{
 			name: "required and missing", extra: requireVulns, clock: beforeExpiry,
-			make:     func(t *testing.T, f *fixture) []string { return f.results(t) },
-			want:     []string{"FAIL vulnerabilities app.tar.gz: no verified vulns attestation (" + policy.VulnsV01 + ") names this subject, and the policy requires one (vulnerabilities.required); run slipway scan"},
+			make: func(t *testing.T, f *fixture) []string { return f.results(t) },
+			want: []string{"FAIL vulnerabilities app.tar.gz: no verified vulns attestation (" + policy.VulnsV01 + ") names this subject, and the policy requires one (vulnerabilities.required); run slipway scan"},
 		},
 		{
 			name: "a scan without a scanner", extra: requireVulns, clock: beforeExpiry,

@@ -61,3 +61,45 @@ func WriteSigned(t testing.TB, dir string, kp sign.Keypair, name string, content
 		t.Fatal(err)
 	}
 }
+
+// AddAttestation signs an in-toto statement of predicateType about every
+// artifact of the manifest (dir/manifest, its paths relative to the
+// workspace dir) with kp, writes it as dir/name and records it in the
+// manifest as an attestation of each artifact, as the attest stage records
+// a predicate made elsewhere (slipway test's result, slipway scan's
+// findings).
+func AddAttestation(t testing.TB, dir, manifest string, kp sign.Keypair, name, predicateType string, predicate any) {
+	t.Helper()
+	path := filepath.Join(dir, manifest)
+	m, err := artifact.ReadManifest(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	arts := m.ByRole(artifact.RoleArtifact)
+	var subjects []Subject
+	for _, a := range arts {
+		subjects = append(subjects, Subject{Name: a.Name, SHA256: a.Digest.Hex()})
+	}
+	b := Bundle(t, DSSE(Statement(t, predicateType, predicate, subjects...)), kp, sign.BundleOptions{})
+	if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(name)), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range arts {
+		m.Add(artifact.Record{Name: name + "#" + a.Name, Path: name, Digest: digest.SHA256(sha256.Sum256(b)), Size: int64(len(b)),
+			MediaType: bundleMediaType, Role: artifact.RoleAttestation, Describes: a.Digest})
+	}
+	if err := m.WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestResult is an in-toto test-result v0.1 predicate (API9.md's shape)
+// with result and the names of the tests that failed.
+func TestResult(result string, failed ...string) map[string]any {
+	return map[string]any{
+		"result": result,
+		"configuration": []any{map[string]any{"name": "commit", "uri": "git+https://github.com/acme/app@refs/tags/v1",
+			"digest": map[string]any{"gitCommit": "0123456789abcdef0123456789abcdef01234567"}}},
+		"passedTests": []string{"example.com/app/TestOK"}, "warnedTests": []string{}, "failedTests": append([]string{}, failed...),
+	}
+}

@@ -59,7 +59,8 @@ type xmlScanner struct {
 	root    bool   // the root element was seen
 	selfEnd string // the end of a self-closing element, returned next
 	tok     xmlToken
-	arena   []byte // the current start tag's attribute values
+	attrs   []xmlAttr // the current start tag's attributes, reused
+	arena   []byte    // their values
 	capture bool
 	text    boundedText
 	raw     []byte
@@ -419,8 +420,7 @@ func (s *xmlScanner) startTag(first byte) error {
 	if err != nil {
 		return err
 	}
-	s.tok = xmlToken{kind: xmlStart, name: name, attrs: s.tok.attrs[:0]}
-	s.arena = s.arena[:0]
+	s.attrs, s.arena = s.attrs[:0], s.arena[:0]
 	for {
 		if c, err = s.skipSpace(c); err != nil {
 			return err
@@ -428,6 +428,7 @@ func (s *xmlScanner) startTag(first byte) error {
 		switch c {
 		case '>':
 			s.push(name)
+			s.tok = xmlToken{kind: xmlStart, name: name, attrs: s.attrs}
 			return nil
 		case '/':
 			if c, err = s.readByte(); err != nil {
@@ -438,6 +439,7 @@ func (s *xmlScanner) startTag(first byte) error {
 			}
 			s.push(name)
 			s.selfEnd = name
+			s.tok = xmlToken{kind: xmlStart, name: name, attrs: s.attrs}
 			return nil
 		}
 		an, c2, err := s.name(c)
@@ -483,7 +485,7 @@ func (s *xmlScanner) startTag(first byte) error {
 		}
 		start := len(s.arena)
 		s.arena = append(s.arena, v...)
-		s.tok.attrs = append(s.tok.attrs, xmlAttr{name: an, raw: s.arena[start:len(s.arena):len(s.arena)]})
+		s.attrs = append(s.attrs, xmlAttr{name: an, raw: s.arena[start:len(s.arena):len(s.arena)]})
 		if c, err = s.readByte(); err != nil {
 			return err
 		}

@@ -6,7 +6,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -46,6 +45,13 @@ type Options struct {
 	// UID and GID are mapped to root in the container (default: the
 	// calling process's).
 	UID, GID *int
+	// Env are variables (NAME=VALUE) set in the container after the
+	// image's own, replacing an image variable of the same name.
+	Env []string
+	// WorkDir, when set, is a host directory (absolute) mounted read-write
+	// at the same path in the container, where the process starts; /tmp
+	// is then a fresh tmpfs too (the root filesystem is read-only).
+	WorkDir string
 }
 
 // Bundle is what Build made.
@@ -54,6 +60,9 @@ type Bundle struct {
 	Digest string // the manifest's digest
 	Layers int
 	Bytes  int64 // unpacked bytes
+	// Args are the process's arguments config.json holds: Options.Args,
+	// or the image's entrypoint and command.
+	Args []string
 }
 
 // Error is a refused image: Check says what failed ("manifest", "config",
@@ -84,30 +93,27 @@ func Build(ctx context.Context, o Options) (*Bundle, error) {
 	if err != nil {
 		return nil, fmt.Errorf("image %q: %w", o.Ref, err)
 	}
-	if err := os.Mkdir(o.Dir, 0o700); err != nil {
-		if errors.Is(err, os.ErrExist) {
-			return nil, fmt.Errorf("bundle directory %q exists already; give a new path (Build creates it, so that nothing unchecked is in it)", o.Dir)
-		}
-		return nil, fmt.Errorf("creating the bundle directory: %w", err)
-	}
-	b, err := build(ctx, o, dref, want)
-	if err != nil {
-		if rerr := os.RemoveAll(o.Dir); rerr != nil {
-			err = fmt.Errorf("%w (and removing %q: %v)", err, o.Dir, rerr)
-		}
+	if err := makeDir(o.Dir); err != nil {
 		return nil, err
 	}
-	return b, nil
+	b, err := build(ctx, o, dref, want)
+	return cleanup(o.Dir, b, err)
 }
 
 func build(ctx context.Context, o Options, ref name.Digest, want digest.SHA256) (*Bundle, error) {
 	opts := append([]remote.Option{remote.WithContext(ctx)}, o.Remote...)
-	m, mdigest, err := manifest(ref, want, o.Platform, opts)
+	return buildFrom(ctx, o, remoteSource{repo: ref.Context(), opts: opts}, want, nil)
+}
+
+// buildFrom checks the image want from src (its manifest, or the raw bytes
+// given, already read once by the caller) and writes the bundle into o.Dir,
+// which exists and is empty.
+func buildFrom(ctx context.Context, o Options, src source, want digest.SHA256, raw []byte) (*Bundle, error) {
+	m, mdigest, err := manifest(src, want, raw, o.Platform)
 	if err != nil {
 		return nil, err
 	}
-	repo := ref.Context()
-	cfgRaw, err := blob(repo, m.Config, opts, maxManifest)
+	cfgRaw, err := smallBlob(src, m.Config, maxManifest)
 	if err != nil {
 		return nil, refuse("config", "image %s: config %s: %v", mdigest, m.Config.Digest, err)
 	}
@@ -125,7 +131,7 @@ func build(ctx context.Context, o Options, ref name.Digest, want digest.SHA256) 
 	bundle := &Bundle{Dir: o.Dir, Digest: mdigest.String(), Layers: len(m.Layers)}
 	limits := o.Limits
 	for i, l := range m.Layers {
-		st, err := layer(ctx, repo, l, cfg.RootFS.DiffIDs[i], rootfs, limits, opts)
+		st, err := layer(ctx, src, l, cfg.RootFS.DiffIDs[i], rootfs, limits)
 		if err != nil {
 			return nil, fmt.Errorf("image %s: layer %d of %d (%s): %w", mdigest, i+1, len(m.Layers), l.Digest, err)
 		}
@@ -134,30 +140,37 @@ func build(ctx context.Context, o Options, ref name.Digest, want digest.SHA256) 
 			limits.MaxBytes -= st.Bytes
 		}
 	}
-	spec, err := runtimeSpec(cfg.Config, o)
+	spec, args, err := runtimeSpec(cfg.Config, o)
 	if err != nil {
 		return nil, err
 	}
+	bundle.Args = args
 	if err := os.WriteFile(filepath.Join(o.Dir, "config.json"), spec, 0o644); err != nil {
 		return nil, err
 	}
 	return bundle, nil
 }
 
-// manifest fetches the manifest ref names, checks it against want, and
-// follows an index to this platform's manifest (checked against the
-// index's descriptor).
-func manifest(ref name.Digest, want digest.SHA256, platform *v1.Platform, opts []remote.Option) (*v1.Manifest, digest.SHA256, error) {
-	desc, err := remote.Get(ref, opts...)
-	if err != nil {
-		return nil, want, refuse("manifest", "fetching %s: %v", ref, err)
+// manifest reads the manifest want from src (or takes raw, its bytes read
+// by the caller), checks it against want, and follows an index to this
+// platform's manifest (checked against the index's descriptor).
+func manifest(src source, want digest.SHA256, raw []byte, platform *v1.Platform) (*v1.Manifest, digest.SHA256, error) {
+	var mt types.MediaType
+	if raw == nil {
+		var err error
+		if raw, mt, err = src.manifest(want); err != nil {
+			return nil, want, refuse("manifest", "%v", err)
+		}
 	}
-	if got := digest.SHA256(sha256.Sum256(desc.Manifest)); got != want {
-		return nil, want, refuse("manifest", "the registry answered %s for %s with content of digest %s", ref, want, got)
+	if got := digest.SHA256(sha256.Sum256(raw)); got != want {
+		return nil, want, refuse("manifest", "the manifest %s has content of digest %s (%s)", want, got, src)
 	}
-	if desc.MediaType.IsIndex() {
+	if mt == "" {
+		mt = sniffMediaType(raw)
+	}
+	if mt.IsIndex() {
 		var idx v1.IndexManifest
-		if err := json.Unmarshal(desc.Manifest, &idx); err != nil {
+		if err := json.Unmarshal(raw, &idx); err != nil {
 			return nil, want, refuse("manifest", "index %s: %v", want, err)
 		}
 		p := v1.Platform{OS: "linux", Architecture: runtime.GOARCH}
@@ -170,31 +183,46 @@ func manifest(ref name.Digest, want digest.SHA256, platform *v1.Platform, opts [
 				if err != nil {
 					return nil, want, refuse("manifest", "index %s: %v", want, err)
 				}
-				return manifest(ref.Context().Digest(d.Digest.String()), sub, platform, opts)
+				return manifest(src, sub, nil, platform)
 			}
 		}
 		return nil, want, refuse("platform", "index %s has no image for %s", want, p.String())
 	}
-	if !desc.MediaType.IsImage() {
-		return nil, want, refuse("manifest", "%s is %s, not an image manifest", ref, desc.MediaType)
+	if !mt.IsImage() {
+		return nil, want, refuse("manifest", "%s is %s, not an image manifest", want, mt)
 	}
-	m, err := v1.ParseManifest(bytes.NewReader(desc.Manifest))
+	m, err := v1.ParseManifest(bytes.NewReader(raw))
 	if err != nil {
 		return nil, want, refuse("manifest", "manifest %s: %v", want, err)
 	}
 	return m, want, nil
 }
 
-// blob reads a small blob whole and checks its digest.
-func blob(repo name.Repository, d v1.Descriptor, opts []remote.Option, limit int64) ([]byte, error) {
+// sniffMediaType is the media type a manifest's JSON declares; without
+// one, an image manifest when it names a config, else an index.
+func sniffMediaType(raw []byte) types.MediaType {
+	var probe struct {
+		MediaType types.MediaType `json:"mediaType"`
+		Config    *struct{}       `json:"config"`
+	}
+	if err := json.Unmarshal(raw, &probe); err != nil {
+		return ""
+	}
+	switch {
+	case probe.MediaType != "":
+		return probe.MediaType
+	case probe.Config != nil:
+		return types.OCIManifestSchema1
+	}
+	return types.OCIImageIndex
+}
+
+// smallBlob reads a small blob whole and checks its digest.
+func smallBlob(src source, d v1.Descriptor, limit int64) ([]byte, error) {
 	if d.Size > limit {
 		return nil, fmt.Errorf("%d bytes, more than the limit of %d", d.Size, limit)
 	}
-	l, err := remote.Layer(repo.Digest(d.Digest.String()), opts...)
-	if err != nil {
-		return nil, err
-	}
-	rc, err := l.Compressed()
+	rc, err := src.blob(d)
 	if err != nil {
 		return nil, err
 	}
@@ -204,19 +232,15 @@ func blob(repo name.Repository, d v1.Descriptor, opts []remote.Option, limit int
 		return nil, err
 	}
 	if got := digest.SHA256(sha256.Sum256(b)); got.String() != d.Digest.String() {
-		return nil, fmt.Errorf("content has digest %s", got)
+		return nil, fmt.Errorf("content has digest %s, the manifest says %s", got, d.Digest)
 	}
 	return b, nil
 }
 
-// layer streams one layer from the registry into rootfs: its compressed
-// bytes hashed against desc, its uncompressed tar hashed against diffID.
-func layer(ctx context.Context, repo name.Repository, desc v1.Descriptor, diffID v1.Hash, rootfs string, limits untar.Options, opts []remote.Option) (untar.Stats, error) {
-	l, err := remote.Layer(repo.Digest(desc.Digest.String()), opts...)
-	if err != nil {
-		return untar.Stats{}, refuse("layer", "%v", err)
-	}
-	rc, err := l.Compressed()
+// layer streams one layer from src into rootfs: its compressed bytes
+// hashed against desc, its uncompressed tar hashed against diffID.
+func layer(ctx context.Context, src source, desc v1.Descriptor, diffID v1.Hash, rootfs string, limits untar.Options) (untar.Stats, error) {
+	rc, err := src.blob(desc)
 	if err != nil {
 		return untar.Stats{}, refuse("layer", "%v", err)
 	}
@@ -227,6 +251,9 @@ func layer(ctx context.Context, repo name.Repository, desc v1.Descriptor, diffID
 	case types.OCILayer, types.DockerLayer:
 		zr, err := gzip.NewReader(compressed)
 		if err != nil {
+			if cerr := changed(src, compressed, desc); cerr != nil {
+				return untar.Stats{}, cerr
+			}
 			return untar.Stats{}, refuse("layer", "not gzip: %v", err)
 		}
 		tarStream = zr
@@ -238,20 +265,37 @@ func layer(ctx context.Context, repo name.Repository, desc v1.Descriptor, diffID
 	limits.Layer = true
 	st, err := untar.Extract(ctx, uncompressed, rootfs, limits)
 	if err != nil {
+		// A changed blob fails as a digest mismatch, naming both digests,
+		// rather than as whatever its bytes broke in the tar.
+		if cerr := changed(src, compressed, desc); cerr != nil {
+			return st, cerr
+		}
 		return st, refuse("unpack", "%v", err)
 	}
 	// The rest of the stream: tar padding, the gzip trailer (its CRC).
 	if _, err := io.Copy(io.Discard, uncompressed); err != nil {
+		if cerr := changed(src, compressed, desc); cerr != nil {
+			return st, cerr
+		}
 		return st, refuse("layer", "reading to its end: %v", err)
 	}
-	if _, err := io.Copy(io.Discard, compressed); err != nil {
-		return st, refuse("layer", "reading to its end: %v", err)
-	}
-	if compressed.Size() != desc.Size || compressed.Digest().String() != desc.Digest.String() {
-		return st, refuse("layer", "the registry sent %d bytes of digest %s, the manifest says %d bytes of %s", compressed.Size(), compressed.Digest(), desc.Size, desc.Digest)
+	if err := changed(src, compressed, desc); err != nil {
+		return st, err
 	}
 	if uncompressed.Digest().String() != diffID.String() {
 		return st, refuse("layer", "its uncompressed content is %s, the config's diff_id says %s", uncompressed.Digest(), diffID)
 	}
 	return st, nil
+}
+
+// changed reads the rest of a layer's compressed stream c and refuses it
+// unless its size and digest are the manifest's.
+func changed(src source, c *digest.Reader, desc v1.Descriptor) error {
+	if _, err := io.Copy(io.Discard, c); err != nil {
+		return refuse("layer", "reading to its end: %v", err)
+	}
+	if c.Size() != desc.Size || c.Digest().String() != desc.Digest.String() {
+		return refuse("layer", "%s has %d bytes of digest %s, the manifest says %d bytes of %s", src, c.Size(), c.Digest(), desc.Size, desc.Digest)
+	}
+	return nil
 }

@@ -3,8 +3,11 @@ package ocibundle
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
@@ -63,14 +66,15 @@ type (
 
 const defaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-// runtimeSpec writes config.json for the image config c.
-func runtimeSpec(c v1.Config, o Options) ([]byte, error) {
+// runtimeSpec writes config.json for the image config c and returns the
+// process's arguments.
+func runtimeSpec(c v1.Config, o Options) ([]byte, []string, error) {
 	args := o.Args
 	if len(args) == 0 {
 		args = append(slices.Clone(c.Entrypoint), c.Cmd...)
 	}
 	if len(args) == 0 {
-		return nil, refuse("config", "the image has neither an entrypoint nor a command, and no arguments were given")
+		return nil, nil, refuse("config", "the image has neither an entrypoint nor a command, and no arguments were given")
 	}
 	uid, gid := os.Getuid(), os.Getgid()
 	if o.UID != nil {
@@ -80,15 +84,18 @@ func runtimeSpec(c v1.Config, o Options) ([]byte, error) {
 		gid = *o.GID
 	}
 	if uid < 0 || gid < 0 {
-		return nil, errors.New("no user to map into the container")
+		return nil, nil, errors.New("no user to map into the container")
 	}
-	env := slices.Clone(c.Env)
-	if !slices.ContainsFunc(env, func(e string) bool { return len(e) >= 5 && e[:5] == "PATH=" }) {
-		env = append([]string{defaultPath}, env...)
-	}
+	env := MergeEnv(c.Env, o.Env)
 	cwd := c.WorkingDir
 	if cwd == "" {
 		cwd = "/"
+	}
+	if o.WorkDir != "" {
+		if !filepath.IsAbs(o.WorkDir) || filepath.Clean(o.WorkDir) != o.WorkDir || o.WorkDir == "/" {
+			return nil, nil, fmt.Errorf("work directory %q: give a clean absolute path other than /", o.WorkDir)
+		}
+		cwd = o.WorkDir
 	}
 	caps := []string{"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"}
 	s := spec{
@@ -118,6 +125,40 @@ func runtimeSpec(c v1.Config, o Options) ([]byte, error) {
 			ReadonlyPaths: []string{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"},
 		},
 	}
+	if o.WorkDir != "" {
+		s.Mounts = append(s.Mounts,
+			mount{"/tmp", "tmpfs", "tmpfs", []string{"nosuid", "nodev", "mode=1777"}},
+			mount{o.WorkDir, "bind", o.WorkDir, []string{"rbind", "rw", "nosuid", "nodev"}})
+	}
 	s.Root.Path, s.Root.Readonly = "rootfs", true
-	return json.MarshalIndent(s, "", "\t")
+	b, err := json.MarshalIndent(s, "", "\t")
+	return b, args, err
+}
+
+// MergeEnv is the image's environment with extra (NAME=VALUE) set after
+// it, an extra variable replacing the image's of the same name, and PATH
+// defaulted when neither sets it.
+func MergeEnv(image, extra []string) []string {
+	name := func(e string) string { n, _, _ := strings.Cut(e, "="); return n }
+	var env []string
+	for _, e := range image {
+		if !slices.ContainsFunc(extra, func(x string) bool { return name(x) == name(e) }) {
+			env = append(env, e)
+		}
+	}
+	env = append(env, extra...)
+	if !slices.ContainsFunc(env, func(e string) bool { return name(e) == "PATH" }) {
+		env = append([]string{defaultPath}, env...)
+	}
+	return env
+}
+
+// PathOf is the value of PATH in env ("" when unset).
+func PathOf(env []string) string {
+	for _, e := range env {
+		if v, ok := strings.CutPrefix(e, "PATH="); ok {
+			return v
+		}
+	}
+	return ""
 }

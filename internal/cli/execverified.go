@@ -25,6 +25,8 @@ func (c *execVerifiedCommand) Short() string {
 func (c *execVerifiedCommand) Long() string {
 	return `Usage: slipway exec-verified --digest sha256:HEX --file F [--policy P --bundles B,...]
          [--copy DIR | --unpack DIR] [--status FILE] -- CMD ARGS...
+       slipway exec-verified --digest sha256:HEX --file LAYOUT/blobs/sha256/HEX [--policy P --bundles B,...]
+         --image-layout LAYOUT --bundle NEWDIR --job-dir NEWDIR [--status FILE] -- [CMD ARGS...]
 
 The artifact is read once, into the hash and into a private copy; only the copy is used.
 Without --copy or --unpack the copy is sealed in memory and each argument equal to F becomes
@@ -32,6 +34,11 @@ Without --copy or --unpack the copy is sealed in memory and each argument equal 
 --copy, the copy is DIR/<name of F> and each argument equal to F names it; with --unpack, the
 tar.gz is unpacked there after the checks passed and the command runs there.
 The command gets SLIPWAY_ARTIFACT (the checked copy) and SLIPWAY_JOB_DIR (DIR).
+With --image-layout, F is an OCI image manifest (or index) in that OCI image layout: once F passed
+its checks, the image's config and every layer are read from the layout, hashed again and unpacked
+into a fresh root filesystem in --bundle, and the command (or, none given, the image's entrypoint
+and command) runs in the container with srun --container=BUNDLE, in --job-dir mounted at its own
+path as the working directory. A layer that is not the manifest's refuses the job (check "layer").
 A refusal is also written to --status as the job's status file (check, detail, exit code 65).`
 }
 
@@ -57,6 +64,12 @@ func (c *execVerifiedCommand) Inputs() []input.Input {
 			Description: "A directory to create (it must not exist): the checked copy goes there instead of into memory, and the command uses it."}),
 		input.String(&o.Unpack, input.Spec{Name: "unpack",
 			Description: "A directory to create (it must not exist): the artifact, a tar.gz, is unpacked there once checked, and the command runs there."}),
+		input.String(&o.ImageLayout, input.Spec{Name: "image-layout",
+			Description: "The OCI image layout the image manifest --file is in: its config and layers are checked and unpacked into --bundle, and the command runs in that container with srun --container."}),
+		input.String(&o.Bundle, input.Spec{Name: "bundle",
+			Description: "With image-layout: the container bundle's directory to create (it must not exist; node-local)."}),
+		input.String(&o.JobDir, input.Spec{Name: "job-dir",
+			Description: "With image-layout: the job directory to create (it must not exist), mounted into the container at its own path as its working directory."}),
 		input.String(&o.Status, input.Spec{Name: "status",
 			Description: "The job's status file: a refusal is written there (JSON: verified false, check, detail, exit code)."}),
 	}
@@ -66,7 +79,7 @@ func (c *execVerifiedCommand) Outputs() []input.Output { return nil }
 
 func (c *execVerifiedCommand) Run(ctx context.Context, rt *Runtime) error {
 	o := c.o
-	for _, p := range []*string{&o.File, &o.Policy, &o.Copy, &o.Unpack, &o.Status} {
+	for _, p := range []*string{&o.File, &o.Policy, &o.Copy, &o.Unpack, &o.Status, &o.ImageLayout, &o.Bundle, &o.JobDir} {
 		if *p != "" {
 			*p = rt.path(*p)
 		}

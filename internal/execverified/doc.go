@@ -29,6 +29,20 @@
 //   - --unpack DIR: the copy is an in-memory file that is unpacked (tar.gz)
 //     into DIR, created as for --copy, only after the checks passed; the
 //     command runs in DIR.
+//   - --image-layout LAYOUT --bundle B --job-dir D: --file is an OCI image
+//     manifest (or index) in LAYOUT, checked as any file (digest, and
+//     signatures with a policy); its checked in-memory copy, not the file,
+//     is then parsed, and the image's config and each layer are read from
+//     LAYOUT, hashed again (compressed digest and diff_id) while they are
+//     unpacked into a fresh root filesystem in B (ocibundle.BuildLayout).
+//     A blob that is not the manifest's refuses the job (check "layer",
+//     naming both digests) and removes B and D. Then it execs srun
+//     --container=B -- with the command (none given: the image's
+//     entrypoint and command): Slurm (22.05 checked) runs it in the
+//     container inside the job's allocation, with the job's environment
+//     (the image's PATH), in D mounted read-write at its own path. Not
+//     guaranteed against: the job's own user or root changing B between the
+//     unpacking and the container's start.
 //   - Arguments equal to --file are replaced only when they are exactly that
 //     string; a command that builds the path itself (or opens another name
 //     of the same file) reads the shared filesystem, unchecked.

@@ -55,6 +55,16 @@ type Options struct {
 	// artifact is copied there, or unpacked there as a tar.gz; the command
 	// runs in it.
 	Copy, Unpack string
+	// ImageLayout says File is an OCI image manifest (or index) in this
+	// OCI image layout: once File passed its checks, the image is unpacked
+	// into the new directory Bundle (its config and layers hashed again on
+	// the way, ocibundle.BuildLayout) and Argv, or the image's entrypoint
+	// and command when Argv is empty, runs in the container with Srun
+	// --container=Bundle, in the new directory JobDir mounted at its own
+	// path.
+	ImageLayout, Bundle, JobDir string
+	// Srun is the srun to run an image with ("srun" on PATH when empty).
+	Srun string
 	// Status, when set, receives the refusal (API8.md status file).
 	Status string
 	// JobID is the Slurm job id for the status file ("" outside Slurm).
@@ -172,6 +182,10 @@ func (o *Options) run(ctx context.Context) (argv0 string, argv, env []string, ch
 		return "", nil, nil, "", err
 	}
 	o.Log.Debug("artifact verified", "file", o.File, "digest", got)
+	if o.ImageLayout != "" {
+		argv0, argv, env, err := o.image(ctx, dst.f, want)
+		return argv0, argv, env, o.JobDir, err
+	}
 	argv = slices.Clone(o.Argv)
 	env = slices.Clone(o.Env)
 	switch {
@@ -222,6 +236,11 @@ func (o *Options) validate() (digest.SHA256, error) {
 		return usage("both --copy and --unpack: give one (--unpack for a tar.gz, --copy for any other file)")
 	case len(o.Bundles) > 0 && o.Policy == "":
 		return usage("--bundles without --policy: the signatures are checked against a trust policy; give it")
+	case o.ImageLayout != "":
+		if len(o.Argv) > 0 && o.Argv[0] == "" {
+			return usage("an empty command after --: give the command to run in the image, or none for its entrypoint and command")
+		}
+		return want, o.validateImage()
 	case len(o.Argv) == 0 || o.Argv[0] == "":
 		return usage("no command after --: give the command to run once the artifact is verified")
 	}

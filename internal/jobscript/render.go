@@ -40,6 +40,13 @@ type Spec struct {
 	// is kept after the job. Empty with Unpack: a new directory under the
 	// node's TMPDIR (/tmp), removed when the job ends.
 	JobDir string
+	// ImageLayout, when set, says Artifact is an OCI image manifest (or
+	// index) in this OCI image layout (absolute): exec-verified unpacks the
+	// image, every blob hashed again, into a fresh bundle under the node's
+	// TMPDIR (removed when the job ends) and runs Argv, or the image's
+	// entrypoint and command when Argv is empty, in the container with
+	// srun --container, in JobDir (required) mounted at its own path.
+	ImageLayout string
 	// Argv is the command, already split (SplitCommand): no shell ever sees
 	// it; each word is passed as it is.
 	Argv []string
@@ -58,13 +65,15 @@ func Render(s Spec) ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteString(header)
 	fmt.Fprintf(&b, "slipway_status=%s\n", quotePattern(s.StatusFile))
-	tmp := s.Unpack && s.JobDir == ""
-	switch {
-	case tmp:
+	tmp := s.Unpack && s.JobDir == "" || s.ImageLayout != ""
+	if tmp {
 		b.WriteString("slipway_tmp=$(mktemp -d \"${TMPDIR:-/tmp}/slipway-job.XXXXXXXXXX\") || exit 70\n")
-		b.WriteString("slipway_dir=\"$slipway_tmp/job\"\n")
+	}
+	switch {
 	case s.JobDir != "":
 		fmt.Fprintf(&b, "slipway_dir=%s\n", quotePattern(s.JobDir))
+	case tmp:
+		b.WriteString("slipway_dir=\"$slipway_tmp/job\"\n")
 	}
 	fmt.Fprintf(&b, "%s exec-verified \\\n", Quote(s.Slipway))
 	fmt.Fprintf(&b, "\t--digest %s \\\n", Quote(s.Digest))
@@ -77,6 +86,10 @@ func Render(s Spec) ([]byte, error) {
 	}
 	b.WriteString("\t--status \"$slipway_status\" \\\n")
 	switch {
+	case s.ImageLayout != "":
+		fmt.Fprintf(&b, "\t--image-layout %s \\\n", Quote(s.ImageLayout))
+		b.WriteString("\t--bundle \"$slipway_tmp/bundle\" \\\n")
+		b.WriteString("\t--job-dir \"$slipway_dir\" \\\n")
 	case s.Unpack:
 		b.WriteString("\t--unpack \"$slipway_dir\" \\\n")
 	case s.JobDir != "":
@@ -168,7 +181,15 @@ func (s Spec) validate() error {
 	if err := checkPath("status file", s.StatusFile, true); err != nil {
 		return err
 	}
-	if len(s.Argv) == 0 || s.Argv[0] == "" {
+	if s.ImageLayout != "" {
+		if err := checkPath("image layout", s.ImageLayout, false); err != nil {
+			return err
+		}
+		if s.JobDir == "" || s.Unpack {
+			return errors.New("an image job needs a job directory (mounted into the container) and cannot be unpacked as a tar.gz")
+		}
+	}
+	if (len(s.Argv) == 0 && s.ImageLayout == "") || (len(s.Argv) > 0 && s.Argv[0] == "") {
 		return errors.New("no command: give the command's words (SplitCommand splits a command line)")
 	}
 	for i, w := range s.Argv {

@@ -37,7 +37,13 @@ func TestRenderGolden(t *testing.T) {
 	file.JobDir = "/shared/work/job-%j"
 	memory := file
 	memory.JobDir = ""
-	for name, s := range map[string]Spec{"unpack": baseSpec(), "signed": signed, "file-kept-dir": file, "file-in-memory": memory} {
+	image := signed
+	image.Unpack = false
+	image.Artifact = "/shared/work/.slipway/release-r-1/dist/image/blobs/sha256/" + strings.TrimPrefix(testDigest, "sha256:")
+	image.ImageLayout = "/shared/work/.slipway/release-r-1/dist/image"
+	image.JobDir = "/shared/work/job-%j"
+	image.Argv = nil
+	for name, s := range map[string]Spec{"unpack": baseSpec(), "signed": signed, "file-kept-dir": file, "file-in-memory": memory, "image": image} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			got, err := Render(s)
@@ -84,6 +90,10 @@ func TestRenderRefuses(t *testing.T) {
 		{"no status", func(s *Spec) { s.StatusFile = "" }, "status file: empty"},
 		{"no command", func(s *Spec) { s.Argv = nil }, "no command"},
 		{"empty argv0", func(s *Spec) { s.Argv = []string{""} }, "no command"},
+		{"image without a job dir", func(s *Spec) { s.Unpack = false; s.ImageLayout = "/w/image" }, "an image job needs a job directory"},
+		{"image unpacked", func(s *Spec) { s.JobDir = "/w/job-%j"; s.ImageLayout = "/w/image" }, "cannot be unpacked"},
+		{"relative image layout", func(s *Spec) { s.Unpack = false; s.JobDir = "/w/job-%j"; s.ImageLayout = "image" }, "image layout \"image\": not an absolute path"},
+		{"image, empty argv0", func(s *Spec) { s.Unpack = false; s.JobDir = "/w/job-%j"; s.ImageLayout = "/w/image"; s.Argv = []string{""} }, "no command"},
 		{"NUL in a word", func(s *Spec) { s.Argv = []string{"run", "a\x00b"} }, "command word 1 (\"a\\x00b\") holds a NUL byte"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

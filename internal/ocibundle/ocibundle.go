@@ -61,8 +61,8 @@ type Bundle struct {
 	Layers int
 	Bytes  int64 // unpacked bytes
 	// Args are the process's arguments config.json holds: Options.Args,
-	// or the image's entrypoint and command.
-	Args []string
+	// or the image's entrypoint and command; Env its environment.
+	Args, Env []string
 }
 
 // Error is a refused image: Check says what failed ("manifest", "config",
@@ -144,7 +144,7 @@ func buildFrom(ctx context.Context, o Options, src source, want digest.SHA256, r
 	if err != nil {
 		return nil, err
 	}
-	bundle.Args = args
+	bundle.Args, bundle.Env = args, MergeEnv(cfg.Config.Env, o.Env)
 	if err := os.WriteFile(filepath.Join(o.Dir, "config.json"), spec, 0o644); err != nil {
 		return nil, err
 	}

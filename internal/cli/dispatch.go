@@ -191,8 +191,8 @@ func (c *dispatchCommand) options(ctx context.Context, rt *Runtime) (*dispatch.O
 		Stage:   dispatch.StageOptions{Source: src, Workdir: filepath.Clean(c.workdir), Policy: p, Log: rt.Log},
 		Job:     job,
 		Outputs: c.outputs, Backend: backend, BuilderID: c.builderID, Version: version.String(), Out: rt.Stderr,
-		Follower: follow.New(backend, follow.Options{Logger: rt.Log}),
-		Run:      dispatch.RunIdentity{RunID: rt.Getenv("GITHUB_RUN_ID"), Attempt: rt.Getenv("GITHUB_RUN_ATTEMPT"), Job: rt.Getenv("GITHUB_JOB")},
+		Follower: follow.New(backend, follow.Options{Logger: rt.Log}), Registry: registryOptions(ctx, rt),
+		Run: dispatch.RunIdentity{RunID: rt.Getenv("GITHUB_RUN_ID"), Attempt: rt.Getenv("GITHUB_RUN_ATTEMPT"), Job: rt.Getenv("GITHUB_JOB")},
 	}
 	if err := dispatch.CheckGlobs(c.outputs); err != nil {
 		return nil, exitcode.BadInput(fmt.Errorf("input \"outputs\": %w", err))
@@ -227,8 +227,8 @@ var errNoDispatchCredentials = exitcode.BadInputf("no credentials for the contro
 func (c *dispatchCommand) job(rt *Runtime) (dispatch.Job, error) {
 	j := dispatch.Job{Command: c.command, Script: c.script, Artifact: c.artifact, Partition: c.partition, Account: c.account,
 		QOS: c.qos, Cluster: c.cluster, Mem: c.mem, GPUs: c.gpus, Gres: c.gres, Constraint: c.constraint, Slipway: c.slipway}
-	if (j.Command == "") == (j.Script == "") {
-		return j, exitcode.BadInputf("give exactly one of command (a command line) and script (an artifact of the release, run with /bin/sh)")
+	if j.Command != "" && j.Script != "" {
+		return j, exitcode.BadInputf("give exactly one of command (a command line) and script (an artifact of the release, run with /bin/sh); for an OCI image, command or nothing (its entrypoint)")
 	}
 	var err error
 	if j.TimeLimit, err = parseTimeLimit(c.timeLimit); err != nil {

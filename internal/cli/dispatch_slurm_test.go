@@ -38,11 +38,18 @@ type slurmSite struct {
 
 func newSlurmSite(t *testing.T) *slurmSite {
 	t.Helper()
+	return newSlurmSiteFrom(t, nil)
+}
+
+// newSlurmSiteFrom is newSlurmSite of the release make writes (see
+// serveReleaseFrom; nil: release's).
+func newSlurmSiteFrom(t *testing.T, make func(t *testing.T, dir string) map[string]string) *slurmSite {
+	t.Helper()
 	c := slurmtest.Require(t)
 	dispatcher := sigstoretest.NewCosignKey(t, "dpw")
 	// The server trusts the dispatcher's outputs too; the token may record
 	// dispatches.
-	s := &slurmSite{servedRelease: serveReleaseWith(t, headnodeBuilder, "upload,read,dispatch", dispatcher.PublicPEM), cluster: c}
+	s := &slurmSite{servedRelease: serveReleaseFrom(t, make, headnodeBuilder, "upload,read,dispatch", nil, dispatcher.PublicPEM), cluster: c}
 	resp, err := http.Get(s.url + "/api/v1/log/key")
 	if err != nil {
 		t.Fatal(err)

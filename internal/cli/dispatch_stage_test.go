@@ -46,8 +46,19 @@ func serveReleaseWith(t *testing.T, builder, scopes string, extraKeys ...[]byte)
 // the release and returns the policy to serve.
 func serveReleaseEdited(t *testing.T, builder, scopes string, edit func(dir, policy string) string, extraKeys ...[]byte) servedRelease {
 	t.Helper()
+	return serveReleaseFrom(t, nil, builder, scopes, edit, extraKeys...)
+}
+
+// serveReleaseFrom is serveReleaseEdited of the release make writes into
+// the workspace (dist/manifest.json, policy.yaml, cosign.pub), returning
+// the environment its key needs; nil makes release's.
+func serveReleaseFrom(t *testing.T, make func(t *testing.T, dir string) map[string]string, builder, scopes string, edit func(dir, policy string) string, extraKeys ...[]byte) servedRelease {
+	t.Helper()
 	dir := t.TempDir()
-	env := release(t, dir, "")
+	if make == nil {
+		make = func(t *testing.T, dir string) map[string]string { return release(t, dir, "") }
+	}
+	env := make(t, dir)
 	policy := string(mustRead(t, filepath.Join(dir, "policy.yaml")))
 	for i, k := range extraKeys {
 		name := fmt.Sprintf("extra%d.pub", i)

@@ -24,32 +24,11 @@ import (
 func TestOCIImageSlurm(t *testing.T) {
 	t.Parallel()
 	runc := tools.Require(t, "runc")
-	busybox := tools.Require(t, "busybox")
 	c := slurmtest.Require(t)
 	addr := registry.Start(t)
 	ws := t.TempDir()
-	build := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(ws, "hello"), "./testdata/ocihello")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building the image's binary: %v: %s", err, out)
-	}
-	root := filepath.Join(ws, "root", "bin")
-	if err := os.MkdirAll(root, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	bb, err := os.ReadFile(busybox)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(root, "busybox"), bb, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink("busybox", filepath.Join(root, "sh")); err != nil {
-		t.Fatal(err)
-	}
 	env := map[string]string{"PATH": os.Getenv("PATH"), "HOME": ws}
-	code, bout, stderr := runBuild(t, ws, env, "--artifacts", "hello", "--source-date-epoch", "0", "--image-base", "scratch",
-		"--image-root", "root", "--image-files", "hello", "--image-entrypoint", "/hello")
+	code, bout, stderr := runBuild(t, ws, env, ociHelloBuild(t, ws)...)
 	if code != 0 {
 		t.Fatalf("slipway build: exit %d\n%s", code, stderr)
 	}
@@ -120,4 +99,34 @@ func TestOCIImageSlurm(t *testing.T) {
 	if !strings.Contains(string(got), `hello from the verified image: ["3" "it's"]`) {
 		t.Errorf("the container job's output:\n%s", got)
 	}
+}
+
+// ociHelloBuild writes the workspace of a tiny image into ws: hello (the
+// static binary of testdata/ocihello, built here) and root/bin with
+// busybox as sh; it returns slipway build's arguments for an image FROM
+// scratch of both, entrypoint /hello.
+func ociHelloBuild(t *testing.T, ws string) []string {
+	t.Helper()
+	busybox := tools.Require(t, "busybox")
+	build := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(ws, "hello"), "./testdata/ocihello")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the image's binary: %v: %s", err, out)
+	}
+	root := filepath.Join(ws, "root", "bin")
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bb, err := os.ReadFile(busybox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "busybox"), bb, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("busybox", filepath.Join(root, "sh")); err != nil {
+		t.Fatal(err)
+	}
+	return []string{"--artifacts", "hello", "--source-date-epoch", "0", "--image-base", "scratch",
+		"--image-root", "root", "--image-files", "hello", "--image-entrypoint", "/hello"}
 }

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
 	"github.com/slipway/actions/internal/artifact"
 	"github.com/slipway/actions/internal/atomicfile"
 	"github.com/slipway/actions/internal/attest"
@@ -48,6 +50,9 @@ type Options struct {
 	Upload func(ctx context.Context, manifest string) error
 	// Out receives the job's stdout and stderr as they grow.
 	Out io.Writer
+	// Registry are the options to pull an image release's layers with
+	// (nil: the Docker config's credentials, default network limits).
+	Registry []remote.Option
 }
 
 // Result is how the dispatch ended.
@@ -102,6 +107,12 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	if err := checkLimits(o.Stage.Policy, st, p.spec); err != nil {
 		return res, err
+	}
+	if isImage(p.artifact) {
+		log.Info("staging the image's layers", "image", p.artifact.Name, "digest", p.artifact.Digest.String())
+		if err := StageImage(ctx, st, p.artifact, o.Registry); err != nil {
+			return res, err
+		}
 	}
 	if res.Key, err = IdempotencyKey(o.Run, st.Release.ID, p.spec.Fingerprint()); err != nil {
 		return res, err

@@ -98,22 +98,31 @@ func chooseArtifact(st *Staged, j Job, byDigest string) (artifact.Record, error)
 
 // newPlan renders the job script and the job spec for the staged release.
 func newPlan(st *Staged, j Job, workdir, byDigest string) (*plan, error) {
-	if (j.Command == "") == (j.Script == "") {
+	if j.Command != "" && j.Script != "" {
 		return nil, fmt.Errorf("give exactly one of command (a command line) and script (an artifact of the release run with /bin/sh)")
 	}
 	a, err := chooseArtifact(st, j, byDigest)
 	if err != nil {
 		return nil, err
 	}
-	if j.Script != "" && a.Name != j.Script {
+	image := isImage(a)
+	switch {
+	case image && j.Script != "":
+		return nil, fmt.Errorf("artifact %q is an OCI image: it runs its command (or, none given, its entrypoint) in its container; script does not apply: give command, or nothing", a.Name)
+	case !image && j.Command == "" && j.Script == "":
+		return nil, fmt.Errorf("give exactly one of command (a command line) and script (an artifact of the release run with /bin/sh)")
+	case j.Script != "" && a.Name != j.Script:
 		return nil, fmt.Errorf("script %q and artifact %q differ: the script is the artifact that runs; drop artifact", j.Script, a.Name)
 	}
 	path := filepath.Join(st.Dir, filepath.FromSlash(a.Path))
-	argv := []string{"/bin/sh", path}
-	if j.Command != "" {
+	var argv []string
+	switch {
+	case j.Command != "":
 		if argv, err = jobscript.SplitCommand(j.Command); err != nil {
 			return nil, err
 		}
+	case !image:
+		argv = []string{"/bin/sh", path}
 	}
 	env := map[string]string{"PATH": DefaultPath}
 	for k, v := range j.Env {
@@ -124,8 +133,11 @@ func newPlan(st *Staged, j Job, workdir, byDigest string) (*plan, error) {
 	}
 	js := jobscript.Spec{
 		Slipway: j.Slipway, Artifact: path, Digest: a.Digest.String(), Argv: argv,
-		Unpack: strings.HasSuffix(a.Name, ".tar.gz") || strings.HasSuffix(a.Name, ".tgz"),
+		Unpack: !image && (strings.HasSuffix(a.Name, ".tar.gz") || strings.HasSuffix(a.Name, ".tgz")),
 		JobDir: jobDir(workdir), StatusFile: statusFile(workdir),
+	}
+	if image {
+		js.ImageLayout = imageLayout(st, a)
 	}
 	if j.PolicyFile != "" {
 		js.Policy = j.PolicyFile

@@ -93,7 +93,12 @@ func TestRenderRefuses(t *testing.T) {
 		{"image without a job dir", func(s *Spec) { s.Unpack = false; s.ImageLayout = "/w/image" }, "an image job needs a job directory"},
 		{"image unpacked", func(s *Spec) { s.JobDir = "/w/job-%j"; s.ImageLayout = "/w/image" }, "cannot be unpacked"},
 		{"relative image layout", func(s *Spec) { s.Unpack = false; s.JobDir = "/w/job-%j"; s.ImageLayout = "image" }, "image layout \"image\": not an absolute path"},
-		{"image, empty argv0", func(s *Spec) { s.Unpack = false; s.JobDir = "/w/job-%j"; s.ImageLayout = "/w/image"; s.Argv = []string{""} }, "no command"},
+		{"image, empty argv0", func(s *Spec) {
+			s.Unpack = false
+			s.JobDir = "/w/job-%j"
+			s.ImageLayout = "/w/image"
+			s.Argv = []string{""}
+		}, "no command"},
 		{"NUL in a word", func(s *Spec) { s.Argv = []string{"run", "a\x00b"} }, "command word 1 (\"a\\x00b\") holds a NUL byte"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,152 @@
+package dispatch
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path/filepath"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/slipway/actions/internal/artifact"
+	"github.com/slipway/actions/internal/atomicfile"
+	"github.com/slipway/actions/internal/digest"
+	"github.com/slipway/actions/internal/mediatype"
+	"github.com/slipway/actions/internal/regfile"
+	"github.com/slipway/actions/internal/registryref"
+	"github.com/slipway/actions/internal/timeouts"
+)
+
+// maxImageManifest bounds the staged image manifest read back.
+const maxImageManifest = 4 << 20
+
+// isImage reports whether an artifact record is an OCI image a build wrote
+// into an OCI image layout (slipway build --image-…): the record's file is
+// the image manifest's blob, signed and attested as any file; its config
+// and layers are in the registry slipway push put the image in.
+func isImage(a artifact.Record) bool {
+	return a.Path != "" && (a.MediaType == mediatype.OCIManifest || a.MediaType == mediatype.OCIIndex)
+}
+
+// imageLayout is the OCI image layout directory, in the staged release,
+// that the image record's manifest blob is in (the record's name).
+func imageLayout(st *Staged, a artifact.Record) string {
+	return filepath.Join(st.Dir, filepath.FromSlash(a.Name))
+}
+
+// StageImage completes the staged image of record a into an OCI image
+// layout: the manifest blob was fetched with the release and verified with
+// it; its config and every layer are pulled by digest from the repository
+// the release's registry record names (slipway push wrote it), each
+// checked against its digest and size while it is written (a blob already
+// staged is hashed again and fetched anew unless it is right), then
+// oci-layout and index.json are written. Registry credentials come from
+// opts (the Docker config's keychain by default), never from arguments or
+// files the dispatch writes.
+func StageImage(ctx context.Context, st *Staged, a artifact.Record, opts []remote.Option) error {
+	if a.MediaType != mediatype.OCIManifest {
+		return fmt.Errorf("release %q: artifact %q is an OCI image index; dispatch runs one image manifest (the platform's): build and release the image for the cluster's platform", st.Release.ID, a.Name)
+	}
+	raw, err := regfile.ReadAll(filepath.Join(st.Dir, filepath.FromSlash(a.Path)), maxImageManifest)
+	if err != nil {
+		return fmt.Errorf("release %q: the staged image manifest: %w", st.Release.ID, err)
+	}
+	if got := digest.SHA256(sha256.Sum256(raw)); got != a.Digest {
+		return fmt.Errorf("release %q: the staged image manifest %q is %s, not the verified %s: it changed after verification; remove %q and dispatch again", st.Release.ID, a.Path, got, a.Digest, st.Dir)
+	}
+	m, err := v1.ParseManifest(bytes.NewReader(raw))
+	if err != nil {
+		return fmt.Errorf("release %q: image manifest %s: %w", st.Release.ID, a.Digest, err)
+	}
+	repo, err := imageRepository(st, a)
+	if err != nil {
+		return err
+	}
+	if opts == nil {
+		opts = append(timeouts.Config{}.WithDefaults().RemoteOptions(ctx), remote.WithAuthFromKeychain(authn.DefaultKeychain))
+	}
+	dir := imageLayout(st, a)
+	for _, d := range append([]v1.Descriptor{m.Config}, m.Layers...) {
+		if err := pullBlob(repo, dir, d, opts); err != nil {
+			return fmt.Errorf("release %q: staging image %s from %s: %w", st.Release.ID, a.Digest, repo, err)
+		}
+	}
+	p, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		return fmt.Errorf("writing the image layout %q: %w", dir, err)
+	}
+	h, err := v1.NewHash(a.Digest.String())
+	if err != nil {
+		return err
+	}
+	return p.AppendDescriptor(v1.Descriptor{MediaType: types.OCIManifestSchema1, Digest: h, Size: int64(len(raw))})
+}
+
+// imageRepository is where the image's blobs are: the repository of the
+// release's registry record of that digest, or, when push pushed an index
+// holding the image with the release's files, of its only registry record.
+func imageRepository(st *Staged, a artifact.Record) (name.Repository, error) {
+	recs := st.Manifest.ByRole(artifact.RoleRegistry)
+	pick := -1
+	for i, r := range recs {
+		if r.Digest == a.Digest {
+			pick = i
+		}
+	}
+	if pick < 0 && len(recs) == 1 {
+		pick = 0
+	}
+	if pick < 0 {
+		return name.Repository{}, fmt.Errorf("release %q: its image %q names no registry it was pushed to (%d registry records): push it with slipway push --manifest before the upload, so that its layers can be pulled by digest", st.Release.ID, a.Name, len(recs))
+	}
+	ref, err := registryref.Parse(recs[pick].URI)
+	if err != nil {
+		return name.Repository{}, fmt.Errorf("release %q: registry record %q: %w", st.Release.ID, recs[pick].Name, err)
+	}
+	return ref.Context(), nil
+}
+
+// pullBlob writes the blob d into the layout dir unless it is there with
+// its digest: pulled by digest, its size and digest checked as it is
+// written (temp file and rename: a blob that fails leaves nothing).
+func pullBlob(repo name.Repository, dir string, d v1.Descriptor, opts []remote.Option) error {
+	want, err := digest.Parse(d.Digest.String())
+	if err != nil {
+		return fmt.Errorf("blob %q: %w", d.Digest, err)
+	}
+	path := filepath.Join(dir, "blobs", "sha256", want.Hex())
+	if got, n, err := digest.File(path); err == nil && got == want && n == d.Size {
+		return nil
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	l, err := remote.Layer(repo.Digest(want.String()), opts...)
+	if err != nil {
+		return fmt.Errorf("blob %s: %w", want, err)
+	}
+	rc, err := l.Compressed()
+	if err != nil {
+		return fmt.Errorf("blob %s: %w", want, err)
+	}
+	defer rc.Close()
+	return atomicfile.Write(path, 0o644, func(w io.Writer) error {
+		got, n, err := digest.Copy(w, io.LimitReader(rc, d.Size+1))
+		if err != nil {
+			return fmt.Errorf("blob %s: %w", want, err)
+		}
+		if got != want || n != d.Size {
+			return fmt.Errorf("the registry sent %d bytes of digest %s for blob %s of %d bytes: refused", n, got, want, d.Size)
+		}
+		return nil
+	})
+}

@@ -29,7 +29,7 @@ func TestDispatchCancelled(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(self, "dispatch", "--manifest", "dist/manifest.json", "--policy", s.policy, "--artifact", "src/a.bin",
-		"--partition", s.cluster.Partition, "--time-limit", "2", "--mem", "64M", "--cpus-per-task", "1",
+		"--partition", s.cluster.Partition, "--time-limit", "2", "--mem", "256M", "--cpus-per-task", "1",
 		"--slipway", s.slipway, "--workdir", work, "--backend", "cli", "--tlog=false", "--command", "sleep 60")
 	cmd.Dir = s.dir
 	cmd.Env = []string{asSlipwayEnv + "=1", "HOME=" + s.dir}

@@ -78,7 +78,7 @@ func TestDispatchOIDC(t *testing.T) {
 			}
 		}
 		code, stdout, stderr := runCLI(t, dir, denv, "dispatch", "--server", url, "--release", id, "--audience", aud, "--policy", dpolicy,
-			"--artifact", "src/a.bin", "--partition", c.Partition, "--time-limit", "2", "--mem", "64M", "--cpus-per-task", "1",
+			"--artifact", "src/a.bin", "--partition", c.Partition, "--time-limit", "2", "--mem", "256M", "--cpus-per-task", "1",
 			"--slipway", s.slipway, "--workdir", filepath.Join(c.Shared, work), "--tlog=false", "--command", "true")
 		text := stdout + stderr
 		if denv["ACTIONS_ID_TOKEN_REQUEST_TOKEN"] != "" && strings.Contains(text, denv["ACTIONS_ID_TOKEN_REQUEST_TOKEN"]) {

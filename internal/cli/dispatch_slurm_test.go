@@ -86,7 +86,7 @@ func (s *slurmSite) dispatch(t *testing.T, backend, workdir string, extra ...str
 		env[k] = v
 	}
 	args := []string{"dispatch", "--manifest", "dist/manifest.json", "--policy", s.policy, "--artifact", "src/a.bin",
-		"--partition", s.cluster.Partition, "--time-limit", "2", "--mem", "64M", "--cpus-per-task", "1",
+		"--partition", s.cluster.Partition, "--time-limit", "2", "--mem", "256M", "--cpus-per-task", "1",
 		"--slipway", s.slipway, "--workdir", workdir, "--backend", backend, "--builder-id", headnodeBuilder, "--tlog=false"}
 	if backend == "rest" {
 		args = append(args, "--rest-url", s.cluster.RESTURL, "--rest-user", s.cluster.User)
@@ -110,7 +110,7 @@ func (s *slurmSite) dispatchFrom(t *testing.T, workdir string, extra ...string) 
 		env[k] = v
 	}
 	args := []string{"dispatch", "--server", s.url, "--release", s.id, "--policy", s.policy, "--artifact", "src/a.bin",
-		"--partition", s.cluster.Partition, "--time-limit", "2", "--mem", "64M", "--cpus-per-task", "1",
+		"--partition", s.cluster.Partition, "--time-limit", "2", "--mem", "256M", "--cpus-per-task", "1",
 		"--slipway", s.slipway, "--workdir", workdir, "--builder-id", headnodeBuilder, "--tlog=false"}
 	code, stdout, stderr := runCLI(t, s.dir, env, append(args, extra...)...)
 	if strings.Contains(stdout+stderr, s.token) {
@@ -261,7 +261,7 @@ func TestDispatchTamperedAfterSubmit(t *testing.T) {
 	res, err := dispatch.Run(context.Background(), dispatch.Options{
 		Stage: dispatch.StageOptions{Source: dispatch.Source{Manifest: "dist/manifest.json", Dir: s.dir}, Workdir: work, Policy: p},
 		Job: dispatch.Job{Command: "/bin/sh -c 'echo ran-anyway'", Artifact: "src/a.bin", Partition: s.cluster.Partition,
-			CPUsPerTask: 1, Mem: "64M", TimeLimit: 2 * 60e9, Slipway: s.slipway, PolicyFile: s.policy},
+			CPUsPerTask: 1, Mem: "256M", TimeLimit: 2 * 60e9, Slipway: s.slipway, PolicyFile: s.policy},
 		Backend: tamperingBackend{Backend: slurmcli.New(slurmcli.Options{}), file: staged},
 		Out:     io.Discard,
 	})

@@ -24,7 +24,7 @@ func sbatch(t *testing.T, c *slurmtest.Cluster, name string, script []byte) stri
 		t.Fatal(err)
 	}
 	out, err := exec.Command("sbatch", "--parsable", "--hold", "--job-name=node-"+name, "--partition="+c.Partition,
-		"--chdir="+c.Shared, "--output="+filepath.Join(c.Shared, name+"-%j.out"), "--time=1", "--mem=64M",
+		"--chdir="+c.Shared, "--output="+filepath.Join(c.Shared, name+"-%j.out"), "--time=1", "--mem=256M",
 		"--cpus-per-task=1", "--ntasks=1", "--export=ALL,"+asSlipwayEnv+"=1", path).CombinedOutput()
 	if err != nil {
 		t.Fatalf("sbatch: %v: %s", err, out)

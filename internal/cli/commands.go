@@ -6,6 +6,7 @@ func Commands() []Command {
 		&buildCommand{},    // run the build, digest the artifacts, write the manifest and subjects
 		&testCommand{},     // run the tests (or collect their results) and attest the result about the artifacts
 		&sbomCommand{},     // describe an artifact in an SBOM bound to its digest
+		&scanCommand{},     // match the SBOMs against a local vulnerability database; sign the findings
 		&signCommand{},     // sign the artifacts: Sigstore bundles, GPG signatures, image signatures in the registry
 		&attestCommand{},   // attest the artifacts: SLSA provenance and SBOMs as signed in-toto statements
 		&pushCommand{},     // put the artifacts in an OCI registry under an immutable tag, pinned by digest

@@ -136,7 +136,7 @@ func OpenDB(o DBOptions) (*DB, error) {
 		return nil, exitcode.WithFile(exitcode.BadInputf("vulnerability database %q was built %s (%s ago), older than the %s allowed; %s, or allow an older one with db-max-age", file, built.Format(time.RFC3339), age.Round(time.Minute), maxAge, dbFix), file)
 	}
 	return &DB{
-		Info: DBInfo{Dir: dir, SchemaVersion: desc.SchemaVersion.String(), Built: built, Source: im.Source, Digest: im.Digest},
+		Info:     DBInfo{Dir: dir, SchemaVersion: desc.SchemaVersion.String(), Built: built, Source: im.Source, Digest: im.Digest},
 		provider: v6.NewVulnerabilityProvider(rdr),
 	}, nil
 }

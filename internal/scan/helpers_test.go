@@ -14,25 +14,13 @@ import (
 	"github.com/slipway/actions/internal/digest"
 	"github.com/slipway/actions/internal/sbom"
 	"github.com/slipway/actions/internal/scan/scantest"
+	"github.com/slipway/actions/internal/testutil/tools"
 )
-
-// requireTool skips without name, or fails under SLIPWAY_REQUIRE_TOOLS=1.
-func requireTool(t testing.TB, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("SLIPWAY_REQUIRE_TOOLS") == "1" {
-			t.Fatalf("%s is required (SLIPWAY_REQUIRE_TOOLS=1): %v; scripts/setup installs it", name, err)
-		}
-		t.Skipf("%s is not installed (scripts/setup installs it)", name)
-	}
-	return p
-}
 
 // debVersion is dpkg-query's version of an installed package.
 func debVersion(t testing.TB, name string) string {
 	t.Helper()
-	requireTool(t, "dpkg-query")
+	tools.Require(t, "dpkg-query")
 	out, err := exec.Command("dpkg-query", "-W", "-f", "${Version}", name).Output()
 	if err != nil {
 		t.Skipf("dpkg-query -W %s: %v (not a Debian host)", name, err)
@@ -57,7 +45,7 @@ var (
 // for each caller, so that tests may change their copy.
 func nativeWorkspace(t *testing.T) testWS {
 	t.Helper()
-	requireTool(t, "gcc")
+	tools.Require(t, "gcc")
 	debVersion(t, "zlib1g")
 	nativeOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "scan-native-")

@@ -1,8 +1,8 @@
 package scan
 
 import (
-	"encoding/json"
 	"bytes"
+	"encoding/json"
 	"time"
 )
 

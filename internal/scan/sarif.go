@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"strings"
@@ -31,7 +32,7 @@ func (r *Result) SARIF() (*sarif.Report, error) {
 			rule := run.AddRule(f.ID).
 				WithName(ruleName(f.ID)).
 				WithShortDescription(sarif.NewMultiformatMessageString(fmt.Sprintf("%s (%s)", f.ID, f.Severity))).
-				WithFullDescription(sarif.NewMultiformatMessageString(firstNonEmpty(f.Description, f.ID))).
+				WithFullDescription(sarif.NewMultiformatMessageString(cmp.Or(f.Description, f.ID))).
 				WithHelp(f.help())
 			if f.URL != "" {
 				rule.WithHelpURI(f.URL)
@@ -111,14 +112,5 @@ func (f Finding) message() string {
 }
 
 func (f Finding) help() string {
-	return fmt.Sprintf("Vulnerability %s\nSeverity: %s (%s)\nPackage: %s\nFix: %s\nLink: %s", f.ID, f.Severity, f.method(), f.Package.ID(), f.fixText(), firstNonEmpty(f.URL, "none"))
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
+	return fmt.Sprintf("Vulnerability %s\nSeverity: %s (%s)\nPackage: %s\nFix: %s\nLink: %s", f.ID, f.Severity, f.method(), f.Package.ID(), f.fixText(), cmp.Or(f.URL, "none"))
 }

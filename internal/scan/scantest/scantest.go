@@ -105,9 +105,9 @@ func add(w v6.ReadWriter, v Vuln) error {
 		blob.Severities = []v6.Severity{{Scheme: v6.SeveritySchemeCHMLN, Value: v.Severity}}
 	}
 	vh := &v6.VulnerabilityHandle{
-		Name:     v.ID,
-		Status:   v6.VulnerabilityActive,
-		Provider: &v6.Provider{ID: provider, Version: "1", Processor: "scantest"},
+		Name:      v.ID,
+		Status:    v6.VulnerabilityActive,
+		Provider:  &v6.Provider{ID: provider, Version: "1", Processor: "scantest"},
 		BlobValue: blob,
 	}
 	if err := w.AddVulnerabilities(vh); err != nil {

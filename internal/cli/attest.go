@@ -147,12 +147,7 @@ func (c *attestCommand) options() (attest.Options, error) {
 	}, nil
 }
 
-func (c *attestCommand) checkKeys() error {
-	if !c.sigstore.Enabled() {
-		return exitcode.BadInputf("no signing key: set key (a cosign key file or KMS URI), the %s secret (cosign-key) or keyless: true", signing.KeyEnv)
-	}
-	return c.sigstore.Validate()
-}
+func (c *attestCommand) checkKeys() error { return checkSigstoreKey(c.sigstore) }
 
 // builder detects the builder. Signing keyless, the job's OIDC token is
 // fetched first: its claims, which Fulcio will certify, name the builder.

@@ -75,10 +75,7 @@ func (c *scanCommand) Run(ctx context.Context, rt *Runtime) error {
 	if err != nil {
 		return exitcode.BadInput(fmt.Errorf("input \"db-max-age\": %w", err))
 	}
-	if !c.sigstore.Enabled() {
-		return exitcode.BadInputf("no signing key: set key (a cosign key file or KMS URI), the %s secret (cosign-key) or keyless: true", signing.KeyEnv)
-	}
-	if err := c.sigstore.Validate(); err != nil {
+	if err := checkSigstoreKey(c.sigstore); err != nil {
 		return err
 	}
 	sarifPath := c.sarif

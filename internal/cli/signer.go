@@ -3,6 +3,7 @@ package cli
 import (
 	"strings"
 
+	"github.com/slipway/actions/internal/exitcode"
 	"github.com/slipway/actions/internal/input"
 	"github.com/slipway/actions/internal/oidc"
 	"github.com/slipway/actions/internal/signing"
@@ -33,6 +34,15 @@ func signerInputs(c *signing.Config) []input.Input {
 		input.String(&c.TSAURL, input.Spec{Name: "tsa-url",
 			Description: "An RFC 3161 timestamp authority's full URL (e.g. https://tsa.example/api/v1/timestamp); empty for no signed timestamp."}),
 	}
+}
+
+// checkSigstoreKey refuses a stage that must sign with Sigstore (attest,
+// scan) and was given no key, KMS key or keyless, or an invalid mix.
+func checkSigstoreKey(c signing.Config) error {
+	if !c.Enabled() {
+		return exitcode.BadInputf("no signing key: set key (a cosign key file or KMS URI), the %s secret (cosign-key) or keyless: true", signing.KeyEnv)
+	}
+	return c.Validate()
 }
 
 // signingEnv is what building a signer needs from the runtime.

@@ -1,7 +1,8 @@
 // Package scantest writes grype schema v6 vulnerability databases from
 // records a test states, through grype's own v6 writer, then indexes and
-// checksums them as grype db import does: tests scan against data they made,
-// never a download. It must never be imported outside tests.
+// checksums them as grype db import does: tests and benchmarks scan against
+// data they made, never a download. It must never be imported by the slipway
+// binary (only by tests and scripts/bench.d/scaninput).
 package scantest
 
 import (

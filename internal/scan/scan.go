@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/anchore/grype/grype/match"
 	"github.com/anchore/grype/grype/matcher"
 	"github.com/anchore/grype/grype/pkg"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/slipway/actions/internal/artifact"
 	"github.com/slipway/actions/internal/digest"
@@ -149,12 +151,6 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	for _, s := range res.Subjects {
 		names[s.Digest] = s.Name
 	}
-	vm := grype.VulnerabilityMatcher{
-		VulnerabilityProvider: o.DB.provider,
-		// Zero configs: purl and version matching only; no CPE
-		// guessing, no Maven Central lookups.
-		Matchers: matcher.NewDefaultMatchers(matcher.Config{}),
-	}
 	byKey := map[string]*Finding{}
 	for _, rec := range records {
 		subject := names[rec.Describes]
@@ -169,11 +165,10 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		if err != nil {
 			return nil, exitcode.WithFile(exitcode.BadInputf("SBOM %q: %v; give a CycloneDX or SPDX JSON document as \"slipway sbom\" writes it", rec.Path, err), rec.Path)
 		}
-		matches, _, err := vm.FindMatchesContext(ctx, pkgs, pctx)
+		sorted, err := o.DB.match(ctx, pkgs, pctx)
 		if err != nil {
 			return nil, fmt.Errorf("matching SBOM %q: %w", rec.Path, err)
 		}
-		sorted := matches.Sorted()
 		res.SBOMs = append(res.SBOMs, SBOM{Path: rec.Path, Subject: subject, Packages: len(pkgs), Matches: len(sorted)})
 		log.Info("scanned", "sbom", rec.Path, "packages", len(pkgs), "matches", len(sorted))
 		for _, mt := range sorted {
@@ -205,6 +200,46 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	res.Finished = now().UTC()
 	return res, nil
 }
+
+// match finds the vulnerabilities of pkgs. grype's matcher looks packages
+// up one after another; the packages are split into one contiguous share
+// per CPU (at most maxMatchWorkers), each matched by its own matcher over
+// the one database (grype's reader is safe for concurrent queries: each
+// takes its own SQLite connection), and the matches are merged in package
+// order.
+func (d *DB) match(ctx context.Context, pkgs []pkg.Package, pctx pkg.Context) ([]match.Match, error) {
+	workers := min(runtime.GOMAXPROCS(0), maxMatchWorkers, max(1, len(pkgs)/minMatchShare))
+	shares := make([][]match.Match, workers)
+	g, ctx := errgroup.WithContext(ctx)
+	for w := range workers {
+		part := pkgs[w*len(pkgs)/workers : (w+1)*len(pkgs)/workers]
+		g.Go(func() error {
+			vm := grype.VulnerabilityMatcher{
+				VulnerabilityProvider: d.provider,
+				// Zero configs: purl and version matching only; no
+				// CPE guessing, no Maven Central lookups.
+				Matchers: matcher.NewDefaultMatchers(matcher.Config{}),
+			}
+			found, _, err := vm.FindMatchesContext(ctx, part, pctx)
+			if err != nil {
+				return err
+			}
+			shares[w] = found.Sorted()
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return slices.Concat(shares...), nil
+}
+
+// Matching is split over at most maxMatchWorkers goroutines, each with at
+// least minMatchShare packages (fewer are not worth a goroutine).
+const (
+	maxMatchWorkers = 8
+	minMatchShare   = 64
+)
 
 func appendNew(list []string, s string) []string {
 	if slices.Contains(list, s) {

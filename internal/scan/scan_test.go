@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/slipway/actions/internal/scan/scantest"
 )
 
 // TestScanNativeSBOM: the CycloneDX and SPDX SBOMs of a C program linked
@@ -100,5 +102,39 @@ func checkPredicate(t *testing.T, res *Result) {
 			len(r.Annotations) == 0 || r.Annotations[0]["package"] != f.Package.PURL {
 			t.Errorf("result %d: %+v, finding %+v", i, r, f)
 		}
+	}
+}
+
+// TestScanSynthetic: matching split over several goroutines finds exactly
+// the affected components of a larger SBOM (npm, Go and Debian purls), each
+// once, highest severity first.
+func TestScanSynthetic(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s, err := scantest.WriteSynthetic(dir, 600, 50, testBuilt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := OpenDB(DBOptions{Path: s.DBRoot})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	res, err := Run(context.Background(), Options{Dir: dir, Manifest: s.Manifest, DB: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for i, f := range res.Findings {
+		if seen[f.ID] || !strings.HasPrefix(f.ID, "CVE-2099-") {
+			t.Errorf("finding %d: %+v (twice, or an advisory about an unlisted package)", i, f)
+		}
+		seen[f.ID] = true
+		if i > 0 && Rank(f.Severity) > Rank(res.Findings[i-1].Severity) {
+			t.Errorf("finding %d (%s) sorts after a lower severity", i, f.Severity)
+		}
+	}
+	if len(res.Findings) != s.Matches || res.MaxSeverity() != Critical {
+		t.Errorf("%d findings (max %s), want %d (max critical)", len(res.Findings), res.MaxSeverity(), s.Matches)
 	}
 }

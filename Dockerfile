@@ -46,6 +46,8 @@ WORKDIR /src
 COPY scripts/image-root /usr/local/bin/image-root
 RUN image-root /out/skel
 COPY go.mod go.sum ./
+# go.mod replaces github.com/glebarez/go-sqlite with this local module (docs/scan.md): it must be there first.
+COPY third_party/ third_party/
 RUN go mod download
 COPY . .
 RUN CGO_ENABLED=0 go build -trimpath -buildvcs=false \

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/slipway/actions/internal/store"
@@ -17,9 +18,20 @@ func (d *DB) Release(ctx context.Context, id string) (store.Release, error) {
 	return d.release(ctx, "id", id)
 }
 
-// ReleaseByManifest implements store.Store.
+// ReleaseByManifest implements store.Store. Every admission asks it first
+// (idempotency), and nearly always for a manifest not admitted yet: one
+// prepared query answers that, without a transaction; a release found is
+// then read by its id in one read transaction (a release is never changed
+// or removed once recorded, so the two reads agree).
 func (d *DB) ReleaseByManifest(ctx context.Context, manifestDigest string) (store.Release, error) {
-	return d.release(ctx, "manifest_digest", manifestDigest)
+	var id string
+	switch err := d.reads.releaseID.QueryRowContext(ctx, manifestDigest).Scan(&id); {
+	case errors.Is(err, sql.ErrNoRows):
+		return store.Release{}, fmt.Errorf("release %q: %w", manifestDigest, store.ErrNotFound)
+	case err != nil:
+		return store.Release{}, fmt.Errorf("reading release %q: %w", manifestDigest, err)
+	}
+	return d.release(ctx, "id", id)
 }
 
 // ReleaseManifest implements store.Store.

@@ -31,7 +31,33 @@ type DB struct {
 	read  *sql.DB // query_only connections
 	group groupCommit
 	stmts *releaseStmts // prepared on write
+	reads *readStmts    // prepared on read
 }
+
+// readStmts are the reads of every request (the token) and of every
+// admission (the release of a manifest), prepared once on the read pool
+// (database/sql prepares each on a connection the first time it runs
+// there) instead of parsed again for every request.
+type readStmts struct {
+	token, releaseID *sql.Stmt
+}
+
+func prepareReadStmts(ctx context.Context, db *sql.DB) (*readStmts, error) {
+	var st readStmts
+	var err error
+	if st.token, err = db.PrepareContext(ctx, sqlkit.TokenByID); err != nil {
+		return nil, fmt.Errorf("preparing %q: %w", sqlkit.TokenByID, err)
+	}
+	const releaseID = `SELECT id FROM releases WHERE manifest_digest = ?`
+	if st.releaseID, err = db.PrepareContext(ctx, releaseID); err != nil {
+		st.token.Close()
+		return nil, fmt.Errorf("preparing %q: %w", releaseID, err)
+	}
+	return &st, nil
+}
+
+// Close closes the prepared statements.
+func (st *readStmts) Close() error { return errors.Join(st.token.Close(), st.releaseID.Close()) }
 
 var _ store.Store = (*DB)(nil)
 
@@ -67,7 +93,14 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, err
 	}
 	read.SetMaxOpenConns(max(2, runtime.GOMAXPROCS(0)))
-	return &DB{write: write, read: read, stmts: stmts}, nil
+	reads, err := prepareReadStmts(ctx, read)
+	if err != nil {
+		read.Close()
+		stmts.Close()
+		write.Close()
+		return nil, fmt.Errorf("opening database %q: %w", path, err)
+	}
+	return &DB{write: write, read: read, stmts: stmts, reads: reads}, nil
 }
 
 func open(path, extra string) (*sql.DB, error) {
@@ -111,5 +144,5 @@ func (d *DB) Ping(ctx context.Context) error {
 // file so that a copy of db.sqlite alone is complete.
 func (d *DB) Close() error {
 	_, cerr := d.write.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
-	return errors.Join(cerr, d.stmts.Close(), d.read.Close(), d.write.Close())
+	return errors.Join(cerr, d.stmts.Close(), d.reads.Close(), d.read.Close(), d.write.Close())
 }

@@ -24,7 +24,7 @@ func (d *DB) CreateToken(ctx context.Context, t store.Token) error {
 
 // Token implements store.Store.
 func (d *DB) Token(ctx context.Context, id string) (store.Token, error) {
-	return sqlkit.Token(ctx, d.read, id)
+	return sqlkit.TokenRow(d.reads.token.QueryRowContext(ctx, id), id)
 }
 
 // Tokens implements store.Store.

@@ -44,9 +44,18 @@ func ScanToken(s Scanner) (store.Token, error) {
 	return t, nil
 }
 
+// TokenByID is the query Token runs: one token by ID.
+const TokenByID = `SELECT ` + TokenColumns + ` FROM tokens WHERE id = ?`
+
 // Token reads the token with this ID; store.ErrNotFound when there is none.
 func Token(ctx context.Context, q Querier, id string) (store.Token, error) {
-	t, err := ScanToken(q.QueryRowContext(ctx, `SELECT `+TokenColumns+` FROM tokens WHERE id = ?`, id))
+	return TokenRow(q.QueryRowContext(ctx, TokenByID, id), id)
+}
+
+// TokenRow reads the row of TokenByID for token id (from a statement
+// prepared once, or Token's query); store.ErrNotFound when there is none.
+func TokenRow(row *sql.Row, id string) (store.Token, error) {
+	t, err := ScanToken(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Token{}, fmt.Errorf("token %q: %w", id, store.ErrNotFound)
 	}

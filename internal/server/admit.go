@@ -209,16 +209,16 @@ func (a *admitter) run(w http.ResponseWriter, r *http.Request, req *releaseReque
 				Message: fmt.Sprintf("artifact %q is an image in a registry (%s), which admission by upload cannot read: admit it by reference (slipway upload --reference %s), or upload a manifest of files", rec.Name, rec.URI, rec.URI)})
 		}
 	}
-	dir, err := a.stage(ctx, req)
+	sd, err := a.stage(ctx, req)
 	if err != nil {
 		return err
 	}
-	defer a.unstage(dir)
-	rep, err := a.verifier.VerifyManifest(ctx, m, dir)
+	defer a.unstage(sd)
+	rep, err := a.verifier.VerifyManifest(ctx, m, sd.path)
 	if err != nil {
 		return &Problem{Status: http.StatusBadRequest, Type: "bad-manifest", Title: "Not a build manifest", Detail: err.Error()}
 	}
-	return a.conclude(w, r, req, rep, dir)
+	return a.conclude(w, r, req, rep, sd.path)
 }
 
 // conclude decides on a verified release: a failed check, several source
@@ -317,30 +317,25 @@ func callerOf(ctx context.Context) (policy.Caller, string) {
 // the record's path, resolved inside the directory (internal/workspace):
 // nothing is written outside it. A record whose blob is missing is a 409.
 // The caller hands the directory back with unstage.
-func (a *admitter) stage(ctx context.Context, req *releaseRequest) (string, error) {
-	dir, err := a.staged.take(a.staging)
+func (a *admitter) stage(ctx context.Context, req *releaseRequest) (stagingDir, error) {
+	sd, err := a.staged.take(a.staging)
 	if err != nil {
-		return "", err
-	}
-	root, err := workspace.New(dir)
-	if err != nil {
-		a.staged.drop(dir)
-		return "", err
+		return stagingDir{}, err
 	}
 	for _, rec := range req.manifest.Records {
 		if rec.Path == "" {
 			continue
 		}
-		if err := a.place(ctx, root, rec); err != nil {
-			a.unstage(dir)
-			return "", err
+		if err := a.place(ctx, sd.root, rec); err != nil {
+			a.unstage(sd)
+			return stagingDir{}, err
 		}
 	}
-	return dir, nil
+	return sd, nil
 }
 
 // unstage empties a staging directory and keeps it for the next admission.
-func (a *admitter) unstage(dir string) { a.staged.put(dir) }
+func (a *admitter) unstage(sd stagingDir) { a.staged.put(sd) }
 
 // place links rec's blob at rec.Path inside root.
 func (a *admitter) place(ctx context.Context, root *workspace.Root, rec artifact.Record) error {
@@ -352,23 +347,30 @@ func (a *admitter) place(ctx context.Context, root *workspace.Root, rec artifact
 		return &Problem{Status: http.StatusBadRequest, Type: "bad-manifest", Title: "Bad record path",
 			Detail: fmt.Sprintf("record %q: path %q does not stay in the release: %v; give every record its own clean relative path", rec.Name, rec.Path, err)}
 	}
-	if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
-		return &Problem{Status: http.StatusBadRequest, Type: "bad-manifest", Title: "Bad record path",
-			Detail: fmt.Sprintf("record %q: path %q collides with another record's path (%v); give every record its own path", rec.Name, rec.Path, err)}
-	}
-	if _, err := os.Lstat(dst); err == nil {
-		if blob, err := a.s.cfg.Blobs.Stat(ctx, rec.Digest); err == nil && blob.Size >= 0 {
-			// A file two records share (a bundle recorded per subject): it
-			// must be the same content.
-			d, _, err := digest.FileContext(ctx, dst)
-			if err == nil && d == rec.Digest {
-				return nil
-			}
+	if parent := filepath.Dir(dst); parent != root.Dir() { // the staging directory exists
+		if err := os.MkdirAll(parent, 0o700); err != nil {
+			return &Problem{Status: http.StatusBadRequest, Type: "bad-manifest", Title: "Bad record path",
+				Detail: fmt.Sprintf("record %q: path %q collides with another record's path (%v); give every record its own path", rec.Name, rec.Path, err)}
 		}
-		return &Problem{Status: http.StatusBadRequest, Type: "bad-manifest", Title: "Bad record path",
-			Detail: fmt.Sprintf("record %q: path %q is recorded twice with different digests or collides with a directory; give every file one digest", rec.Name, rec.Path)}
 	}
+	// Linked first, looked at only when that fails: a link never replaces
+	// what is at dst, and a path no other record took (nearly every one)
+	// costs no lookup of its own.
 	err = a.link(ctx, rec.Digest, dst)
+	if err != nil {
+		if _, lerr := os.Lstat(dst); lerr == nil {
+			if blob, err := a.s.cfg.Blobs.Stat(ctx, rec.Digest); err == nil && blob.Size >= 0 {
+				// A file two records share (a bundle recorded per subject):
+				// it must be the same content.
+				d, _, err := digest.FileContext(ctx, dst)
+				if err == nil && d == rec.Digest {
+					return nil
+				}
+			}
+			return &Problem{Status: http.StatusBadRequest, Type: "bad-manifest", Title: "Bad record path",
+				Detail: fmt.Sprintf("record %q: path %q is recorded twice with different digests or collides with a directory; give every file one digest", rec.Name, rec.Path)}
+		}
+	}
 	if errors.Is(err, blobstore.ErrNotFound) {
 		return &Problem{Status: http.StatusConflict, Type: "missing-blob", Title: "Blob not uploaded",
 			Detail: fmt.Sprintf("record %q (%s) names blob %q, which is not stored here: upload it first (PUT %s<upload>?digest=%s), then send the manifest again", rec.Name, rec.Role, rec.Digest, uploadPrefix, rec.Digest)}

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+
+	"github.com/slipway/actions/internal/workspace"
 )
 
 // maxIdleStaging bounds the empty staging directories kept for reuse.
@@ -17,48 +19,62 @@ const maxIdleStaging = 256
 // unlink per file, which a hard link to a blob makes cheap.
 type stagingDirs struct {
 	mu   sync.Mutex
-	idle []string
+	idle []stagingDir
+}
+
+// stagingDir is one staging directory and its workspace root, resolved
+// once when the directory is made (resolving it again for every admission
+// cost a system call per component of its path): the directory is the
+// server's own, under its data directory, and stays where it is.
+type stagingDir struct {
+	path string
+	root *workspace.Root
 }
 
 // take returns an empty directory under root: an idle one, or a new one.
-func (s *stagingDirs) take(root string) (string, error) {
+func (s *stagingDirs) take(root string) (stagingDir, error) {
 	s.mu.Lock()
 	if n := len(s.idle); n > 0 {
-		dir := s.idle[n-1]
+		d := s.idle[n-1]
 		s.idle = s.idle[:n-1]
 		s.mu.Unlock()
-		return dir, nil
+		return d, nil
 	}
 	s.mu.Unlock()
 	if err := os.MkdirAll(root, 0o700); err != nil {
-		return "", fmt.Errorf("creating the staging directory %q: %w", root, err)
+		return stagingDir{}, fmt.Errorf("creating the staging directory %q: %w", root, err)
 	}
 	dir, err := os.MkdirTemp(root, "admit-")
 	if err != nil {
-		return "", fmt.Errorf("creating a staging directory in %q: %w", root, err)
+		return stagingDir{}, fmt.Errorf("creating a staging directory in %q: %w", root, err)
 	}
-	return dir, nil
+	ws, err := workspace.New(dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		return stagingDir{}, err
+	}
+	return stagingDir{path: dir, root: ws}, nil
 }
 
-// put empties dir and keeps it, or removes it when it cannot be emptied
-// or enough are kept: a directory is reused only once it is empty.
-func (s *stagingDirs) put(dir string) {
-	entries, err := os.ReadDir(dir)
+// put empties d and keeps it, or removes it when it cannot be emptied or
+// enough are kept: a directory is reused only once it is empty.
+func (s *stagingDirs) put(d stagingDir) {
+	entries, err := os.ReadDir(d.path)
 	for _, e := range entries {
 		if err == nil {
-			err = os.RemoveAll(filepath.Join(dir, e.Name()))
+			err = os.RemoveAll(filepath.Join(d.path, e.Name()))
 		}
 	}
 	s.mu.Lock()
-	if err == nil && len(s.idle) < maxIdleStaging {
-		s.idle = append(s.idle, dir)
-		dir = ""
+	keep := err == nil && len(s.idle) < maxIdleStaging
+	if keep {
+		s.idle = append(s.idle, d)
 	}
 	s.mu.Unlock()
-	if dir != "" {
-		s.drop(dir)
+	if !keep {
+		s.drop(d)
 	}
 }
 
-// drop removes dir and everything in it.
-func (s *stagingDirs) drop(dir string) { os.RemoveAll(dir) }
+// drop removes d and everything in it.
+func (s *stagingDirs) drop(d stagingDir) { os.RemoveAll(d.path) }

@@ -6,8 +6,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/cyberphone/json-canonicalization/go/src/webpki.org/jsoncanonicalizer"
-
+	"github.com/slipway/actions/internal/canonjson"
 	"github.com/slipway/actions/internal/digest"
 )
 
@@ -44,7 +43,7 @@ func AdmittedAs(m *Manifest) (*Admitted, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encoding the manifest: %w", err)
 	}
-	canon, err := jsoncanonicalizer.Transform(raw)
+	canon, err := canonjson.Transform(raw)
 	if err != nil {
 		return nil, fmt.Errorf("canonicalizing the manifest: %w", err)
 	}

@@ -13,12 +13,12 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/cyberphone/json-canonicalization/go/src/webpki.org/jsoncanonicalizer"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/slipway/actions/internal/artifact"
 	"github.com/slipway/actions/internal/blobstore"
+	"github.com/slipway/actions/internal/canonjson"
 	"github.com/slipway/actions/internal/digest"
 	"github.com/slipway/actions/internal/mirror"
 	"github.com/slipway/actions/internal/policy"
@@ -83,7 +83,7 @@ func parseReferenceRequest(body []byte) (*releaseRequest, error) {
 	if err != nil {
 		return nil, err
 	}
-	if canon, err = jsoncanonicalizer.Transform(canon); err != nil {
+	if canon, err = canonjson.Transform(canon); err != nil {
 		return nil, fmt.Errorf("canonicalizing the reference: %w", err)
 	}
 	sum := digest.SHA256(sha256.Sum256(canon))

@@ -8,7 +8,7 @@ import (
 	"regexp"
 	"time"
 
-	"github.com/cyberphone/json-canonicalization/go/src/webpki.org/jsoncanonicalizer"
+	"github.com/slipway/actions/internal/canonjson"
 )
 
 // Version is the schema version this package writes and reads.
@@ -137,7 +137,7 @@ func Marshal(e Entry) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encoding log entry: %w", err)
 	}
-	out, err := jsoncanonicalizer.Transform(raw)
+	out, err := canonjson.Transform(raw)
 	if err != nil {
 		return nil, fmt.Errorf("canonicalizing log entry: %w", err)
 	}

@@ -20,6 +20,9 @@ func openFile(s Subject, path string) (*os.File, error) {
 	if err != nil || !filepath.IsLocal(rel) {
 		return nil, fmt.Errorf("%q is outside the workspace %q; a manifest names files inside the workspace only", path, s.Workspace)
 	}
+	if s.root != nil {
+		return regfile.OpenIn(s.root, filepath.ToSlash(rel))
+	}
 	root, err := os.OpenRoot(s.Workspace)
 	if err != nil {
 		return nil, fmt.Errorf("opening the workspace: %w", err)

@@ -3,6 +3,7 @@ package verify
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 
@@ -78,7 +79,16 @@ func (v *Verifier) VerifyManifest(ctx context.Context, m *artifact.Manifest, dir
 		return nil, fmt.Errorf("manifest: %w", err)
 	}
 	arts := m.ByRole(artifact.RoleArtifact)
-	r, err := v.Verify(ctx, ManifestSubjects(m, dir))
+	subjects := ManifestSubjects(m, dir)
+	if root, err := os.OpenRoot(dir); err == nil {
+		// One root for every file of the manifest; a directory that
+		// cannot be opened fails each file's check as before.
+		defer root.Close()
+		for i := range subjects {
+			subjects[i].root = root
+		}
+	}
+	r, err := v.Verify(ctx, subjects)
 	if err != nil {
 		return nil, err
 	}

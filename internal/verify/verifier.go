@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"io"
 	"log/slog"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -83,6 +84,10 @@ type Subject struct {
 	// Bundles, SBOMs) must be inside, also through symbolic links: set for
 	// the subjects of a manifest, whose paths nobody signed.
 	Workspace string
+	// root is Workspace opened once for all the files VerifyManifest
+	// reads (opening it per file cost two system calls each); nil: each
+	// file opens Workspace itself.
+	root *os.Root
 }
 
 // Verify checks every subject and returns the report. Failed checks are in

@@ -66,7 +66,7 @@ func (c *dispatchCommand) Inputs() []input.Input {
 		input.String(&c.workdir, input.Spec{Name: "workdir", Required: true,
 			Description: "The job's working directory on the shared filesystem (absolute): the release is staged in WORKDIR/.slipway, the job runs in WORKDIR/job-ID."}),
 		input.String(&c.command, input.Spec{Name: "command",
-			Description: "The command to run, split into words without a shell (quotes allowed; $, `, ;, |, &, <, >, globs refused unquoted); it runs in the job's directory, where the checked artifact was copied (or unpacked, for a tar.gz). Exactly one of command and script."}),
+			Description: "The command to run, split into words without a shell (quotes allowed; $, `, ;, |, &, <, >, globs refused unquoted); it runs in the job's directory, where the checked artifact was copied (or unpacked, for a tar.gz). Exactly one of command and script; for an OCI image artifact, the command runs in its container with srun --container (none: the image's entrypoint and command)."}),
 		input.String(&c.script, input.Spec{Name: "script",
 			Description: "An artifact of the release (its name) to run with /bin/sh once the node checked it; nothing that was not admitted runs."}),
 		input.String(&c.artifact, input.Spec{Name: "artifact",

@@ -9,6 +9,8 @@ import (
 	"github.com/slipway/actions/internal/registryref"
 	"github.com/slipway/actions/internal/sbom"
 	"github.com/slipway/actions/internal/sign"
+	"github.com/slipway/actions/internal/signing"
+	"github.com/slipway/actions/internal/testresult"
 )
 
 // checker is a stage that can check its inputs, and what they need from
@@ -67,4 +69,17 @@ func (c *pushCommand) Check(context.Context, *Runtime) error {
 		return exitcode.BadInput(fmt.Errorf("input \"ref\": %w", err))
 	}
 	return nil
+}
+
+// Check checks the result format and that a signing key is there (not
+// decrypted): the pipeline with a test command and no key fails before the
+// build.
+func (c *testCommand) Check(_ context.Context, rt *Runtime) error {
+	if _, err := testresult.ParseFormat(c.form); err != nil {
+		return exitcode.BadInput(fmt.Errorf("input \"format\": %w", err))
+	}
+	if !c.sigstore.Enabled() {
+		return exitcode.BadInputf("no signing key: set key (a cosign key file or KMS URI), the %s secret (cosign-key) or keyless: true", signing.KeyEnv)
+	}
+	return c.sigstore.Check(signingEnv(rt))
 }

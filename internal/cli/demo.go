@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/slipway/actions/internal/action"
+	"github.com/slipway/actions/internal/atomicfile"
 	"github.com/slipway/actions/internal/demo"
 	"github.com/slipway/actions/internal/exitcode"
 	"github.com/slipway/actions/internal/input"
@@ -60,7 +62,7 @@ func (c *demoCommand) Run(ctx context.Context, rt *Runtime) error {
 
 	p := &pipelineCommand{}
 	flags := map[string]string{
-		"command": demo.BuildCommand, "artifacts": demo.Artifacts, "archive": demo.Archive,
+		"command": demo.BuildCommand, "artifacts": demo.Artifacts, "archive": demo.Archive, "test-command": demo.TestCommand,
 		"tlog": "false", "ref": env.Ref(), "policy": env.Policy, "server": cp.URL,
 	}
 	// The upload stage sends the token only this process knows.
@@ -97,12 +99,60 @@ func (c *demoCommand) Run(ctx context.Context, rt *Runtime) error {
 	if err := cp.Close(ctx); err != nil {
 		return err
 	}
+	refused, err := refuseFailedTests(ctx, &child, env, rt.Getenv)
+	if err != nil {
+		return err
+	}
 	return rt.Report.Summary(action.Summary{Title: "Demo", Notes: []string{
 		"Workspace: " + env.Workspace + " (the sample project; dist/ holds the manifest, SBOMs, signatures and provenance).",
 		"Public key: " + env.PublicKey + " (the private key and its password existed only in memory, for this run).",
 		"Trust policy: " + env.Policy + "; the same with the log's key and receipts required: " + cp.Policy + ".",
 		"Check again, offline: slipway verify --manifest " + env.Workspace + "/dist/manifest.json --policy " + cp.Policy,
 		"Registry: " + env.Registry + " (in-process; it stopped with the demo).",
+		"Refused: the same artifacts with a failing test result (" + refused + "): the policy's tests section requires PASSED.",
 		"Control plane: " + cp.URL + " on " + cp.Data + " (in-process, its upload token only in memory; it stopped with the demo; slipway serve --data " + cp.Data + " --policy " + env.Policy + " serves it again).",
 	}})
+}
+
+// refuseFailedTests shows the policy refusing a release whose tests failed:
+// a copy of the release's manifest gets a test result of the same tests
+// run on the program stamped with another version (TestGreeting fails;
+// slipway test with allow-failure only records it), and slipway verify of
+// that manifest under the demo's policy must fail its tests check. It
+// returns the copy's path.
+func refuseFailedTests(ctx context.Context, rt *Runtime, env *demo.Env, getenv func(string) string) (string, error) {
+	const failing = "dist/failing-tests.json"
+	b, err := os.ReadFile(filepath.Join(env.Workspace, "dist", "manifest.json"))
+	if err != nil {
+		return "", exitcode.Infra(fmt.Errorf("reading the demo's manifest: %w", err))
+	}
+	if err := atomicfile.WriteFile(filepath.Join(env.Workspace, filepath.FromSlash(failing)), b, 0o644); err != nil {
+		return "", exitcode.Infra(err)
+	}
+	secrets := func(k string) string {
+		switch k {
+		case "COSIGN_KEY":
+			return env.PrivateKey
+		case "COSIGN_PASSWORD":
+			return env.Password
+		}
+		return getenv(k)
+	}
+	tested := &captureReporter{Reporter: rt.Report, outputs: map[string]string{}}
+	child := *rt
+	child.Report = tested
+	if err := runDemoStage(ctx, &child, &testCommand{}, map[string]string{"command": demo.FailingTestCommand, "manifest": failing,
+		"allow-failure": "true", "tlog": "false"}, secrets); err != nil {
+		return "", err
+	}
+	if tested.outputs["result"] != "FAILED" {
+		return "", exitcode.Infra(fmt.Errorf("the demo's failing tests gave %q, not FAILED (a bug)", tested.outputs["result"]))
+	}
+	verified := &captureReporter{Reporter: rt.Report, outputs: map[string]string{}}
+	child.Report = verified
+	err = runDemoStage(ctx, &child, &verifyCommand{}, map[string]string{"manifest": failing, "policy": env.Policy}, getenv)
+	if err == nil || exitcode.Of(err) != exitcode.Failed || verified.outputs["verified"] != "false" {
+		return "", exitcode.Infra(fmt.Errorf("the release with failing tests was not refused (a bug): %v", err))
+	}
+	return failing, nil
 }

@@ -15,9 +15,10 @@ import (
 	"github.com/slipway/actions/internal/signing"
 )
 
-// pipelineCommand runs the stages in order on one workspace: build, then an
-// SBOM per artifact, then signatures and provenance when a key is given,
-// then a push when a ref is given. Each stage runs exactly as its own
+// pipelineCommand runs the stages in order on one workspace: build, then
+// the tests when a test command or results are given, then an SBOM per
+// artifact, then signatures and provenance when a key is given, then a push
+// when a ref is given. Each stage runs exactly as its own
 // command would, fed by the pipeline's inputs and the build's manifest; the
 // stages hand each other nothing but that manifest.
 type pipelineCommand struct {
@@ -28,20 +29,46 @@ type pipelineCommand struct {
 
 // pipelineStages are fresh stage commands for one pipeline run.
 type pipelineStages struct {
-	build, sbom, sign, attest, verify, push, upload Command
+	build, test, sbom, sign, attest, verify, push, upload Command
 }
 
 func newPipelineStages() pipelineStages {
-	return pipelineStages{build: &buildCommand{}, sbom: &sbomCommand{}, sign: &signCommand{}, attest: &attestCommand{},
+	return pipelineStages{build: &buildCommand{}, test: &testCommand{}, sbom: &sbomCommand{}, sign: &signCommand{}, attest: &attestCommand{},
 		verify: &verifyCommand{}, push: &pushCommand{}, upload: &uploadCommand{}}
 }
 
 func (s pipelineStages) all() []Command {
-	stages := []Command{s.build, s.sbom, s.sign, s.attest, s.verify, s.push}
-	if s.upload != nil {
-		stages = append(stages, s.upload)
+	stages := []Command{s.build}
+	for _, optional := range []Command{s.test, s.sbom, s.sign, s.attest, s.verify, s.push, s.upload} {
+		if optional != nil {
+			stages = append(stages, optional)
+		}
 	}
 	return stages
+}
+
+// prefixed returns the inputs of a stage the pipeline offers under the
+// stage's name ("test-command"): inputs whose name another stage uses for
+// something else (build's command, sbom's format, build's pass-env).
+func prefixed(cmd Command) []string {
+	if p, ok := cmd.(interface{ pipelinePrefixed() []string }); ok {
+		return p.pipelinePrefixed()
+	}
+	return nil
+}
+
+// pipelineName is the pipeline's input for stage cmd's input name.
+func pipelineName(cmd Command, name string) string {
+	if slices.Contains(prefixed(cmd), name) {
+		return cmd.Name() + "-" + name
+	}
+	return name
+}
+
+// pipelinePrefixed: the test stage's own inputs, as test-command,
+// test-results, test-format, test-pass-env and test-allow-failure.
+func (c *testCommand) pipelinePrefixed() []string {
+	return []string{"command", "results", "format", "pass-env", "allow-failure"}
 }
 
 // pipelineOwned are stage inputs the pipeline sets itself, from the build's
@@ -51,7 +78,7 @@ var pipelineOwned = []string{"subject", "manifest", "image", "bundle", "bundles"
 func (c *pipelineCommand) Name() string   { return "pipeline" }
 func (c *pipelineCommand) RootOnly() bool { return true }
 func (c *pipelineCommand) Short() string {
-	return "Run the whole pipeline: build, an SBOM for every artifact, signatures, SLSA provenance and SBOM attestations when a key is given, verification when a policy is given, a push when a ref is given, and an upload to the control plane when a server is given."
+	return "Run the whole pipeline: build, the tests (attested) when a test command or results are given, an SBOM for every artifact, signatures, SLSA provenance and SBOM attestations when a key is given, verification when a policy is given, a push when a ref is given, and an upload to the control plane when a server is given."
 }
 
 // Inputs are the inputs of every stage, once each, except those the
@@ -62,14 +89,20 @@ func (c *pipelineCommand) Inputs() []input.Input {
 	var out []input.Input
 	for i, stage := range c.newStages().all() {
 		for _, in := range stage.Inputs() {
-			if _, dup := c.values[in.Name]; dup || slices.Contains(pipelineOwned, in.Name) || slices.Contains(standalone(stage), in.Name) {
+			name := pipelineName(stage, in.Name)
+			if _, dup := c.values[name]; dup || slices.Contains(pipelineOwned, in.Name) || slices.Contains(standalone(stage), in.Name) {
 				continue
 			}
 			if i > 0 {
 				in.Required = false
 			}
+			if name != in.Name {
+				// Given only to enable the stage: no environment fallback.
+				in.Description = "slipway " + stage.Name() + "'s " + in.Name + ": " + in.Description
+				in.Name, in.Env = name, ""
+			}
 			v := new(string)
-			c.values[in.Name] = v
+			c.values[name] = v
 			out = append(out, input.Raw(v, in.Spec))
 		}
 	}
@@ -81,6 +114,8 @@ func (c *pipelineCommand) Outputs() []input.Output {
 		{Name: "manifest", Description: "Path of the artifact manifest, holding every artifact, SBOM, signature and provenance record of the run."},
 		{Name: "subjects-file", Description: "Path of the sha256sum-format subjects file."},
 		{Name: "base64-subjects", Description: "The subjects file, base64-encoded (slsa-github-generator's base64-subjects)."},
+		{Name: "test-result", Description: "The tests' result, PASSED, WARNED or FAILED, when a test command or test results were given."},
+		{Name: "test-attestation", Description: "Path of the signed test-result bundle, when a test command or test results were given."},
 		{Name: "sboms", Description: "Paths of the SBOMs, one per line."},
 		{Name: "signatures", Description: "Paths of the signature files, one per line, when a key was given."},
 		{Name: "provenance", Description: "Path of the SLSA provenance bundle, when a key was given."},
@@ -126,6 +161,20 @@ func (c *pipelineCommand) Run(ctx context.Context, rt *Runtime) error {
 		return err
 	}
 	manifestPath := built["manifest"]
+	outs := map[string]string{
+		"manifest": manifestPath, "subjects-file": built["subjects-file"], "base64-subjects": built["base64-subjects"],
+	}
+	if c.tests() {
+		// Right after the build, on what it built: a failed run stops the
+		// pipeline (unless test-allow-failure) before anything is signed.
+		tested, err := c.stage(ctx, rt, st.test, map[string]string{"manifest": manifestPath})
+		if err != nil {
+			return err
+		}
+		outs["test-result"], outs["test-attestation"] = tested["result"], tested["attestation"]
+	} else {
+		skipped = append(skipped, "test: no test-command or test-results given")
+	}
 	// One sbom stage for every artifact the manifest lists (files by path,
 	// OCI layouts by name): the stage reads the names from the manifest, so a
 	// path holding a comma or a glob character is never re-parsed as a list.
@@ -133,11 +182,7 @@ func (c *pipelineCommand) Run(ctx context.Context, rt *Runtime) error {
 	if err != nil {
 		return err
 	}
-
-	outs := map[string]string{
-		"manifest": manifestPath, "subjects-file": built["subjects-file"],
-		"base64-subjects": built["base64-subjects"], "sboms": described["sboms"],
-	}
+	outs["sboms"] = described["sboms"]
 	if c.signs() {
 		signed, err := c.stage(ctx, rt, st.sign, map[string]string{"manifest": manifestPath})
 		if err != nil {
@@ -214,6 +259,12 @@ func sbomPredicate(format string) string {
 	return "cyclonedx"
 }
 
+// tests reports whether the test stage runs: a test command or result
+// files were given.
+func (c *pipelineCommand) tests() bool {
+	return c.value("test-command") != "" || c.value("test-results") != ""
+}
+
 func (c *pipelineCommand) keyless() bool {
 	b, _ := input.ParseBool(c.value("keyless"))
 	return b
@@ -246,7 +297,7 @@ func (c *pipelineCommand) stage(ctx context.Context, rt *Runtime, cmd Command, s
 			set[n] = "" // the pipeline's input of that name means something else
 		}
 	}
-	getenv, err := c.resolve(rt, cmd.Inputs(), set, standalone(cmd)...)
+	getenv, err := c.resolve(rt, cmd, cmd.Inputs(), set)
 	if err != nil {
 		return nil, exitcode.BadInput(fmt.Errorf("slipway %s: %w", cmd.Name(), err))
 	}
@@ -269,18 +320,25 @@ func standalone(cmd Command) []string {
 	return nil
 }
 
-// resolve gives inputs the pipeline's values (set overriding them) and
-// returns the environment a stage with those inputs reads its secrets from.
-// Inputs named in standalone keep their own defaults: the pipeline's value
-// of the same name means something else (its key signs; verify's key is
-// the public key to trust).
-func (c *pipelineCommand) resolve(rt *Runtime, inputs []input.Input, set map[string]string, standalone ...string) (func(string) string, error) {
+// resolve gives inputs of stage cmd (nil: inputs shared by name only) the
+// pipeline's values (set overriding them) and returns the environment a
+// stage with those inputs reads its secrets from. A stage's standalone
+// inputs keep their own defaults: the pipeline's value of the same name
+// means something else (its key signs; verify's key is the public key to
+// trust). Its prefixed inputs take the pipeline's "<stage>-<name>".
+func (c *pipelineCommand) resolve(rt *Runtime, cmd Command, inputs []input.Input, set map[string]string) (func(string) string, error) {
 	flags := map[string]string{}
 	secrets := map[string]string{}
+	var own []string
+	name := func(n string) string { return n }
+	if cmd != nil {
+		own = standalone(cmd)
+		name = func(n string) string { return pipelineName(cmd, n) }
+	}
 	for _, in := range inputs {
-		v, shared := c.values[in.Name]
+		v, shared := c.values[name(in.Name)]
 		switch {
-		case !shared || slices.Contains(standalone, in.Name):
+		case !shared || slices.Contains(own, in.Name):
 		case in.Secret:
 			secrets[in.Env] = *v
 		default:
@@ -312,7 +370,7 @@ func (c *pipelineCommand) warmKey(ctx context.Context, rt *Runtime, fail context
 		return // no key file to decrypt (a KMS key is not cached)
 	}
 	var cfg signing.Config
-	getenv, err := c.resolve(rt, signerInputs(&cfg), nil)
+	getenv, err := c.resolve(rt, nil, signerInputs(&cfg), nil)
 	if err != nil || cfg.Validate() != nil {
 		return
 	}

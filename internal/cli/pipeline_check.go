@@ -29,10 +29,11 @@ func (c *pipelineCommand) check(ctx context.Context, rt *Runtime) error {
 		cmd Command
 		set map[string]string
 	}
-	steps := []planned{
-		{st.build, nil},
-		{st.sbom, map[string]string{"subject": manifest, "manifest": manifest}},
+	steps := []planned{{st.build, nil}}
+	if c.tests() {
+		steps = append(steps, planned{st.test, map[string]string{"manifest": manifest}})
 	}
+	steps = append(steps, planned{st.sbom, map[string]string{"subject": manifest, "manifest": manifest}})
 	if c.signs() {
 		steps = append(steps, planned{st.sign, map[string]string{"manifest": manifest}})
 	}
@@ -86,7 +87,7 @@ func (c *pipelineCommand) check(ctx context.Context, rt *Runtime) error {
 // checkStage resolves cmd's inputs as the pipeline will give them and runs
 // its Check, when it has one.
 func (c *pipelineCommand) checkStage(ctx context.Context, rt *Runtime, cmd Command, set map[string]string) error {
-	getenv, err := c.resolve(rt, cmd.Inputs(), set, standalone(cmd)...)
+	getenv, err := c.resolve(rt, cmd, cmd.Inputs(), set)
 	if err != nil {
 		return exitcode.BadInput(err)
 	}

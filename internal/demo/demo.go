@@ -29,6 +29,15 @@ var sample embed.FS
 // BuildCommand builds the sample project.
 const BuildCommand = "go build -trimpath -ldflags=-buildid= -o out/hello ."
 
+// TestCommand runs the sample's tests; go test -json's stream is the
+// result slipway test reads.
+const TestCommand = "go test -json ./..."
+
+// FailingTestCommand runs the same tests on the program stamped with
+// another version: TestGreeting fails. The demo shows the policy refusing
+// a release whose tests failed with it.
+const FailingTestCommand = "go test -json -ldflags=-X=example.com/hello.version=v0.2.0-dirty ./..."
+
 // Artifacts are the sample build's artifact globs.
 const Artifacts = "out/hello"
 
@@ -160,7 +169,8 @@ func (e *Env) writeKeys(dir string) error {
 const LocalBuilder = "https://slipway.dev/builders/local-unverified/v1"
 
 // policy trusts the demo key and the local builder, and requires SLSA
-// provenance and a CycloneDX SBOM for every artifact.
+// provenance, a CycloneDX SBOM and a passing test result for every
+// artifact.
 const policy = `# The demo's trust policy: written by slipway demo, see docs/policy.md.
 apiVersion: slipway.dev/v1
 kind: TrustPolicy
@@ -174,6 +184,9 @@ requiredPredicateTypes:
   - https://slsa.dev/provenance/v1
   - https://cyclonedx.org/bom
 maxAge: 1h
+tests:
+  required: true
+  result: PASSED
 `
 
 func (e *Env) writePolicy() error {

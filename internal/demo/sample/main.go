@@ -14,5 +14,9 @@ func main() {
 	if len(os.Args) > 1 {
 		name = os.Args[1]
 	}
-	fmt.Printf("hello, %s (hello %s)\n", name, version)
+	fmt.Println(greeting(name))
+}
+
+func greeting(name string) string {
+	return fmt.Sprintf("hello, %s (hello %s)", name, version)
 }

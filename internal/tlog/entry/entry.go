@@ -27,9 +27,15 @@ type Kind string
 const (
 	KindReleaseAdmitted Kind = "release-admitted"
 	KindReleaseRejected Kind = "release-rejected"
+	// KindDispatchAuthorized records that the control plane allowed an
+	// identity to submit an admitted release as one Slurm job (Dispatch
+	// says which: its idempotency key, job spec fingerprint, cluster and
+	// the authorization id), before anything was submitted; Artifacts are
+	// the release's.
+	KindDispatchAuthorized Kind = "dispatch-authorized"
 	// KindDispatchRecorded records that an admitted release was handed to
-	// a Slurm cluster (Dispatch says which job); Artifacts are the
-	// release's.
+	// a Slurm cluster (Dispatch says which job, and the authorization it
+	// was submitted under); Artifacts are the release's.
 	KindDispatchRecorded Kind = "dispatch-recorded"
 	// KindOutputsAdmitted is the admission of a dispatch's outputs: a
 	// release whose provenance is of the slurm-dispatch build type, with
@@ -38,17 +44,18 @@ const (
 )
 
 // Kinds is every kind this package reads, in a fixed order.
-var Kinds = []Kind{KindReleaseAdmitted, KindReleaseRejected, KindDispatchRecorded, KindOutputsAdmitted}
+var Kinds = []Kind{KindReleaseAdmitted, KindReleaseRejected, KindDispatchAuthorized, KindDispatchRecorded, KindOutputsAdmitted}
 
 // Decision is the outcome an entry records.
 type Decision string
 
 // The decisions of entries: releases and outputs are admitted or
-// rejected, dispatches recorded.
+// rejected, dispatches authorized, then recorded.
 const (
-	DecisionAdmitted Decision = "admitted"
-	DecisionRejected Decision = "rejected"
-	DecisionRecorded Decision = "recorded"
+	DecisionAdmitted   Decision = "admitted"
+	DecisionRejected   Decision = "rejected"
+	DecisionAuthorized Decision = "authorized"
+	DecisionRecorded   Decision = "recorded"
 )
 
 // Subject is an artifact of a release, by name and SHA-256 (lowercase hex).
@@ -67,17 +74,25 @@ type Evidence struct {
 	SHA256    string `json:"sha256"`
 }
 
-// Dispatch is the Slurm job a dispatch-recorded entry is about. JobID is
-// Slurm's decimal job id, RunID the dispatcher's idempotency key (its
-// workflow run, job and job spec; never a secret), ID the control plane's
-// dispatch id ("d-" and 16 hex digits).
+// Dispatch is the Slurm job a dispatch-authorized or dispatch-recorded
+// entry is about. RunID is the dispatcher's idempotency key (its workflow
+// run, job and job spec; never a secret), Fingerprint the SHA-256 (64
+// hex) of the canonical job spec (slurm.JobSpec.Fingerprint),
+// Authorization the control plane's authorization id ("a-" and 16 hex
+// digits). A dispatch-authorized entry names no job: ID and JobID are
+// empty. A dispatch-recorded entry names the job: JobID is Slurm's decimal
+// job id, ID the control plane's dispatch id ("d-" and 16 hex digits), and
+// Authorization and Fingerprint the authorization it was submitted under
+// (absent from entries written before authorizations existed).
 type Dispatch struct {
-	BuilderID string `json:"builderId,omitempty"`
-	Cluster   string `json:"cluster,omitempty"`
-	ID        string `json:"id"`
-	JobID     string `json:"jobId"`
-	Partition string `json:"partition,omitempty"`
-	RunID     string `json:"runId"`
+	Authorization string `json:"authorization,omitempty"`
+	BuilderID     string `json:"builderId,omitempty"`
+	Cluster       string `json:"cluster,omitempty"`
+	Fingerprint   string `json:"fingerprint,omitempty"`
+	ID            string `json:"id,omitempty"`
+	JobID         string `json:"jobId,omitempty"`
+	Partition     string `json:"partition,omitempty"`
+	RunID         string `json:"runId"`
 }
 
 // Input is a release an outputs-admitted entry's outputs were made from:

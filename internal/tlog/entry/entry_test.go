@@ -148,6 +148,20 @@ func dispatched() Entry {
 	return e
 }
 
+func authorized() Entry {
+	e := dispatched()
+	e.Kind, e.Decision = KindDispatchAuthorized, DecisionAuthorized
+	e.Dispatch.ID, e.Dispatch.JobID = "", ""
+	e.Dispatch.Authorization, e.Dispatch.Fingerprint = "a-0123456789abcdef", hexB
+	return e
+}
+
+func recordedUnder() Entry {
+	e := dispatched()
+	e.Dispatch.Authorization, e.Dispatch.Fingerprint = "a-0123456789abcdef", hexB
+	return e
+}
+
 func outputs() Entry {
 	e := admitted()
 	e.Kind = KindOutputsAdmitted
@@ -164,6 +178,13 @@ func TestDispatchAndOutputsKinds(t *testing.T) {
 	}{
 		{"dispatch", dispatched(), `{"artifacts":[{"name":"dist/app","sha256":"` + hexA + `"}],"decision":"recorded","dispatch":{"builderId":"https://hpc.example/runner",` +
 			`"cluster":"c1","id":"d-0123456789abcdef","jobId":"4711","partition":"debug","runId":"slipway:v1:run=123.1:job=run:release=r-1:spec=0123456789abcdef"},` +
+			`"kind":"dispatch-recorded","release":"r-1","source":"github.com/acme/app","time":"2026-12-05T01:02:03Z","uploader":"token:hpc/abc","version":1}`},
+		{"authorized", authorized(), `{"artifacts":[{"name":"dist/app","sha256":"` + hexA + `"}],"decision":"authorized","dispatch":{"authorization":"a-0123456789abcdef",` +
+			`"builderId":"https://hpc.example/runner","cluster":"c1","fingerprint":"` + hexB + `","partition":"debug","runId":"slipway:v1:run=123.1:job=run:release=r-1:spec=0123456789abcdef"},` +
+			`"kind":"dispatch-authorized","release":"r-1","source":"github.com/acme/app","time":"2026-12-05T01:02:03Z","uploader":"token:hpc/abc","version":1}`},
+		{"recorded under an authorization", recordedUnder(), `{"artifacts":[{"name":"dist/app","sha256":"` + hexA + `"}],"decision":"recorded","dispatch":{"authorization":"a-0123456789abcdef",` +
+			`"builderId":"https://hpc.example/runner","cluster":"c1","fingerprint":"` + hexB + `","id":"d-0123456789abcdef","jobId":"4711","partition":"debug",` +
+			`"runId":"slipway:v1:run=123.1:job=run:release=r-1:spec=0123456789abcdef"},` +
 			`"kind":"dispatch-recorded","release":"r-1","source":"github.com/acme/app","time":"2026-12-05T01:02:03Z","uploader":"token:hpc/abc","version":1}`},
 		{"outputs", outputs(), `{"artifacts":[{"name":"dist/app","sha256":"` + hexA + `"}],"decision":"admitted","evidence":[{"describes":"` + hexA +
 			`","name":"dist/app.sigstore.json","role":"signature","sha256":"` + hexB + `"}],"inputs":[{"logIndex":7,"release":"r-1"}],"kind":"outputs-admitted","release":"r-1",` +
@@ -210,6 +231,15 @@ func TestDispatchAndOutputsRefused(t *testing.T) {
 		{"token as partition", dispatched, func(e *Entry) { e.Dispatch.Partition = "slw_abc_def" }, "credential"},
 		{"jwt as builder", dispatched, func(e *Entry) { e.Dispatch.BuilderID = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln" }, "credential"},
 		{"token as requester", dispatched, func(e *Entry) { e.Uploader = "slw_abcdef_0123" }, "never its token"},
+		{"authorized with a job", authorized, func(e *Entry) { e.Dispatch.JobID = "4711" }, "names a job"},
+		{"authorized with a dispatch id", authorized, func(e *Entry) { e.Dispatch.ID = "d-0123456789abcdef" }, "names a job"},
+		{"authorized without fingerprint", authorized, func(e *Entry) { e.Dispatch.Fingerprint = "" }, `lacks "authorization" or "fingerprint"`},
+		{"authorized without id", authorized, func(e *Entry) { e.Dispatch.Authorization = "" }, `lacks "authorization" or "fingerprint"`},
+		{"authorized decided recorded", authorized, func(e *Entry) { e.Decision = DecisionRecorded }, `want "authorized"`},
+		{"authorized with evidence", authorized, func(e *Entry) { e.Evidence = admitted().Evidence }, "evidence"},
+		{"authorization id form", authorized, func(e *Entry) { e.Dispatch.Authorization = "d-0123456789abcdef" }, `"a-" and 16`},
+		{"fingerprint not hex", authorized, func(e *Entry) { e.Dispatch.Fingerprint = strings.ToUpper(hexB) }, "64 lowercase hex"},
+		{"recorded with half an authorization", recordedUnder, func(e *Entry) { e.Dispatch.Fingerprint = "" }, "both, or neither"},
 		{"outputs without inputs", outputs, func(e *Entry) { e.Inputs = nil }, `lacks field "inputs"`},
 		{"admitted with inputs", admitted, func(e *Entry) { e.Inputs = outputs().Inputs }, `has field "inputs"`},
 		{"input twice", outputs, func(e *Entry) { e.Inputs = append(e.Inputs, e.Inputs[0]) }, "twice"},

@@ -17,10 +17,11 @@ func looksSecret(s string) bool {
 
 // decisions is the decision each kind records.
 var decisions = map[Kind]Decision{
-	KindReleaseAdmitted:  DecisionAdmitted,
-	KindReleaseRejected:  DecisionRejected,
-	KindDispatchRecorded: DecisionRecorded,
-	KindOutputsAdmitted:  DecisionAdmitted,
+	KindReleaseAdmitted:    DecisionAdmitted,
+	KindReleaseRejected:    DecisionRejected,
+	KindDispatchAuthorized: DecisionAuthorized,
+	KindDispatchRecorded:   DecisionRecorded,
+	KindOutputsAdmitted:    DecisionAdmitted,
 }
 
 // maxLogIndex is the largest log index an entry names: RFC 8785 writes
@@ -55,15 +56,15 @@ func (e *Entry) Validate() error {
 		return fmt.Errorf("log entry time %q is not in UTC: write times in UTC", e.Time)
 	case e.Kind != KindReleaseRejected && len(e.Artifacts) == 0:
 		return fmt.Errorf(`%s log entry has no "artifacts": a release names at least one artifact`, e.Kind)
-	case (e.Kind == KindDispatchRecorded) != (e.Dispatch != nil):
-		return fmt.Errorf(`log entry of kind %q %s field "dispatch": only %q entries have one, and they must`, e.Kind, has(e.Dispatch != nil), KindDispatchRecorded)
+	case e.isDispatch() != (e.Dispatch != nil):
+		return fmt.Errorf(`log entry of kind %q %s field "dispatch": only %q and %q entries have one, and they must`, e.Kind, has(e.Dispatch != nil), KindDispatchAuthorized, KindDispatchRecorded)
 	case (e.Kind == KindOutputsAdmitted) != (len(e.Inputs) > 0):
 		return fmt.Errorf(`log entry of kind %q %s field "inputs": only %q entries have them, and they need one at least`, e.Kind, has(len(e.Inputs) > 0), KindOutputsAdmitted)
-	case e.Kind == KindDispatchRecorded && len(e.Evidence) > 0:
+	case e.isDispatch() && len(e.Evidence) > 0:
 		return fmt.Errorf(`log entry of kind %q has "evidence": a dispatch names the release's artifacts only`, e.Kind)
 	}
 	if e.Dispatch != nil {
-		if err := e.Dispatch.validate(); err != nil {
+		if err := e.Dispatch.validate(e.Kind); err != nil {
 			return err
 		}
 	}
@@ -120,13 +121,36 @@ var jobID = regexp.MustCompile(`^[1-9][0-9]{0,9}$`)
 // runID is the charset of the dispatcher's idempotency key (API8.md).
 var runID = regexp.MustCompile(`^[A-Za-z0-9._:=/-]{1,255}$`)
 
-// validate checks a dispatch's fields; none may look like a credential.
-func (d *Dispatch) validate() error {
+// isDispatch reports whether e's kind is about a dispatch.
+func (e *Entry) isDispatch() bool {
+	return e.Kind == KindDispatchAuthorized || e.Kind == KindDispatchRecorded
+}
+
+// validate checks a dispatch's fields for an entry of kind; none may look
+// like a credential.
+func (d *Dispatch) validate(kind Kind) error {
+	if kind == KindDispatchAuthorized {
+		switch {
+		case d.ID != "" || d.JobID != "":
+			return fmt.Errorf(`log entry of kind %q names a job (id %q, jobId %q): an authorization comes before the job exists`, kind, d.ID, d.JobID)
+		case d.Authorization == "" || d.Fingerprint == "":
+			return fmt.Errorf(`log entry of kind %q lacks "authorization" or "fingerprint": an authorization names both`, kind)
+		}
+	} else {
+		switch {
+		case !dispatchID.MatchString(d.ID):
+			return fmt.Errorf(`log entry dispatch id %q is not "d-" and 16 lowercase hex digits`, d.ID)
+		case !jobID.MatchString(d.JobID):
+			return fmt.Errorf("log entry dispatch job id %q is not a Slurm job id (decimal digits)", d.JobID)
+		case (d.Authorization == "") != (d.Fingerprint == ""):
+			return errors.New(`log entry dispatch names one of "authorization" and "fingerprint": a recorded job names its authorization with both, or neither (entries written before authorizations)`)
+		}
+	}
 	switch {
-	case !dispatchID.MatchString(d.ID):
-		return fmt.Errorf(`log entry dispatch id %q is not "d-" and 16 lowercase hex digits`, d.ID)
-	case !jobID.MatchString(d.JobID):
-		return fmt.Errorf("log entry dispatch job id %q is not a Slurm job id (decimal digits)", d.JobID)
+	case d.Authorization != "" && !AuthorizationID.MatchString(d.Authorization):
+		return fmt.Errorf(`log entry dispatch authorization %q is not "a-" and 16 lowercase hex digits`, d.Authorization)
+	case d.Fingerprint != "" && !hexDigest.MatchString(d.Fingerprint):
+		return fmt.Errorf("log entry dispatch fingerprint %q is not 64 lowercase hex digits (the job spec's SHA-256)", d.Fingerprint)
 	case !runID.MatchString(d.RunID):
 		return fmt.Errorf("log entry dispatch run id %q is not 1 to 255 characters of [A-Za-z0-9._:=/-]", d.RunID)
 	}
@@ -143,3 +167,7 @@ func (d *Dispatch) validate() error {
 
 // dispatchID is the control plane's dispatch id.
 var dispatchID = regexp.MustCompile(`^d-[0-9a-f]{16}$`)
+
+// AuthorizationID is the form of the control plane's dispatch
+// authorization id.
+var AuthorizationID = regexp.MustCompile(`^a-[0-9a-f]{16}$`)

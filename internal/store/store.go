@@ -203,6 +203,43 @@ type Dispatches interface {
 	// whose state is not final, oldest first: what a restarted server
 	// follows again.
 	UnfinishedDispatches(ctx context.Context) ([]Dispatch, error)
+
+	// CreateDispatchAuthorization records an authorization; ErrExists
+	// when its ID is taken, ErrNotFound when its release is not recorded.
+	CreateDispatchAuthorization(ctx context.Context, a DispatchAuthorization) error
+	// DispatchAuthorization returns the authorization with this ID;
+	// ErrNotFound when there is none.
+	DispatchAuthorization(ctx context.Context, id string) (DispatchAuthorization, error)
+}
+
+// DispatchAuthorization is the control plane's permission, given before
+// anything is submitted, for one identity to run an admitted release as
+// the one Slurm job whose spec has Fingerprint, under the idempotency key
+// RunID. A dispatch is recorded only against a matching authorization.
+type DispatchAuthorization struct {
+	// ID is "a-" and 16 hex digits, a function of ReleaseID and RunID (a
+	// re-run of the same workflow attempt finds it).
+	ID        string
+	ReleaseID string
+	// RunID is the dispatcher's idempotency key (the job's comment).
+	RunID string
+	// Fingerprint is the SHA-256 (64 hex) of the canonical job spec
+	// (slurm.JobSpec.Fingerprint).
+	Fingerprint string
+	// Cluster and Partition are where the job may run; "" when unnamed.
+	Cluster, Partition string
+	// BuilderID is the dispatcher's configured id.
+	BuilderID string
+	// Requester is the identity it authorizes, by name; never a
+	// credential.
+	Requester string
+	// Created is when it was given.
+	Created time.Time
+	// LogIndex and LogEntry are its dispatch-authorized log entry,
+	// Receipt that entry's receipt (tlog-proof text).
+	LogIndex uint64
+	LogEntry []byte
+	Receipt  []byte
 }
 
 // Dispatch is one dispatch of an admitted release to a Slurm cluster.

@@ -28,3 +28,15 @@ func (d *DB) SetDispatchState(ctx context.Context, id string, s store.DispatchSt
 func (d *DB) UnfinishedDispatches(ctx context.Context) ([]store.Dispatch, error) {
 	return sqlkit.UnfinishedDispatches(ctx, d.db)
 }
+
+// CreateDispatchAuthorization implements store.Store.
+func (d *DB) CreateDispatchAuthorization(ctx context.Context, a store.DispatchAuthorization) error {
+	return sqlkit.CreateDispatchAuthorization(ctx, d.db, a,
+		func(err error) bool { return isError(err, errDuplicateKey) },
+		func(err error) bool { return isError(err, errNoParent) })
+}
+
+// DispatchAuthorization implements store.Store.
+func (d *DB) DispatchAuthorization(ctx context.Context, id string) (store.DispatchAuthorization, error) {
+	return sqlkit.DispatchAuthorization(ctx, d.db, id)
+}

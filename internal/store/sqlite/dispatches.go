@@ -33,3 +33,14 @@ func (d *DB) SetDispatchState(ctx context.Context, id string, s store.DispatchSt
 func (d *DB) UnfinishedDispatches(ctx context.Context) ([]store.Dispatch, error) {
 	return sqlkit.UnfinishedDispatches(ctx, d.read)
 }
+
+// CreateDispatchAuthorization implements store.Store.
+func (d *DB) CreateDispatchAuthorization(ctx context.Context, a store.DispatchAuthorization) error {
+	return sqlkit.CreateDispatchAuthorization(ctx, d.write, a,
+		func(err error) bool { return isConstraint(err) && !isForeignKey(err) }, isForeignKey)
+}
+
+// DispatchAuthorization implements store.Store.
+func (d *DB) DispatchAuthorization(ctx context.Context, id string) (store.DispatchAuthorization, error) {
+	return sqlkit.DispatchAuthorization(ctx, d.read, id)
+}

@@ -24,15 +24,21 @@ func CreateDispatch(ctx context.Context, x Execer, d store.Dispatch, isDuplicate
 	_, err := x.ExecContext(ctx, `INSERT INTO dispatches (`+DispatchColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		d.ID, d.ReleaseID, d.RunID, d.JobID, d.Cluster, d.Partition, d.BuilderID, d.Requester, Millis(d.Created), d.LogIndex,
 		nonNilBytes(d.LogEntry), nonNilBytes(d.Receipt), d.Submitted, st.State, st.ExitCode, NullMillis(st.Started), NullMillis(st.Ended), st.Final)
+	return insertError(err, "dispatch", d.ID, d.ReleaseID, isDuplicate, isForeignKey)
+}
+
+// insertError maps the error of inserting the record what (of release) to store.ErrExists (its id taken),
+// store.ErrNotFound (its release not recorded) or a wrapped error; nil stays nil.
+func insertError(err error, what, id, release string, isDuplicate, isForeignKey func(error) bool) error {
 	switch {
 	case err == nil:
 		return nil
 	case isDuplicate(err):
-		return fmt.Errorf("dispatch %q: %w", d.ID, store.ErrExists)
+		return fmt.Errorf("%s %q: %w", what, id, store.ErrExists)
 	case isForeignKey(err):
-		return fmt.Errorf("release %q of dispatch %q: %w", d.ReleaseID, d.ID, store.ErrNotFound)
+		return fmt.Errorf("release %q of %s %q: %w", release, what, id, store.ErrNotFound)
 	}
-	return fmt.Errorf("recording dispatch %q: %w", d.ID, err)
+	return fmt.Errorf("recording %s %q: %w", what, id, err)
 }
 
 // ScanDispatch reads a row of DispatchColumns.
@@ -95,4 +101,33 @@ func UnfinishedDispatches(ctx context.Context, q Querier) ([]store.Dispatch, err
 		out = append(out, d)
 	}
 	return out, rows.Err()
+}
+
+// AuthorizationColumns are the columns of table dispatch_authorizations ScanAuthorization reads, in its order
+// (migration 6).
+const AuthorizationColumns = `id, release_id, run_id, fingerprint, cluster, slurm_partition, builder_id, requester, created, log_index, log_entry, receipt`
+
+// CreateDispatchAuthorization inserts a; isDuplicate and isForeignKey as for CreateDispatch.
+func CreateDispatchAuthorization(ctx context.Context, x Execer, a store.DispatchAuthorization, isDuplicate, isForeignKey func(error) bool) error {
+	_, err := x.ExecContext(ctx, `INSERT INTO dispatch_authorizations (`+AuthorizationColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		a.ID, a.ReleaseID, a.RunID, a.Fingerprint, a.Cluster, a.Partition, a.BuilderID, a.Requester, Millis(a.Created), a.LogIndex,
+		nonNilBytes(a.LogEntry), nonNilBytes(a.Receipt))
+	return insertError(err, "dispatch authorization", a.ID, a.ReleaseID, isDuplicate, isForeignKey)
+}
+
+// DispatchAuthorization reads the authorization with this ID; store.ErrNotFound when there is none.
+func DispatchAuthorization(ctx context.Context, q Querier, id string) (store.DispatchAuthorization, error) {
+	var a store.DispatchAuthorization
+	var created int64
+	err := q.QueryRowContext(ctx, `SELECT `+AuthorizationColumns+` FROM dispatch_authorizations WHERE id = ?`, id).Scan(
+		&a.ID, &a.ReleaseID, &a.RunID, &a.Fingerprint, &a.Cluster, &a.Partition, &a.BuilderID, &a.Requester, &created, &a.LogIndex,
+		&a.LogEntry, &a.Receipt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, fmt.Errorf("dispatch authorization %q: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return a, fmt.Errorf("reading dispatch authorization %q: %w", id, err)
+	}
+	a.Created = FromMillis(created)
+	return a, nil
 }

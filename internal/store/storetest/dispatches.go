@@ -122,3 +122,44 @@ func emptyAsNil(d store.Dispatch) store.Dispatch {
 	}
 	return d
 }
+
+// An authorization reads back as written; its id is taken once; it needs its release.
+func testDispatchAuthorization(t *testing.T, s store.Store) {
+	if err := s.CreateRelease(ctx(), release("r-a", "sha256:d2")); err != nil {
+		t.Fatal(err)
+	}
+	a := store.DispatchAuthorization{ID: "a-0123456789abcdef", ReleaseID: "r-a", RunID: "slipway:v1:run=1.1:job=j:release=r-a:spec=00",
+		Fingerprint: "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", Cluster: "hpc1", Partition: "debug",
+		BuilderID: "https://hpc.example/runner", Requester: "oidc:acme/app:acme/app/.github/workflows/hpc.yml@refs/heads/main",
+		Created: at(40), LogIndex: 1<<40 + 9, LogEntry: []byte(`{"kind":"dispatch-authorized"}`), Receipt: []byte("c2sp.org/tlog-proof@v1\n")}
+	if err := s.CreateDispatchAuthorization(ctx(), a); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.DispatchAuthorization(ctx(), a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, a) {
+		t.Errorf("read back\n%+v\nwant\n%+v", got, a)
+	}
+	other := a
+	other.Requester = "token:other/x"
+	orphan := a
+	orphan.ID, orphan.ReleaseID = "a-00000000000000ff", "r-none"
+	for _, c := range []struct {
+		name string
+		err  error
+		want error
+	}{
+		{"the same id again", s.CreateDispatchAuthorization(ctx(), other), store.ErrExists},
+		{"an unknown release", s.CreateDispatchAuthorization(ctx(), orphan), store.ErrNotFound},
+		{"a missing authorization", func() error { _, err := s.DispatchAuthorization(ctx(), "a-ffffffffffffffff"); return err }(), store.ErrNotFound},
+	} {
+		if !errors.Is(c.err, c.want) {
+			t.Errorf("%s: %v, want %v", c.name, c.err, c.want)
+		}
+	}
+	if got, _ := s.DispatchAuthorization(ctx(), a.ID); got.Requester != a.Requester {
+		t.Errorf("a refused duplicate changed the first authorization: requester %q", got.Requester)
+	}
+}

@@ -34,6 +34,7 @@ func Run(t *testing.T, open Open) {
 		{"CanceledContext", testCanceledContext},
 		{"DispatchRoundTrip", testDispatchRoundTrip},
 		{"DispatchState", testDispatchState},
+		{"DispatchAuthorization", testDispatchAuthorization},
 		{"Ping", testPing},
 	} {
 		t.Run(c.name, func(t *testing.T) {

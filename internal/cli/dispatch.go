@@ -291,11 +291,12 @@ func dispatchError(err error) error {
 	var ce *exitcode.Error
 	var refused *dispatch.RefusedError
 	var limit *dispatch.LimitError
+	var unauthorized *dispatch.AuthorizationError
 	var cancelled *follow.CancelledError
 	switch {
 	case err == nil, errors.As(err, &ce):
 		return err
-	case errors.As(err, &refused), errors.As(err, &limit):
+	case errors.As(err, &refused), errors.As(err, &limit), errors.As(err, &unauthorized):
 		return exitcode.Failure(err)
 	case errors.As(err, &cancelled):
 		return err
@@ -318,6 +319,9 @@ func dispatchSummary(res *dispatch.Result) action.Summary {
 	sum.Notes = append(sum.Notes, fmt.Sprintf("Job %d %s; it ended %s with exit code %d after %s.", res.JobID, how, res.State, res.ExitCode, res.Elapsed))
 	if res.Reason != "" && res.Reason != "None" {
 		sum.Notes = append(sum.Notes, "Reason: "+res.Reason)
+	}
+	if res.Authorized != nil {
+		sum.Notes = append(sum.Notes, fmt.Sprintf("Authorized by the control plane before submission: authorization %s, log entry %d.", res.Authorized.AuthorizationID, res.Authorized.LogIndex))
 	}
 	if res.Recorded != nil {
 		sum.Notes = append(sum.Notes, fmt.Sprintf("Recorded at the control plane: dispatch %s, log entry %d.", res.Recorded.DispatchID, res.Recorded.LogIndex))

@@ -17,9 +17,10 @@ import (
 // ID tokens, slipway dispatch authenticates to the control plane with the
 // job's GitHub Actions OIDC ID token for audience (as slipway upload does):
 // the release is read with it, the job runs on the real cluster, and the
-// dispatch is recorded under the OIDC identity the policy's uploader rule
-// allows. A job of another repository is refused before its dispatch is
-// recorded (and its job cancelled); no credentials at all is a clear error.
+// dispatch is authorized and recorded under the OIDC identity the policy's
+// uploader rule allows. A job of another repository is not authorized, and
+// nothing is submitted (Slurm knows no job with its comment); no
+// credentials at all is a clear error.
 func TestDispatchOIDC(t *testing.T) {
 	t.Parallel()
 	c := slurmtest.Require(t)
@@ -110,8 +111,11 @@ func TestDispatchOIDC(t *testing.T) {
 
 	other := sigstoretest.GitHubClaims("acme/other", ".github/workflows/hpc.yml")
 	other["repository_id"] = "999"
-	if code, text := dispatchAs(t, other, "oidc-other", "other"); code == 0 || !strings.Contains(text, "uploader rules") || !strings.Contains(text, "was cancelled") {
-		t.Errorf("a job of another repository: exit %d; want refused by the uploader rules and its job cancelled\n%s", code, text)
+	if code, text := dispatchAs(t, other, "oidc-other", "other"); code == 0 || !strings.Contains(text, "uploader rules") || !strings.Contains(text, "nothing was submitted") {
+		t.Errorf("a job of another repository: exit %d; want refused by the uploader rules before anything was submitted\n%s", code, text)
+	}
+	if jobs := jobsWithComment(t, ":run=oidc-other.1:job=run:release="+id+":"); len(jobs) != 0 {
+		t.Errorf("a job the control plane did not authorize was submitted: %q", jobs)
 	}
 	if code, text := dispatchAs(t, nil, "oidc-none", "none"); code == 0 || !strings.Contains(text, "id-token: write") {
 		t.Errorf("no token and no ID token: exit %d\n%s", code, text)

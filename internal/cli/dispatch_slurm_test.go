@@ -7,7 +7,9 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -181,9 +183,20 @@ func TestDispatchSlurm(t *testing.T) {
 		if m, _ := filepath.Glob(filepath.Join(work, ".slipway", "r-*.receipt")); len(m) != 1 {
 			t.Errorf("the outputs' receipt is not in the workdir: %v\n%s", m, text)
 		}
+		authorization := regexp.MustCompile(`authorization (a-[0-9a-f]{16})`)
+		first := authorization.FindStringSubmatch(text)
+		if first == nil {
+			t.Fatalf("the dispatch does not say it was authorized before submitting:\n%s", text)
+		}
 		code, again, text := s.dispatchFrom(t, work, "--command", "/bin/sh -c 'cp a.bin out.txt'", "--outputs", "out.txt")
 		if code != 0 || again["job-id"] != out["job-id"] {
 			t.Errorf("re-run from the server: exit %d, job %q, want %q\n%s", code, again["job-id"], out["job-id"], text)
+		}
+		if m := authorization.FindStringSubmatch(text); m == nil || m[1] != first[1] {
+			t.Errorf("the re-run's authorization %q, want the first one %q again\n%s", m, first[1], text)
+		}
+		if jobs := jobsWithComment(t, jobComment(t, out["job-id"])); len(jobs) != 1 {
+			t.Errorf("jobs with the first job's comment: %q, want the one job", jobs)
 		}
 	})
 
@@ -211,6 +224,34 @@ func TestDispatchSlurm(t *testing.T) {
 	if m, _ := filepath.Glob(filepath.Join(work, ".slipway", "dispatch-*.job")); len(m) != 0 {
 		t.Errorf("a job was recorded for a refused release: %v", m)
 	}
+}
+
+// jobsWithComment lists the ids of the jobs Slurm still knows (in any
+// state: finished jobs stay MinJobAge, 5 minutes here) whose comment
+// contains part.
+func jobsWithComment(t *testing.T, part string) []string {
+	t.Helper()
+	out, err := exec.Command("squeue", "-h", "-t", "all", "-o", "%i %k").CombinedOutput()
+	if err != nil {
+		t.Fatalf("squeue: %v\n%s", err, out)
+	}
+	var ids []string
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if id, comment, ok := strings.Cut(line, " "); ok && strings.Contains(comment, part) {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// jobComment is the comment (the idempotency key) of job id.
+func jobComment(t *testing.T, id string) string {
+	t.Helper()
+	out, err := exec.Command("squeue", "-h", "-t", "all", "-j", id, "-o", "%k").CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) == "" {
+		t.Fatalf("squeue -j %s: %v %q", id, err, out)
+	}
+	return strings.TrimSpace(string(out))
 }
 
 // noSecrets fails when a file under dir holds one of the secrets (the

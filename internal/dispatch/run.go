@@ -64,6 +64,9 @@ type Result struct {
 	// Reattached is true when a job with Key existed and was followed
 	// instead of submitting another.
 	Reattached bool
+	// Authorized is the control plane's authorization of the job, given
+	// before it was submitted; Recorded its record of the job.
+	Authorized *Authorized
 	Recorded   *Recorded
 	follow.Result
 	// Outputs, OutputsManifest and OutputProvenance are set when outputs
@@ -72,11 +75,14 @@ type Result struct {
 	OutputsManifest, OutputProvenance string
 }
 
-// Run stages and verifies the release, submits the job (or finds the one
-// an earlier run of the same attempt submitted), records the dispatch,
-// follows the job to its end and attests its outputs. A release that fails
-// verification is a *RefusedError and nothing is submitted; a job that
-// did not complete with exit code 0 is Result.Err(), with the Result.
+// Run stages and verifies the release, has the control plane authorize
+// the job (when the release comes from one), submits the job (or finds
+// the one an earlier run of the same attempt submitted), records the
+// dispatch against the authorization, follows the job to its end and
+// attests its outputs. A release that fails verification is a
+// *RefusedError, a job the control plane does not authorize an
+// *AuthorizationError, and nothing is submitted then; a job that did not
+// complete with exit code 0 is Result.Err(), with the Result.
 func Run(ctx context.Context, o Options) (*Result, error) {
 	log := o.Stage.logger()
 	if err := CheckGlobs(o.Outputs); err != nil {
@@ -118,13 +124,22 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return res, err
 	}
 	p.spec.Comment = res.Key
+	s := o.Stage.Source
+	if s.Server != nil {
+		// Nothing is submitted before the control plane said yes.
+		if res.Authorized, err = authorize(ctx, s, st.Release.ID, authorizationOf(p.spec, o.Job.Cluster, o.BuilderID)); err != nil {
+			return res, err
+		}
+		log.Info("dispatch authorized", "authorization", res.Authorized.AuthorizationID, "log_index", res.Authorized.LogIndex)
+	}
 	if res.JobID, res.Reattached, err = submit(ctx, o, p, res.Key); err != nil {
 		return res, err
 	}
 	log.Info("following slurm job", "job", res.JobID, "reattached", res.Reattached, "key", res.Key)
-	if s := o.Stage.Source; s.Server != nil {
+	if s.Server != nil {
 		rec, err := record(ctx, s, st.Release.ID, dispatchRecord{JobID: strconv.FormatUint(uint64(res.JobID), 10),
-			Cluster: o.Job.Cluster, Partition: o.Job.Partition, RunID: res.Key, BuilderID: o.BuilderID})
+			Cluster: o.Job.Cluster, Partition: p.spec.Partition, RunID: res.Key, BuilderID: o.BuilderID,
+			AuthorizationID: res.Authorized.AuthorizationID, Fingerprint: res.Authorized.Fingerprint})
 		if err != nil {
 			// An unrecorded job breaks the chain from release to outputs.
 			c, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)

@@ -16,6 +16,7 @@ import (
 	"github.com/slipway/actions/internal/slurm/follow"
 	"github.com/slipway/actions/internal/store"
 	"github.com/slipway/actions/internal/tlog/entry"
+	"github.com/slipway/actions/internal/tlog/receipt"
 	"github.com/slipway/actions/internal/token"
 )
 
@@ -31,6 +32,7 @@ func (s *Server) dispatchRoutes() []Route {
 	d := &dispatches{s: s, inflight: newInflight[string]()}
 	s.dispatches = d
 	routes := []Route{
+		{Pattern: "POST /api/v1/releases/{id}/dispatch-authorizations", Scope: token.Dispatch, OIDC: true, Handler: d.authorize},
 		{Pattern: "POST /api/v1/releases/{id}/dispatches", Scope: token.Dispatch, OIDC: true, Handler: d.record},
 		{Pattern: "GET /api/v1/dispatches/{id}", Scope: token.Read, Handler: d.get},
 	}
@@ -49,43 +51,53 @@ func (d *dispatches) follower() *follow.Follower { return d.s.cfg.Slurm.Follower
 // dispatches serves the dispatch endpoints; one per server.
 type dispatches struct {
 	s        *Server
-	inflight *inflight[string] // one recording per dispatch id at a time
+	inflight *inflight[string] // one recording per dispatch or authorization id at a time
 }
 
-// recordRequest is the body of POST /api/v1/releases/{id}/dispatches.
+// recordRequest is the body of POST /api/v1/releases/{id}/dispatches:
+// the job submitted under the authorization AuthorizationID, for the job
+// spec of Fingerprint.
 type recordRequest struct {
-	JobID     string `json:"jobId"`
-	Cluster   string `json:"cluster"`
-	Partition string `json:"partition"`
-	RunID     string `json:"runId"`
-	BuilderID string `json:"builderId"`
+	JobID           string `json:"jobId"`
+	Cluster         string `json:"cluster"`
+	Partition       string `json:"partition"`
+	RunID           string `json:"runId"`
+	BuilderID       string `json:"builderId"`
+	AuthorizationID string `json:"authorizationId"`
+	Fingerprint     string `json:"fingerprint"`
 }
 
 // dispatchAnswer is the JSON of a dispatch (201, 200, 202, GET).
 type dispatchAnswer struct {
-	DispatchID string     `json:"dispatchId"`
-	ReleaseID  string     `json:"releaseId"`
-	JobID      string     `json:"jobId"`
-	RunID      string     `json:"runId"`
-	Cluster    string     `json:"cluster,omitempty"`
-	Partition  string     `json:"partition,omitempty"`
-	BuilderID  string     `json:"builderId,omitempty"`
-	Requester  string     `json:"requester"`
-	Created    time.Time  `json:"created"`
-	LogIndex   uint64     `json:"logIndex"`
-	Receipt    string     `json:"receipt"`
-	Submitted  bool       `json:"submitted"`
-	State      string     `json:"state,omitempty"`
-	ExitCode   *int       `json:"exitCode,omitempty"`
-	Started    *time.Time `json:"started,omitempty"`
-	Ended      *time.Time `json:"ended,omitempty"`
-	Elapsed    string     `json:"elapsed,omitempty"`
+	DispatchID string `json:"dispatchId"`
+	// AuthorizationID is the authorization the job was submitted under;
+	// empty for a dispatch recorded before authorizations existed.
+	AuthorizationID string     `json:"authorizationId,omitempty"`
+	ReleaseID       string     `json:"releaseId"`
+	JobID           string     `json:"jobId"`
+	RunID           string     `json:"runId"`
+	Cluster         string     `json:"cluster,omitempty"`
+	Partition       string     `json:"partition,omitempty"`
+	BuilderID       string     `json:"builderId,omitempty"`
+	Requester       string     `json:"requester"`
+	Created         time.Time  `json:"created"`
+	LogIndex        uint64     `json:"logIndex"`
+	Receipt         string     `json:"receipt"`
+	Submitted       bool       `json:"submitted"`
+	State           string     `json:"state,omitempty"`
+	ExitCode        *int       `json:"exitCode,omitempty"`
+	Started         *time.Time `json:"started,omitempty"`
+	Ended           *time.Time `json:"ended,omitempty"`
+	Elapsed         string     `json:"elapsed,omitempty"`
 }
 
 func dispatchAnswerOf(d store.Dispatch, now time.Time) dispatchAnswer {
 	a := dispatchAnswer{DispatchID: d.ID, ReleaseID: d.ReleaseID, JobID: d.JobID, RunID: d.RunID, Cluster: d.Cluster,
 		Partition: d.Partition, BuilderID: d.BuilderID, Requester: d.Requester, Created: d.Created.UTC(), LogIndex: d.LogIndex,
 		Receipt: string(d.Receipt), Submitted: d.Submitted, State: d.State.State}
+	if e, err := entry.Parse(d.LogEntry); err == nil && e.Dispatch != nil {
+		a.AuthorizationID = e.Dispatch.Authorization
+	}
 	if d.State.ExitCode >= 0 && d.State.State != "" {
 		code := d.State.ExitCode
 		a.ExitCode = &code
@@ -125,23 +137,13 @@ func parseRecord(w http.ResponseWriter, r *http.Request) (recordRequest, error) 
 	if err := decodeStrict(w, r, &req); err != nil {
 		return req, err
 	}
-	bad := func(field, format string, a ...any) error {
-		return &Problem{Status: http.StatusBadRequest, Type: "bad-dispatch", Title: "Not a dispatch record", Check: field,
-			Detail: fmt.Sprintf("field %q ", field) + fmt.Sprintf(format, a...)}
-	}
 	switch {
 	case !slurmJobID.MatchString(req.JobID):
-		return req, bad("jobId", "is %q; give Slurm's job id as a decimal string (\"4711\")", req.JobID)
-	case !runIDForm.MatchString(req.RunID):
-		return req, bad("runId", "is not 1 to 255 characters of [A-Za-z0-9._:=/-]; give the dispatcher's idempotency key (the job's comment)")
-	case !slurmName.MatchString(req.Cluster):
-		return req, bad("cluster", "is %q; a cluster name is at most 64 characters of [A-Za-z0-9._-], or empty for the local cluster", req.Cluster)
-	case !slurmName.MatchString(req.Partition):
-		return req, bad("partition", "is %q; a partition name is at most 64 characters of [A-Za-z0-9._-], or empty for the default", req.Partition)
-	case len(req.BuilderID) > 1024 || strings.ContainsFunc(req.BuilderID, func(c rune) bool { return c <= ' ' || c == 0x7f }):
-		return req, bad("builderId", "must be a URI of at most 1024 characters without spaces or control characters")
+		return req, badDispatch("jobId", "is %q; give Slurm's job id as a decimal string (\"4711\")", req.JobID)
+	case !entry.AuthorizationID.MatchString(req.AuthorizationID):
+		return req, badDispatch("authorizationId", "is %q; give the authorization id (a- and 16 hex digits) POST /api/v1/releases/{id}/dispatch-authorizations answered before the job was submitted", req.AuthorizationID)
 	}
-	return req, nil
+	return req, checkJobFields(req.RunID, req.Fingerprint, req.Cluster, req.Partition, req.BuilderID)
 }
 
 // decodeStrict reads a small JSON object body into v, refusing unknown
@@ -161,9 +163,11 @@ func decodeStrict(w http.ResponseWriter, r *http.Request, v any) error {
 }
 
 // record is POST /api/v1/releases/{id}/dispatches: a dispatcher records
-// that it submitted an admitted release as a Slurm job. The same record
-// again answers 200 with the first answer; a dispatch-recorded entry is
-// logged once.
+// that it submitted an admitted release as a Slurm job, under the
+// authorization it was given before (of this release and run, to this
+// identity, for this job spec, cluster, partition and builder id; 403
+// not-authorized otherwise). The same record again answers 200 with the
+// first answer; a dispatch-recorded entry is logged once.
 func (d *dispatches) record(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	rel, err := d.s.release(r)
@@ -175,6 +179,10 @@ func (d *dispatches) record(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := d.allowed(ctx, rel); err != nil {
+		return err
+	}
+	auth, err := d.authorized(ctx, rel, req)
+	if err != nil {
 		return err
 	}
 	rec := store.Dispatch{ID: dispatchID(rel.ID, req.RunID, req.JobID), ReleaseID: rel.ID, RunID: req.RunID, JobID: req.JobID,
@@ -192,7 +200,7 @@ func (d *dispatches) record(w http.ResponseWriter, r *http.Request) error {
 	if err := ConsumeOIDC(ctx); err != nil {
 		return err
 	}
-	rec, err = d.log(ctx, rel, rec)
+	rec, err = d.log(ctx, rel, rec, auth)
 	if err != nil {
 		return err
 	}
@@ -240,28 +248,40 @@ func (d *dispatches) allowed(ctx context.Context, rel store.Release) error {
 	return nil
 }
 
-// log appends rec's dispatch-recorded entry and returns rec with its
-// requester, time, entry and receipt.
-func (d *dispatches) log(ctx context.Context, rel store.Release, rec store.Dispatch) (store.Dispatch, error) {
+// log appends rec's dispatch-recorded entry, naming the authorization
+// auth it was submitted under, and returns rec with its requester, time,
+// entry and receipt.
+func (d *dispatches) log(ctx context.Context, rel store.Release, rec store.Dispatch, auth store.DispatchAuthorization) (store.Dispatch, error) {
 	_, who := callerOf(ctx)
 	rec.Requester, rec.Created = who, d.s.now()
-	e := entry.Entry{Kind: entry.KindDispatchRecorded, Decision: entry.DecisionRecorded, Release: rel.ID, Source: rel.SourceRepository,
-		Uploader: who, Time: rec.Created, Dispatch: &entry.Dispatch{ID: rec.ID, JobID: rec.JobID, RunID: rec.RunID, Cluster: rec.Cluster,
-			Partition: rec.Partition, BuilderID: rec.BuilderID}}
+	raw, rc, err := d.appendEntry(ctx, rel, entry.Entry{Kind: entry.KindDispatchRecorded, Decision: entry.DecisionRecorded, Uploader: who,
+		Time: rec.Created, Dispatch: &entry.Dispatch{ID: rec.ID, JobID: rec.JobID, RunID: rec.RunID, Cluster: rec.Cluster,
+			Partition: rec.Partition, BuilderID: rec.BuilderID, Authorization: auth.ID, Fingerprint: auth.Fingerprint}})
+	if err != nil {
+		return rec, err
+	}
+	rec.LogIndex, rec.LogEntry, rec.Receipt = rc.Index, raw, rc.Marshal()
+	return rec, nil
+}
+
+// appendEntry appends e, a dispatch entry about rel (its release, source
+// and artifacts filled in here), to the log and returns its canonical
+// bytes and receipt.
+func (d *dispatches) appendEntry(ctx context.Context, rel store.Release, e entry.Entry) ([]byte, *receipt.Receipt, error) {
+	e.Release, e.Source = rel.ID, rel.SourceRepository
 	for _, a := range rel.Artifacts {
 		e.Artifacts = append(e.Artifacts, entry.Subject{Name: a.Name, SHA256: strings.TrimPrefix(a.Digest, "sha256:")})
 	}
 	raw, err := entry.Marshal(e)
 	if err != nil {
-		return rec, &Problem{Status: http.StatusBadRequest, Type: "bad-dispatch", Title: "Not a dispatch record", Detail: err.Error()}
+		return nil, nil, &Problem{Status: http.StatusBadRequest, Type: "bad-dispatch", Title: "Not a dispatch request", Detail: err.Error()}
 	}
 	rc, err := d.s.cfg.TLog.Append(ctx, raw)
 	if err != nil {
-		return rec, &Problem{Status: http.StatusServiceUnavailable, Type: "unavailable", Title: "Log unavailable", RetryAfter: 1,
-			Detail: "the transparency log did not take the dispatch; send the same record again (recording is idempotent)", Cause: err}
+		return nil, nil, &Problem{Status: http.StatusServiceUnavailable, Type: "unavailable", Title: "Log unavailable", RetryAfter: 1,
+			Detail: "the transparency log did not take the " + string(e.Kind) + " entry; send the same request again (it is idempotent)", Cause: err}
 	}
-	rec.LogIndex, rec.LogEntry, rec.Receipt = rc.Index, raw, rc.Marshal()
-	return rec, nil
+	return raw, rc, nil
 }
 
 // get is GET /api/v1/dispatches/{id}: the dispatch and its job's latest

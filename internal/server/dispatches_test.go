@@ -15,10 +15,10 @@ import (
 
 // dispatchAnswer is the JSON of a dispatch and of a problem.
 type dispatchAnswer struct {
-	DispatchID, ReleaseID, JobID, RunID, Cluster, Partition, BuilderID, Requester, Receipt, State string
-	LogIndex                                                                                      uint64
-	ExitCode                                                                                      *int
-	Submitted                                                                                     bool
+	DispatchID, AuthorizationID, Fingerprint, ReleaseID, JobID, RunID, Cluster, Partition, BuilderID, Requester, Receipt, State string
+	LogIndex                                                                                                                    uint64
+	ExitCode                                                                                                                    *int
+	Submitted                                                                                                                   bool
 	// problem fields
 	Type, Detail, Check string
 }
@@ -69,7 +69,10 @@ func TestRecordDispatch(t *testing.T) {
 	disp := site.token(t, "hpc-dispatch", token.Dispatch, token.Read)
 	url := site.url + "/api/v1/releases/" + rel.ReleaseID + "/dispatches"
 	runID := "slipway:v1:run=123.1:job=run:release=" + rel.ReleaseID + ":spec=0123456789abcdef"
-	body := map[string]string{"jobId": "4711", "cluster": "hpc1", "partition": "debug", "runId": runID, "builderId": "https://hpc.example/runner"}
+	auth := authorize(t, site, rel.ReleaseID, disp, map[string]any{"runId": runID, "fingerprint": fingerprintA, "cluster": "hpc1",
+		"partition": "debug", "builderId": "https://hpc.example/runner"})
+	body := map[string]string{"jobId": "4711", "cluster": "hpc1", "partition": "debug", "runId": runID, "builderId": "https://hpc.example/runner",
+		"authorizationId": auth.AuthorizationID, "fingerprint": fingerprintA}
 
 	code, first := postJSON(t, url, disp, body)
 	if code != http.StatusCreated || !strings.HasPrefix(first.DispatchID, "d-") || first.JobID != "4711" || first.Submitted {
@@ -82,7 +85,8 @@ func TestRecordDispatch(t *testing.T) {
 	}
 	if e.Kind != entry.KindDispatchRecorded || e.Release != rel.ReleaseID || e.Dispatch == nil || e.Dispatch.ID != first.DispatchID ||
 		e.Dispatch.JobID != "4711" || e.Dispatch.Cluster != "hpc1" || e.Dispatch.Partition != "debug" || e.Dispatch.RunID != runID ||
-		!strings.HasPrefix(e.Uploader, "token:hpc-dispatch/") || len(e.Artifacts) != 1 || rc.Index != first.LogIndex {
+		!strings.HasPrefix(e.Uploader, "token:hpc-dispatch/") || len(e.Artifacts) != 1 || rc.Index != first.LogIndex ||
+		e.Dispatch.Authorization != auth.AuthorizationID || e.Dispatch.Fingerprint != fingerprintA || first.AuthorizationID != auth.AuthorizationID {
 		t.Fatalf("entry = %+v (dispatch %+v)", e, e.Dispatch)
 	}
 	if strings.Contains(string(rc.Entry), disp) {
@@ -111,6 +115,14 @@ func TestRecordDispatch(t *testing.T) {
 		return m
 	}
 	upload := site.token(t, "uploader", token.Upload, token.Read)
+	another := site.token(t, "another-dispatcher", token.Dispatch, token.Read)
+	unauthorized := other("authorizationId", "a-00000000000000ff")
+	unauthorized["jobId"] = "4712"
+	otherSpec := other("fingerprint", fingerprintB)
+	otherSpec["jobId"] = "4713"
+	otherRun := other("runId", runID+"x")
+	otherRun["jobId"] = "4714"
+	byAnother := other("jobId", "4715")
 	for _, tc := range []struct {
 		name  string
 		url   string
@@ -119,7 +131,7 @@ func TestRecordDispatch(t *testing.T) {
 		code  int
 		check string
 	}{
-		{"another partition for the same job", url, disp, other("partition", "gpu"), http.StatusConflict, ""},
+		{"another partition than authorized", url, disp, other("partition", "gpu"), http.StatusForbidden, "partition"},
 		{"no dispatch scope", url, upload, body, http.StatusForbidden, ""},
 		{"no token", url, "", body, http.StatusUnauthorized, ""},
 		{"unknown release", site.url + "/api/v1/releases/r-0000000000000000/dispatches", disp, body, http.StatusNotFound, ""},
@@ -130,6 +142,12 @@ func TestRecordDispatch(t *testing.T) {
 		{"partition with a shell character", url, disp, other("partition", "debug;id"), http.StatusBadRequest, "partition"},
 		{"builder id with a newline", url, disp, other("builderId", "https://x\nevil"), http.StatusBadRequest, "builderId"},
 		{"unknown field", url, disp, map[string]any{"jobId": "1", "runId": "r", "token": "x"}, http.StatusBadRequest, ""},
+		{"no authorization id", url, disp, other("authorizationId", ""), http.StatusBadRequest, "authorizationId"},
+		{"no fingerprint", url, disp, other("fingerprint", ""), http.StatusBadRequest, "fingerprint"},
+		{"an authorization never given", url, disp, unauthorized, http.StatusForbidden, "authorization"},
+		{"another job spec than authorized", url, disp, otherSpec, http.StatusForbidden, "fingerprint"},
+		{"the authorization of another run", url, disp, otherRun, http.StatusForbidden, "authorization"},
+		{"another identity than authorized", url, another, byAnother, http.StatusForbidden, "requester"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, a := postJSON(t, tc.url, tc.tok, tc.body)
@@ -168,7 +186,17 @@ func TestRecordDispatchOIDC(t *testing.T) {
 	job := func(extra map[string]any) string {
 		return iss.JobToken(t, "acme/app", ".github/workflows/hpc.yml", aud, extra)
 	}
-	body := map[string]string{"jobId": "17", "runId": "slipway:v1:run=9.1:job=hpc:release=" + rel.ReleaseID + ":spec=00"}
+	runID := "slipway:v1:run=9.1:job=hpc:release=" + rel.ReleaseID + ":spec=00"
+	authURL := site.url + "/api/v1/releases/" + rel.ReleaseID + "/dispatch-authorizations"
+	size := treeSize(t, site)
+	if code, a := postJSON(t, authURL, job(map[string]any{"repository_id": "999"}), map[string]string{"runId": runID, "fingerprint": fingerprintA}); code != http.StatusForbidden || !strings.Contains(a.Detail, `repository_id "999"`) {
+		t.Fatalf("authorizing a job of another repository: %d %+v, want 403 naming the claim", code, a)
+	}
+	if got := treeSize(t, site); got != size {
+		t.Fatalf("a refused authorization logged %d entries", got-size)
+	}
+	auth := authorize(t, site, rel.ReleaseID, job(nil), map[string]any{"runId": runID, "fingerprint": fingerprintA})
+	body := map[string]string{"jobId": "17", "runId": runID, "authorizationId": auth.AuthorizationID, "fingerprint": fingerprintA}
 	if code, a := postJSON(t, url, job(map[string]any{"repository_id": "999"}), body); code != http.StatusForbidden || !strings.Contains(a.Detail, `repository_id "999"`) {
 		t.Fatalf("a job of another repository: %d %+v, want 403 naming the claim", code, a)
 	}

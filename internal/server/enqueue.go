@@ -92,8 +92,11 @@ func parseTimeLimit(raw json.RawMessage) (time.Duration, error) {
 // job against the policy's dispatch limits (403 dispatch-limits, nothing
 // submitted), stages the release's files from the blob store into a fresh
 // directory under the shared workdir, renders the job as slipway dispatch
-// does (internal/dispatch.PlanJob), submits it, logs a dispatch-recorded
-// entry and answers 202; the job is followed to its end in the background.
+// does (internal/dispatch.PlanJob), authorizes it as it authorizes a
+// dispatcher's job (a dispatch-authorized entry with the job's
+// fingerprint, before anything is submitted), submits it, logs a
+// dispatch-recorded entry naming that authorization and answers 202; the
+// job is followed to its end in the background.
 func (d *dispatches) enqueue(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	sc := d.s.cfg.Slurm
@@ -112,11 +115,9 @@ func (d *dispatches) enqueue(w http.ResponseWriter, r *http.Request) error {
 	if req.Partition == "" {
 		req.Partition = sc.Partition
 	}
-	dec := d.s.cfg.Policy.CheckDispatch(rel.SourceRepository, policy.DispatchRequest{Partition: req.Partition, Account: req.Account, QOS: req.QOS,
-		TimeLimit: limit, Nodes: req.Nodes, NTasks: req.NTasks, GPUs: req.GPUs, Gres: req.Gres})
-	if !dec.Allowed {
-		return &Problem{Status: http.StatusForbidden, Type: "dispatch-limits", Title: "Over the policy's dispatch limits", Check: dec.Limit,
-			Detail: fmt.Sprintf("release %q (%s) may not run so: %s; nothing was submitted", rel.ID, rel.SourceRepository, dec.Reason)}
+	if err := checkLimits(d.s.cfg.Policy, rel, policy.DispatchRequest{Partition: req.Partition, Account: req.Account, QOS: req.QOS,
+		TimeLimit: limit, Nodes: req.Nodes, NTasks: req.NTasks, GPUs: req.GPUs, Gres: req.Gres}); err != nil {
+		return err
 	}
 	job := dispatch.Job{Command: req.Command, Script: req.Script, Artifact: req.Artifact, Partition: req.Partition, Account: req.Account,
 		QOS: req.QOS, Cluster: sc.Cluster, TimeLimit: limit, Nodes: req.Nodes, NTasks: req.NTasks, CPUsPerTask: req.CPUsPerTask,
@@ -141,6 +142,11 @@ func (d *dispatches) enqueue(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	spec.Comment = key
+	auth, _, err := d.grant(ctx, rel, store.DispatchAuthorization{RunID: key, Fingerprint: spec.Fingerprint(), Cluster: sc.Cluster, Partition: req.Partition})
+	if err != nil {
+		os.RemoveAll(dir)
+		return err
+	}
 	id, err := sc.Backend.Submit(ctx, spec)
 	if err != nil {
 		os.RemoveAll(dir)
@@ -150,7 +156,7 @@ func (d *dispatches) enqueue(w http.ResponseWriter, r *http.Request) error {
 	rec := store.Dispatch{ID: dispatchID(rel.ID, key, strconv.FormatUint(uint64(id), 10)), ReleaseID: rel.ID, RunID: key,
 		JobID: strconv.FormatUint(uint64(id), 10), Cluster: sc.Cluster, Partition: req.Partition, Submitted: true,
 		State: store.DispatchState{State: string(slurm.Pending), ExitCode: -1}}
-	if rec, err = d.log(ctx, rel, rec); err == nil {
+	if rec, err = d.log(ctx, rel, rec, auth); err == nil {
 		err = d.s.cfg.Store.CreateDispatch(context.WithoutCancel(ctx), rec)
 	}
 	if err != nil {

@@ -98,14 +98,18 @@ func testEnqueue(t *testing.T, c *slurmtest.Cluster, b slurm.Backend, name strin
 		t.Fatalf("refused requests logged %d entries", got-size)
 	}
 
-	code, a := postJSON(t, url, disp, map[string]any{"script": "app.bin", "timeLimit": "2m", "cpusPerTask": 1, "mem": "64M"})
+	code, a := postJSON(t, url, disp, map[string]any{"script": "app.bin", "timeLimit": "2m", "cpusPerTask": 1, "mem": "256M"})
 	if code != http.StatusAccepted || a.JobID == "" || !a.Submitted || a.Partition != c.Partition {
 		t.Fatalf("allowed request: %d %+v", code, a)
 	}
 	t.Cleanup(func() { exec.Command("scancel", a.JobID).Run() })
 	rc := checkReceipt(t, site.tl.VerifierKey(), a.Receipt)
-	if e, err := entry.Parse(rc.Entry); err != nil || e.Kind != entry.KindDispatchRecorded || e.Dispatch.JobID != a.JobID {
-		t.Fatalf("log entry %+v: %v", e, err)
+	if e, err := entry.Parse(rc.Entry); err != nil || e.Kind != entry.KindDispatchRecorded || e.Dispatch.JobID != a.JobID ||
+		e.Dispatch.Authorization == "" || e.Dispatch.Authorization != a.AuthorizationID || len(e.Dispatch.Fingerprint) != 64 {
+		t.Fatalf("log entry %+v: %v, want the job recorded under its authorization", e, err)
+	}
+	if got := treeSize(t, site); got != size+2 {
+		t.Fatalf("an enqueued job logged %d entries, want 2 (dispatch-authorized, then dispatch-recorded)", got-size)
 	}
 	read := site.token(t, "srv-reader", token.Read)
 	deadline := time.Now().Add(2 * time.Minute)

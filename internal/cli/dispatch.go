@@ -106,7 +106,7 @@ func (c *dispatchCommand) Outputs() []input.Output {
 		{Name: "state", Description: "The job's final state (COMPLETED, FAILED, TIMEOUT, OUT_OF_MEMORY, CANCELLED, NODE_FAIL, PREEMPTED, …)."},
 		{Name: "exit-code", Description: "The job script's exit status (128 + the signal for a job ended by a signal; -1 when unknown)."},
 		{Name: "elapsed", Description: "Seconds from the job's start to its end."},
-		{Name: "output-provenance", Description: "Path of the signed SLSA provenance of the outputs, when outputs were declared and the job succeeded."},
+		{Name: "output-provenance", Description: "Path of the signed SLSA provenance of the outputs, when outputs were declared and the job ran, also when it failed (its final state and exit code are in the provenance; slipway verify refuses such outputs unless allow-failed-jobs is set)."},
 		{Name: "outputs-manifest", Description: "Path of the outputs manifest (the outputs and their provenance), which slipway verify checks back to the release."},
 	}
 }

@@ -162,10 +162,23 @@ func TestDispatchSlurm(t *testing.T) {
 				t.Fatalf("re-run: exit %d, job %q, want job %q again\n%s", code, again["job-id"], out["job-id"], text)
 			}
 
-			// A failing exit code: non-zero exit, state FAILED.
-			code, failed, text := s.dispatch(t, backend, filepath.Join(s.cluster.Shared, backend+"-fail"), "--command", "/bin/sh -c 'exit 3'")
-			if code != 1 || failed["state"] != "FAILED" || failed["exit-code"] != "3" {
-				t.Errorf("a job exiting 3: exit %d, state %q, exit-code %q; want 1, FAILED, 3\n%s", code, failed["state"], failed["exit-code"], text)
+			// A failing exit code: non-zero exit, state FAILED; the output it
+			// left is attested with its end, and verify refuses it unless
+			// told to accept outputs of failed jobs.
+			failWork := filepath.Join(s.cluster.Shared, backend+"-fail")
+			code, failed, text := s.dispatch(t, backend, failWork, "--command", "/bin/sh -c 'echo partial > out.txt; exit 3'", "--outputs", "out.txt,never-*.txt")
+			if code != 1 || failed["state"] != "FAILED" || failed["exit-code"] != "3" || failed["output-provenance"] == "" {
+				t.Fatalf("a job exiting 3 with outputs: exit %d, state %q, exit-code %q, provenance %q; want 1, FAILED, 3 and its outputs attested\n%s",
+					code, failed["state"], failed["exit-code"], failed["output-provenance"], text)
+			}
+			frel, _ := filepath.Rel(failWork, failed["outputs-manifest"])
+			vargs := []string{"verify", "--manifest", frel, "--policy", s.verifyPolicy, "--release-manifest", staged}
+			vcode, vout, verr = runCLI(t, failWork, nil, vargs...)
+			if vcode == 0 || !strings.Contains(vout+verr, "ended FAILED with exit code 3") || !strings.Contains(vout+verr, "allow-failed-jobs") {
+				t.Errorf("verify of a failed job's output: exit %d, want it refused naming the state and allow-failed-jobs\n%s\n%s", vcode, vout, verr)
+			}
+			if vcode, vout, verr := runCLI(t, failWork, nil, append(vargs, "--allow-failed-jobs")...); vcode != 0 || !strings.Contains(vout, "output of a failed run, accepted") {
+				t.Errorf("verify --allow-failed-jobs of a failed job's output: exit %d\n%s\n%s", vcode, vout, verr)
 			}
 			noSecrets(t, work, s.token, "dpw", string(mustRead(t, filepath.Join(s.cluster.Shared, "dispatcher.pub"))))
 		})

@@ -29,7 +29,7 @@ type verifyCommand struct {
 	subject, image, manifest, report string
 	releaseManifest                  string
 	bundles                          []string
-	json                             bool
+	json, failedJobs                 bool
 	trust                            trustInputs
 	// m is the manifest read for the manifest input.
 	m *artifact.Manifest
@@ -56,6 +56,8 @@ func (c *verifyCommand) stageInputs() []input.Input {
 			Description: "A build manifest: every artifact it lists is verified, with the bundles and signatures it records about it, and must have its recorded digest."}),
 		input.String(&c.releaseManifest, input.Spec{Name: "release-manifest",
 			Description: "With manifest of a dispatched job's outputs (slipway dispatch's outputs-manifest): the manifest of the release the job ran (its files beside it: slipway export's, or WORKDIR/.slipway/release-ID/manifest.json), verified too; every output's provenance must name that release and its artifacts, so the path leads from an output back to the commit."}),
+		input.Bool(&c.failedJobs, input.Spec{Name: "allow-failed-jobs", Default: "false",
+			Description: "Accept outputs of a dispatched Slurm job that did not complete with exit code 0 (FAILED, TIMEOUT, OUT_OF_MEMORY, …; check job names the state). By default such an output fails verification: it is evidence of a failed run, not a result."}),
 	}, append(c.trust.inputs(),
 		input.Bool(&c.json, input.Spec{Name: "json", Default: "false",
 			Description: "Print the report as JSON instead of one line per check."}),
@@ -104,7 +106,11 @@ func (c *verifyCommand) Run(ctx context.Context, rt *Runtime) error {
 	var r *verify.Report
 	err = rt.Group("slipway verify: checking "+strconv.Itoa(len(subjects))+" subject(s) against "+p.Source, func() error {
 		var err error
-		v := verify.New(p, verify.WithLogger(rt.Log), verify.WithRegistryOptions(registryOptions(ctx, rt)...))
+		opts := []verify.Option{verify.WithLogger(rt.Log), verify.WithRegistryOptions(registryOptions(ctx, rt)...)}
+		if c.failedJobs {
+			opts = append(opts, verify.WithFailedJobs())
+		}
+		v := verify.New(p, opts...)
 		switch {
 		case in != nil:
 			r, err = v.VerifyChain(ctx, c.m, rt.Dir, in, filepath.Dir(rt.path(c.releaseManifest)))

@@ -109,18 +109,27 @@ func TestCollect(t *testing.T) {
 	os.Symlink(filepath.Join(work, "secret"), filepath.Join(dir, "inside-link"))
 	os.Symlink("/etc/hostname", filepath.Join(dir, "outside-link"))
 	ctx := context.Background()
-	recs, err := collect(ctx, work, dir, []string{"out/*.txt", "out/a.txt"})
+	recs, err := collect(ctx, work, dir, []string{"out/*.txt", "out/a.txt"}, true)
 	if err != nil || len(recs) != 2 || recs[0].Name != "job-7/out/a.txt" || recs[1].Name != "job-7/out/b.txt" || recs[0].Size != 1 {
 		t.Fatalf("collect: %+v %v", recs, err)
 	}
 	if want, _, _ := digest.File(filepath.Join(dir, "out", "a.txt")); recs[0].Digest != want {
 		t.Errorf("digest %s, want %s", recs[0].Digest, want)
 	}
-	if _, err := collect(ctx, work, dir, []string{"outside-link"}); err == nil {
-		t.Error("a link leaving the workdir was collected")
+	for _, all := range []bool{true, false} {
+		if _, err := collect(ctx, work, dir, []string{"outside-link"}, all); err == nil {
+			t.Errorf("a link leaving the workdir was collected (all %v)", all)
+		}
 	}
-	if _, err := collect(ctx, work, dir, []string{"nothing-*"}); err == nil || !strings.Contains(err.Error(), "matched no file") {
+	if _, err := collect(ctx, work, dir, []string{"nothing-*"}, true); err == nil || !strings.Contains(err.Error(), "matched no file") {
 		t.Errorf("a glob matching nothing: %v", err)
+	}
+	// A failed job's outputs: what it left.
+	if recs, err := collect(ctx, work, dir, []string{"nothing-*", "out/b.txt"}, false); err != nil || len(recs) != 1 || recs[0].Name != "job-7/out/b.txt" {
+		t.Errorf("a failed job's outputs (one glob matching nothing): %+v %v", recs, err)
+	}
+	if recs, err := collect(ctx, work, filepath.Join(work, "job-8"), []string{"out/*"}, false); err != nil || len(recs) != 0 {
+		t.Errorf("a job that left no directory (exec-verified refused it): %+v %v", recs, err)
 	}
 	if err := CheckGlobs([]string{"../x"}); err == nil {
 		t.Error("a glob leaving the job directory was accepted")

@@ -32,9 +32,10 @@ func CheckGlobs(globs []string) error {
 // collect finds the files the globs match in the job's directory dir
 // (inside workdir), reads each once for its digest and size, and returns
 // their artifact records, named by their path relative to workdir, sorted.
-// A glob that matches no regular file, and a match that leads outside
-// workdir (through a symbolic link), are errors.
-func collect(ctx context.Context, workdir, dir string, globs []string) ([]artifact.Record, error) {
+// With all, a glob that matches no regular file is an error (a failed
+// job's outputs are collected without: what it left); a match that leads
+// outside workdir (through a symbolic link) is always one.
+func collect(ctx context.Context, workdir, dir string, globs []string, all bool) ([]artifact.Record, error) {
 	root, err := workspace.New(workdir)
 	if err != nil {
 		return nil, err
@@ -75,7 +76,7 @@ func collect(ctx context.Context, workdir, dir string, globs []string) ([]artifa
 			}
 			recs = append(recs, rec)
 		}
-		if found == 0 {
+		if found == 0 && all {
 			return nil, fmt.Errorf("output glob %q matched no file in the job's directory %q: check the glob (relative to the directory the command ran in) and what the job wrote", g, dir)
 		}
 	}

@@ -70,7 +70,10 @@ type Result struct {
 	Recorded   *Recorded
 	follow.Result
 	// Outputs, OutputsManifest and OutputProvenance are set when outputs
-	// were declared and the job succeeded (paths absolute).
+	// were declared and the job ran (paths absolute): for a job that did
+	// not complete with exit code 0 too, with the outputs it left (none
+	// is no provenance), its final state and exit code in the provenance,
+	// and no upload.
 	Outputs                           []artifact.Record
 	OutputsManifest, OutputProvenance string
 }
@@ -165,13 +168,24 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return res, err
 	}
-	if err := res.Result.Err(); err != nil {
-		return res, err
+	if jerr := res.Result.Err(); jerr != nil {
+		// A job that ran and failed: attest what it left, so that its
+		// end is evidence too (verify refuses it unless told otherwise);
+		// nothing is uploaded.
+		if len(o.Outputs) > 0 && !job.Start.IsZero() {
+			if err := attestOutputs(ctx, o, st, p, job, res, false); err != nil {
+				return res, errors.Join(jerr, fmt.Errorf("attesting the outputs of failed job %d: %w", res.JobID, err))
+			}
+			if res.OutputProvenance == "" {
+				log.Info("the failed job left none of its outputs: nothing to attest", "job", res.JobID)
+			}
+		}
+		return res, jerr
 	}
 	if len(o.Outputs) == 0 {
 		return res, nil
 	}
-	if err := attestOutputs(ctx, o, st, p, job, res); err != nil {
+	if err := attestOutputs(ctx, o, st, p, job, res, true); err != nil {
 		return res, err
 	}
 	if o.Upload != nil {
@@ -218,11 +232,13 @@ func submit(ctx context.Context, o Options, p *plan, key string) (uint32, bool, 
 }
 
 // attestOutputs collects the outputs, writes their manifest and signs
-// their provenance into it through the attest stage.
-func attestOutputs(ctx context.Context, o Options, st *Staged, p *plan, job slurm.Job, res *Result) error {
+// their provenance into it through the attest stage. With all, every glob
+// must match a file; otherwise (a failed job's) what matches is attested,
+// and nothing when nothing matches.
+func attestOutputs(ctx context.Context, o Options, st *Staged, p *plan, job slurm.Job, res *Result, all bool) error {
 	workdir := o.Stage.Workdir
-	recs, err := collect(ctx, workdir, JobDir(workdir, res.JobID), o.Outputs)
-	if err != nil {
+	recs, err := collect(ctx, workdir, JobDir(workdir, res.JobID), o.Outputs, all)
+	if err != nil || len(recs) == 0 {
 		return err
 	}
 	m := artifact.NewManifest()

@@ -16,6 +16,7 @@ type slsaProvenance struct {
 	BuildDefinition struct {
 		BuildType            string         `json:"buildType"`
 		ExternalParameters   map[string]any `json:"externalParameters"`
+		InternalParameters   map[string]any `json:"internalParameters"`
 		ResolvedDependencies []dependency   `json:"resolvedDependencies"`
 	} `json:"buildDefinition"`
 	RunDetails struct {
@@ -74,6 +75,9 @@ func (v *Verifier) checkProvenance(rep *SubjectReport, ev *evidence, raw json.Ra
 			f.dispatched = true
 			f.inputs = append(f.inputs, dispatchInputs(&prov, ev.path)...)
 		}
+	}
+	if prov.BuildDefinition.BuildType == provenance.SlurmBuildType && !v.checkJob(rep, ev, &prov) {
+		passed = false
 	}
 	if m := prov.RunDetails.Metadata; m != nil {
 		switch {

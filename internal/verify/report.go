@@ -27,6 +27,7 @@ const (
 	// CheckVulnerabilities: the newest verified vulnerability scan is recent
 	// enough and has no finding above the policy's maxSeverity.
 	CheckVulnerabilities = "vulnerabilities"
+	CheckJob             = "job" // the dispatched job that made an output completed with exit code 0 (or WithFailedJobs)
 )
 
 // Status is the outcome of a check.

@@ -345,6 +345,7 @@ func TestResultsPolicy(t *testing.T) {
 			make: func(t *testing.T, f *fixture) []string {
 				prov := policytest.Provenance(builderID, sourceRepo, beforeExpiry.Add(-time.Hour).Format(time.RFC3339))
 				prov["buildDefinition"].(map[string]any)["buildType"] = provenance.SlurmBuildType
+				prov["buildDefinition"].(map[string]any)["internalParameters"] = map[string]any{"jobId": "7", "state": "COMPLETED", "exitCode": 0}
 				b := f.write(t, "out.intoto.sigstore.json", f.attest(t, f.kp, sign.BundleOptions{}, policy.SLSAProvenanceV1, prov))
 				return append(f.results(t), b)
 			},

@@ -27,6 +27,9 @@ type Verifier struct {
 	remote []remote.Option
 	// maxBundle and maxBundles bound one bundle and one subject's bundles.
 	maxBundle, maxBundles int64
+	// failedJobs accepts outputs of dispatched jobs that did not complete
+	// with exit code 0 (WithFailedJobs).
+	failedJobs bool
 }
 
 // Option configures a Verifier.
@@ -37,6 +40,12 @@ func WithClock(now func() time.Time) Option { return func(v *Verifier) { v.now =
 
 // WithLogger sets the logger for debug messages; silent by default.
 func WithLogger(l *slog.Logger) Option { return func(v *Verifier) { v.log = l } }
+
+// WithFailedJobs accepts the outputs of a dispatched Slurm job that did
+// not complete with exit code 0 (FAILED, TIMEOUT, OUT_OF_MEMORY, …): their
+// check "job" passes, naming the job's final state. By default it fails:
+// an output of a failed run is evidence of that run, not a result.
+func WithFailedJobs() Option { return func(v *Verifier) { v.failedJobs = true } }
 
 // New returns a Verifier for policy p.
 func New(p *policy.Policy, opts ...Option) *Verifier {

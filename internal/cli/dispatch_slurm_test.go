@@ -111,14 +111,19 @@ func (s *slurmSite) dispatchFrom(t *testing.T, workdir string, extra ...string) 
 	for k, v := range s.env {
 		env[k] = v
 	}
-	args := []string{"dispatch", "--server", s.url, "--release", s.id, "--policy", s.policy, "--artifact", "src/a.bin",
-		"--partition", s.cluster.Partition, "--time-limit", "2", "--mem", "256M", "--cpus-per-task", "1",
-		"--slipway", s.slipway, "--workdir", workdir, "--builder-id", headnodeBuilder, "--tlog=false"}
-	code, stdout, stderr := runCLI(t, s.dir, env, append(args, extra...)...)
+	code, stdout, stderr := runCLI(t, s.dir, env, append(append([]string{"dispatch"}, s.fromArgs(workdir)...), extra...)...)
 	if strings.Contains(stdout+stderr, s.token) {
 		t.Errorf("dispatch printed the token")
 	}
 	return code, nameValues(stdout), stdout + stderr
+}
+
+// fromArgs are slipway dispatch's arguments for the release by id from
+// the server (cli backend) into workdir.
+func (s *slurmSite) fromArgs(workdir string) []string {
+	return []string{"--server", s.url, "--release", s.id, "--policy", s.policy, "--artifact", "src/a.bin",
+		"--partition", s.cluster.Partition, "--time-limit", "2", "--mem", "256M", "--cpus-per-task", "1",
+		"--slipway", s.slipway, "--workdir", workdir, "--builder-id", headnodeBuilder, "--tlog=false"}
 }
 
 // TestDispatchSlurm dispatches a real release to the machine's real Slurm

@@ -109,7 +109,7 @@ func TestDispatchImageSlurm(t *testing.T) {
 		if len(blobs) != 4 {
 			t.Errorf("the staged layout holds %d blobs, want 4 (manifest, config, 2 layers): %v", len(blobs), blobs)
 		}
-		noSecrets(t, work, s.token, "dpw", "")
+		noSecrets(t, work, s.token, dispatcherPassword, "")
 	})
 
 	t.Run("layer changed after submit", func(t *testing.T) {

@@ -48,7 +48,7 @@ func newSlurmSite(t *testing.T) *slurmSite {
 func newSlurmSiteFrom(t *testing.T, make func(t *testing.T, dir string) map[string]string) *slurmSite {
 	t.Helper()
 	c := slurmtest.Require(t)
-	dispatcher := sigstoretest.NewCosignKey(t, "dpw")
+	dispatcher := sigstoretest.NewCosignKey(t, dispatcherPassword)
 	// The server trusts the dispatcher's outputs too; the token may record
 	// dispatches.
 	s := &slurmSite{servedRelease: serveReleaseFrom(t, make, headnodeBuilder, "upload,read,dispatch", nil, dispatcher.PublicPEM), cluster: c}
@@ -74,7 +74,7 @@ func newSlurmSiteFrom(t *testing.T, make func(t *testing.T, dir string) map[stri
 	os.Chmod(s.slipway, 0o755)
 	var run [6]byte
 	rand.Read(run[:])
-	s.env = map[string]string{"PATH": os.Getenv("PATH"), "COSIGN_KEY": string(dispatcher.PrivatePEM), "COSIGN_PASSWORD": "dpw",
+	s.env = map[string]string{"PATH": os.Getenv("PATH"), "COSIGN_KEY": string(dispatcher.PrivatePEM), "COSIGN_PASSWORD": dispatcherPassword,
 		"GITHUB_RUN_ID": "dispatch-" + hex.EncodeToString(run[:]), "GITHUB_RUN_ATTEMPT": "1", "GITHUB_JOB": "run"}
 	return s
 }
@@ -95,7 +95,7 @@ func (s *slurmSite) dispatch(t *testing.T, backend, workdir string, extra ...str
 		env["SLURM_JWT"] = s.cluster.Token(t, 10*60e9)
 	}
 	code, stdout, stderr := runCLI(t, s.dir, env, append(args, extra...)...)
-	for _, secret := range []string{env["SLURM_JWT"], "dpw", s.token} {
+	for _, secret := range []string{env["SLURM_JWT"], dispatcherPassword, s.token} {
 		if secret != "" && strings.Contains(stdout+stderr, secret) {
 			t.Errorf("dispatch printed a secret")
 		}
@@ -185,7 +185,7 @@ func TestDispatchSlurm(t *testing.T) {
 			if vcode, vout, verr := runCLI(t, failWork, nil, append(vargs, "--allow-failed-jobs")...); vcode != 0 || !strings.Contains(vout, "output of a failed run, accepted") {
 				t.Errorf("verify --allow-failed-jobs of a failed job's output: exit %d\n%s\n%s", vcode, vout, verr)
 			}
-			noSecrets(t, work, s.token, "dpw", string(mustRead(t, filepath.Join(s.cluster.Shared, "dispatcher.pub"))))
+			noSecrets(t, work, s.token, dispatcherPassword, string(mustRead(t, filepath.Join(s.cluster.Shared, "dispatcher.pub"))))
 		})
 	}
 
@@ -332,3 +332,8 @@ func TestDispatchTamperedAfterSubmit(t *testing.T) {
 	}
 	t.Logf("refused: %v", err)
 }
+
+// dispatcherPassword encrypts the dispatcher's test signing key. The tests
+// look for it in every file a dispatch leaves behind, so it is long enough
+// never to occur by chance in base64 bundle text (a three-letter one did).
+const dispatcherPassword = "dispatcher-key-password-5b1f"

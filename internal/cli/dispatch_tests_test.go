@@ -36,7 +36,7 @@ func TestDispatchRefusesFailedTests(t *testing.T) {
 		env[k] = v
 	}
 	code, stdout, stderr := runCLI(t, sr.dir, env, "dispatch", "--server", sr.url, "--release", sr.id, "--policy", pol, "--artifact", "src/a.bin",
-		"--partition", c.Partition, "--time-limit", "1", "--mem", "64M", "--cpus-per-task", "1", "--workdir", work, "--command", "true")
+		"--partition", c.Partition, "--time-limit", "1", "--mem", "256M", "--cpus-per-task", "1", "--workdir", work, "--command", "true")
 	text := stdout + stderr
 	if code != 1 || nameValues(stdout)["job-id"] != "" || !strings.Contains(text, "nothing was submitted") ||
 		!strings.Contains(text, "FAIL tests") || !strings.Contains(text, "failed: example.com/app/TestRun") {

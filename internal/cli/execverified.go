@@ -24,16 +24,18 @@ func (c *execVerifiedCommand) Short() string {
 
 func (c *execVerifiedCommand) Long() string {
 	return `Usage: slipway exec-verified --digest sha256:HEX --file F [--policy P --bundles B,...]
-         [--copy DIR | --unpack DIR] [--status FILE] -- CMD ARGS...
+         [--in-place DIR [--staging-root R] | --copy DIR | --unpack DIR] [--status FILE] -- CMD ARGS...
        slipway exec-verified --digest sha256:HEX --file LAYOUT/blobs/sha256/HEX [--policy P --bundles B,...]
          --image-layout LAYOUT --bundle NEWDIR --job-dir NEWDIR [--status FILE] -- [CMD ARGS...]
 
-The artifact is read once, into the hash and into a private copy; only the copy is used.
-Without --copy or --unpack the copy is sealed in memory and each argument equal to F becomes
-/dev/fd/N (it can be exec'd). --copy DIR and --unpack DIR create DIR (it must not exist): with
---copy, the copy is DIR/<name of F> and each argument equal to F names it; with --unpack, the
-tar.gz is unpacked there after the checks passed and the command runs there.
-The command gets SLIPWAY_ARTIFACT (the checked copy) and SLIPWAY_JOB_DIR (DIR).
+The artifact is read once, into the hash, through one open file; what runs is what that read saw.
+--in-place DIR: no copy. F and every directory from R (default: F's directory) down to it must
+belong to you or root and not be writable by group or others, F must have one link; the command
+gets the descriptor that was hashed: each argument equal to F becomes /dev/fd/N (a command that
+is F is exec'd through it). Without a mode flag the copy is sealed in memory (/dev/fd/N);
+with --copy it is DIR/<name of F>; with --unpack the tar.gz is unpacked into DIR while it is
+hashed, and removed on a refusal. DIR is created (it must not exist) and the command runs there.
+The command gets SLIPWAY_ARTIFACT (the checked file) and SLIPWAY_JOB_DIR (DIR).
 With --image-layout, F is an OCI image manifest (or index) in that OCI image layout: once F passed
 its checks, the image's config and every layer are read from the layout, hashed again and unpacked
 into a fresh root filesystem in --bundle, and the command (or, none given, the image's entrypoint
@@ -60,10 +62,14 @@ func (c *execVerifiedCommand) Inputs() []input.Input {
 			Description: "A trust policy: check the artifact's signatures under it too."}),
 		input.List(&o.Bundles, input.Spec{Name: "bundles",
 			Description: "Sigstore bundles and OpenPGP signatures of the artifact (with policy; default: those next to the file)."}),
+		input.String(&o.InPlace, input.Spec{Name: "in-place",
+			Description: "A directory to create (it must not exist) where the command runs: the staged file itself is checked (owner, mode, links, directories) and used through the descriptor that was hashed; nothing is copied."}),
+		input.String(&o.StagingRoot, input.Spec{Name: "staging-root",
+			Description: "With in-place: the directory from which down to the file no directory may be writable by another user (default: the file's directory)."}),
 		input.String(&o.Copy, input.Spec{Name: "copy",
 			Description: "A directory to create (it must not exist): the checked copy goes there instead of into memory, and the command uses it."}),
 		input.String(&o.Unpack, input.Spec{Name: "unpack",
-			Description: "A directory to create (it must not exist): the artifact, a tar.gz, is unpacked there once checked, and the command runs there."}),
+			Description: "A directory to create (it must not exist): the artifact, a tar.gz, is unpacked there while it is hashed (removed on a refusal), and the command runs there once checked."}),
 		input.String(&o.ImageLayout, input.Spec{Name: "image-layout",
 			Description: "The OCI image layout the image manifest --file is in: its config and layers are checked and unpacked into --bundle, and the command runs in that container with srun --container."}),
 		input.String(&o.Bundle, input.Spec{Name: "bundle",
@@ -79,7 +85,7 @@ func (c *execVerifiedCommand) Outputs() []input.Output { return nil }
 
 func (c *execVerifiedCommand) Run(ctx context.Context, rt *Runtime) error {
 	o := c.o
-	for _, p := range []*string{&o.File, &o.Policy, &o.Copy, &o.Unpack, &o.Status, &o.ImageLayout, &o.Bundle, &o.JobDir} {
+	for _, p := range []*string{&o.File, &o.Policy, &o.InPlace, &o.StagingRoot, &o.Copy, &o.Unpack, &o.Status, &o.ImageLayout, &o.Bundle, &o.JobDir} {
 		if *p != "" {
 			*p = rt.path(*p)
 		}

@@ -2,7 +2,6 @@ package execverified
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -12,8 +11,8 @@ import (
 )
 
 // destination is where the checked bytes go: the copy in the fresh
-// directory (--copy), or an in-memory file (memfd) that the unpacking reads
-// after the checks (--unpack) or that the command gets, sealed (neither).
+// directory (--copy), or an in-memory file (memfd) that the command gets,
+// sealed (no --copy, --unpack or --in-place).
 type destination struct {
 	dir  string   // the fresh directory; "" for none
 	f    *os.File // the copy, open for writing (and reading)
@@ -22,30 +21,17 @@ type destination struct {
 
 // destination creates the fresh directory and the file the copy goes to.
 func (o *Options) destination() (*destination, error) {
-	dir := o.Copy
-	if dir == "" {
-		dir = o.Unpack
-	}
 	if o.Copy == "" {
 		f, err := memFile(filepath.Base(o.File))
 		if err != nil {
 			return nil, refuse(exitcode.Internal, CheckJobDir, "creating the in-memory copy: %v", err)
 		}
-		d := &destination{f: f}
-		if dir == "" {
-			return d, nil
-		}
-		d.dir = dir
-		if err := mkdirFresh(dir); err != nil {
-			d.close()
-			return nil, err
-		}
-		return d, nil
+		return &destination{f: f}, nil
 	}
-	if err := mkdirFresh(dir); err != nil {
+	if err := mkdirFresh(o.Copy); err != nil {
 		return nil, err
 	}
-	d := &destination{dir: dir, path: filepath.Join(dir, filepath.Base(o.File))}
+	d := &destination{dir: o.Copy, path: filepath.Join(o.Copy, filepath.Base(o.File))}
 	f, err := os.OpenFile(d.path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		d.discard()
@@ -99,8 +85,6 @@ func (d *destination) close() {
 func (d *destination) discard() {
 	d.close()
 	if d.dir != "" {
-		if err := os.RemoveAll(d.dir); err != nil {
-			fmt.Fprintf(os.Stderr, "slipway exec-verified: removing %q: %v\n", d.dir, err)
-		}
+		removeDir(d.dir)
 	}
 }

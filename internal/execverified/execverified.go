@@ -1,7 +1,6 @@
 package execverified
 
 import (
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -26,12 +25,17 @@ import (
 
 // Environment variables set for the command.
 const (
-	// EnvArtifact is the checked copy's path: DIR/<name> (--copy) or
-	// /dev/fd/N (in memory: neither --copy nor --unpack).
+	// EnvArtifact is the checked file's path: /dev/fd/N (--in-place, and
+	// the sealed in-memory copy without a mode flag) or DIR/<name> (--copy).
 	EnvArtifact = "SLIPWAY_ARTIFACT"
-	// EnvJobDir is the fresh directory of --copy or --unpack.
+	// EnvJobDir is the fresh directory of --in-place, --copy or --unpack.
 	EnvJobDir = "SLIPWAY_JOB_DIR"
 )
+
+// readSize is the size of each read of the artifact: large reads (with
+// posix_fadvise SEQUENTIAL) cost the fewest system calls; 4 MiB used the
+// least CPU of 128 KiB to 4 MiB for one SHA-256 pass here.
+const readSize = 4 << 20
 
 // Checks named in a refusal (the status file's "check") besides verify's.
 const (
@@ -40,6 +44,9 @@ const (
 	CheckUnpack = "unpack" // the archive was refused or could not be unpacked
 	CheckExec   = "exec"   // the command could not be started
 	CheckRead   = "read"   // the artifact could not be read
+	// CheckStaging: --in-place found the staged file or a directory above
+	// it (up to the staging root) changeable by another user.
+	CheckStaging = "staging"
 )
 
 // Options are the inputs of Run.
@@ -51,10 +58,15 @@ type Options struct {
 	// Bundles empty: the bundles next to File (verify.DefaultBundles).
 	Policy  string
 	Bundles []string
-	// Copy and Unpack name the fresh directory (at most one of them): the
-	// artifact is copied there, or unpacked there as a tar.gz; the command
-	// runs in it.
-	Copy, Unpack string
+	// InPlace, Copy and Unpack name the fresh directory the command runs in
+	// (at most one of them): with InPlace the staged file itself is checked
+	// and run through the descriptor it was hashed from, with Copy it is
+	// copied there, with Unpack unpacked there as a tar.gz. None: the
+	// command gets a sealed in-memory copy.
+	InPlace, Copy, Unpack string
+	// StagingRoot is, with InPlace, the directory from which down to File
+	// no directory may be changeable by another user ("": File's own).
+	StagingRoot string
 	// ImageLayout says File is an OCI image manifest (or index) in this
 	// OCI image layout: once File passed its checks, the image is unpacked
 	// into the new directory Bundle (its config and layers hashed again on
@@ -162,56 +174,35 @@ func (o *Options) run(ctx context.Context) (argv0 string, argv, env []string, ch
 	if err != nil {
 		return "", nil, nil, "", err
 	}
-	f, err := regfile.Open(o.File)
-	if err != nil {
-		return "", nil, nil, "", refuse(exitcode.NotVerified, CheckRead, "the staged artifact: %v; nothing ran", err)
-	}
-	defer f.Close()
-	before, err := f.Stat()
-	if err != nil {
-		return "", nil, nil, "", refuse(exitcode.Internal, CheckRead, "reading %q: %v", o.File, err)
-	}
-	dst, err := o.destination()
-	if err != nil {
-		return "", nil, nil, "", err
-	}
-	defer dst.close()
-	got, err := o.check(ctx, f, dst.tee(), want)
-	if err != nil {
-		dst.discard()
-		return "", nil, nil, "", err
-	}
-	o.Log.Debug("artifact verified", "file", o.File, "digest", got)
 	if o.ImageLayout != "" {
-		argv0, argv, env, err := o.image(ctx, dst.f, want)
+		argv0, argv, env, err := o.runImage(ctx, want)
 		return argv0, argv, env, o.JobDir, err
 	}
-	argv = slices.Clone(o.Argv)
-	env = slices.Clone(o.Env)
+	argv, env = slices.Clone(o.Argv), slices.Clone(o.Env)
+	var path string // what the command gets for File
 	switch {
+	case o.InPlace != "":
+		if path, err = o.inPlace(ctx, want); err != nil {
+			return "", nil, nil, "", err
+		}
+		env = append(env, EnvJobDir+"="+o.InPlace)
+		chdir = o.InPlace
 	case o.Unpack != "":
-		if err := o.unpack(ctx, dst.f); err != nil {
-			dst.discard()
+		if err := o.unpack(ctx, want); err != nil {
 			return "", nil, nil, "", err
 		}
 		env = append(env, EnvJobDir+"="+o.Unpack)
 		chdir = o.Unpack
-	case o.Copy != "":
-		path, err := dst.finish(before.Mode())
-		if err != nil {
-			dst.discard()
+	default:
+		if path, err = o.copied(ctx, want); err != nil {
 			return "", nil, nil, "", err
 		}
-		replaceArg(argv, o.File, path)
-		env = append(env, EnvArtifact+"="+path, EnvJobDir+"="+o.Copy)
-		chdir = o.Copy // the command runs where its copy is, as after --unpack
-	default:
-		fd, err := sealReadOnly(dst.f)
-		dst.f = nil
-		if err != nil {
-			return "", nil, nil, "", refuse(exitcode.Internal, CheckExec, "passing the checked copy on: %v", err)
+		if o.Copy != "" {
+			env = append(env, EnvJobDir+"="+o.Copy)
+			chdir = o.Copy // the command runs where its copy is, as after --unpack
 		}
-		path := "/dev/fd/" + strconv.Itoa(fd)
+	}
+	if path != "" {
 		replaceArg(argv, o.File, path)
 		env = append(env, EnvArtifact+"="+path)
 	}
@@ -220,6 +211,126 @@ func (o *Options) run(ctx context.Context) (argv0 string, argv, env []string, ch
 		return "", nil, nil, "", refuse(exitcode.Failed, CheckExec, "command %q: %v; give its absolute path or put it on PATH", argv[0], err)
 	}
 	return argv0, argv, env, chdir, nil
+}
+
+// inPlace checks the staged file where it is (openStaged: nobody but this
+// user or root can change it) and hashes it through the descriptor the
+// command then gets, as /dev/fd/N (exec'd through it when it is the
+// command): a name swapped after the hash changes nothing that runs.
+func (o *Options) inPlace(ctx context.Context, want digest.SHA256) (string, error) {
+	root := o.StagingRoot
+	if root == "" {
+		root = filepath.Dir(o.File)
+	}
+	f, err := openStaged(root, o.File, os.Geteuid())
+	if err != nil {
+		return "", refuse(exitcode.NotVerified, CheckStaging, "%v; nothing ran", err)
+	}
+	adviseSequential(f)
+	if _, err := o.check(ctx, f, nil, want); err != nil {
+		f.Close()
+		return "", err
+	}
+	o.Log.Debug("artifact verified in place", "file", o.File, "digest", want)
+	if err := mkdirFresh(o.InPlace); err != nil {
+		f.Close()
+		return "", err
+	}
+	fd, err := inheritable(f)
+	if err != nil {
+		removeDir(o.InPlace)
+		return "", refuse(exitcode.Internal, CheckExec, "%v", err)
+	}
+	return "/dev/fd/" + strconv.Itoa(fd), nil
+}
+
+// unpack hashes the tar.gz and unpacks it into the fresh directory in one
+// streaming pass; the directory is removed unless every check passed and
+// the archive unpacked.
+func (o *Options) unpack(ctx context.Context, want digest.SHA256) error {
+	f, err := regfile.Open(o.File)
+	if err != nil {
+		return refuse(exitcode.NotVerified, CheckRead, "the staged artifact: %v; nothing ran", err)
+	}
+	defer f.Close()
+	adviseSequential(f)
+	if err := mkdirFresh(o.Unpack); err != nil {
+		return err
+	}
+	u := startUnpack(ctx, o.Unpack, o.Limits)
+	_, cerr := o.check(ctx, f, u, want)
+	uerr := u.finish()
+	switch {
+	case cerr != nil:
+		removeDir(o.Unpack)
+		return cerr
+	case uerr != nil:
+		removeDir(o.Unpack)
+		return o.unpackRefusal(uerr)
+	}
+	o.Log.Debug("verified and unpacked", "file", o.File, "digest", want, "dir", o.Unpack)
+	return nil
+}
+
+// copied reads the staged file once into the checks and a private copy
+// (--copy DIR, or a sealed memfd) and returns the copy's path.
+func (o *Options) copied(ctx context.Context, want digest.SHA256) (string, error) {
+	dst, mode, err := o.checkedCopy(ctx, want)
+	if err != nil {
+		return "", err
+	}
+	defer dst.close()
+	if o.Copy != "" {
+		path, err := dst.finish(mode)
+		if err != nil {
+			dst.discard()
+			return "", err
+		}
+		return path, nil
+	}
+	fd, err := sealReadOnly(dst.f)
+	dst.f = nil
+	if err != nil {
+		return "", refuse(exitcode.Internal, CheckExec, "passing the checked copy on: %v", err)
+	}
+	return "/dev/fd/" + strconv.Itoa(fd), nil
+}
+
+// runImage checks the image manifest File as any file, into an in-memory
+// copy, and builds and runs the image from that copy (image).
+func (o *Options) runImage(ctx context.Context, want digest.SHA256) (argv0 string, argv, env []string, err error) {
+	dst, _, err := o.checkedCopy(ctx, want)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	defer dst.close()
+	return o.image(ctx, dst.f, want)
+}
+
+// checkedCopy reads the staged file once into the checks and the
+// destination; it returns the destination (the caller closes it) and the
+// staged file's mode.
+func (o *Options) checkedCopy(ctx context.Context, want digest.SHA256) (*destination, fs.FileMode, error) {
+	f, err := regfile.Open(o.File)
+	if err != nil {
+		return nil, 0, refuse(exitcode.NotVerified, CheckRead, "the staged artifact: %v; nothing ran", err)
+	}
+	defer f.Close()
+	before, err := f.Stat()
+	if err != nil {
+		return nil, 0, refuse(exitcode.Internal, CheckRead, "reading %q: %v", o.File, err)
+	}
+	adviseSequential(f)
+	dst, err := o.destination()
+	if err != nil {
+		return nil, 0, err
+	}
+	if _, err := o.check(ctx, f, dst.tee(), want); err != nil {
+		dst.discard()
+		return nil, 0, err
+	}
+	o.Log.Debug("artifact verified", "file", o.File, "digest", want)
+	return dst, before.Mode(), nil
 }
 
 func (o *Options) validate() (digest.SHA256, error) {
@@ -232,8 +343,10 @@ func (o *Options) validate() (digest.SHA256, error) {
 		return usage("--digest %q: %v; give the admitted digest as sha256:<64 hex digits>", o.Digest, err)
 	case o.File == "":
 		return usage("no --file: give the staged artifact")
-	case o.Copy != "" && o.Unpack != "":
-		return usage("both --copy and --unpack: give one (--unpack for a tar.gz, --copy for any other file)")
+	case countSet(o.InPlace, o.Copy, o.Unpack) > 1:
+		return usage("more than one of --in-place, --copy and --unpack: give one (--unpack for a tar.gz, --in-place or --copy for any other file)")
+	case o.StagingRoot != "" && o.InPlace == "":
+		return usage("--staging-root without --in-place: it says which directories the in-place check covers; give --in-place DIR too")
 	case len(o.Bundles) > 0 && o.Policy == "":
 		return usage("--bundles without --policy: the signatures are checked against a trust policy; give it")
 	case o.ImageLayout != "":
@@ -260,7 +373,7 @@ func (o *Options) check(ctx context.Context, f *os.File, tee io.Writer, want dig
 			fan = digest.NewFanout(sum, tee)
 			dst = fan
 		}
-		_, err := io.CopyBuffer(dst, digest.ContextReader(ctx, f), make([]byte, digest.BufferSize))
+		_, err := io.CopyBuffer(dst, digest.ContextReader(ctx, f), make([]byte, readSize))
 		if fan != nil {
 			fan.Close()
 		}
@@ -304,23 +417,14 @@ func refuseFirst(rep *verify.Report, file string) error {
 	return refuse(exitcode.NotVerified, c.Check, "%q is not verified under the policy: %s; nothing ran", file, c.Line())
 }
 
-func (o *Options) unpack(ctx context.Context, f *os.File) error {
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return refuse(exitcode.Internal, CheckUnpack, "rereading the checked copy: %v", err)
+func countSet(ss ...string) int {
+	n := 0
+	for _, s := range ss {
+		if s != "" {
+			n++
+		}
 	}
-	zr, err := gzip.NewReader(io.NewSectionReader(f, 0, 1<<62))
-	if err != nil {
-		return refuse(exitcode.NotVerified, CheckUnpack, "%q is not a gzip-compressed tar (%v); --unpack takes a tar.gz, --copy any other file", o.File, err)
-	}
-	st, err := untar.Extract(ctx, zr, o.Unpack, o.Limits)
-	if err == nil {
-		_, err = io.Copy(io.Discard, zr) // the gzip trailer's checksum
-	}
-	if err != nil {
-		return refuse(exitcode.NotVerified, CheckUnpack, "unpacking %q into %q: %v; nothing ran", o.File, o.Unpack, err)
-	}
-	o.Log.Debug("unpacked", "entries", st.Entries, "bytes", st.Bytes, "dir", o.Unpack)
-	return nil
+	return n
 }
 
 func replaceArg(argv []string, from, to string) {

@@ -116,12 +116,17 @@ func TestRunCopy(t *testing.T) {
 // run and nothing left of the copy.
 func TestRunMismatch(t *testing.T) {
 	t.Parallel()
-	for _, mode := range []string{"copy", "unpack", "fd"} {
+	for _, mode := range []string{"copy", "unpack", "unpack-valid-archive", "in-place", "fd"} {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
 			admitted := []byte("admitted")
-			staged := writeFile(t, dir, "a.tar.gz", []byte("swapped"), 0o644)
+			swapped := []byte("swapped")
+			if mode == "unpack-valid-archive" {
+				// A valid archive is unpacked while it is hashed: the tree is removed.
+				swapped = tarGz(t, map[string]string{"bin/run": "#!/bin/sh\n"})
+			}
+			staged := writeFile(t, dir, "a.tar.gz", swapped, 0o644)
 			status := filepath.Join(dir, "job-7.status")
 			writeFile(t, dir, "job-7.status", []byte("stale"), 0o644)
 			o := Options{File: staged, Digest: sum(admitted), Status: status, JobID: "7", Argv: []string{"true"}}
@@ -129,8 +134,10 @@ func TestRunMismatch(t *testing.T) {
 			switch mode {
 			case "copy":
 				o.Copy = job
-			case "unpack":
+			case "unpack", "unpack-valid-archive":
 				o.Unpack = job
+			case "in-place":
+				o.InPlace = job
 			}
 			ran := false
 			o.Exec = func(string, []string, []string) error { ran = true; return nil }
@@ -141,7 +148,7 @@ func TestRunMismatch(t *testing.T) {
 			if exitcode.Of(err) != exitcode.NotVerified {
 				t.Fatalf("exit code %d (%v), want 65", exitcode.Of(err), err)
 			}
-			for _, d := range []string{sum(admitted), sum([]byte("swapped")), staged} {
+			for _, d := range []string{sum(admitted), sum(swapped), staged} {
 				if !strings.Contains(err.Error(), d) {
 					t.Errorf("error %q does not name %s", err, d)
 				}
@@ -255,7 +262,9 @@ func TestRunRefuses(t *testing.T) {
 	}{
 		{"bad digest", Options{File: plain, Digest: "sha256:12", Argv: []string{"true"}}, exitcode.Usage, "usage", "--digest \"sha256:12\""},
 		{"no command", Options{File: plain, Digest: sum([]byte("plain"))}, exitcode.Usage, "usage", "no command after --"},
-		{"both dirs", Options{File: plain, Digest: sum([]byte("plain")), Copy: "/a", Unpack: "/b", Argv: []string{"true"}}, exitcode.Usage, "usage", "both --copy and --unpack"},
+		{"both dirs", Options{File: plain, Digest: sum([]byte("plain")), Copy: "/a", Unpack: "/b", Argv: []string{"true"}}, exitcode.Usage, "usage", "more than one of --in-place, --copy and --unpack"},
+		{"in place and copy", Options{File: plain, Digest: sum([]byte("plain")), Copy: "/a", InPlace: "/b", Argv: []string{"true"}}, exitcode.Usage, "usage", "more than one of"},
+		{"staging root alone", Options{File: plain, Digest: sum([]byte("plain")), StagingRoot: dir, Argv: []string{"true"}}, exitcode.Usage, "usage", "--staging-root without --in-place"},
 		{"bundles without policy", Options{File: plain, Digest: sum([]byte("plain")), Bundles: []string{"b"}, Argv: []string{"true"}}, exitcode.Usage, "usage", "--bundles without --policy"},
 		{"missing file", Options{File: filepath.Join(dir, "nope"), Digest: sum(nil), Argv: []string{"true"}}, exitcode.NotVerified, "read", "nope"},
 		{"a directory", Options{File: dir, Digest: sum(nil), Argv: []string{"true"}}, exitcode.NotVerified, "read", "a directory"},

@@ -78,8 +78,8 @@ func (o *Options) validateImage() error {
 	switch {
 	case o.Bundle == "" || o.JobDir == "":
 		return usage("--image-layout needs --bundle (a new directory for the container's bundle, node-local) and --job-dir (a new directory, the container's working directory)")
-	case o.Copy != "" || o.Unpack != "":
-		return usage("--image-layout with --copy or --unpack: an image is unpacked into --bundle, and runs in --job-dir")
+	case o.Copy != "" || o.Unpack != "" || o.InPlace != "":
+		return usage("--image-layout with --in-place, --copy or --unpack: an image is unpacked into --bundle, and runs in --job-dir")
 	}
 	return nil
 }

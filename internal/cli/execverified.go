@@ -32,7 +32,7 @@ The artifact is read once, into the hash, through one open file; what runs is wh
 --in-place DIR: no copy. F and every directory from R (default: F's directory) down to it must
 belong to you or root and not be writable by group or others, F must have one link; the command
 gets the descriptor that was hashed: each argument equal to F becomes /dev/fd/N (a command that
-is F is exec'd through it). Without a mode flag the copy is sealed in memory (/dev/fd/N);
+is F is exec'd through it; DIR/<name of F> links to it). Without a mode flag the copy is sealed in memory (/dev/fd/N);
 with --copy it is DIR/<name of F>; with --unpack the tar.gz is unpacked into DIR while it is
 hashed, and removed on a refusal. DIR is created (it must not exist) and the command runs there.
 The command gets SLIPWAY_ARTIFACT (the checked file) and SLIPWAY_JOB_DIR (DIR).

@@ -71,11 +71,12 @@ func waitFinal(t *testing.T, id string) string {
 }
 
 // TestExecVerifiedSlurm runs two real Slurm jobs whose first command is
-// exec-verified (scripts from internal/jobscript): one whose artifact is
-// replaced on the shared filesystem after submit and before start (the job
-// is held until the swap is done), which fails with the digest reason in
-// its status file; and one left alone, which runs the checked copy (sealed
-// in memory, exec'd as /dev/fd/N).
+// exec-verified in the mode slipway dispatch uses for a file (scripts from
+// internal/jobscript: --in-place, the staging root the shared directory):
+// one whose artifact is replaced on the shared filesystem after submit and
+// before start (the job is held until the swap is done), which fails with
+// the digest reason in its status file; and one left alone, which runs the
+// checked file through the descriptor it was hashed from (/dev/fd/N).
 func TestExecVerifiedSlurm(t *testing.T) {
 	t.Parallel()
 	c := slurmtest.Require(t)
@@ -86,7 +87,7 @@ func TestExecVerifiedSlurm(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(c.Shared, ".slipway"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	admitted := []byte("#!/bin/sh\necho \"ran the checked copy: $0 $1\"\n")
+	admitted := []byte("#!/bin/sh\necho \"ran the checked file: $0 $1\"\n")
 	want := digest.SHA256(sha256.Sum256(admitted)).String()
 	jobs := map[string]string{}
 	for _, name := range []string{"tampered", "intact"} {
@@ -97,6 +98,7 @@ func TestExecVerifiedSlurm(t *testing.T) {
 		script, err := jobscript.Render(jobscript.Spec{
 			Slipway: self, Artifact: art, Digest: want, Argv: []string{art, "it's $HOME"},
 			StatusFile: filepath.Join(c.Shared, ".slipway", "job-%j.status"),
+			JobDir:     filepath.Join(c.Shared, name+"-job-%j"), StagingRoot: c.Shared,
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -133,9 +135,9 @@ func TestExecVerifiedSlurm(t *testing.T) {
 		t.Errorf("intact job's status %v, want verified true, exit code 0", st)
 	}
 	out, _ = os.ReadFile(filepath.Join(c.Shared, "intact-"+jobs["intact"]+".out"))
-	// The checked copy, sealed in memory, is what ran: the script's $0 is /dev/fd/N.
-	if !strings.Contains(string(out), "ran the checked copy: /dev/fd/") || !strings.Contains(string(out), " it's $HOME") {
-		t.Errorf("the intact job did not run the checked copy with its argument:\n%s", out)
+	// The checked file, exec'd through the descriptor it was hashed from, is what ran: the script's $0 is /dev/fd/N.
+	if !strings.Contains(string(out), "ran the checked file: /dev/fd/") || !strings.Contains(string(out), " it's $HOME") {
+		t.Errorf("the intact job did not run the checked file with its argument:\n%s", out)
 	}
 	// The status file comes first; Slurm records the end a moment later.
 	ctl := waitFinal(t, jobs["tampered"])

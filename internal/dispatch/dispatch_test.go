@@ -135,3 +135,71 @@ func TestCollect(t *testing.T) {
 		t.Error("a glob leaving the job directory was accepted")
 	}
 }
+
+// TestPlanJobStaging: a file artifact is checked in place on the node
+// (exec-verified --in-place, the staging root WORKDIR/.slipway), and a
+// staging area the node would refuse (another user could write it) is
+// refused before anything is submitted; an archive is unpacked, not
+// checked in place.
+func TestPlanJobStaging(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, artifact, wantErr string
+		edit                    func(t *testing.T, st *Staged)
+	}{
+		{name: "file in place", artifact: "run.sh"},
+		{name: "group-writable release directory", artifact: "run.sh", edit: func(t *testing.T, st *Staged) {
+			if err := os.Chmod(st.Dir, 0o775); err != nil {
+				t.Fatal(err)
+			}
+		}, wantErr: "nothing was submitted: the staging directory"},
+		{name: "file with a second link", artifact: "run.sh", edit: func(t *testing.T, st *Staged) {
+			if err := os.Link(filepath.Join(st.Dir, "run.sh"), filepath.Join(st.Dir, "other")); err != nil {
+				t.Fatal(err)
+			}
+		}, wantErr: "has 2 links"},
+		{name: "archive under a group-writable directory", artifact: "app.tar.gz", edit: func(t *testing.T, st *Staged) {
+			if err := os.Chmod(st.Dir, 0o775); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			work := t.TempDir()
+			st := staged(t)
+			st.Dir = filepath.Join(work, StateDir, "release-"+st.Release.ID)
+			if err := os.MkdirAll(st.Dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range []string{filepath.Dir(st.Dir), st.Dir} {
+				if err := os.Chmod(d, 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, name := range []string{"app.tar.gz", "run.sh"} {
+				if err := os.WriteFile(filepath.Join(st.Dir, name), []byte("x"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.edit != nil {
+				tc.edit(t, st)
+			}
+			spec, err := PlanJob(st, Job{Slipway: "/opt/slipway", Partition: "debug", Command: "true", Artifact: tc.artifact}, work)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := string(spec.Script)
+			inPlace := strings.Contains(s, "--in-place \"$slipway_dir\"") && strings.Contains(s, "--staging-root '"+filepath.Join(work, StateDir)+"'")
+			if inPlace != (tc.artifact == "run.sh") || strings.Contains(s, "--copy") {
+				t.Errorf("script (want --in-place for a file, --unpack for an archive):\n%s", s)
+			}
+		})
+	}
+}

@@ -23,5 +23,8 @@ func PlanJob(st *Staged, j Job, workdir string) (slurm.JobSpec, error) {
 	if err := p.spec.Validate(); err != nil {
 		return slurm.JobSpec{}, err
 	}
+	if err := p.checkStaging(); err != nil {
+		return slurm.JobSpec{}, err
+	}
 	return p.spec, nil
 }

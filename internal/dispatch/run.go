@@ -114,6 +114,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err := p.spec.Validate(); err != nil {
 		return res, err
 	}
+	if err := p.checkStaging(); err != nil {
+		return res, err
+	}
 	if err := checkLimits(o.Stage.Policy, st, p.spec); err != nil {
 		return res, err
 	}

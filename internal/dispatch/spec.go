@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/slipway/actions/internal/artifact"
+	"github.com/slipway/actions/internal/execverified"
 	"github.com/slipway/actions/internal/jobscript"
 	"github.com/slipway/actions/internal/slurm"
 )
@@ -15,9 +16,9 @@ import (
 // Job is what to run and what to ask Slurm for.
 type Job struct {
 	// Command is the command line, split into words without a shell
-	// (jobscript.SplitCommand); it runs in the job's directory, where the
-	// checked artifact was copied (or unpacked, for a tar.gz). Exactly one
-	// of Command and Script.
+	// (jobscript.SplitCommand); it runs in the job's fresh directory (where
+	// a tar.gz is unpacked); a word equal to the staged file's path gets
+	// the file checked on the node. Exactly one of Command and Script.
 	Command string
 	// Script is an artifact of the release (its name), run with /bin/sh
 	// once the node checked it: nothing that was not admitted runs.
@@ -70,6 +71,22 @@ type plan struct {
 	artifact artifact.Record
 	argv     []string
 	spec     slurm.JobSpec
+	// inPlace is the staged file the node checks where it is (under
+	// stagingRoot); "" for an archive, which is unpacked.
+	inPlace, stagingRoot string
+}
+
+// checkStaging refuses, before anything is submitted, a staged file that
+// the node's in-place check would refuse: one that another user could
+// change (exec-verified --in-place; the job runs as this user).
+func (p *plan) checkStaging() error {
+	if p.inPlace == "" {
+		return nil
+	}
+	if err := execverified.CheckStaged(p.stagingRoot, p.inPlace); err != nil {
+		return fmt.Errorf("the staged artifact would be refused on the node, so nothing was submitted: %w", err)
+	}
+	return nil
 }
 
 // chooseArtifact picks the artifact record to run.
@@ -136,8 +153,14 @@ func newPlan(st *Staged, j Job, workdir, byDigest string) (*plan, error) {
 		Unpack: !image && (strings.HasSuffix(a.Name, ".tar.gz") || strings.HasSuffix(a.Name, ".tgz")),
 		JobDir: jobDir(workdir), StatusFile: statusFile(workdir),
 	}
-	if image {
+	switch {
+	case image:
 		js.ImageLayout = imageLayout(st, a)
+	case !js.Unpack:
+		// Checked where it was staged: no copy (exec-verified --in-place);
+		// Stage writes every directory from WORKDIR/.slipway down 0755 and
+		// each file 0644, one link.
+		js.StagingRoot = filepath.Dir(st.Dir)
 	}
 	if j.PolicyFile != "" {
 		js.Policy = j.PolicyFile
@@ -163,5 +186,9 @@ func newPlan(st *Staged, j Job, workdir, byDigest string) (*plan, error) {
 		WorkDir: workdir, Stdout: logFile(workdir, "out"), Stderr: logFile(workdir, "err"),
 		Env: env, Script: script,
 	}
-	return &plan{artifact: a, argv: argv, spec: spec}, nil
+	p := &plan{artifact: a, argv: argv, spec: spec}
+	if js.StagingRoot != "" {
+		p.inPlace, p.stagingRoot = path, js.StagingRoot
+	}
+	return p, nil
 }

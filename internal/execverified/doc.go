@@ -27,8 +27,9 @@
 //     to --file becomes /dev/fd/N, and a command that is --file is exec'd
 //     through it (/dev/fd/N is the descriptor's own file, no path lookup;
 //     a #! script's interpreter is handed /dev/fd/N). DIR is created (mode
-//     0700; it must not exist) after the checks and the command runs
-//     there. Not guaranteed against: this user and root, who can rewrite
+//     0700; it must not exist) after the checks, DIR/<name of --file> is a
+//     symbolic link to /dev/fd/N (so "./name" works for the command and
+//     what inherits its descriptors), and the command runs there. Not guaranteed against: this user and root, who can rewrite
 //     the file (they can run anything as the job anyway).
 //   - Neither flag: the copy is an in-memory file (memfd), sealed against
 //     any change once the checks pass; the command inherits a read-only

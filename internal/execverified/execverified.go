@@ -241,7 +241,15 @@ func (o *Options) inPlace(ctx context.Context, want digest.SHA256) (string, erro
 		removeDir(o.InPlace)
 		return "", refuse(exitcode.Internal, CheckExec, "%v", err)
 	}
-	return "/dev/fd/" + strconv.Itoa(fd), nil
+	path := "/dev/fd/" + strconv.Itoa(fd)
+	// DIR/<name> leads to the same descriptor, as --copy's copy was named:
+	// "./name" works for the command and whatever inherits its descriptors.
+	if err := os.Symlink(path, filepath.Join(o.InPlace, filepath.Base(o.File))); err != nil {
+		syscall.Close(fd)
+		removeDir(o.InPlace)
+		return "", refuse(exitcode.Internal, CheckJobDir, "naming the checked file in the job directory: %v", err)
+	}
+	return path, nil
 }
 
 // unpack hashes the tar.gz and unpacks it into the fresh directory in one

@@ -114,6 +114,9 @@ func TestRunInPlace(t *testing.T) {
 			t.Errorf("env %q lacks %q", c.env, e)
 		}
 	}
+	if l, err := os.Readlink(filepath.Join(job, "hello")); err != nil || l != fd {
+		t.Errorf("the job directory's hello leads to %q (%v), want %q", l, err, fd)
+	}
 	if d, err := os.Stat(job); err != nil || d.Mode().Perm() != 0o700 {
 		t.Errorf("the job directory: %v (%v), want mode 0700", d, err)
 	}
@@ -134,6 +137,7 @@ func TestInPlaceRealExec(t *testing.T) {
 	}{
 		{"script run through its descriptor", "#!/bin/sh\necho \"checked $# $1\"\n", func(s string) []string { return []string{s, "arg"} }, "checked 1 arg\n"},
 		{"file read by the command", "checked data\n", func(s string) []string { return []string{"cat", s} }, "checked data\n"},
+		{"file read by its name in the job directory", "checked data\n", func(string) []string { return []string{"/bin/sh", "-c", "cat ./app"} }, "checked data\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -31,13 +31,23 @@ type Spec struct {
 	Policy  string
 	Bundles []string
 	// Unpack says the artifact is a tar.gz to unpack into the job directory,
-	// where the command then runs. Otherwise the command gets the checked
-	// copy: sealed in memory as /dev/fd/N (JobDir empty) or in JobDir
-	// (exec-verified --copy); each word of Argv equal to Artifact names it.
+	// where the command then runs. Otherwise, with a JobDir, the staged file
+	// is checked in place and handed on through the descriptor that was
+	// hashed (exec-verified --in-place, with StagingRoot), or copied into
+	// JobDir with Copy (--copy); without a JobDir the command gets a
+	// checked copy sealed in memory. Each word of Argv equal to Artifact
+	// names what the command gets.
 	Unpack bool
+	// Copy asks for exec-verified --copy instead of --in-place (a file
+	// artifact with a JobDir).
+	Copy bool
+	// StagingRoot is, for --in-place, the directory (absolute) from which
+	// down to Artifact no directory may be writable by another user; empty:
+	// Artifact's own directory.
+	StagingRoot string
 	// JobDir is the fresh directory (absolute; JobIDPattern allowed) that
-	// exec-verified creates for the unpacked files or the checked copy; it
-	// is kept after the job. Empty with Unpack: a new directory under the
+	// exec-verified creates, where the command runs (the unpacked files, or
+	// the checked copy with Copy); it is kept after the job. Empty with Unpack: a new directory under the
 	// node's TMPDIR (/tmp), removed when the job ends.
 	JobDir string
 	// ImageLayout, when set, says Artifact is an OCI image manifest (or
@@ -92,8 +102,13 @@ func Render(s Spec) ([]byte, error) {
 		b.WriteString("\t--job-dir \"$slipway_dir\" \\\n")
 	case s.Unpack:
 		b.WriteString("\t--unpack \"$slipway_dir\" \\\n")
-	case s.JobDir != "":
+	case s.JobDir != "" && s.Copy:
 		b.WriteString("\t--copy \"$slipway_dir\" \\\n")
+	case s.JobDir != "":
+		b.WriteString("\t--in-place \"$slipway_dir\" \\\n")
+		if s.StagingRoot != "" {
+			fmt.Fprintf(&b, "\t--staging-root %s \\\n", Quote(s.StagingRoot))
+		}
 	}
 	b.WriteString("\t--")
 	for _, w := range s.Argv {
@@ -176,6 +191,19 @@ func (s Spec) validate() error {
 	if s.JobDir != "" {
 		if err := checkPath("job directory", s.JobDir, true); err != nil {
 			return err
+		}
+	}
+	switch {
+	case s.Copy && (s.Unpack || s.JobDir == "" || s.ImageLayout != ""):
+		return errors.New("copy without a job directory, or with unpack or an image: the copy goes into the job directory, and an archive or image is unpacked instead; give JobDir, or drop Copy")
+	case s.StagingRoot != "" && (s.Unpack || s.Copy || s.JobDir == "" || s.ImageLayout != ""):
+		return errors.New("a staging root is only for the in-place check (a file artifact with a job directory, no copy); drop it")
+	case s.StagingRoot != "":
+		if err := checkPath("staging root", s.StagingRoot, false); err != nil {
+			return err
+		}
+		if !strings.HasPrefix(s.Artifact, s.StagingRoot+"/") && s.StagingRoot != "/" {
+			return fmt.Errorf("artifact %q is not under the staging root %q; give a staging root that holds it", s.Artifact, s.StagingRoot)
 		}
 	}
 	if err := checkPath("status file", s.StatusFile, true); err != nil {

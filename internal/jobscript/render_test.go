@@ -35,15 +35,18 @@ func TestRenderGolden(t *testing.T) {
 	file.Artifact = "/shared/work/hello"
 	file.Argv = []string{"/shared/work/hello", "--name", "world"}
 	file.JobDir = "/shared/work/job-%j"
+	file.StagingRoot = "/shared/work"
+	copied := file
+	copied.StagingRoot, copied.Copy = "", true
 	memory := file
-	memory.JobDir = ""
+	memory.JobDir, memory.StagingRoot = "", ""
 	image := signed
 	image.Unpack = false
 	image.Artifact = "/shared/work/.slipway/release-r-1/dist/image/blobs/sha256/" + strings.TrimPrefix(testDigest, "sha256:")
 	image.ImageLayout = "/shared/work/.slipway/release-r-1/dist/image"
 	image.JobDir = "/shared/work/job-%j"
 	image.Argv = nil
-	for name, s := range map[string]Spec{"unpack": baseSpec(), "signed": signed, "file-kept-dir": file, "file-in-memory": memory, "image": image} {
+	for name, s := range map[string]Spec{"unpack": baseSpec(), "signed": signed, "file-in-place": file, "file-copy": copied, "file-in-memory": memory, "image": image} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			got, err := Render(s)
@@ -83,6 +86,11 @@ func TestRenderRefuses(t *testing.T) {
 		{"bad digest", func(s *Spec) { s.Digest = "sha256:abc" }, "digest \"sha256:abc\""},
 		{"digest with a quote", func(s *Spec) { s.Digest = "sha256:'; rm -rf /; '" }, "digest"},
 		{"bundles without policy", func(s *Spec) { s.Bundles = []string{"/b.json"} }, "bundles given without a policy"},
+		{"copy with unpack", func(s *Spec) { s.Copy, s.JobDir = true, "/shared/job" }, "copy without a job directory, or with unpack"},
+		{"staging root with unpack", func(s *Spec) { s.StagingRoot = "/shared/work" }, "a staging root is only for the in-place check"},
+		{"artifact outside the staging root", func(s *Spec) { s.Unpack, s.JobDir, s.StagingRoot = false, "/shared/job", "/shared/other" }, "is not under the staging root"},
+		{"staging root a sibling prefix", func(s *Spec) { s.Unpack, s.JobDir, s.StagingRoot = false, "/shared/job", "/shared/wo" }, "is not under the staging root"},
+		{"relative staging root", func(s *Spec) { s.Unpack, s.JobDir, s.StagingRoot = false, "/shared/job", "shared" }, "staging root \"shared\": not an absolute path"},
 		{"relative bundle", func(s *Spec) { s.Policy = "/p.yaml"; s.Bundles = []string{"b.json"} }, "bundle \"b.json\": not an absolute path"},
 		{"comma in a bundle", func(s *Spec) { s.Policy = "/p.yaml"; s.Bundles = []string{"/a,b.json"} }, "holds a comma"},
 		{"other pattern in status", func(s *Spec) { s.StatusFile = "/w/job-%u.status" }, "%j (the job id) is the only % pattern"},

@@ -125,12 +125,16 @@ func TestExecVerifiedSlurm(t *testing.T) {
 		t.Errorf("tampered job's status %v, want verified false, check digest, exit code 65", st)
 	}
 	got := digest.SHA256(sha256.Sum256(swapped)).String()
+	// exec-verified writes the status file before its message: read the
+	// output once the job has ended.
+	ctl := waitFinal(t, jobs["tampered"])
 	out, _ := os.ReadFile(filepath.Join(c.Shared, "tampered-"+jobs["tampered"]+".out"))
 	if !strings.Contains(string(out), want) || !strings.Contains(string(out), got) || strings.Contains(string(out), "swapped") {
 		t.Errorf("the tampered job's output does not name both digests, or the swapped file ran:\n%s", out)
 	}
 
 	st = waitStatus(t, filepath.Join(c.Shared, ".slipway", "job-"+jobs["intact"]+".status"))
+	waitFinal(t, jobs["intact"])
 	if st["verified"] != true || st["exitCode"] != float64(0) {
 		t.Errorf("intact job's status %v, want verified true, exit code 0", st)
 	}
@@ -139,8 +143,6 @@ func TestExecVerifiedSlurm(t *testing.T) {
 	if !strings.Contains(string(out), "ran the checked file: /dev/fd/") || !strings.Contains(string(out), " it's $HOME") {
 		t.Errorf("the intact job did not run the checked file with its argument:\n%s", out)
 	}
-	// The status file comes first; Slurm records the end a moment later.
-	ctl := waitFinal(t, jobs["tampered"])
 	if !strings.Contains(ctl, "JobState=FAILED") || !strings.Contains(ctl, "ExitCode=65:0") {
 		t.Errorf("Slurm's view of the tampered job: want JobState=FAILED ExitCode=65:0:\n%s", ctl)
 	}

@@ -181,7 +181,12 @@ func (c *CLI) Error(title, msg, file string) {
 
 // ErrorAt implements Reporter.
 func (c *CLI) ErrorAt(title, msg string, at Location) {
-	fmt.Fprintf(c.Stderr, "%s: %s: %s\n", title, at, msg)
+	if loc := at.String(); loc != "" && !strings.HasPrefix(msg, loc+":") {
+		fmt.Fprintf(c.Stderr, "%s: %s: %s\n", title, loc, msg)
+		return
+	}
+	// go test's own messages start with FILE:LINE already.
+	fmt.Fprintf(c.Stderr, "%s: %s\n", title, msg)
 }
 
 // Warning implements Reporter.

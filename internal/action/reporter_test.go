@@ -101,10 +101,12 @@ func TestErrorAt(t *testing.T) {
 	env := map[string]string{"GITHUB_ACTIONS": "true"}
 	New(Config{Getenv: func(k string) string { return env[k] }, Stdout: &stdout}).ErrorAt("test failed: pkg/TestX", "got 3, want 4", Location{File: "pkg/x_test.go", Line: 12})
 	New(Config{Getenv: func(string) string { return "" }, Stdout: &stdout, Stderr: &stderr}).ErrorAt("test failed: a", "boom", Location{File: "t/a.t"})
+	// go test's messages name their FILE:LINE already: printed once.
+	New(Config{Getenv: func(string) string { return "" }, Stdout: &stdout, Stderr: &stderr}).ErrorAt("test failed: b", "x_test.go:7: got 3", Location{File: "x_test.go", Line: 7})
 	if want := "::error file=pkg/x_test.go,line=12,title=test failed%3A pkg/TestX::got 3, want 4\n"; stdout.String() != want {
 		t.Errorf("Actions: %q, want %q", stdout.String(), want)
 	}
-	if want := "test failed: a: t/a.t: boom\n"; stderr.String() != want {
+	if want := "test failed: a: t/a.t: boom\ntest failed: b: x_test.go:7: got 3\n"; stderr.String() != want {
 		t.Errorf("CLI: %q, want %q", stderr.String(), want)
 	}
 }

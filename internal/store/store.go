@@ -45,6 +45,7 @@ type Store interface {
 	ArtifactByDigest(ctx context.Context, digest string) (Artifact, error)
 
 	Dispatches
+	DispatchRequests
 
 	// Ping checks that the store answers (readiness).
 	Ping(ctx context.Context) error
@@ -286,4 +287,94 @@ type DispatchState struct {
 	Started, Ended time.Time
 	// Final says State is the job's last (it will not change again).
 	Final bool
+}
+
+// DispatchRequests are requests to run an admitted release that wait for
+// a person's approval (the MCP server's dispatch_release, for one):
+// recorded pending, then approved (and submitted) or denied by an admin.
+// Every Store implements it.
+type DispatchRequests interface {
+	// CreateDispatchRequest records a pending request; ErrExists when its
+	// ID is taken, ErrNotFound when its release is not recorded.
+	CreateDispatchRequest(ctx context.Context, r DispatchRequest) error
+	// DispatchRequest returns the request with this ID; ErrNotFound when
+	// there is none.
+	DispatchRequest(ctx context.Context, id string) (DispatchRequest, error)
+	// DispatchRequests returns the requests q selects, newest first (by
+	// Created, then ID, both descending), keyset-paginated like Releases.
+	DispatchRequests(ctx context.Context, q DispatchRequestQuery) ([]DispatchRequest, error)
+	// DecideDispatchRequest moves request id from state from to the
+	// state, decider, decision time, dispatch id and detail of to (its
+	// other fields are ignored): ErrNotFound when there is no such
+	// request, ErrStateChanged when it is no longer in state from (another
+	// admin decided it first).
+	DecideDispatchRequest(ctx context.Context, id, from string, to DispatchRequest) error
+	// ListDispatches returns the dispatches q selects, newest first (by
+	// Created, then ID, both descending), keyset-paginated.
+	ListDispatches(ctx context.Context, q DispatchQuery) ([]Dispatch, error)
+}
+
+// ErrStateChanged is DecideDispatchRequest's answer for a request that is
+// no longer in the state the caller expected.
+var ErrStateChanged = errors.New("state changed")
+
+// The states of a dispatch request.
+const (
+	// RequestPending waits for an admin's decision.
+	RequestPending = "pending"
+	// RequestApproved was approved and submitted: DispatchID names the
+	// dispatch.
+	RequestApproved = "approved"
+	// RequestDenied was refused by an admin.
+	RequestDenied = "denied"
+	// RequestFailed was approved but could not be submitted (the
+	// policy's limits changed, Slurm refused it): Detail says why.
+	RequestFailed = "failed"
+)
+
+// DispatchRequest is a request to run an admitted release as a Slurm job,
+// waiting for, or decided by, a person with the admin scope.
+type DispatchRequest struct {
+	// ID is "q-" and 16 random hex digits.
+	ID        string
+	ReleaseID string
+	// Job is the job asked for: the JSON body of POST
+	// /api/v1/releases/{id}/dispatch, kept as sent (checked when made).
+	Job []byte
+	// Requester is the identity that asked, by name; never a credential.
+	Requester string
+	// Reason is what the requester said the run is for ("" when nothing).
+	Reason  string
+	Created time.Time
+	// State is RequestPending, RequestApproved, RequestDenied or
+	// RequestFailed.
+	State string
+	// Decider is the admin identity that approved or denied it, Decided
+	// when; empty while pending.
+	Decider string
+	Decided time.Time
+	// DispatchID is the dispatch its approval submitted; Detail what the
+	// decider or the submission said.
+	DispatchID string
+	Detail     string
+}
+
+// DispatchRequestQuery selects dispatch requests; zero fields select all.
+type DispatchRequestQuery struct {
+	// State, when set, is the requests' state (RequestPending, …).
+	State string
+	// After, when set, is the last request of the previous page.
+	After *Cursor
+	// Limit is 1 to MaxReleasesPage.
+	Limit int
+}
+
+// DispatchQuery selects dispatches; zero fields select all.
+type DispatchQuery struct {
+	// ReleaseID, when set, is the dispatched release.
+	ReleaseID string
+	// After, when set, is the last dispatch of the previous page.
+	After *Cursor
+	// Limit is 1 to MaxReleasesPage.
+	Limit int
 }

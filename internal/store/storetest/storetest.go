@@ -35,6 +35,8 @@ func Run(t *testing.T, open Open) {
 		{"DispatchRoundTrip", testDispatchRoundTrip},
 		{"DispatchState", testDispatchState},
 		{"DispatchAuthorization", testDispatchAuthorization},
+		{"DispatchRequests", testDispatchRequests},
+		{"ListDispatches", testListDispatches},
 		{"Ping", testPing},
 	} {
 		t.Run(c.name, func(t *testing.T) {

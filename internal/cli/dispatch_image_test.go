@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -25,6 +26,13 @@ import (
 // --manifest to the registry at addr (its registry record names the
 // repository). *name receives the image's artifact name.
 func imageRelease(addr string, name *string) func(t *testing.T, dir string) map[string]string {
+	return imageReleaseWith(addr, name, nil)
+}
+
+// imageReleaseWith is imageRelease with attestEnv added to the attest
+// step's environment (a GitHub Actions run, so that the provenance names
+// a source repository).
+func imageReleaseWith(addr string, name *string, attestEnv map[string]string) func(t *testing.T, dir string) map[string]string {
 	return func(t *testing.T, dir string) map[string]string {
 		t.Helper()
 		key := sigstoretest.NewCosignKey(t, "pw")
@@ -40,7 +48,12 @@ func imageRelease(addr string, name *string) func(t *testing.T, dir string) map[
 			{"attest", "--manifest", manifest, "--tlog=false", "--builder-id", releaseBuilder},
 			{"push", "--manifest", manifest, "--ref", addr + "/ocidispatch/hello:v1"},
 		} {
-			if code, stdout, stderr := runCLI(t, dir, env, args...); code != 0 {
+			stepEnv := env
+			if args[0] == "attest" && attestEnv != nil {
+				stepEnv = maps.Clone(env)
+				maps.Copy(stepEnv, attestEnv)
+			}
+			if code, stdout, stderr := runCLI(t, dir, stepEnv, args...); code != 0 {
 				t.Fatalf("slipway %s: exit %d\n%s\n%s", strings.Join(args, " "), code, stdout, stderr)
 			}
 		}

@@ -1,7 +1,9 @@
 package dispatch
 
 import (
-	"fmt"
+	"context"
+
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/slipway/actions/internal/slurm"
 )
@@ -12,13 +14,12 @@ import (
 // returns its validated spec, without a comment: the caller sets the
 // idempotency key. The control plane's own dispatch (slipway serve
 // --slurm) submits through it, so that both dispatchers run the same job.
+// An image artifact's config and layers are not staged here: call
+// StageJobImage before submitting.
 func PlanJob(st *Staged, j Job, workdir string) (slurm.JobSpec, error) {
 	p, err := newPlan(st, j, workdir, "")
 	if err != nil {
 		return slurm.JobSpec{}, err
-	}
-	if isImage(p.artifact) {
-		return slurm.JobSpec{}, fmt.Errorf("artifact %q is an OCI image, whose layers the control plane does not stage: dispatch it with slipway dispatch (it pulls them by digest)", p.artifact.Name)
 	}
 	if err := p.spec.Validate(); err != nil {
 		return slurm.JobSpec{}, err
@@ -27,4 +28,16 @@ func PlanJob(st *Staged, j Job, workdir string) (slurm.JobSpec, error) {
 		return slurm.JobSpec{}, err
 	}
 	return p.spec, nil
+}
+
+// StageJobImage completes the staged image of the artifact job j runs, as
+// Run does before it submits (StageImage); nothing for an artifact that is
+// not an image. registry are the options to pull with (nil: the Docker
+// config's credentials, default network limits).
+func StageJobImage(ctx context.Context, st *Staged, j Job, registry []remote.Option) error {
+	a, err := chooseArtifact(st, j, "")
+	if err != nil || !isImage(a) {
+		return err
+	}
+	return StageImage(ctx, st, a, registry)
 }

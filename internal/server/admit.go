@@ -118,12 +118,17 @@ func newAdmitter(s *Server) *admitter {
 	// what makes them. The policy's log section is for verify and dispatch.
 	p := *s.cfg.Policy
 	p.Log.Receipts = policy.ReceiptsOff
-	reg := s.cfg.RegistryTransport
-	if reg == nil {
-		reg = mirror.Guard(timeouts.Config{}, s.cfg.AllowPrivateRegistries)
-	}
-	return &admitter{s: s, verifier: verify.New(&p, verify.WithLogger(s.log)), policy: &p, registry: reg,
+	return &admitter{s: s, verifier: verify.New(&p, verify.WithLogger(s.log)), policy: &p, registry: s.registryTransport(),
 		staging: s.cfg.Staging, inflight: map[digest.SHA256]chan struct{}{}}
+}
+
+// registryTransport reaches the registries releases name: Config's, or
+// mirror.Guard with default timeouts.
+func (s *Server) registryTransport() http.RoundTripper {
+	if s.cfg.RegistryTransport != nil {
+		return s.cfg.RegistryTransport
+	}
+	return mirror.Guard(timeouts.Config{}, s.cfg.AllowPrivateRegistries)
 }
 
 // begin waits until no other admission of d runs, then claims d; the

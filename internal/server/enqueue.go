@@ -16,9 +16,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
 	"github.com/slipway/actions/internal/artifact"
 	"github.com/slipway/actions/internal/dispatch"
 	"github.com/slipway/actions/internal/export"
+	"github.com/slipway/actions/internal/mirror"
 	"github.com/slipway/actions/internal/policy"
 	"github.com/slipway/actions/internal/slurm"
 	"github.com/slipway/actions/internal/slurm/follow"
@@ -136,6 +140,10 @@ func (d *dispatches) enqueue(w http.ResponseWriter, r *http.Request) error {
 		os.RemoveAll(dir)
 		return &Problem{Status: http.StatusBadRequest, Type: "bad-dispatch", Title: "Not a dispatch request", Detail: err.Error()}
 	}
+	if err := dispatch.StageJobImage(ctx, st, job, d.registryOptions(ctx)); err != nil {
+		os.RemoveAll(dir)
+		return imageNotStaged(ctx, rel.ID, err)
+	}
 	key, err := dispatch.IdempotencyKey(dispatch.RunIdentity{RunID: serverRun + hex.EncodeToString(nonce[:]), Attempt: "1", Job: "serve"}, rel.ID, spec.Fingerprint())
 	if err != nil {
 		os.RemoveAll(dir)
@@ -173,6 +181,31 @@ func (d *dispatches) enqueue(w http.ResponseWriter, r *http.Request) error {
 	d.followJob(rec, spec.Stdout, spec.Stderr, spec.Name, dir)
 	w.Header().Set("Location", "/api/v1/dispatches/"+rec.ID)
 	return writeJSON(w, http.StatusAccepted, dispatchAnswerOf(rec, d.s.now()))
+}
+
+// registryOptions pull an image release's blobs as admission by
+// reference reads registries: through the server's registry transport
+// (private addresses refused unless allowed: the registry is named by
+// the release's uploader) with the server's own credentials.
+func (d *dispatches) registryOptions(ctx context.Context) []remote.Option {
+	kc := d.s.cfg.RegistryKeychain
+	if kc == nil {
+		kc = authn.NewMultiKeychain()
+	}
+	return []remote.Option{remote.WithContext(ctx), remote.WithTransport(d.s.registryTransport()), remote.WithAuthFromKeychain(kc)}
+}
+
+// imageNotStaged answers an image release whose blobs could not be pulled
+// from its registry: nothing was submitted.
+func imageNotStaged(ctx context.Context, id string, err error) error {
+	switch {
+	case ctx.Err() != nil:
+		return context.Cause(ctx)
+	case mirror.IsPrivateAddress(err):
+		return refusedRegistry(err)
+	}
+	return &Problem{Status: http.StatusBadGateway, Type: "registry-unavailable", Title: "Image not staged", RetryAfter: 5,
+		Detail: fmt.Sprintf("the image of release %q could not be staged from its registry, so nothing was submitted: %v; check that the registry is up and readable with the server's credentials, then send the request again", id, err)}
 }
 
 // serverRun begins the run part of a server dispatch's idempotency key:

@@ -7,15 +7,22 @@
 #   - slurmrestd on http://127.0.0.1:6820 (openapi/v0.0.38, JWT: tokens from `scontrol token`), run as the system
 #     user slurmrestd with SLURM_JWT=daemon
 #   - /etc/slurm/oci.conf: rootless runc for `sbatch --container BUNDLE`
+#   - /etc/slurm/cgroup.conf: task/cgroup and proctrack/cgroup on the cgroup v1 hierarchy, ConstrainRAMSpace: a job
+#     over its --mem is killed by the kernel inside its memory cgroup and ends OUT_OF_MEMORY, as on a real site
 #   - /var/lib/slipway-slurm/shared (mode 1777): where tests put job working directories
-# Configuration in /etc/slurm (slurm.conf, oci.conf, the JWT key), state in /var/lib/slipway-slurm, pid files in
-# /run/slipway-slurm, logs in /var/log/slipway-slurm. A changed slurm.conf is applied with `scontrol reconfigure`
-# (never a restart: other tests use the cluster). slurm_stop ends the daemons by their pid files.
+# Configuration in /etc/slurm (slurm.conf, cgroup.conf, oci.conf, the JWT key), state in /var/lib/slipway-slurm, pid
+# files in /run/slipway-slurm, logs in /var/log/slipway-slurm. A changed slurm.conf is applied with `scontrol
+# reconfigure`, except a change of the task or proctrack plugin, which Slurm applies only at start: then slurmctld
+# and slurmd are restarted once (jobs running then are lost: run setup's first start before the tests).
 # shellcheck shell=bash
 
 SLURM_ETC=/etc/slurm
 SLURM_CONF=$SLURM_ETC/slurm.conf
 SLURM_OCI_CONF=$SLURM_ETC/oci.conf
+SLURM_CGROUP_CONF=$SLURM_ETC/cgroup.conf
+# The plugins slurm.conf names that `scontrol reconfigure` cannot change (slurm_restart_needed compares them).
+SLURM_TASK_PLUGIN=task/cgroup
+SLURM_PROCTRACK=proctrack/cgroup
 SLURM_JWT_KEY=$SLURM_ETC/jwt_hs256.key
 SLURM_DIR=/var/lib/slipway-slurm
 SLURM_SHARED=$SLURM_DIR/shared
@@ -52,14 +59,15 @@ SlurmdDebug=info
 # No mail, no MPI plugin (Debian's default pmix does not load here and only logs errors).
 MailProg=/bin/true
 MpiDefault=none
-# No cgroups here (a v1 hierarchy inside a sandbox): processes tracked through /proc, no task binding.
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-# Memory: sampled every second; a step over its --mem is killed with SIGKILL (Slurm 22.05 without cgroups reports
-# FAILED, Reason=JobLaunchFailure, ExitCode=0:9, and the job's stderr says "Exceeded job memory limit").
-JobAcctGatherType=jobacct_gather/linux
+# Memory cgroups (cgroup.conf): every job and step runs in its own memory cgroup limited to its --mem; a job over
+# it is killed by the kernel's OOM killer in that cgroup, and slurmstepd reports OUT_OF_MEMORY (Reason OutOfMemory,
+# ExitCode 0:125: Slurm's SIG_OOM marker). Processes are tracked by the freezer cgroup. Memory use is read from the
+# cgroups every second. (Without cgroups, JobAcctGatherParams=OverMemoryKill only samples RSS and ends an
+# over-limit job FAILED with signal 9; see docs/hpc.md.)
+ProctrackType=$SLURM_PROCTRACK
+TaskPlugin=$SLURM_TASK_PLUGIN
+JobAcctGatherType=jobacct_gather/cgroup
 JobAcctGatherFrequency=task=1
-JobAcctGatherParams=OverMemoryKill
 AccountingStorageType=accounting_storage/none
 JobCompType=jobcomp/none
 SchedulerType=sched/backfill
@@ -74,6 +82,23 @@ MinJobAge=300
 KillWait=5
 NodeName=$node CPUs=2 RealMemory=8192 State=UNKNOWN
 PartitionName=$SLURM_PARTITION Nodes=$node Default=YES MaxTime=INFINITE State=UP
+EOF
+}
+
+# slurm_cgroup_conf prints the wanted cgroup.conf: Slurm's cgroup v1 plugin on the hierarchies this machine mounts
+# under /sys/fs/cgroup (no automount, no systemd), RAM constrained to --mem (no swap here); cores and devices are
+# not constrained (two CPUs shared by every test).
+slurm_cgroup_conf() {
+	cat <<'EOF'
+# Written by slipway scripts/setup (scripts/setup.d/slurm.sh): memory cgroups for the tests' cluster. Edits are
+# replaced.
+CgroupPlugin=cgroup/v1
+CgroupMountpoint=/sys/fs/cgroup
+CgroupAutomount=no
+ConstrainRAMSpace=yes
+ConstrainSwapSpace=no
+ConstrainCores=no
+ConstrainDevices=no
 EOF
 }
 
@@ -163,6 +188,7 @@ slurm_configure() {
 	chmod 0600 "$SLURM_JWT_KEY"
 	slurm_write_file "$SLURM_CONF" "$(slurm_conf "$node")" 0644 && changed=0
 	slurm_write_file "$SLURM_OCI_CONF" "$(slurm_oci_conf)" 0644 && changed=0
+	slurm_write_file "$SLURM_CGROUP_CONF" "$(slurm_cgroup_conf)" 0644 && changed=0
 	if ! getent passwd "$SLURM_REST_USER" >/dev/null; then
 		log "creating the system user $SLURM_REST_USER (slurmrestd refuses root and SlurmUser)"
 		useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$SLURM_REST_USER"
@@ -180,6 +206,9 @@ start_slurm() {
 	start_munge
 	local changed=
 	slurm_configure && changed=1
+	if slurmctld_answers && slurm_restart_needed; then
+		slurm_restart_daemons
+	fi
 	if slurmctld_answers; then
 		if [ -n "$changed" ]; then
 			log "applying the changed Slurm configuration (scontrol reconfigure)"
@@ -203,6 +232,35 @@ start_slurm() {
 			--init-groups slurmrestd -a rest_auth/jwt -s openapi/v0.0.38 "$SLURM_REST_ADDR" >"$SLURMRESTD_PIDFILE"
 		slurm_wait 100 slurmrestd_answers slurmrestd "$SLURM_LOGS/slurmrestd.log"
 	fi
+}
+
+# slurm_restart_needed reports whether the running slurmctld uses other task or proctrack plugins than slurm.conf
+# names (a change `scontrol reconfigure` does not apply).
+slurm_restart_needed() {
+	local config
+	config=$(scontrol show config 2>/dev/null) || return 1
+	! grep -Eq "^TaskPlugin +=.*$SLURM_TASK_PLUGIN" <<<"$config" || ! grep -Eq "^ProctrackType +=.*$SLURM_PROCTRACK" <<<"$config"
+}
+
+# slurm_restart_daemons stops slurmd and slurmctld by their pid files (slurmrestd and munged stay), so that
+# start_slurm starts them again with the new plugins.
+slurm_restart_daemons() {
+	local name pidfile pid _
+	log "restarting slurmctld and slurmd: the task or proctrack plugin changed (scontrol reconfigure does not apply it)"
+	for name in slurmd:"$SLURMD_PIDFILE" slurmctld:"$SLURMCTLD_PIDFILE"; do
+		pidfile=${name#*:}
+		name=${name%%:*}
+		pid=$(cat "$pidfile" 2>/dev/null) || continue
+		kill -0 "$pid" 2>/dev/null || continue
+		log "stopping $name (pid $pid)"
+		kill "$pid" || true
+		for _ in $(seq 100); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -0 "$pid" 2>/dev/null && die "$name (pid $pid) did not stop within 10s; kill -9 $pid"
+	done
+	return 0
 }
 
 # slurm_pidfiles prints name:pidfile for each Slurm daemon, in the order to stop them.

@@ -55,7 +55,8 @@ type Job struct {
 	// ExitCode is the batch script's exit status; -1 while unknown (the job
 	// has not ended or was killed by a signal before it could exit).
 	ExitCode int
-	// Signal is the signal that ended the script, 0 for none.
+	// Signal is the signal that ended the script, 0 for none; SigOOM for
+	// a job Slurm ended OUT_OF_MEMORY.
 	Signal             int
 	Submit, Start, End time.Time
 	// Stdout and Stderr as Slurm reports them (expanded where Slurm expands them).
@@ -63,6 +64,16 @@ type Job struct {
 	// TRES is the allocated trackable resources ("cpu=1,mem=64M,node=1,billing=1").
 	TRES string
 }
+
+// SigOOM is the signal Slurm reports for a job in whose memory cgroup the
+// kernel's OOM killer acted (state OUT_OF_MEMORY, task/cgroup with
+// ConstrainRAMSpace): Slurm's SIG_OOM, wait status 253, shown as ExitCode
+// 0:125 by scontrol, exit_code 253 in squeue --json and REST v0.0.38,
+// {"status": ["SIGNALED"], "signal": {"id": 125}} from v0.0.40 on. It is
+// no real signal: Slurm puts it in place of the script's own status, so the
+// script's exit code is unknown (-1) and a step's exit-code is 128 + 125 =
+// 253, by the same rule as for any signal.
+const SigOOM = 125
 
 // Backend submits, queries and cancels jobs. Implementations: slurm/cli and
 // slurm/rest. All methods are safe for concurrent use.

@@ -154,7 +154,7 @@ func TestResult(t *testing.T) {
 		{job: slurm.Job{ID: 1, State: slurm.Completed}, ok: true},
 		{job: slurm.Job{ID: 2, State: slurm.Failed, ExitCode: 3}, exit: 3, errPart: "failed with exit code 3"},
 		{job: slurm.Job{ID: 3, State: slurm.Timeout, Signal: 15}, exit: 143, errPart: "time limit"},
-		{job: slurm.Job{ID: 4, State: slurm.OutOfMemory, ExitCode: 0, Signal: 9}, exit: 137, errPart: "out of memory"},
+		{job: slurm.Job{ID: 4, State: slurm.OutOfMemory, ExitCode: -1, Signal: slurm.SigOOM, Reason: "OutOfMemory"}, exit: 253, errPart: "ran out of memory (OutOfMemory); ask for more --mem"},
 		{job: slurm.Job{ID: 5, State: slurm.Cancelled, Signal: 15}, exit: 143, errPart: "was cancelled"},
 		{job: slurm.Job{ID: 6, State: slurm.NodeFail, ExitCode: -1}, exit: -1, errPart: "node failed"},
 		{job: slurm.Job{ID: 7, State: slurm.Preempted, ExitCode: -1}, exit: -1, errPart: "preempted"},

@@ -18,8 +18,11 @@ var update = flag.Bool("update", false, "rewrite golden files under testdata/")
 
 // The inputs: squeue --json and GET /slurm/v0.0.38/jobs captured from the real
 // Slurm 22.05.8 of the test machine (jobs that completed, exited 3, were killed
-// by SIGKILL, and one pending), and v0.0.40–42 answers written after the
-// published documents (and checked against them below).
+// by SIGKILL, one pending, and one killed by the OOM killer in its memory
+// cgroup: OUT_OF_MEMORY, exit_code 253, Slurm's SIG_OOM), and v0.0.40–42
+// answers written after the published documents (and checked against them
+// below; their OUT_OF_MEMORY job as Slurm's data_parser dumps wait status
+// 253: SIGNALED, signal 125, no return code).
 var goldens = []struct {
 	file, version string
 }{
@@ -122,10 +125,11 @@ func TestDecodeJobsFacts(t *testing.T) {
 		expanded string
 	}
 	live := map[uint32]fact{
-		22: {slurm.Completed, 0, 0, "/var/lib/slipway-slurm/shared/slurm-explore/22.out"},
-		24: {slurm.Failed, 3, 0, "/var/lib/slipway-slurm/shared/slurm-explore/24.out"},
-		25: {slurm.Failed, -1, 9, ""},
-		26: {slurm.Pending, -1, 0, ""},
+		22:   {slurm.Completed, 0, 0, "/var/lib/slipway-slurm/shared/slurm-explore/22.out"},
+		24:   {slurm.Failed, 3, 0, "/var/lib/slipway-slurm/shared/slurm-explore/24.out"},
+		25:   {slurm.Failed, -1, 9, ""},
+		26:   {slurm.Pending, -1, 0, ""},
+		1979: {slurm.OutOfMemory, -1, slurm.SigOOM, "/var/lib/slipway-slurm/shared/slurm-explore/oom-1979.out"},
 	}
 	published := map[uint32]fact{
 		101: {slurm.Completed, 0, 0, "/shared/w/slipway-r-1-101.out"},
@@ -134,7 +138,7 @@ func TestDecodeJobsFacts(t *testing.T) {
 		104: {slurm.Pending, -1, 0, ""},
 		105: {slurm.Completing, 0, 0, ""},
 		106: {slurm.Timeout, -1, 15, ""},
-		107: {slurm.OutOfMemory, 125, 0, ""},
+		107: {slurm.OutOfMemory, -1, slurm.SigOOM, ""},
 	}
 	for _, g := range goldens {
 		data, err := os.ReadFile(filepath.Join("testdata", g.file))

@@ -32,6 +32,7 @@ func Run(t *testing.T, b slurm.Backend, c *tslurm.Cluster, prefix string) {
 		t.Run("EmptyEnv", s.emptyEnv)
 		t.Run("ExitCode", s.exitCode)
 		t.Run("Signal", s.signal)
+		t.Run("OutOfMemory", s.outOfMemory)
 		t.Run("CancelAndFind", s.cancelAndFind)
 		t.Run("Batched", s.batched)
 	})
@@ -215,6 +216,23 @@ func (s *suite) signal(t *testing.T) {
 	j := s.wait(t, id, final)
 	if j.State != slurm.Failed || j.Signal != 9 || j.ExitCode != -1 {
 		t.Errorf("job %d: %q exit %d signal %d, want FAILED, no exit code, signal 9", id, j.State, j.ExitCode, j.Signal)
+	}
+}
+
+// outOfMemory: a job that touches more memory than its --mem is killed by
+// the kernel in its memory cgroup (the cluster runs task/cgroup with
+// ConstrainRAMSpace) and ends OUT_OF_MEMORY with Slurm's SIG_OOM in place of
+// its status.
+func (s *suite) outOfMemory(t *testing.T) {
+	t.Parallel()
+	spec := s.spec(t, "oom", "exec dd if=/dev/zero of=/dev/null bs=200M count=1")
+	spec.Mem = "32M"
+	id := s.submit(t, spec)
+	j := s.wait(t, id, final)
+	if j.State != slurm.OutOfMemory || j.Signal != slurm.SigOOM || j.ExitCode != -1 || j.Reason != "OutOfMemory" {
+		stderr, _ := os.ReadFile(slurm.ExpandLogPath(spec.Stderr, id, spec.Name))
+		t.Errorf("job %d: %q (%s) exit %d signal %d, want OUT_OF_MEMORY (OutOfMemory), no exit code, signal %d (SIG_OOM); stderr:\n%s",
+			id, j.State, j.Reason, j.ExitCode, j.Signal, slurm.SigOOM, stderr)
 	}
 }
 

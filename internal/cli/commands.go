@@ -15,5 +15,6 @@ func Commands() []Command {
 		&verifyCommand{},   // check signatures, provenance and SBOMs against a trust policy, offline
 		&pullCommand{},     // the consumer's side: fetch a release by digest, verify it, then restore its files
 		&pipelineCommand{}, // all of the above, in order, on one workspace (the root action)
+		&reportCommand{},   // after the stages: a failure as one GitHub issue per stage and check, closed on a pass
 	}
 }

@@ -85,6 +85,27 @@ func TestHPCRun(t *testing.T) {
 	checkNoSecretLeaked(t, r, cp, map[string]string{
 		"the upload token": tokens[0], "the dispatch token": dispatchToken, "the Slurm JWT": jwt,
 	}, cluster.Shared)
+	checkJobLogFenced(t, r, "::error::forged by the job")
+}
+
+// checkJobLogFenced checks that a workflow command the Slurm job printed reached the step's log as text the runner
+// ignored (inside the step's ::stop-commands:: fence), not as a command: a job must not forge the step's
+// annotations, outputs or masks.
+func checkJobLogFenced(t *testing.T, r *Result, forged string) {
+	t.Helper()
+	seen := false
+	for _, l := range r.lines {
+		if !strings.Contains(l.Msg, forged) {
+			continue
+		}
+		seen = true
+		if l.Command != "ignored" {
+			t.Errorf("the job's %q reached the runner as a workflow command (act: command=%q level=%q): the job log is not fenced with ::stop-commands::", forged, l.Command, l.Level)
+		}
+	}
+	if !seen {
+		t.Errorf("the job's %q is not in the step's log: its log was not streamed", forged)
+	}
 }
 
 // checkDispatched checks the outputs of the hpc-run call of dispatch-mode mode (hpc.yml's run-<mode> job), whose

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -191,7 +192,7 @@ func (c *dispatchCommand) options(ctx context.Context, rt *Runtime) (*dispatch.O
 		Stage:   dispatch.StageOptions{Source: src, Workdir: filepath.Clean(c.workdir), Policy: p, Log: rt.Log},
 		Job:     job,
 		Outputs: c.outputs, Backend: backend, BuilderID: c.builderID, Version: version.String(), Out: rt.Stderr,
-		Follower: follow.New(backend, follow.Options{Logger: rt.Log}), Registry: registryOptions(ctx, rt),
+		Follower: follow.New(backend, follow.Options{Logger: rt.Log, Untrusted: untrustedLog(rt)}), Registry: registryOptions(ctx, rt),
 		Run: dispatch.RunIdentity{RunID: rt.Getenv("GITHUB_RUN_ID"), Attempt: rt.Getenv("GITHUB_RUN_ATTEMPT"), Job: rt.Getenv("GITHUB_JOB")},
 	}
 	if err := dispatch.CheckGlobs(c.outputs); err != nil {
@@ -356,4 +357,14 @@ func (c *dispatchCommand) slurmBackend(rt *Runtime) (slurm.Backend, error) {
 			HTTPClient: rt.Net.Client("slurmrestd")}), nil
 	}
 	return nil, exitcode.BadInputf("input \"backend\": %q is neither cli nor rest", c.backend)
+}
+
+// untrustedLog fences a job's log streamed into a GitHub Actions step, so
+// that what the job prints cannot act as a workflow command of the step
+// (::set-output::, ::add-mask::); on the command line it is written as is.
+func untrustedLog(rt *Runtime) func(io.Writer) (io.Writer, func() error) {
+	if !rt.InActions {
+		return nil
+	}
+	return action.StopCommands
 }

@@ -69,6 +69,11 @@ func (f *Follower) Follow(ctx context.Context, id uint32, logs LogFiles, out io.
 	})
 	defer unhook()
 
+	if out != nil && f.o.Untrusted != nil {
+		var end func() error
+		out, end = f.o.Untrusted(out)
+		defer func() { _ = end() }() // after closeLogs' last bytes
+	}
 	r := run{f: f, id: id, logs: logs, out: out, statusPath: statusPath, w: w}
 	defer r.closeLogs()
 	job, err := r.wait(ctx.Done(), time.Time{})

@@ -2,6 +2,7 @@ package follow
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -38,6 +39,11 @@ type Options struct {
 	// OnChange, when set, is called from the Follower's loop with a job
 	// whenever its state differs from the last one seen (it must not block).
 	OnChange func(slurm.Job)
+	// Untrusted, when set, wraps the writer Follow streams a job's log to,
+	// for the time of one Follow: the log is the job's text, not ours (in a
+	// GitHub Actions step: action.StopCommands, so that the job cannot forge
+	// workflow commands). end is called before Follow returns.
+	Untrusted func(out io.Writer) (w io.Writer, end func() error)
 }
 
 func (o *Options) defaults() {

@@ -35,6 +35,15 @@ func (s *Server) dispatchRoutes() []Route {
 		{Pattern: "POST /api/v1/releases/{id}/dispatch-authorizations", Scope: token.Dispatch, OIDC: true, Handler: d.authorize},
 		{Pattern: "POST /api/v1/releases/{id}/dispatches", Scope: token.Dispatch, OIDC: true, Handler: d.record},
 		{Pattern: "GET /api/v1/dispatches/{id}", Scope: token.Read, Handler: d.get},
+		// jobs.go, requests.go: listing, output, cancelling; requests that wait for an admin's approval.
+		{Pattern: "GET /api/v1/dispatches", Scope: token.Read, Handler: d.listDispatches},
+		{Pattern: "GET /api/v1/dispatches/{id}/log", Scope: token.Read, Handler: d.jobLog},
+		{Pattern: "POST /api/v1/dispatches/{id}/cancel", Scope: token.Dispatch, Handler: d.cancelJob},
+		{Pattern: "POST /api/v1/releases/{id}/dispatch-requests", Scope: token.Dispatch, Handler: d.createRequest},
+		{Pattern: "GET /api/v1/dispatch-requests", Scope: token.Read, Handler: d.listRequests},
+		{Pattern: "GET /api/v1/dispatch-requests/{id}", Scope: token.Read, Handler: d.getRequest},
+		{Pattern: "POST /api/v1/dispatch-requests/{id}/approve", Scope: token.Admin, Handler: d.approve},
+		{Pattern: "POST /api/v1/dispatch-requests/{id}/deny", Scope: token.Admin, Handler: d.deny},
 	}
 	if sc := s.cfg.Slurm; sc != nil && s.cfg.Blobs != nil {
 		if sc.Follower == nil {
@@ -287,16 +296,7 @@ func (d *dispatches) appendEntry(ctx context.Context, rel store.Release, e entry
 // get is GET /api/v1/dispatches/{id}: the dispatch and its job's latest
 // known state.
 func (d *dispatches) get(w http.ResponseWriter, r *http.Request) error {
-	id := r.PathValue("id")
-	if !dispatchIDForm.MatchString(id) {
-		return &Problem{Status: http.StatusNotFound, Type: "not-found", Title: "No such dispatch",
-			Detail: fmt.Sprintf("%q is not a dispatch id (d- and 16 hex digits, as the dispatch's answer gave)", id)}
-	}
-	rec, err := d.s.cfg.Store.Dispatch(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return &Problem{Status: http.StatusNotFound, Type: "not-found", Title: "No such dispatch",
-			Detail: fmt.Sprintf("dispatch %q was not recorded here; check the id and the server URL", id)}
-	}
+	rec, err := d.dispatch(r)
 	if err != nil {
 		return err
 	}

@@ -103,7 +103,6 @@ func parseTimeLimit(raw json.RawMessage) (time.Duration, error) {
 // job is followed to its end in the background.
 func (d *dispatches) enqueue(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	sc := d.s.cfg.Slurm
 	rel, err := d.s.release(r)
 	if err != nil {
 		return err
@@ -112,33 +111,52 @@ func (d *dispatches) enqueue(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeStrict(w, r, &req); err != nil {
 		return err
 	}
+	if err := d.checkJob(rel, &req); err != nil {
+		return err
+	}
+	rec, err := d.submit(ctx, rel, req)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/dispatches/"+rec.ID)
+	return writeJSON(w, http.StatusAccepted, dispatchAnswerOf(rec, d.s.now()))
+}
+
+// checkJob checks a job asked for against the policy's dispatch limits
+// (403 dispatch-limits) after giving it the server's default partition.
+func (d *dispatches) checkJob(rel store.Release, req *enqueueRequest) error {
 	limit, err := parseTimeLimit(req.TimeLimit)
 	if err != nil {
 		return &Problem{Status: http.StatusBadRequest, Type: "bad-dispatch", Title: "Not a dispatch request", Check: "timeLimit", Detail: "field \"timeLimit\": " + err.Error()}
 	}
 	if req.Partition == "" {
-		req.Partition = sc.Partition
+		req.Partition = d.s.cfg.Slurm.Partition
 	}
-	if err := checkLimits(d.s.cfg.Policy, rel, policy.DispatchRequest{Partition: req.Partition, Account: req.Account, QOS: req.QOS,
-		TimeLimit: limit, Nodes: req.Nodes, NTasks: req.NTasks, GPUs: req.GPUs, Gres: req.Gres}); err != nil {
-		return err
-	}
+	return checkLimits(d.s.cfg.Policy, rel, policy.DispatchRequest{Partition: req.Partition, Account: req.Account, QOS: req.QOS,
+		TimeLimit: limit, Nodes: req.Nodes, NTasks: req.NTasks, GPUs: req.GPUs, Gres: req.Gres})
+}
+
+// submit stages rel, plans req (checked by checkJob), authorizes, submits
+// and records the job for the request's identity, and follows it.
+func (d *dispatches) submit(ctx context.Context, rel store.Release, req enqueueRequest) (store.Dispatch, error) {
+	sc := d.s.cfg.Slurm
+	limit, _ := parseTimeLimit(req.TimeLimit)
 	job := dispatch.Job{Command: req.Command, Script: req.Script, Artifact: req.Artifact, Partition: req.Partition, Account: req.Account,
 		QOS: req.QOS, Cluster: sc.Cluster, TimeLimit: limit, Nodes: req.Nodes, NTasks: req.NTasks, CPUsPerTask: req.CPUsPerTask,
 		Mem: req.Mem, GPUs: req.GPUs, Gres: req.Gres, Constraint: req.Constraint, Slipway: sc.Slipway, PolicyFile: sc.NodePolicy}
 	var nonce [8]byte
 	if _, err := rand.Read(nonce[:]); err != nil {
-		return err
+		return store.Dispatch{}, err
 	}
 	dir := jobWorkDir(sc.WorkDir, rel.ID, hex.EncodeToString(nonce[:]))
 	st, err := d.stage(ctx, rel, dir)
 	if err != nil {
-		return err
+		return store.Dispatch{}, err
 	}
 	spec, err := dispatch.PlanJob(st, job, dir)
 	if err != nil {
 		os.RemoveAll(dir)
-		return &Problem{Status: http.StatusBadRequest, Type: "bad-dispatch", Title: "Not a dispatch request", Detail: err.Error()}
+		return store.Dispatch{}, &Problem{Status: http.StatusBadRequest, Type: "bad-dispatch", Title: "Not a dispatch request", Detail: err.Error()}
 	}
 	if err := dispatch.StageJobImage(ctx, st, job, d.registryOptions(ctx)); err != nil {
 		os.RemoveAll(dir)
@@ -147,18 +165,18 @@ func (d *dispatches) enqueue(w http.ResponseWriter, r *http.Request) error {
 	key, err := dispatch.IdempotencyKey(dispatch.RunIdentity{RunID: serverRun + hex.EncodeToString(nonce[:]), Attempt: "1", Job: "serve"}, rel.ID, spec.Fingerprint())
 	if err != nil {
 		os.RemoveAll(dir)
-		return err
+		return store.Dispatch{}, err
 	}
 	spec.Comment = key
 	auth, _, err := d.grant(ctx, rel, store.DispatchAuthorization{RunID: key, Fingerprint: spec.Fingerprint(), Cluster: sc.Cluster, Partition: req.Partition})
 	if err != nil {
 		os.RemoveAll(dir)
-		return err
+		return store.Dispatch{}, err
 	}
 	id, err := sc.Backend.Submit(ctx, spec)
 	if err != nil {
 		os.RemoveAll(dir)
-		return &Problem{Status: http.StatusBadGateway, Type: "slurm-failed", Title: "Slurm did not take the job",
+		return store.Dispatch{}, &Problem{Status: http.StatusBadGateway, Type: "slurm-failed", Title: "Slurm did not take the job",
 			Detail: "submitting the job failed; the server's log has Slurm's answer under this request id: check the request's resources, then send it again", Cause: err}
 	}
 	rec := store.Dispatch{ID: dispatchID(rel.ID, key, strconv.FormatUint(uint64(id), 10)), ReleaseID: rel.ID, RunID: key,
@@ -174,13 +192,12 @@ func (d *dispatches) enqueue(w http.ResponseWriter, r *http.Request) error {
 		if cerr := sc.Backend.Cancel(c, id); cerr != nil {
 			d.s.log.Error("cancelling an unrecorded job failed", "request_id", requestID(ctx), "job_id", id, "err", cerr)
 		}
-		return err
+		return store.Dispatch{}, err
 	}
 	d.s.log.Info("dispatch submitted", "request_id", requestID(ctx), "dispatch", rec.ID, "release", rel.ID, "job_id", id,
 		"partition", rec.Partition, "log_index", rec.LogIndex, "identity", rec.Requester)
 	d.followJob(rec, spec.Stdout, spec.Stderr, spec.Name, dir)
-	w.Header().Set("Location", "/api/v1/dispatches/"+rec.ID)
-	return writeJSON(w, http.StatusAccepted, dispatchAnswerOf(rec, d.s.now()))
+	return rec, nil
 }
 
 // registryOptions pull an image release's blobs as admission by

@@ -42,30 +42,7 @@ func TestEnqueueDispatch(t *testing.T) {
 }
 
 func testEnqueue(t *testing.T, c *slurmtest.Cluster, b slurm.Backend, name string) {
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	shared := filepath.Join(c.Shared, name)
-	if err := os.Mkdir(shared, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	slipway := filepath.Join(shared, "slipway")
-	if err := os.WriteFile(slipway, []byte("#!/bin/sh\n"+asSlipwayEnv+"=1 exec '"+self+"' \"$@\"\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	work := filepath.Join(shared, "srv-jobs")
-	s := newSigner(t)
-	pol := s.writePolicy(t, t.TempDir(), `dispatch:
-  - repositories: [`+testSource+`]
-    partitions: [`+c.Partition+`]
-    maxTime: 5m
-    maxNodes: 1
-    maxGPUs: 0
-`)
-	site, rel := admittedContent(t, s, pol, []byte("echo srv-dispatch-ran # "+name+"\n"), func(cfg *server.Config) {
-		cfg.Slurm = &server.SlurmConfig{Backend: b, WorkDir: work, Partition: c.Partition, Slipway: slipway}
-	})
+	site, rel, work := slurmSite(t, c, b, name, []byte("echo srv-dispatch-ran # "+name+"\n"))
 	disp := site.token(t, "srv-dispatch", token.Dispatch, token.Read)
 	url := site.url + "/api/v1/releases/" + rel.ReleaseID + "/dispatch"
 	size := treeSize(t, site)
@@ -146,4 +123,37 @@ func testEnqueue(t *testing.T, c *slurmtest.Cluster, b slurm.Backend, name strin
 	if b, _ := os.ReadFile(out[0]); !strings.Contains(string(b), "srv-dispatch-ran") {
 		t.Fatalf("the job's stdout %q does not show the release ran", b)
 	}
+}
+
+// slurmSite starts a site submitting to c through b, its work directory
+// under c's shared one (named name), a policy allowing jobs of at most 5
+// minutes on one node of c's partition, and one release admitted whose
+// artifact app.bin holds content; jobs run this test binary as slipway.
+func slurmSite(t *testing.T, c *slurmtest.Cluster, b slurm.Backend, name string, content []byte) (*site, admission, string) {
+	t.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	shared := filepath.Join(c.Shared, name)
+	if err := os.Mkdir(shared, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	slipway := filepath.Join(shared, "slipway")
+	if err := os.WriteFile(slipway, []byte("#!/bin/sh\n"+asSlipwayEnv+"=1 exec '"+self+"' \"$@\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	work := filepath.Join(shared, "srv-jobs")
+	s := newSigner(t)
+	pol := s.writePolicy(t, t.TempDir(), `dispatch:
+  - repositories: [`+testSource+`]
+    partitions: [`+c.Partition+`]
+    maxTime: 5m
+    maxNodes: 1
+    maxGPUs: 0
+`)
+	site, rel := admittedContent(t, s, pol, content, func(cfg *server.Config) {
+		cfg.Slurm = &server.SlurmConfig{Backend: b, WorkDir: work, Partition: c.Partition, Slipway: slipway}
+	})
+	return site, rel, work
 }

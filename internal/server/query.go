@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -125,13 +126,16 @@ func pageToken(c store.Cursor) string {
 	return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "%s.%d.%s", pageTokenVersion, c.Created.UnixMilli(), c.ID))
 }
 
-func parsePageToken(s string) (store.Cursor, error) {
+func parsePageToken(s string) (store.Cursor, error) { return parsePageTokenOf(s, releaseID) }
+
+// parsePageTokenOf reads a page token whose id has form idForm.
+func parsePageTokenOf(s string, idForm *regexp.Regexp) (store.Cursor, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil || len(s) > 128 {
 		return store.Cursor{}, fmt.Errorf("%q is not a page token", truncate(s, 64))
 	}
 	parts := strings.Split(string(raw), ".")
-	if len(parts) != 3 || parts[0] != pageTokenVersion || !releaseID.MatchString(parts[2]) {
+	if len(parts) != 3 || parts[0] != pageTokenVersion || !idForm.MatchString(parts[2]) {
 		return store.Cursor{}, fmt.Errorf("%q is not a page token of this server", truncate(s, 64))
 	}
 	ms, err := strconv.ParseInt(parts[1], 10, 64)

@@ -113,6 +113,7 @@ artifact (not the admitted one), 130 interrupted by SIGINT,
 	root.AddCommand(tokenCommands(env))
 	root.AddCommand(cobraCommand(env, &serveCommand{}))
 	root.AddCommand(cobraCommand(env, &exportCommand{}))
+	root.AddCommand(cobraCommand(env, &approveCommand{}))
 	root.AddCommand(cobraCommand(env, &logKeyCommand{}))
 	root.AddCommand(cobraCommand(env, &execVerifiedCommand{}))
 	root.AddCommand(runnerCommands(env))

@@ -1,0 +1,195 @@
+package cpclient
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// MaxAnswer bounds an answer's body.
+const MaxAnswer = 16 << 20
+
+// Client reaches one control plane with one bearer token.
+type Client struct {
+	base  *url.URL
+	token string
+	http  *http.Client
+}
+
+// New returns a client of the server at base (an http(s) URL; a path is
+// the API's prefix) sending token; hc nil is a client that does not
+// follow redirects. A token is required: every endpoint the faces use
+// needs one.
+func New(base *url.URL, token string, hc *http.Client) *Client {
+	if hc == nil {
+		hc = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
+	return &Client{base: base, token: token, http: hc}
+}
+
+// Base is the server's URL.
+func (c *Client) Base() *url.URL { return c.base }
+
+// HTTP is the client's HTTP client (for the log's tile reader).
+func (c *Client) HTTP() *http.Client { return c.http }
+
+// Error is the server's refusal: its status and problem details.
+type Error struct {
+	Op     string
+	Status int
+	// Type is the problem type without its urn:slipway:problem: prefix.
+	Type, Check, Detail string
+}
+
+func (e *Error) Error() string {
+	msg := fmt.Sprintf("%s: the server answered %d %s", e.Op, e.Status, http.StatusText(e.Status))
+	if e.Detail != "" {
+		msg += ": " + e.Detail
+	}
+	switch e.Status {
+	case http.StatusUnauthorized:
+		msg += "; give a valid token (SLIPWAY_TOKEN, or --token-file)"
+	}
+	return msg
+}
+
+// IsStatus reports whether err is the server's answer with this status.
+func IsStatus(err error, status int) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Status == status
+}
+
+// URL is the absolute URL of path (already escaped, starting with /) and
+// query.
+func (c *Client) URL(path string, query url.Values) string {
+	u := *c.base
+	u.Path = strings.TrimSuffix(c.base.Path, "/") + path
+	u.RawPath = strings.TrimSuffix(c.base.EscapedPath(), "/") + path
+	u.RawQuery = query.Encode()
+	return u.String()
+}
+
+// Do sends method path?query with body (JSON-encoded when not nil) and
+// returns the answer's body for a 2xx; any other answer is an *Error. op
+// names the operation in errors.
+func (c *Client) Do(ctx context.Context, op, method, path string, query url.Values, body any) ([]byte, error) {
+	var rd io.Reader
+	if body != nil {
+		raw, err := json.Marshal(body)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.URL(path, query), rd)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w; check that the server at %q runs", op, unwrapURL(err), c.base.Redacted())
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, MaxAnswer+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: reading the answer: %w", op, err)
+	}
+	if len(raw) > MaxAnswer {
+		return nil, fmt.Errorf("%s: the answer is over %d bytes", op, MaxAnswer)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		var p struct{ Type, Check, Detail string }
+		json.Unmarshal(raw, &p)
+		return nil, &Error{Op: op, Status: resp.StatusCode, Type: strings.TrimPrefix(p.Type, "urn:slipway:problem:"), Check: p.Check, Detail: p.Detail}
+	}
+	return raw, nil
+}
+
+// JSON is Do, decoding the answer into out.
+func (c *Client) JSON(ctx context.Context, op, method, path string, query url.Values, body, out any) error {
+	raw, err := c.Do(ctx, op, method, path, query, body)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		return fmt.Errorf("%s: the answer is not the JSON expected: %w", op, err)
+	}
+	return nil
+}
+
+// unwrapURL drops the *url.Error around err: it quotes the URL, and the
+// caller names the operation.
+func unwrapURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// HandlerTransport is an http.RoundTripper that answers requests with
+// Handler in the same process (slipway serve's /mcp calls its own API so,
+// with the caller's token, through the same authentication and scopes).
+// The answer's body is streamed from the handler, never held whole.
+type HandlerTransport struct{ Handler http.Handler }
+
+// RoundTrip implements http.RoundTripper.
+func (t HandlerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	req = req.Clone(req.Context())
+	if req.Body == nil {
+		req.Body = http.NoBody
+	}
+	req.RequestURI = req.URL.RequestURI()
+	if req.RemoteAddr == "" {
+		req.RemoteAddr = "127.0.0.1:0"
+	}
+	pr, pw := io.Pipe()
+	w := &pipeWriter{header: http.Header{}, pw: pw, ready: make(chan struct{})}
+	go func() {
+		defer func() {
+			w.WriteHeader(http.StatusOK) // a handler that wrote nothing
+			pw.Close()
+		}()
+		t.Handler.ServeHTTP(w, req)
+	}()
+	<-w.ready
+	return &http.Response{StatusCode: w.status, Status: fmt.Sprintf("%d %s", w.status, http.StatusText(w.status)),
+		Header: w.sent, Body: pr, ContentLength: -1, Request: req, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1}, nil
+}
+
+// pipeWriter hands a handler's answer to RoundTrip: the header when it
+// is written, then the body through a pipe.
+type pipeWriter struct {
+	header, sent http.Header
+	status       int
+	pw           *io.PipeWriter
+	ready        chan struct{}
+}
+
+func (w *pipeWriter) Header() http.Header { return w.header }
+
+func (w *pipeWriter) WriteHeader(code int) {
+	if w.sent != nil {
+		return
+	}
+	w.status, w.sent = code, w.header.Clone()
+	close(w.ready)
+}
+
+func (w *pipeWriter) Write(p []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	return w.pw.Write(p)
+}
+
+// Flush implements http.Flusher: the pipe has no buffer.
+func (w *pipeWriter) Flush() { w.WriteHeader(http.StatusOK) }

@@ -160,7 +160,7 @@ func (d *dispatches) submit(ctx context.Context, rel store.Release, req enqueueR
 	}
 	if err := dispatch.StageJobImage(ctx, st, job, d.registryOptions(ctx)); err != nil {
 		os.RemoveAll(dir)
-		return imageNotStaged(ctx, rel.ID, err)
+		return store.Dispatch{}, imageNotStaged(ctx, rel.ID, err)
 	}
 	key, err := dispatch.IdempotencyKey(dispatch.RunIdentity{RunID: serverRun + hex.EncodeToString(nonce[:]), Attempt: "1", Job: "serve"}, rel.ID, spec.Fingerprint())
 	if err != nil {

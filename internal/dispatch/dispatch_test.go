@@ -10,6 +10,7 @@ import (
 	"github.com/slipway/actions/internal/artifact"
 	"github.com/slipway/actions/internal/digest"
 	"github.com/slipway/actions/internal/export"
+	"github.com/slipway/actions/internal/mediatype"
 )
 
 func TestIdempotencyKey(t *testing.T) {
@@ -37,6 +38,10 @@ func staged(t *testing.T) *Staged {
 		m.Add(artifact.Record{Name: name, Path: name, Digest: digest.SHA256{1}, Size: 1, MediaType: "application/octet-stream", Role: artifact.RoleArtifact})
 	}
 	m.Add(artifact.Record{Name: "run.sh.sigstore.json", Path: "run.sh.sigstore.json", Digest: digest.SHA256{2}, Size: 1, MediaType: "application/json", Role: artifact.RoleSignature, Describes: digest.SHA256{1}})
+	// An image admitted by reference, as stageReference records it.
+	img := digest.SHA256{3}
+	m.Add(artifact.Record{Name: "reg.example:5000/app", URI: "reg.example:5000/app@" + img.String(), Digest: img, Size: 1, MediaType: mediatype.OCIManifest, Role: artifact.RoleArtifact})
+	m.Add(artifact.Record{Name: "image/bundles/b.sigstore.json", Path: "image/bundles/b.sigstore.json", Digest: digest.SHA256{4}, Size: 1, MediaType: "application/json", Role: artifact.RoleSignature, Describes: img})
 	return &Staged{Release: export.Release{ID: "r-0123456789abcdef"}, Dir: "/shared/w/.slipway/release-r-0123456789abcdef", Manifest: m}
 }
 
@@ -62,6 +67,15 @@ func TestNewPlan(t *testing.T) {
 		{name: "command in a tar.gz", job: func(j Job) Job { j.Command = "./bin/app --in 'a b'"; j.Artifact = "app.tar.gz"; return j }, check: func(t *testing.T, p *plan) {
 			if s := string(p.spec.Script); !strings.Contains(s, "--unpack") || !strings.Contains(s, "'./bin/app' '--in' 'a b'") {
 				t.Errorf("script:\n%s", s)
+			}
+		}},
+		{name: "image admitted by reference", job: func(j Job) Job { j.Command = "/hello 0"; j.Artifact = "reg.example:5000/app"; return j }, check: func(t *testing.T, p *plan) {
+			s, rel := string(p.spec.Script), "/shared/w/.slipway/release-r-0123456789abcdef/"
+			for _, want := range []string{"--file '" + rel + "image/blobs/sha256/" + digest.SHA256{3}.Hex() + "'", "--image-layout '" + rel + "image'",
+				"--bundles '" + rel + "image/bundles/b.sigstore.json'", "'/hello' '0'"} {
+				if !strings.Contains(s, want) {
+					t.Errorf("script lacks %s:\n%s", want, s)
+				}
 			}
 		}},
 		{name: "two artifacts, none named", job: func(j Job) Job { j.Command = "true"; return j }, wantErr: "name the one to run"},

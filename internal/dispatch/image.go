@@ -21,7 +21,6 @@ import (
 	"github.com/slipway/actions/internal/artifact"
 	"github.com/slipway/actions/internal/atomicfile"
 	"github.com/slipway/actions/internal/digest"
-	"github.com/slipway/actions/internal/mediatype"
 	"github.com/slipway/actions/internal/regfile"
 	"github.com/slipway/actions/internal/registryref"
 	"github.com/slipway/actions/internal/timeouts"
@@ -30,18 +29,41 @@ import (
 // maxImageManifest bounds the staged image manifest read back.
 const maxImageManifest = 4 << 20
 
-// isImage reports whether an artifact record is an OCI image a build wrote
-// into an OCI image layout (slipway build --image-…): the record's file is
-// the image manifest's blob, signed and attested as any file; its config
-// and layers are in the registry slipway push put the image in.
+// isImage reports whether an artifact record is an OCI image: one a build
+// wrote into an OCI image layout (slipway build --image-…), whose record's
+// file is the image manifest's blob, signed and attested as any file, its
+// config and layers in the registry slipway push put the image in; or one
+// admitted by reference (a record with only a URI, REPO@sha256:…), whose
+// manifest, config and layers are all in that registry.
 func isImage(a artifact.Record) bool {
-	return a.Path != "" && (a.MediaType == mediatype.OCIManifest || a.MediaType == mediatype.OCIIndex)
+	mt := types.MediaType(a.MediaType)
+	return (a.Path != "" || a.URI != "") && (mt.IsImage() || mt.IsIndex())
 }
 
+// byReference reports whether the image record a was admitted by
+// reference: it has no file in the release.
+func byReference(a artifact.Record) bool { return a.Path == "" && a.URI != "" }
+
 // imageLayout is the OCI image layout directory, in the staged release,
-// that the image record's manifest blob is in (the record's name).
+// that the image record's manifest blob is in: the record's name, or
+// "image" for an image admitted by reference (as the control plane's copy).
 func imageLayout(st *Staged, a artifact.Record) string {
+	if byReference(a) {
+		return filepath.Join(st.Dir, referenceLayout)
+	}
 	return filepath.Join(st.Dir, filepath.FromSlash(a.Name))
+}
+
+// referenceLayout is the layout of an image admitted by reference.
+const referenceLayout = "image"
+
+// artifactFile is the staged file of record a: its path, or for an image
+// admitted by reference its manifest's blob in the layout.
+func artifactFile(st *Staged, a artifact.Record) string {
+	if byReference(a) {
+		return filepath.Join(imageLayout(st, a), "blobs", "sha256", a.Digest.Hex())
+	}
+	return filepath.Join(st.Dir, filepath.FromSlash(a.Path))
 }
 
 // StageImage completes the staged image of record a into an OCI image
@@ -54,15 +76,15 @@ func imageLayout(st *Staged, a artifact.Record) string {
 // opts (the Docker config's keychain by default), never from arguments or
 // files the dispatch writes.
 func StageImage(ctx context.Context, st *Staged, a artifact.Record, opts []remote.Option) error {
-	if a.MediaType != mediatype.OCIManifest {
+	if !types.MediaType(a.MediaType).IsImage() {
 		return fmt.Errorf("release %q: artifact %q is an OCI image index; dispatch runs one image manifest (the platform's): build and release the image for the cluster's platform", st.Release.ID, a.Name)
 	}
-	raw, err := regfile.ReadAll(filepath.Join(st.Dir, filepath.FromSlash(a.Path)), maxImageManifest)
+	raw, err := regfile.ReadAll(artifactFile(st, a), maxImageManifest)
 	if err != nil {
 		return fmt.Errorf("release %q: the staged image manifest: %w", st.Release.ID, err)
 	}
 	if got := digest.SHA256(sha256.Sum256(raw)); got != a.Digest {
-		return fmt.Errorf("release %q: the staged image manifest %q is %s, not the verified %s: it changed after verification; remove %q and dispatch again", st.Release.ID, a.Path, got, a.Digest, st.Dir)
+		return fmt.Errorf("release %q: the staged image manifest %q is %s, not the verified %s: it changed after verification; remove %q and dispatch again", st.Release.ID, artifactFile(st, a), got, a.Digest, st.Dir)
 	}
 	m, err := v1.ParseManifest(bytes.NewReader(raw))
 	if err != nil {
@@ -72,9 +94,7 @@ func StageImage(ctx context.Context, st *Staged, a artifact.Record, opts []remot
 	if err != nil {
 		return err
 	}
-	if opts == nil {
-		opts = append(timeouts.Config{}.WithDefaults().RemoteOptions(ctx), remote.WithAuthFromKeychain(authn.DefaultKeychain))
-	}
+	opts = registryOptions(ctx, opts)
 	dir := imageLayout(st, a)
 	for _, d := range append([]v1.Descriptor{m.Config}, m.Layers...) {
 		if err := pullBlob(repo, dir, d, opts); err != nil {
@@ -89,13 +109,30 @@ func StageImage(ctx context.Context, st *Staged, a artifact.Record, opts []remot
 	if err != nil {
 		return err
 	}
-	return p.AppendDescriptor(v1.Descriptor{MediaType: types.OCIManifestSchema1, Digest: h, Size: int64(len(raw))})
+	return p.AppendDescriptor(v1.Descriptor{MediaType: types.MediaType(a.MediaType), Digest: h, Size: int64(len(raw))})
 }
 
-// imageRepository is where the image's blobs are: the repository of the
-// release's registry record of that digest, or, when push pushed an index
+// registryOptions are opts, or without them the Docker config's
+// credentials and the default network limits.
+func registryOptions(ctx context.Context, opts []remote.Option) []remote.Option {
+	if opts == nil {
+		return append(timeouts.Config{}.WithDefaults().RemoteOptions(ctx), remote.WithAuthFromKeychain(authn.DefaultKeychain))
+	}
+	return opts
+}
+
+// imageRepository is where the image's blobs are: the repository of an
+// image admitted by reference, or of the release's registry record of that
+// digest, or, when push pushed an index
 // holding the image with the release's files, of its only registry record.
 func imageRepository(st *Staged, a artifact.Record) (name.Repository, error) {
+	if byReference(a) {
+		ref, err := registryref.Parse(a.URI)
+		if err != nil {
+			return name.Repository{}, fmt.Errorf("release %q: image %q: %w", st.Release.ID, a.URI, err)
+		}
+		return ref.Context(), nil
+	}
 	recs := st.Manifest.ByRole(artifact.RoleRegistry)
 	pick := -1
 	for i, r := range recs {

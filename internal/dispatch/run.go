@@ -97,6 +97,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if o.Backend == nil {
 		return nil, errors.New("dispatch: no Slurm backend (internal error)")
 	}
+	if o.Stage.Registry == nil {
+		o.Stage.Registry = o.Registry
+	}
 	st, err := Stage(ctx, o.Stage)
 	if err != nil {
 		return nil, err

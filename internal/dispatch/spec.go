@@ -131,7 +131,7 @@ func newPlan(st *Staged, j Job, workdir, byDigest string) (*plan, error) {
 	case j.Script != "" && a.Name != j.Script:
 		return nil, fmt.Errorf("script %q and artifact %q differ: the script is the artifact that runs; drop artifact", j.Script, a.Name)
 	}
-	path := filepath.Join(st.Dir, filepath.FromSlash(a.Path))
+	path := artifactFile(st, a)
 	var argv []string
 	switch {
 	case j.Command != "":

@@ -9,7 +9,10 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/slipway/actions/internal/artifact"
 	"github.com/slipway/actions/internal/export"
@@ -86,6 +89,9 @@ type StageOptions struct {
 	// used (a local manifest needs the policy's).
 	Policy *policy.Policy
 	Log    *slog.Logger
+	// Registry are the options to pull images with (nil: the Docker
+	// config's credentials, default network limits).
+	Registry []remote.Option
 }
 
 // Stage fetches the release into o.Workdir (unless an earlier run did)
@@ -99,6 +105,12 @@ func Stage(ctx context.Context, o StageOptions) (*Staged, error) {
 		return nil, err
 	}
 	dir := filepath.Join(o.Workdir, StateDir, "release-"+id)
+	if h, ok := src.(*export.HTTPSource); ok {
+		// A release admitted by reference is an image in its registry.
+		if st, ok, err := stageReference(ctx, o, h, id, dir); ok {
+			return st, err
+		}
+	}
 	if _, err := os.Lstat(dir); errors.Is(err, os.ErrNotExist) {
 		if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 			return nil, fmt.Errorf("creating %q: %w; check that the workdir is writable", filepath.Dir(dir), err)
@@ -122,36 +134,18 @@ func verifyStaged(ctx context.Context, o StageOptions, id, dir string) (*Staged,
 	if err != nil {
 		return nil, fmt.Errorf("release %q staged in %q: %w; remove the directory to fetch it again", id, dir, err)
 	}
-	p := *o.Policy
-	if p.Log.Verifier == nil {
-		key, err := os.ReadFile(filepath.Join(dir, export.KeyFile))
-		if err != nil {
-			return nil, fmt.Errorf("release %q: the policy names no log key and the staged release has none: %w; add a log section to the policy", id, err)
-		}
-		v, err := receipt.NewVerifier(string(key))
-		if err != nil {
-			return nil, fmt.Errorf("release %q: the control plane's log key: %w", id, err)
-		}
-		p.Log.VerifierKey, p.Log.Verifier = strings.TrimSpace(string(key)), v
+	p, err := o.stagedPolicy(id, dir)
+	if err != nil {
+		return nil, err
 	}
-	p.Log.Receipts = policy.ReceiptsRequired
-	r, err := verify.New(&p, verify.WithLogger(o.logger())).VerifyManifest(ctx, m, dir)
+	r, err := verify.New(p, verify.WithLogger(o.logger())).VerifyManifest(ctx, m, dir)
 	if err != nil {
 		return nil, fmt.Errorf("verifying release %q: %w", id, err)
 	}
 	if !r.Verified {
 		return nil, &RefusedError{Release: id, Report: r}
 	}
-	s := &Staged{Dir: dir, Manifest: m, Report: r}
-	seen := map[string]bool{}
-	for _, sub := range r.Subjects {
-		for _, src := range sub.Sources {
-			if !seen[src] {
-				seen[src] = true
-				s.Sources = append(s.Sources, src)
-			}
-		}
-	}
+	s := &Staged{Dir: dir, Manifest: m, Report: r, Sources: sourcesOf(r)}
 	a, err := artifact.AdmittedAs(m)
 	if err != nil {
 		return nil, err
@@ -170,6 +164,40 @@ func verifyStaged(ctx context.Context, o StageOptions, id, dir string) (*Staged,
 	}
 	s.Release.Receipt, s.Release.LogIndex = string(rc), parsed.Index
 	return s, nil
+}
+
+// stagedPolicy is the policy a release staged in dir is verified under:
+// receipts required; without a log key in the policy, the control
+// plane's, staged beside the release.
+func (o StageOptions) stagedPolicy(id, dir string) (*policy.Policy, error) {
+	p := *o.Policy
+	if p.Log.Verifier == nil {
+		key, err := os.ReadFile(filepath.Join(dir, export.KeyFile))
+		if err != nil {
+			return nil, fmt.Errorf("release %q: the policy names no log key and the staged release has none: %w; add a log section to the policy", id, err)
+		}
+		v, err := receipt.NewVerifier(string(key))
+		if err != nil {
+			return nil, fmt.Errorf("release %q: the control plane's log key: %w", id, err)
+		}
+		p.Log.VerifierKey, p.Log.Verifier = strings.TrimSpace(string(key)), v
+	}
+	p.Log.Receipts = policy.ReceiptsRequired
+	return &p, nil
+}
+
+// sourcesOf are the source repositories r's verified provenance names,
+// each once.
+func sourcesOf(r *verify.Report) []string {
+	var out []string
+	for _, sub := range r.Subjects {
+		for _, src := range sub.Sources {
+			if !slices.Contains(out, src) {
+				out = append(out, src)
+			}
+		}
+	}
+	return out
 }
 
 // source returns where to fetch from and the release id.

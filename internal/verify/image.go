@@ -29,6 +29,16 @@ func WithRegistryOptions(opts ...remote.Option) Option {
 	return func(v *Verifier) { v.remote = opts }
 }
 
+// WithImageBundles has f called with every Sigstore bundle read from an
+// image subject's OCI referrers (the image's digest, where it was read,
+// its bytes), before the bundle is checked: a dispatcher keeps the bundles
+// of a release admitted by reference, so that the compute node checks the
+// same ones again. f may be called from several goroutines; the Report
+// says whether the bundles passed.
+func WithImageBundles(f func(image digest.SHA256, where string, data []byte)) Option {
+	return func(v *Verifier) { v.imageBundles = f }
+}
+
 // imageEvidence resolves an image subject's digest and reads the Sigstore
 // bundles attached to it as OCI 1.1 referrers (through the referrers API,
 // or the "sha256-<hex>" tag schema where the registry has none): where
@@ -79,6 +89,9 @@ func (v *Verifier) imageEvidence(ctx context.Context, rep *SubjectReport, s Subj
 		if err != nil {
 			rep.failRead(CheckBundle, where, err, "%v", err)
 			continue
+		}
+		if v.imageBundles != nil {
+			v.imageBundles(d, where, data)
 		}
 		ev, err := sigstoreEvidence(where, data)
 		if err != nil {

@@ -30,6 +30,9 @@ type Verifier struct {
 	// failedJobs accepts outputs of dispatched jobs that did not complete
 	// with exit code 0 (WithFailedJobs).
 	failedJobs bool
+	// imageBundles sees the Sigstore bundles read from image referrers
+	// (WithImageBundles).
+	imageBundles func(image digest.SHA256, where string, data []byte)
 }
 
 // Option configures a Verifier.

@@ -16,5 +16,6 @@ func Commands() []Command {
 		&pullCommand{},     // the consumer's side: fetch a release by digest, verify it, then restore its files
 		&pipelineCommand{}, // all of the above, in order, on one workspace (the root action)
 		&reportCommand{},   // after the stages: a failure as one GitHub issue per stage and check, closed on a pass
+		&publishCommand{},  // attach the release's files to the GitHub Release of a tag, idempotent per tag
 	}
 }

@@ -5,8 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/google/go-github/v62/github"
 
 	"github.com/slipway/actions/internal/exitcode"
 	"github.com/slipway/actions/internal/ghclient"
@@ -235,6 +238,16 @@ func runURL(getenv func(string) string) string {
 		u += "/attempts/" + a
 	}
 	return u
+}
+
+// isGitHubInfra reports whether err is GitHub not answering as asked: a
+// rate limit, a server error, a lost connection.
+func isGitHubInfra(err error) bool {
+	var rl *ghclient.RateLimitedError
+	var er *github.ErrorResponse
+	var ue *url.Error
+	return errors.As(err, &rl) || (errors.As(err, &er) && er.Response != nil && er.Response.StatusCode >= 500) || errors.As(err, &ue) ||
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // githubError gives GitHub's refusals their exit codes: a rate limit or an

@@ -6,8 +6,10 @@ import (
 
 	"github.com/slipway/actions/internal/attest"
 	"github.com/slipway/actions/internal/exitcode"
+	"github.com/slipway/actions/internal/policy"
 	"github.com/slipway/actions/internal/registryref"
 	"github.com/slipway/actions/internal/sbom"
+	"github.com/slipway/actions/internal/scan"
 	"github.com/slipway/actions/internal/sign"
 	"github.com/slipway/actions/internal/signing"
 	"github.com/slipway/actions/internal/testresult"
@@ -82,4 +84,25 @@ func (c *testCommand) Check(_ context.Context, rt *Runtime) error {
 		return exitcode.BadInputf("no signing key: set key (a cosign key file or KMS URI), the %s secret (cosign-key) or keyless: true", signing.KeyEnv)
 	}
 	return c.sigstore.Check(signingEnv(rt))
+}
+
+// Check checks db-max-age, that a signing key is there (not decrypted) and
+// that the database opens: present, its checksum matching import.json, v6
+// and young enough. A stale mirror fails the pipeline before the build.
+func (c *scanCommand) Check(_ context.Context, rt *Runtime) error {
+	maxAge, err := policy.ParseAge(c.dbMaxAge)
+	if err != nil {
+		return exitcode.BadInput(fmt.Errorf("input \"db-max-age\": %w", err))
+	}
+	if err := checkSigstoreKey(c.sigstore); err != nil {
+		return err
+	}
+	if err := c.sigstore.Check(signingEnv(rt)); err != nil {
+		return err
+	}
+	db, err := scan.OpenDB(scan.DBOptions{Path: rt.path(c.db), MaxAge: maxAge, Now: rt.Now})
+	if err != nil {
+		return err
+	}
+	return db.Close()
 }

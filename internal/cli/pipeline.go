@@ -17,7 +17,8 @@ import (
 
 // pipelineCommand runs the stages in order on one workspace: build, then
 // the tests when a test command or results are given, then an SBOM per
-// artifact, then signatures and provenance when a key is given, then a push
+// artifact, then a vulnerability scan of those SBOMs when a database is
+// given, then signatures and provenance when a key is given, then a push
 // when a ref is given. Each stage runs exactly as its own
 // command would, fed by the pipeline's inputs and the build's manifest; the
 // stages hand each other nothing but that manifest.
@@ -29,17 +30,17 @@ type pipelineCommand struct {
 
 // pipelineStages are fresh stage commands for one pipeline run.
 type pipelineStages struct {
-	build, test, sbom, sign, attest, verify, push, upload Command
+	build, test, sbom, scan, sign, attest, verify, push, upload Command
 }
 
 func newPipelineStages() pipelineStages {
-	return pipelineStages{build: &buildCommand{}, test: &testCommand{}, sbom: &sbomCommand{}, sign: &signCommand{}, attest: &attestCommand{},
+	return pipelineStages{build: &buildCommand{}, test: &testCommand{}, sbom: &sbomCommand{}, scan: &scanCommand{}, sign: &signCommand{}, attest: &attestCommand{},
 		verify: &verifyCommand{}, push: &pushCommand{}, upload: &uploadCommand{}}
 }
 
 func (s pipelineStages) all() []Command {
 	stages := []Command{s.build}
-	for _, optional := range []Command{s.test, s.sbom, s.sign, s.attest, s.verify, s.push, s.upload} {
+	for _, optional := range []Command{s.test, s.sbom, s.scan, s.sign, s.attest, s.verify, s.push, s.upload} {
 		if optional != nil {
 			stages = append(stages, optional)
 		}
@@ -71,6 +72,13 @@ func (c *testCommand) pipelinePrefixed() []string {
 	return []string{"command", "results", "format", "pass-env", "allow-failure"}
 }
 
+// pipelinePrefixed: the scan stage's own inputs, as scan-db, scan-db-max-age
+// and scan-sarif; scan-db enables the stage, so it has no environment
+// fallback (GRYPE_DB_CACHE_DIR alone never adds a stage).
+func (c *scanCommand) pipelinePrefixed() []string {
+	return []string{"db", "db-max-age", "sarif"}
+}
+
 // pipelineOwned are stage inputs the pipeline sets itself, from the build's
 // manifest, instead of taking them from the user.
 var pipelineOwned = []string{"subject", "manifest", "image", "bundle", "bundles", "output", "sbom", "predicate-type", "json"}
@@ -78,7 +86,7 @@ var pipelineOwned = []string{"subject", "manifest", "image", "bundle", "bundles"
 func (c *pipelineCommand) Name() string   { return "pipeline" }
 func (c *pipelineCommand) RootOnly() bool { return true }
 func (c *pipelineCommand) Short() string {
-	return "Run the whole pipeline: build, the tests (attested) when a test command or results are given, an SBOM for every artifact, signatures, SLSA provenance and SBOM attestations when a key is given, verification when a policy is given, a push when a ref is given, and an upload to the control plane when a server is given."
+	return "Run the whole pipeline: build, the tests (attested) when a test command or results are given, an SBOM for every artifact, a vulnerability scan of the SBOMs (attested, with SARIF) when a scan database is given, signatures, SLSA provenance and SBOM attestations when a key is given, verification when a policy is given, a push when a ref is given, and an upload to the control plane when a server is given."
 }
 
 // Inputs are the inputs of every stage, once each, except those the
@@ -117,6 +125,10 @@ func (c *pipelineCommand) Outputs() []input.Output {
 		{Name: "test-result", Description: "The tests' result, PASSED, WARNED or FAILED, when a test command or test results were given."},
 		{Name: "test-attestation", Description: "Path of the signed test-result bundle, when a test command or test results were given."},
 		{Name: "sboms", Description: "Paths of the SBOMs, one per line."},
+		{Name: "scan-findings", Description: "The number of vulnerability findings, when a scan database was given."},
+		{Name: "scan-max-severity", Description: "The highest severity found (none, negligible, low, medium, high or critical), when a scan database was given."},
+		{Name: "scan-attestation", Description: "Path of the signed vulns bundle, when a scan database was given."},
+		{Name: "scan-sarif", Description: "Path of the scan's SARIF log (for github/codeql-action/upload-sarif), when a scan database was given."},
 		{Name: "signatures", Description: "Paths of the signature files, one per line, when a key was given."},
 		{Name: "provenance", Description: "Path of the SLSA provenance bundle, when a key was given."},
 		{Name: "verified", Description: "true when every artifact passed the trust policy, when a policy was given."},
@@ -183,6 +195,19 @@ func (c *pipelineCommand) Run(ctx context.Context, rt *Runtime) error {
 		return err
 	}
 	outs["sboms"] = described["sboms"]
+	if c.scans() {
+		// After the SBOMs, before anything is signed: the findings are
+		// attested with the same key, and the policy judges them at verify.
+		scanned, err := c.stage(ctx, rt, st.scan, map[string]string{"manifest": manifestPath})
+		if err != nil {
+			return err
+		}
+		for _, o := range []string{"findings", "max-severity", "attestation", "sarif"} {
+			outs["scan-"+o] = scanned[o]
+		}
+	} else {
+		skipped = append(skipped, "scan: no scan-db given")
+	}
 	if c.signs() {
 		signed, err := c.stage(ctx, rt, st.sign, map[string]string{"manifest": manifestPath})
 		if err != nil {
@@ -263,6 +288,12 @@ func sbomPredicate(format string) string {
 // files were given.
 func (c *pipelineCommand) tests() bool {
 	return c.value("test-command") != "" || c.value("test-results") != ""
+}
+
+// scans reports whether the scan stage runs: a vulnerability database was
+// given.
+func (c *pipelineCommand) scans() bool {
+	return c.value("scan-db") != ""
 }
 
 func (c *pipelineCommand) keyless() bool {

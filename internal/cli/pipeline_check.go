@@ -34,6 +34,9 @@ func (c *pipelineCommand) check(ctx context.Context, rt *Runtime) error {
 		steps = append(steps, planned{st.test, map[string]string{"manifest": manifest}})
 	}
 	steps = append(steps, planned{st.sbom, map[string]string{"subject": manifest, "manifest": manifest}})
+	if c.scans() {
+		steps = append(steps, planned{st.scan, map[string]string{"manifest": manifest}})
+	}
 	if c.signs() {
 		steps = append(steps, planned{st.sign, map[string]string{"manifest": manifest}})
 	}

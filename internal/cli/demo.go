@@ -24,7 +24,7 @@ type demoCommand struct {
 
 func (c *demoCommand) Name() string { return "demo" }
 func (c *demoCommand) Short() string {
-	return "Run the whole pipeline locally on an embedded sample project: build, SBOM, sign and attest with a throwaway key, verify against a policy for that key, push to an in-process registry, upload to an in-process control plane and verify its receipt offline."
+	return "Run the whole pipeline locally on an embedded sample project: build, test, SBOM, a vulnerability scan against a database of demo records, sign and attest with a throwaway key, verify against a policy for that key, push to an in-process registry, upload to an in-process control plane and verify its receipt offline."
 }
 
 func (c *demoCommand) Inputs() []input.Input {
@@ -63,7 +63,7 @@ func (c *demoCommand) Run(ctx context.Context, rt *Runtime) error {
 	p := &pipelineCommand{}
 	flags := map[string]string{
 		"command": demo.BuildCommand, "artifacts": demo.Artifacts, "archive": demo.Archive, "test-command": demo.TestCommand,
-		"tlog": "false", "ref": env.Ref(), "policy": env.Policy, "server": cp.URL,
+		"scan-db": env.DB, "tlog": "false", "ref": env.Ref(), "policy": env.Policy, "server": cp.URL,
 	}
 	// The upload stage sends the token only this process knows.
 	secrets := map[string]string{"COSIGN_KEY": env.PrivateKey, "COSIGN_PASSWORD": env.Password, "SLIPWAY_TOKEN": cp.token}
@@ -109,6 +109,10 @@ func (c *demoCommand) Run(ctx context.Context, rt *Runtime) error {
 		"Trust policy: " + env.Policy + "; the same with the log's key and receipts required: " + cp.Policy + ".",
 		"Check again, offline: slipway verify --manifest " + env.Workspace + "/dist/manifest.json --policy " + cp.Policy,
 		"Registry: " + env.Registry + " (in-process; it stopped with the demo).",
+		"Vulnerability database: " + env.DB + " (grype schema v6, written by the demo: " + demo.PassedVuln + " (low) and " + demo.IgnoredVuln +
+			" (high) are demo records about the Go standard library the sample links, not real advisories).",
+		"Scan: dist/manifest.vulns.sigstore.json and dist/manifest.vulns.sarif; the policy (vulnerabilities: maxSeverity medium) accepts " + demo.PassedVuln +
+			" and ignores " + demo.IgnoredVuln + " until its ignore entry expires, " + fmt.Sprint(demo.IgnoreDays) + " days from now.",
 		"Refused: the same artifacts with a failing test result (" + refused + "): the policy's tests section requires PASSED.",
 		"Control plane: " + cp.URL + " on " + cp.Data + " (in-process, its upload token only in memory; it stopped with the demo; slipway serve --data " + cp.Data + " --policy " + env.Policy + " serves it again).",
 	}})

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/slipway/actions/internal/artifact"
+	"github.com/slipway/actions/internal/demo"
 	"github.com/slipway/actions/internal/digest"
 	"github.com/slipway/actions/internal/testutil/sigstoretest"
 	"github.com/slipway/actions/internal/tlog/receipt"
@@ -52,6 +53,17 @@ func TestDemo(t *testing.T) {
 	if !strings.Contains(stdout.String(), "FAIL tests      failing-tests.test-result.sigstore.json: the tests FAILED (0 passed, 0 warned, 1 failed; failed: example.com/hello/TestGreeting)") {
 		t.Errorf("the demo did not show the policy refusing the release whose tests failed:\n%s", stdout.String())
 	}
+	// The scan ran after the SBOMs against the demo's own database: its two
+	// demo records about the Go standard library were found, the low one
+	// within maxSeverity medium, the high one accepted by the policy's
+	// ignore entry, named with its reason.
+	if outs["scan-findings"] != "2" || outs["scan-max-severity"] != "high" || outs["scan-attestation"] != "dist/manifest.vulns.sigstore.json" {
+		t.Errorf("scan-findings = %q, scan-max-severity = %q, scan-attestation = %q; want 2, high and the vulns bundle",
+			outs["scan-findings"], outs["scan-max-severity"], outs["scan-attestation"])
+	}
+	if !strings.Contains(stdout.String(), "found 2 vulnerabilities, none above maxSeverity medium but the 1 the policy ignores: "+demo.IgnoredVuln+" until ") {
+		t.Errorf("the demo's verify did not show the ignored finding:\n%s", stdout.String())
+	}
 	ws := filepath.Join(dir, "workspace")
 	checkDemoReceipts(t, dir, outs, stdout.String())
 	m, err := artifact.ReadManifest(filepath.Join(ws, outs["manifest"]))
@@ -74,7 +86,7 @@ func TestDemo(t *testing.T) {
 			t.Errorf("record %q: file digest %s, manifest says %s", r.Name, d, r.Digest)
 		}
 	}
-	for _, role := range []artifact.Role{artifact.RoleArtifact, artifact.RoleSBOM, artifact.RoleSignature, artifact.RoleProvenance} {
+	for _, role := range []artifact.Role{artifact.RoleArtifact, artifact.RoleSBOM, artifact.RoleSignature, artifact.RoleProvenance, artifact.RoleAttestation} {
 		if roles[role] == 0 {
 			t.Errorf("manifest has no %s record: %v", role, roles)
 		}

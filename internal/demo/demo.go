@@ -58,6 +58,9 @@ type Env struct {
 	Registry string
 	// Policy is the path of a trust policy for the demo's key.
 	Policy string
+	// DB is the demo's vulnerability database (a grype v6 database
+	// directory holding only the demo's own records, see VulnDB).
+	DB string
 
 	srv *http.Server
 }
@@ -91,7 +94,11 @@ func Prepare(ctx context.Context, dir string) (_ *Env, err error) {
 	if err := e.writeKeys(filepath.Join(dir, "keys")); err != nil {
 		return nil, err
 	}
-	if err := e.writePolicy(); err != nil {
+	now := time.Now()
+	if err := e.writeVulnDB(now); err != nil {
+		return nil, err
+	}
+	if err := e.writePolicy(now); err != nil {
 		return nil, err
 	}
 	if err := e.startRegistry(); err != nil {
@@ -169,8 +176,9 @@ func (e *Env) writeKeys(dir string) error {
 const LocalBuilder = "https://slipway.dev/builders/local-unverified/v1"
 
 // policy trusts the demo key and the local builder, and requires SLSA
-// provenance, a CycloneDX SBOM and a passing test result for every
-// artifact.
+// provenance, a CycloneDX SBOM, a passing test result and a scan with no
+// finding above medium for every artifact; it ignores the demo database's
+// high record (IgnoredVuln) for IgnoreDays after the demo ran.
 const policy = `# The demo's trust policy: written by slipway demo, see docs/policy.md.
 apiVersion: slipway.dev/v1
 kind: TrustPolicy
@@ -187,11 +195,22 @@ maxAge: 1h
 tests:
   required: true
   result: PASSED
+vulnerabilities:
+  required: true
+  maxSeverity: medium
+  maxAge: 1d
+  ignore:
+    - id: ` + IgnoredVuln + `
+      reason: "a demo record, not a real advisory: slipway demo declares it to show an ignore at work"
+      expires: %s
 `
 
-func (e *Env) writePolicy() error {
+// IgnoreDays is how long the demo policy's ignore applies.
+const IgnoreDays = 30
+
+func (e *Env) writePolicy(now time.Time) error {
 	e.Policy = filepath.Join(e.Dir, "policy.yaml")
-	return os.WriteFile(e.Policy, []byte(policy), 0o644)
+	return os.WriteFile(e.Policy, []byte(fmt.Sprintf(policy, now.UTC().AddDate(0, 0, IgnoreDays).Format(time.DateOnly))), 0o644)
 }
 
 func (e *Env) startRegistry() error {

@@ -135,9 +135,14 @@ func OpenDB(o DBOptions) (*DB, error) {
 		_ = rdr.Close()
 		return nil, exitcode.WithFile(exitcode.BadInputf("vulnerability database %q was built %s (%s ago), older than the %s allowed; %s, or allow an older one with db-max-age", file, built.Format(time.RFC3339), age.Round(time.Minute), maxAge, dbFix), file)
 	}
+	provider, err := newKnownNames(v6.NewVulnerabilityProvider(rdr), file)
+	if err != nil {
+		_ = rdr.Close()
+		return nil, exitcode.WithFile(exitcode.BadInputf("vulnerability database %q: %v; %s", file, err, dbFix), file)
+	}
 	return &DB{
 		Info:     DBInfo{Dir: dir, SchemaVersion: desc.SchemaVersion.String(), Built: built, Source: im.Source, Digest: im.Digest},
-		provider: v6.NewVulnerabilityProvider(rdr),
+		provider: provider,
 	}, nil
 }
 

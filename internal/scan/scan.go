@@ -206,7 +206,8 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 // per CPU (at most maxMatchWorkers), each matched by its own matcher over
 // the one database (grype's reader is safe for concurrent queries: each
 // takes its own SQLite connection), and the matches are merged in package
-// order.
+// order. Each share goes to grype without the packages the name shortcut
+// shows it would find nothing for (knownNames.needsGrype).
 func (d *DB) match(ctx context.Context, pkgs []pkg.Package, pctx pkg.Context) ([]match.Match, error) {
 	workers := min(runtime.GOMAXPROCS(0), maxMatchWorkers, max(1, len(pkgs)/minMatchShare))
 	shares := make([][]match.Match, workers)
@@ -214,12 +215,13 @@ func (d *DB) match(ctx context.Context, pkgs []pkg.Package, pctx pkg.Context) ([
 	for w := range workers {
 		part := pkgs[w*len(pkgs)/workers : (w+1)*len(pkgs)/workers]
 		g.Go(func() error {
-			vm := grype.VulnerabilityMatcher{
-				VulnerabilityProvider: d.provider,
-				// Zero configs: purl and version matching only; no
-				// CPE guessing, no Maven Central lookups.
-				Matchers: matcher.NewDefaultMatchers(matcher.Config{}),
+			// Zero configs: purl and version matching only; no CPE
+			// guessing, no Maven Central lookups.
+			matchers := matcher.NewDefaultMatchers(matcher.Config{})
+			if k, ok := d.provider.(*knownNames); ok {
+				part = k.needsGrype(matchers, part)
 			}
+			vm := grype.VulnerabilityMatcher{VulnerabilityProvider: d.provider, Matchers: matchers}
 			found, _, err := vm.FindMatchesContext(ctx, part, pctx)
 			if err != nil {
 				return err

@@ -4,7 +4,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"regexp"
+
+	"github.com/slipway/actions/internal/lazyregexp"
 )
 
 // RunIdentity names the workflow run attempt and job a dispatch belongs to
@@ -14,7 +15,7 @@ type RunIdentity struct {
 }
 
 // keyCharset is the idempotency key's (API8.md), as Slurm's comment takes it.
-var keyCharset = regexp.MustCompile(`^[A-Za-z0-9._:=/-]{1,255}$`)
+var keyCharset = lazyregexp.New(`^[A-Za-z0-9._:=/-]{1,255}$`)
 
 // IdempotencyKey is the job comment that finds a dispatch's job again
 // (API8.md): slipway:v1:run=<run id>.<attempt>:job=<job>:release=<id>:

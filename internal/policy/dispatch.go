@@ -2,11 +2,12 @@ package policy
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/slipway/actions/internal/lazyregexp"
 )
 
 // DispatchRule is a rule of the policy's "dispatch" section: which Slurm
@@ -151,7 +152,7 @@ func (r DispatchRule) check(name string, req DispatchRequest) DispatchDecision {
 }
 
 // gpuType is a GPU type's or gres name's charset.
-var gpuType = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
+var gpuType = lazyregexp.New(`^[A-Za-z0-9_.-]{1,64}$`)
 
 // GPUCount is the number of GPUs a job asks for in all: --gpus
 // ("[type:]count[,…]") for the whole job, plus --gres GPUs
@@ -250,7 +251,7 @@ type dispatchDoc struct {
 }
 
 // slurmName is a partition's, account's or QOS's name.
-var slurmName = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+var slurmName = lazyregexp.New(`^[A-Za-z0-9._-]{1,64}$`)
 
 // dispatch compiles the "dispatch" section.
 func (c *compiler) dispatch(p *Policy, docs []dispatchDoc) {

@@ -2,10 +2,11 @@ package policy
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/slipway/actions/internal/lazyregexp"
 )
 
 // The predicate types of test results and vulnerability findings (in-toto
@@ -210,7 +211,7 @@ func (c *compiler) tests(p *Policy, d *testsDoc) {
 
 // vulnerabilityID is the charset of vulnerability ids (CVE-2024-1234,
 // GHSA-xxxx-xxxx-xxxx, GO-2024-0001, PYSEC-…).
-var vulnerabilityID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`)
+var vulnerabilityID = lazyregexp.New(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`)
 
 // vulnerabilities compiles the "vulnerabilities" section.
 func (c *compiler) vulnerabilities(p *Policy, d *vulnerabilitiesDoc) {

@@ -8,10 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strings"
 	"time"
 
+	"github.com/slipway/actions/internal/lazyregexp"
 	"github.com/slipway/actions/internal/policy"
 	"github.com/slipway/actions/internal/store"
 	"github.com/slipway/actions/internal/tlog/entry"
@@ -57,7 +57,7 @@ func authorizationAnswerOf(a store.DispatchAuthorization) authorizationAnswer {
 }
 
 // fingerprintForm is a job spec's fingerprint: SHA-256, lowercase hex.
-var fingerprintForm = regexp.MustCompile(`^[0-9a-f]{64}$`)
+var fingerprintForm = lazyregexp.New(`^[0-9a-f]{64}$`)
 
 // authorizationID is the id of the authorization of release under the
 // idempotency key runID: a re-run of the same workflow attempt (the same

@@ -9,10 +9,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"regexp"
 	"strings"
 	"time"
 
+	"github.com/slipway/actions/internal/lazyregexp"
 	"github.com/slipway/actions/internal/slurm/follow"
 	"github.com/slipway/actions/internal/store"
 	"github.com/slipway/actions/internal/tlog/entry"
@@ -125,12 +125,12 @@ func dispatchAnswerOf(d store.Dispatch, now time.Time) dispatchAnswer {
 }
 
 var (
-	dispatchIDForm = regexp.MustCompile(`^d-[0-9a-f]{16}$`)
-	slurmJobID     = regexp.MustCompile(`^[1-9][0-9]{0,9}$`)
-	runIDForm      = regexp.MustCompile(`^[A-Za-z0-9._:=/-]{1,255}$`)
+	dispatchIDForm = lazyregexp.New(`^d-[0-9a-f]{16}$`)
+	slurmJobID     = lazyregexp.New(`^[1-9][0-9]{0,9}$`)
+	runIDForm      = lazyregexp.New(`^[A-Za-z0-9._:=/-]{1,255}$`)
 	// slurmName is a cluster's or partition's name: what Slurm accepts,
 	// narrowed to a charset that needs no quoting anywhere.
-	slurmName = regexp.MustCompile(`^[A-Za-z0-9._-]{0,64}$`)
+	slurmName = lazyregexp.New(`^[A-Za-z0-9._-]{0,64}$`)
 )
 
 // dispatchID is the id of the dispatch of release as job jobID by run

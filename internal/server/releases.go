@@ -4,8 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 
+	"github.com/slipway/actions/internal/lazyregexp"
 	"github.com/slipway/actions/internal/store"
 	"github.com/slipway/actions/internal/token"
 )
@@ -23,7 +23,7 @@ func (s *Server) releaseRoutes() []Route {
 	}
 }
 
-var releaseID = regexp.MustCompile(`^r-[0-9a-f]{16}$`)
+var releaseID = lazyregexp.New(`^r-[0-9a-f]{16}$`)
 
 func (s *Server) release(r *http.Request) (store.Release, error) {
 	id := r.PathValue("id")

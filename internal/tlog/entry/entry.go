@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"time"
 
 	"github.com/slipway/actions/internal/canonjson"
+	"github.com/slipway/actions/internal/lazyregexp"
 )
 
 // Version is the schema version this package writes and reads.
@@ -119,7 +119,7 @@ type Entry struct {
 	Version   int        `json:"version"`
 }
 
-var hexDigest = regexp.MustCompile(`^[0-9a-f]{64}$`)
+var hexDigest = lazyregexp.New(`^[0-9a-f]{64}$`)
 
 // Admits reports whether e admits its artifacts: a release-admitted or
 // outputs-admitted entry, what a receipt for an artifact must be.

@@ -3,9 +3,10 @@ package entry
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
+
+	"github.com/slipway/actions/internal/lazyregexp"
 )
 
 // looksSecret reports whether s has the shape of a credential: a Slipway
@@ -116,10 +117,10 @@ func has(b bool) string {
 }
 
 // jobID is Slurm's job id as text: decimal, no sign or leading zero.
-var jobID = regexp.MustCompile(`^[1-9][0-9]{0,9}$`)
+var jobID = lazyregexp.New(`^[1-9][0-9]{0,9}$`)
 
 // runID is the charset of the dispatcher's idempotency key (API8.md).
-var runID = regexp.MustCompile(`^[A-Za-z0-9._:=/-]{1,255}$`)
+var runID = lazyregexp.New(`^[A-Za-z0-9._:=/-]{1,255}$`)
 
 // isDispatch reports whether e's kind is about a dispatch.
 func (e *Entry) isDispatch() bool {
@@ -166,8 +167,8 @@ func (d *Dispatch) validate(kind Kind) error {
 }
 
 // dispatchID is the control plane's dispatch id.
-var dispatchID = regexp.MustCompile(`^d-[0-9a-f]{16}$`)
+var dispatchID = lazyregexp.New(`^d-[0-9a-f]{16}$`)
 
 // AuthorizationID is the form of the control plane's dispatch
 // authorization id.
-var AuthorizationID = regexp.MustCompile(`^a-[0-9a-f]{16}$`)
+var AuthorizationID = lazyregexp.New(`^a-[0-9a-f]{16}$`)

@@ -27,7 +27,7 @@ type dispatchList struct {
 // for a running job's).
 func (d *dispatches) listDispatches(w http.ResponseWriter, r *http.Request) error {
 	v := r.URL.Query()
-	limit, after, err := parsePage(v, dispatchIDForm, "release")
+	limit, after, err := parsePage(v, dispatchIDForm.Regexp(), "release")
 	if err != nil {
 		return err
 	}

@@ -126,7 +126,7 @@ func pageToken(c store.Cursor) string {
 	return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "%s.%d.%s", pageTokenVersion, c.Created.UnixMilli(), c.ID))
 }
 
-func parsePageToken(s string) (store.Cursor, error) { return parsePageTokenOf(s, releaseID) }
+func parsePageToken(s string) (store.Cursor, error) { return parsePageTokenOf(s, releaseID.Regexp()) }
 
 // parsePageTokenOf reads a page token whose id has form idForm.
 func parsePageTokenOf(s string, idForm *regexp.Regexp) (store.Cursor, error) {

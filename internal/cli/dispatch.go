@@ -40,6 +40,7 @@ type dispatchCommand struct {
 	backend, restURL, restUser           string
 	env, outputs                         []string
 	sigstore                             signing.Config
+	deploy                               deploymentFlags
 }
 
 func (c *dispatchCommand) Name() string       { return "dispatch" }
@@ -98,6 +99,7 @@ func (c *dispatchCommand) Inputs() []input.Input {
 			Description: "The headnode runner's configured builder ID (a URI): the builder of the outputs' provenance; required with outputs."}),
 	}
 	ins = append(ins, signerInputs(&c.sigstore)...)
+	ins = append(ins, c.deploy.inputs()...)
 	return append(ins, c.net.inputs()...)
 }
 
@@ -120,11 +122,16 @@ func (c *dispatchCommand) Run(ctx context.Context, rt *Runtime) error {
 	if err != nil {
 		return err
 	}
+	dep, err := c.deploy.start(ctx, rt, c.what(), o)
+	if err != nil {
+		return err
+	}
 	var res *dispatch.Result
 	err = rt.Group("slipway dispatch: "+c.what()+" on slurm ("+c.backend+")", func() error {
 		res, err = dispatch.Run(ctx, *o)
 		return err
 	})
+	finishDeployment(ctx, rt, dep, res, err)
 	if res != nil && res.JobID != 0 {
 		outs := res.Result.Outputs()
 		if res.OutputProvenance != "" {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 
 	"github.com/slipway/actions/internal/cpclient"
@@ -31,29 +32,39 @@ func (f *apiFlags) inputs(scopes string) []input.Input {
 
 // client checks the flags and returns a client of the server with the token.
 func (f *apiFlags) client(rt *Runtime, scopes string) (*cpclient.Client, error) {
+	base, tok, err := f.resolve(rt, scopes)
+	if err != nil {
+		return nil, err
+	}
+	return cpclient.New(base, tok, rt.Net.Client("control plane")), nil
+}
+
+// resolve checks the flags and returns the server's URL and the token
+// (masked in logs from now on).
+func (f *apiFlags) resolve(rt *Runtime, scopes string) (*url.URL, string, error) {
 	base, err := upload.ServerURL(f.server)
 	if err != nil {
-		return nil, exitcode.BadInput(fmt.Errorf("input \"server\": %w", err))
+		return nil, "", exitcode.BadInput(fmt.Errorf("input \"server\": %w", err))
 	}
 	tok := f.token
 	switch {
 	case tok != "" && f.tokenFile != "":
-		return nil, exitcode.BadInputf("the token is given twice, in SLIPWAY_TOKEN and in token-file; give one")
+		return nil, "", exitcode.BadInputf("the token is given twice, in SLIPWAY_TOKEN and in token-file; give one")
 	case f.tokenFile != "":
 		b, err := regfile.ReadAll(rt.path(f.tokenFile), 4096)
 		if err != nil {
-			return nil, exitcode.WithFile(exitcode.BadInput(fmt.Errorf("input \"token-file\": %w", err)), f.tokenFile)
+			return nil, "", exitcode.WithFile(exitcode.BadInput(fmt.Errorf("input \"token-file\": %w", err)), f.tokenFile)
 		}
 		line, _, _ := strings.Cut(string(b), "\n")
 		tok = strings.TrimSpace(line)
 		if tok == "" {
-			return nil, exitcode.WithFile(exitcode.BadInputf("input \"token-file\": %q has no token on its first line; write the token slipway token create printed there", f.tokenFile), f.tokenFile)
+			return nil, "", exitcode.WithFile(exitcode.BadInputf("input \"token-file\": %q has no token on its first line; write the token slipway token create printed there", f.tokenFile), f.tokenFile)
 		}
 	case tok == "":
-		return nil, exitcode.BadInputf("no token for the control plane: set SLIPWAY_TOKEN (or token-file) to a token of scopes %s (slipway token create --scope %s)", scopes, scopes)
+		return nil, "", exitcode.BadInputf("no token for the control plane: set SLIPWAY_TOKEN (or token-file) to a token of scopes %s (slipway token create --scope %s)", scopes, scopes)
 	}
 	rt.Report.Mask(tok)
-	return cpclient.New(base, tok, rt.Net.Client("control plane")), nil
+	return base, tok, nil
 }
 
 // apiError gives a server's refusal its exit code: bad input for what the

@@ -39,7 +39,10 @@ type Runtime struct {
 	Report action.Reporter
 	Getenv func(string) string
 	// Dir is the workspace: relative paths in inputs are relative to it.
-	Dir    string
+	Dir string
+	// Stdin is the process's standard input (slipway mcp's stdio); nil
+	// for none.
+	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
 	Now    func() time.Time

@@ -23,7 +23,10 @@ import (
 
 // Env is the process environment Main runs in.
 type Env struct {
-	Args   []string
+	Args []string
+	// Stdin is read only by commands that speak a protocol on it
+	// (slipway mcp); nil is an empty input.
+	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
 	Getenv func(string) string
@@ -114,6 +117,7 @@ artifact (not the admitted one), 130 interrupted by SIGINT,
 	root.AddCommand(cobraCommand(env, &serveCommand{}))
 	root.AddCommand(cobraCommand(env, &exportCommand{}))
 	root.AddCommand(cobraCommand(env, &approveCommand{}))
+	root.AddCommand(cobraCommand(env, &mcpCommand{}))
 	root.AddCommand(cobraCommand(env, &logKeyCommand{}))
 	root.AddCommand(cobraCommand(env, &execVerifiedCommand{}))
 	root.AddCommand(runnerCommands(env))
@@ -202,6 +206,7 @@ func runCommand(ctx context.Context, env Env, c Command, title string, inputs []
 		Report:    rep,
 		Getenv:    env.Getenv,
 		Dir:       dir,
+		Stdin:     env.Stdin,
 		Stdout:    env.Stdout,
 		Stderr:    env.Stderr,
 		Now:       time.Now,

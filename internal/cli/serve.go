@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"strconv"
@@ -138,11 +139,14 @@ func (c *serveCommand) Run(ctx context.Context, rt *Runtime) error {
 	if opts.AWS, err = c.logFlags.aws(ctx, rt, log, database, c.blobs, c.logKey); err != nil {
 		return exitcode.BadInput(err)
 	}
+	var api http.Handler // the server's own API, for /mcp's calls, once built
+	cfg.Mounts = append(cfg.Mounts, mcpMount(c.publicURL, pol, log, func() http.Handler { return api }))
 	cp, err := openControlPlane(ctx, dir, database, cfg, opts)
 	if err != nil {
 		return err
 	}
 	defer cp.close(ctx)
+	api = cp.srv.Handler()
 	ln, err := net.Listen("tcp", c.listen)
 	if err != nil {
 		return exitcode.BadInput(fmt.Errorf("listening on %q: %w; give --listen a free host:port", c.listen, err))

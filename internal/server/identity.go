@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"log/slog"
+	"net/http"
 	"slices"
 	"strings"
 
@@ -107,4 +108,26 @@ func (i Identity) missingScope(scope token.Scope) string {
 		return fmt.Sprintf("an OIDC ID token carries the scopes %q only, not %q; use a service token made with --scope %s", OIDCScopes, scope, scope)
 	}
 	return fmt.Sprintf("%s has no scope %q; create a token with --scope %s", i.describe(), scope, scope)
+}
+
+// whoami is the JSON of GET /api/v1/identity.
+type whoami struct {
+	Identity string        `json:"identity"`
+	Scopes   []token.Scope `json:"scopes"`
+}
+
+// identityRoutes: GET /api/v1/identity, who the token is and what it may
+// do (the MCP server offers the tools a token's scopes allow).
+func (s *Server) identityRoutes() []Route {
+	return []Route{{Pattern: "GET /api/v1/identity", Scope: token.Read, OIDC: true, Handler: func(w http.ResponseWriter, r *http.Request) error {
+		id, _ := IdentityFrom(r.Context())
+		out := whoami{Identity: id.String(), Scopes: []token.Scope{}}
+		for _, sc := range token.Scopes {
+			if id.Has(sc) {
+				out.Scopes = append(out.Scopes, sc)
+			}
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		return writeJSON(w, http.StatusOK, out)
+	}}}
 }

@@ -180,4 +180,3 @@ func (d *dispatches) cancelJob(w http.ResponseWriter, r *http.Request) error {
 	d.s.log.Info("dispatch cancelled", "request_id", requestID(ctx), "dispatch", rec.ID, "job_id", id, "state", rec.State.State, "identity", who)
 	return writeJSON(w, http.StatusOK, dispatchAnswerOf(rec, d.s.now()))
 }
-

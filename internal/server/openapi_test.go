@@ -338,6 +338,8 @@ func TestOpenAPIAnswers(t *testing.T) {
 		{"GET", "/api/v1/log/consistency?from=3&to=1", "", nil, nil, 400},
 		{"GET", "/log/checkpoint", "", nil, nil, 200},
 		{"GET", "/api/v1/releases?limit=2", read, nil, nil, 200},
+		{"GET", "/api/v1/identity", read, nil, nil, 200},
+		{"GET", "/api/v1/identity", "", nil, nil, 401},
 		{"GET", "/api/v1/releases?limit=none", read, nil, nil, 400},
 		{"GET", "/api/v1/releases", "", nil, nil, 401},
 		{"GET", "/api/v1/releases", up, nil, nil, 403},

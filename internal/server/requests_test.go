@@ -16,7 +16,7 @@ import (
 // requestAnswer is the JSON of a dispatch request, or a problem.
 type requestAnswer struct {
 	RequestID, ReleaseID, Requester, State, Decider, DispatchID, Detail string
-	Type, Check                                                          string
+	Type, Check                                                         string
 }
 
 func doRequest(t *testing.T, method, url, tok string, body any) (int, requestAnswer) {

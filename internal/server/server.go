@@ -77,9 +77,22 @@ type Config struct {
 	// Slurm, when set, lets the server submit admitted releases to Slurm
 	// itself (POST /api/v1/releases/{id}/dispatch, enqueue.go).
 	Slurm *SlurmConfig
+	// Mounts are handlers served beside the API, each under its own
+	// ServeMux pattern ("/mcp"), behind the request log and metrics but
+	// not the API's authentication: a mounted handler authenticates each
+	// request itself, typically by calling this API with the request's
+	// token (slipway serve mounts the MCP server so; this package does
+	// not import it).
+	Mounts []Mount
 	// Replay makes OIDC ID tokens single-use (ConsumeOIDC); a cache with
 	// idtoken's defaults when nil and OIDC is set.
 	Replay *idtoken.ReplayCache
+}
+
+// Mount is a handler served under Pattern (Config.Mounts).
+type Mount struct {
+	Pattern string
+	Handler http.Handler
 }
 
 // DefaultShutdownTimeout is shorter than the grace the CLI gives a command
@@ -109,6 +122,7 @@ var routeGroups = []func(*Server) []Route{
 	(*Server).releaseRoutes,  // releases.go: /api/v1/releases (admission, reading)
 	(*Server).readRoutes,     // read.go: GET /api/v1/releases (list, search), a release's manifest and files
 	(*Server).dispatchRoutes, // dispatches.go: recording dispatches of admitted releases
+	(*Server).identityRoutes, // identity.go: GET /api/v1/identity
 }
 
 // Server is the control plane's HTTP API.
@@ -150,6 +164,9 @@ func New(cfg Config) (*Server, error) {
 		for _, r := range group(s) {
 			s.Handle(r)
 		}
+	}
+	for _, m := range cfg.Mounts {
+		s.mux.Handle(m.Pattern, m.Handler)
 	}
 	s.handler = s.observe(s.mux)
 	return s, nil

@@ -37,6 +37,7 @@ type dispatchCommand struct {
 	partition, account, qos, cluster     string
 	timeLimit, nodes, ntasks, cpus       string
 	mem, gpus, gres, constraint, slipway string
+	platform                             string
 	backend, restURL, restUser           string
 	env, outputs                         []string
 	sigstore                             signing.Config
@@ -84,6 +85,7 @@ func (c *dispatchCommand) Inputs() []input.Input {
 		input.String(&c.gpus, input.Spec{Name: "gpus", Description: "GPUs (--gpus: 2 or a100:2)."}),
 		input.String(&c.gres, input.Spec{Name: "gres", Description: "Generic resources (--gres: gpu:a100:2)."}),
 		input.String(&c.constraint, input.Spec{Name: "constraint", Description: "Node features (--constraint)."}),
+		input.String(&c.platform, input.Spec{Name: "platform", Description: "For an image release whose artifact is an OCI image index: the nodes' platform (os/arch[/variant]) whose image is staged and run; default linux and the dispatcher's architecture."}),
 		input.List(&c.env, input.Spec{Name: "env",
 			Description: "Names of environment variables passed to the job with their values here (an allow-list; nothing else of this environment reaches it, and credentials such as SLIPWAY_TOKEN and SLURM_JWT never do)."}),
 		input.List(&c.outputs, input.Spec{Name: "outputs",
@@ -234,7 +236,7 @@ var errNoDispatchCredentials = exitcode.BadInputf("no credentials for the contro
 // job reads the job's inputs.
 func (c *dispatchCommand) job(rt *Runtime) (dispatch.Job, error) {
 	j := dispatch.Job{Command: c.command, Script: c.script, Artifact: c.artifact, Partition: c.partition, Account: c.account,
-		QOS: c.qos, Cluster: c.cluster, Mem: c.mem, GPUs: c.gpus, Gres: c.gres, Constraint: c.constraint, Slipway: c.slipway}
+		QOS: c.qos, Cluster: c.cluster, Mem: c.mem, GPUs: c.gpus, Gres: c.gres, Constraint: c.constraint, Platform: c.platform, Slipway: c.slipway}
 	if j.Command != "" && j.Script != "" {
 		return j, exitcode.BadInputf("give exactly one of command (a command line) and script (an artifact of the release, run with /bin/sh); for an OCI image, command or nothing (its entrypoint)")
 	}

@@ -7,6 +7,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
 	"github.com/slipway/actions/internal/artifact"
 	"github.com/slipway/actions/internal/dispatch"
 	"github.com/slipway/actions/internal/testutil/registry"
@@ -25,11 +32,23 @@ import (
 // bundles the dispatcher verified, and every layer, before srun
 // --container runs the command. A policy that does not trust the image's
 // signer submits nothing.
-func TestDispatchReferenceSlurm(t *testing.T) {
-	t.Parallel()
-	c := slurmtest.Require(t)
-	addr := registry.Start(t)
-	dir := t.TempDir()
+// referenceSite is an image release admitted by reference by a real
+// slipway serve, with the dispatcher's files in the cluster's shared
+// directory.
+type referenceSite struct {
+	dir, url, tok, id, slipway, policy string
+	c                                  *slurmtest.Cluster
+}
+
+// newReferenceSite builds, signs, attests and pushes the ocihello image
+// (imageRelease), then pin (given the workspace, the repository and the
+// image's artifact record) names the image to admit; it is signed and
+// attested in the registry (sign --image, attest --image) and admitted by
+// reference (upload --reference).
+func newReferenceSite(t *testing.T, c *slurmtest.Cluster, addr, name string, pin func(t *testing.T, dir, repo string, image artifact.Record) string) *referenceSite {
+	t.Helper()
+	s := &referenceSite{dir: t.TempDir(), c: c}
+	dir := s.dir
 	var image string
 	env := imageRelease(addr, &image)(t, dir)
 	m, err := artifact.ReadManifest(filepath.Join(dir, "dist", "manifest.json"))
@@ -39,7 +58,7 @@ func TestDispatchReferenceSlurm(t *testing.T) {
 	var pinned string
 	for _, a := range m.ByRole(artifact.RoleArtifact) {
 		if a.Name == image {
-			pinned = addr + "/ocidispatch/hello@" + a.Digest.String()
+			pinned = pin(t, dir, addr+"/ocidispatch/hello", a)
 		}
 	}
 	for _, args := range [][]string{
@@ -51,40 +70,52 @@ func TestDispatchReferenceSlurm(t *testing.T) {
 		}
 	}
 	data := t.TempDir()
-	tok := createToken(t, dir, data, "upload,read,dispatch")
-	url := startServe(t, dir, data, "policy.yaml", "--allow-private-registries")
-	env["SLIPWAY_TOKEN"] = tok
-	code, stdout, stderr := runCLI(t, dir, env, "upload", "--server", url, "--reference", pinned)
-	id := nameValues(stdout)["release-id"]
-	if code != 0 || id == "" {
+	s.tok = createToken(t, dir, data, "upload,read,dispatch")
+	s.url = startServe(t, dir, data, "policy.yaml", "--allow-private-registries")
+	env["SLIPWAY_TOKEN"] = s.tok
+	code, stdout, stderr := runCLI(t, dir, env, "upload", "--server", s.url, "--reference", pinned)
+	if s.id = nameValues(stdout)["release-id"]; code != 0 || s.id == "" {
 		t.Fatalf("upload --reference: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	slipway := filepath.Join(c.Shared, "slipway")
-	writeFile(t, slipway, "#!/bin/sh\n"+asSlipwayEnv+"=1 exec '"+self+"' \"$@\"\n")
-	os.Chmod(slipway, 0o755)
-	writeFile(t, filepath.Join(c.Shared, "release.pub"), string(mustRead(t, filepath.Join(dir, "cosign.pub"))))
-	pol := filepath.Join(c.Shared, "policy.yaml")
-	writeFile(t, pol, "apiVersion: slipway.dev/v1\nkind: TrustPolicy\nkeys: [{name: release, path: release.pub}]\nbuilders: ["+releaseBuilder+"]\nallowedPredicateTypes: [https://cyclonedx.org/bom]\n")
-	dispatchRef := func(t *testing.T, policy, work, command string) (int, map[string]string, string) {
-		t.Helper()
-		denv := map[string]string{"PATH": os.Getenv("PATH"), "HOME": dir, "SLIPWAY_TOKEN": tok, "GITHUB_RUN_ID": "byref-" + filepath.Base(work), "GITHUB_RUN_ATTEMPT": "1", "GITHUB_JOB": "run"}
-		code, stdout, stderr := runCLI(t, dir, denv, "dispatch", "--server", url, "--release", id, "--policy", policy,
-			"--partition", c.Partition, "--time-limit", "2", "--mem", "256M", "--cpus-per-task", "1",
-			"--slipway", slipway, "--workdir", work, "--backend", "cli", "--builder-id", headnodeBuilder, "--command", command)
-		if strings.Contains(stdout+stderr, tok) {
-			t.Errorf("dispatch printed the token")
-		}
-		return code, nameValues(stdout), stdout + stderr
-	}
+	s.slipway = filepath.Join(c.Shared, name+"-slipway")
+	writeFile(t, s.slipway, "#!/bin/sh\n"+asSlipwayEnv+"=1 exec '"+self+"' \"$@\"\n")
+	os.Chmod(s.slipway, 0o755)
+	writeFile(t, filepath.Join(c.Shared, name+"-release.pub"), string(mustRead(t, filepath.Join(dir, "cosign.pub"))))
+	s.policy = filepath.Join(c.Shared, name+"-policy.yaml")
+	writeFile(t, s.policy, "apiVersion: slipway.dev/v1\nkind: TrustPolicy\nkeys: [{name: release, path: "+name+"-release.pub}]\nbuilders: ["+releaseBuilder+"]\nallowedPredicateTypes: [https://cyclonedx.org/bom]\n")
+	return s
+}
 
+// dispatch runs slipway dispatch of the release by id into work.
+func (s *referenceSite) dispatch(t *testing.T, policy, work, command string, extra ...string) (int, map[string]string, string) {
+	t.Helper()
+	env := map[string]string{"PATH": os.Getenv("PATH"), "HOME": s.dir, "SLIPWAY_TOKEN": s.tok, "GITHUB_RUN_ID": "byref-" + filepath.Base(work), "GITHUB_RUN_ATTEMPT": "1", "GITHUB_JOB": "run"}
+	args := []string{"dispatch", "--server", s.url, "--release", s.id, "--policy", policy,
+		"--partition", s.c.Partition, "--time-limit", "2", "--mem", "256M", "--cpus-per-task", "1",
+		"--slipway", s.slipway, "--workdir", work, "--backend", "cli", "--builder-id", headnodeBuilder, "--command", command}
+	code, stdout, stderr := runCLI(t, s.dir, env, append(args, extra...)...)
+	if strings.Contains(stdout+stderr, s.tok) {
+		t.Errorf("dispatch printed the token")
+	}
+	return code, nameValues(stdout), stdout + stderr
+}
+
+func TestDispatchReferenceSlurm(t *testing.T) {
+	t.Parallel()
+	c := slurmtest.Require(t)
+	addr := registry.Start(t)
+	s := newReferenceSite(t, c, addr, "byref", func(t *testing.T, dir, repo string, image artifact.Record) string {
+		return repo + "@" + image.Digest.String()
+	})
+	id, tok, dispatchRef := s.id, s.tok, s.dispatch
 	t.Run("completed", func(t *testing.T) {
 		t.Parallel()
 		work := filepath.Join(c.Shared, "byref-ok")
-		code, out, text := dispatchRef(t, pol, work, "/bin/sh -c 'echo by-reference > out.txt && exec /hello 0'")
+		code, out, text := dispatchRef(t, s.policy, work, "/bin/sh -c 'echo by-reference > out.txt && exec /hello 0'")
 		if code != 0 || out["state"] != "COMPLETED" || out["exit-code"] != "0" {
 			t.Fatalf("dispatch of a release admitted by reference: exit %d\n%s", code, text)
 		}
@@ -121,6 +152,96 @@ func TestDispatchReferenceSlurm(t *testing.T) {
 		}
 		if m, _ := filepath.Glob(filepath.Join(work, ".slipway", "dispatch-*.job")); len(m) != 0 {
 			t.Errorf("a job was recorded for a refused release: %v", m)
+		}
+	})
+}
+
+// TestDispatchIndexSlurm: a multi-platform release: an OCI image index of
+// the ocihello image (linux/amd64) and an arm64 variant of it, pushed to
+// the real registry, signed and attested there and admitted by reference.
+// slipway dispatch verifies the index (the admitted digest), picks the
+// manifest of the platform the index names for linux/amd64, pulls it by
+// that digest and its config and layers, and the node's exec-verified,
+// given the same platform, checks index → manifest → config → layers
+// before srun --container runs the command. A platform the index has no
+// image for is refused before anything is submitted, naming the platforms
+// it has.
+func TestDispatchIndexSlurm(t *testing.T) {
+	t.Parallel()
+	c := slurmtest.Require(t)
+	addr := registry.Start(t)
+	var amd64 string
+	s := newReferenceSite(t, c, addr, "index", func(t *testing.T, dir, repo string, image artifact.Record) string {
+		r, err := name.ParseReference(repo+"@"+image.Digest.String(), name.Insecure)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := remote.Image(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := img.ConfigFile()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg = cfg.DeepCopy()
+		cfg.Architecture, cfg.Variant = "arm64", "v8"
+		arm, err := mutate.ConfigFile(img, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		idx := mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex),
+			mutate.IndexAddendum{Add: arm, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "arm64", Variant: "v8"}}},
+			mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}})
+		tag, err := name.NewTag(repo+":multi", name.Insecure)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := remote.WriteIndex(tag, idx); err != nil {
+			t.Fatal(err)
+		}
+		d, err := idx.Digest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		amd64 = image.Digest.String()
+		return repo + "@" + d.String()
+	})
+
+	t.Run("linux/amd64", func(t *testing.T) {
+		t.Parallel()
+		work := filepath.Join(c.Shared, "index-ok")
+		code, out, text := s.dispatch(t, s.policy, work, "/bin/sh -c 'echo from-the-index > out.txt && exec /hello 0'", "--platform", "linux/amd64")
+		if code != 0 || out["state"] != "COMPLETED" || out["exit-code"] != "0" {
+			t.Fatalf("dispatch of an image index: exit %d\n%s", code, text)
+		}
+		jid, err := strconv.ParseUint(out["job-id"], 10, 32)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b, err := os.ReadFile(filepath.Join(dispatch.JobDir(work, uint32(jid)), "out.txt")); err != nil || string(b) != "from-the-index\n" {
+			t.Errorf("the container's output file: %q, %v", b, err)
+		}
+		layout := filepath.Join(work, ".slipway", "release-"+s.id, "image")
+		// The index, the amd64 manifest, its config and two layers: nothing of the arm64 image.
+		blobs, _ := filepath.Glob(filepath.Join(layout, "blobs", "sha256", strings.Repeat("[0-9a-f]", 64)))
+		if len(blobs) != 5 {
+			t.Errorf("the staged layout holds %d blobs, want 5 (index, the amd64 manifest, config, 2 layers): %v", len(blobs), blobs)
+		}
+		if _, err := os.Stat(filepath.Join(layout, "blobs", "sha256", strings.TrimPrefix(amd64, "sha256:"))); err != nil {
+			t.Errorf("the amd64 manifest %s is not staged: %v", amd64, err)
+		}
+	})
+
+	t.Run("no image for the platform", func(t *testing.T) {
+		t.Parallel()
+		work := filepath.Join(c.Shared, "index-s390x")
+		code, out, text := s.dispatch(t, s.policy, work, "/hello 0", "--platform", "linux/s390x")
+		if code == 0 || out["job-id"] != "" || !strings.Contains(text, "has no image for linux/s390x; its images are for linux/arm64/v8, linux/amd64") {
+			t.Errorf("an index without the platform's image: exit %d, job %q; want a refusal naming the platforms and no job\n%s", code, out["job-id"], text)
+		}
+		if m, _ := filepath.Glob(filepath.Join(work, ".slipway", "dispatch-*.job")); len(m) != 0 {
+			t.Errorf("a job was recorded for a refused dispatch: %v", m)
 		}
 	})
 }

@@ -76,6 +76,8 @@ func (c *execVerifiedCommand) Inputs() []input.Input {
 			Description: "With image-layout: the container bundle's directory to create (it must not exist; node-local)."}),
 		input.String(&o.JobDir, input.Spec{Name: "job-dir",
 			Description: "With image-layout: the job directory to create (it must not exist), mounted into the container at its own path as its working directory."}),
+		input.String(&o.Platform, input.Spec{Name: "platform",
+			Description: "With image-layout: the platform (os/arch[/variant]) whose image to run when --file is an image index (default linux and this machine's architecture)."}),
 		input.String(&o.Status, input.Spec{Name: "status",
 			Description: "The job's status file: a refusal is written there (JSON: verified false, check, detail, exit code)."}),
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -41,6 +42,7 @@ func staged(t *testing.T) *Staged {
 	// An image admitted by reference, as stageReference records it.
 	img := digest.SHA256{3}
 	m.Add(artifact.Record{Name: "reg.example:5000/app", URI: "reg.example:5000/app@" + img.String(), Digest: img, Size: 1, MediaType: mediatype.OCIManifest, Role: artifact.RoleArtifact})
+	m.Add(artifact.Record{Name: "reg.example:5000/multi", URI: "reg.example:5000/multi@" + digest.SHA256{5}.String(), Digest: digest.SHA256{5}, Size: 1, MediaType: mediatype.OCIIndex, Role: artifact.RoleArtifact})
 	m.Add(artifact.Record{Name: "image/bundles/b.sigstore.json", Path: "image/bundles/b.sigstore.json", Digest: digest.SHA256{4}, Size: 1, MediaType: "application/json", Role: artifact.RoleSignature, Describes: img})
 	return &Staged{Release: export.Release{ID: "r-0123456789abcdef"}, Dir: "/shared/w/.slipway/release-r-0123456789abcdef", Manifest: m}
 }
@@ -78,6 +80,17 @@ func TestNewPlan(t *testing.T) {
 				}
 			}
 		}},
+		{name: "image index", job: func(j Job) Job { j.Artifact = "reg.example:5000/multi"; j.Platform = "linux/arm64/v8"; return j }, check: func(t *testing.T, p *plan) {
+			if s := string(p.spec.Script); !strings.Contains(s, "--platform 'linux/arm64/v8'") || !strings.Contains(s, "--image-layout") {
+				t.Errorf("script does not pass the platform:\n%s", s)
+			}
+		}},
+		{name: "image index, default platform", job: func(j Job) Job { j.Artifact = "reg.example:5000/multi"; return j }, check: func(t *testing.T, p *plan) {
+			if s := string(p.spec.Script); !strings.Contains(s, "--platform 'linux/"+runtime.GOARCH+"'") {
+				t.Errorf("script does not pass the default platform:\n%s", s)
+			}
+		}},
+		{name: "image index, bad platform", job: func(j Job) Job { j.Artifact = "reg.example:5000/multi"; j.Platform = "linux"; return j }, wantErr: "is not os/arch"},
 		{name: "two artifacts, none named", job: func(j Job) Job { j.Command = "true"; return j }, wantErr: "name the one to run"},
 		{name: "both command and script", job: func(j Job) Job { j.Command = "true"; j.Script = "run.sh"; return j }, wantErr: "exactly one"},
 		{name: "a shell in the command", job: func(j Job) Job { j.Command = "true; rm -rf /"; j.Artifact = "run.sh"; return j }, wantErr: "without a shell"},

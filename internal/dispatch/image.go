@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"path/filepath"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -21,6 +22,7 @@ import (
 	"github.com/slipway/actions/internal/artifact"
 	"github.com/slipway/actions/internal/atomicfile"
 	"github.com/slipway/actions/internal/digest"
+	"github.com/slipway/actions/internal/ocibundle"
 	"github.com/slipway/actions/internal/regfile"
 	"github.com/slipway/actions/internal/registryref"
 	"github.com/slipway/actions/internal/timeouts"
@@ -68,17 +70,16 @@ func artifactFile(st *Staged, a artifact.Record) string {
 
 // StageImage completes the staged image of record a into an OCI image
 // layout: the manifest blob was fetched with the release and verified with
-// it; its config and every layer are pulled by digest from the repository
-// the release's registry record names (slipway push wrote it), each
+// it (for an image index, the image of job j's platform it names is
+// pulled by that digest, checked against it and its size); its config and
+// every layer are pulled by digest from the repository the release's
+// registry record names (slipway push wrote it), or its reference, each
 // checked against its digest and size while it is written (a blob already
 // staged is hashed again and fetched anew unless it is right), then
 // oci-layout and index.json are written. Registry credentials come from
 // opts (the Docker config's keychain by default), never from arguments or
 // files the dispatch writes.
-func StageImage(ctx context.Context, st *Staged, a artifact.Record, opts []remote.Option) error {
-	if !types.MediaType(a.MediaType).IsImage() {
-		return fmt.Errorf("release %q: artifact %q is an OCI image index; dispatch runs one image manifest (the platform's): build and release the image for the cluster's platform", st.Release.ID, a.Name)
-	}
+func StageImage(ctx context.Context, st *Staged, a artifact.Record, j Job, opts []remote.Option) error {
 	raw, err := regfile.ReadAll(artifactFile(st, a), maxImageManifest)
 	if err != nil {
 		return fmt.Errorf("release %q: the staged image manifest: %w", st.Release.ID, err)
@@ -86,16 +87,22 @@ func StageImage(ctx context.Context, st *Staged, a artifact.Record, opts []remot
 	if got := digest.SHA256(sha256.Sum256(raw)); got != a.Digest {
 		return fmt.Errorf("release %q: the staged image manifest %q is %s, not the verified %s: it changed after verification; remove %q and dispatch again", st.Release.ID, artifactFile(st, a), got, a.Digest, st.Dir)
 	}
-	m, err := v1.ParseManifest(bytes.NewReader(raw))
-	if err != nil {
-		return fmt.Errorf("release %q: image manifest %s: %w", st.Release.ID, a.Digest, err)
-	}
 	repo, err := imageRepository(st, a)
 	if err != nil {
 		return err
 	}
 	opts = registryOptions(ctx, opts)
 	dir := imageLayout(st, a)
+	size := int64(len(raw)) // the artifact's: the image's, or its index's
+	if types.MediaType(a.MediaType).IsIndex() {
+		if raw, err = pullPlatformManifest(st, a, j, raw, repo, dir, opts); err != nil {
+			return err
+		}
+	}
+	m, err := v1.ParseManifest(bytes.NewReader(raw))
+	if err != nil {
+		return fmt.Errorf("release %q: image manifest %s: %w", st.Release.ID, a.Digest, err)
+	}
 	for _, d := range append([]v1.Descriptor{m.Config}, m.Layers...) {
 		if err := pullBlob(repo, dir, d, opts); err != nil {
 			return fmt.Errorf("release %q: staging image %s from %s: %w", st.Release.ID, a.Digest, repo, err)
@@ -109,7 +116,57 @@ func StageImage(ctx context.Context, st *Staged, a artifact.Record, opts []remot
 	if err != nil {
 		return err
 	}
-	return p.AppendDescriptor(v1.Descriptor{MediaType: types.MediaType(a.MediaType), Digest: h, Size: int64(len(raw))})
+	return p.AppendDescriptor(v1.Descriptor{MediaType: types.MediaType(a.MediaType), Digest: h, Size: size})
+}
+
+// pullPlatformManifest picks from the verified image index raw (artifact
+// a) the image of the job's platform, pulls that manifest by the digest the
+// index gives into the layout dir (its digest and size checked; one
+// already there is hashed again) and returns it. No image for the platform
+// is an error naming the platforms the index holds: nothing is submitted.
+func pullPlatformManifest(st *Staged, a artifact.Record, j Job, raw []byte, repo name.Repository, dir string, opts []remote.Option) ([]byte, error) {
+	p, err := j.platform()
+	if err != nil {
+		return nil, err
+	}
+	d, err := ocibundle.ChooseManifest(raw, a.Digest.String(), p)
+	if err != nil {
+		return nil, fmt.Errorf("release %q: artifact %q: %w", st.Release.ID, a.Name, err)
+	}
+	want, err := digest.Parse(d.Digest.String())
+	if err != nil {
+		return nil, fmt.Errorf("release %q: index %s: %w", st.Release.ID, a.Digest, err)
+	}
+	path := filepath.Join(dir, "blobs", "sha256", want.Hex())
+	if b, err := regfile.ReadAll(path, maxImageManifest); err == nil && digest.SHA256(sha256.Sum256(b)) == want && int64(len(b)) == d.Size {
+		return b, nil
+	}
+	desc, err := remote.Get(repo.Digest(want.String()), opts...)
+	if err != nil {
+		return nil, fmt.Errorf("release %q: pulling the %s image %s of index %s from %s: %w", st.Release.ID, p.String(), want, a.Digest, repo, err)
+	}
+	if got := digest.SHA256(sha256.Sum256(desc.Manifest)); got != want || int64(len(desc.Manifest)) != d.Size {
+		return nil, fmt.Errorf("release %q: the registry sent %d bytes of digest %s for the %s image %s of %d bytes that index %s names: refused", st.Release.ID, len(desc.Manifest), got, p.String(), want, d.Size, a.Digest)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
+	}
+	if err := atomicfile.WriteFile(path, desc.Manifest, 0o644); err != nil {
+		return nil, err
+	}
+	return desc.Manifest, nil
+}
+
+// platform is the job's platform: Platform parsed, or the default.
+func (j Job) platform() (v1.Platform, error) {
+	if j.Platform == "" {
+		return ocibundle.DefaultPlatform(), nil
+	}
+	p, err := v1.ParsePlatform(j.Platform)
+	if err != nil || p.OS == "" || p.Architecture == "" {
+		return v1.Platform{}, fmt.Errorf("platform %q is not os/arch[/variant] (%v); write it like linux/amd64", j.Platform, err)
+	}
+	return *p, nil
 }
 
 // registryOptions are opts, or without them the Docker config's

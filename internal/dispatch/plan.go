@@ -39,5 +39,5 @@ func StageJobImage(ctx context.Context, st *Staged, j Job, registry []remote.Opt
 	if err != nil || !isImage(a) {
 		return err
 	}
-	return StageImage(ctx, st, a, registry)
+	return StageImage(ctx, st, a, j, registry)
 }

@@ -125,7 +125,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	if isImage(p.artifact) {
 		log.Info("staging the image's layers", "image", p.artifact.Name, "digest", p.artifact.Digest.String())
-		if err := StageImage(ctx, st, p.artifact, o.Registry); err != nil {
+		if err := StageImage(ctx, st, p.artifact, o.Job, o.Registry); err != nil {
 			return res, err
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
 	"github.com/slipway/actions/internal/artifact"
 	"github.com/slipway/actions/internal/execverified"
 	"github.com/slipway/actions/internal/jobscript"
@@ -35,6 +37,11 @@ type Job struct {
 	// and a PATH (DefaultPath unless Env sets one): the allow-listed
 	// variables, never a secret (SecretEnv names are refused).
 	Env map[string]string
+	// Platform (os/arch[/variant]) picks the image of an artifact that is
+	// an OCI image index, staged by the dispatcher and checked again by
+	// the node; "": linux and the dispatcher's architecture
+	// (ocibundle.DefaultPlatform).
+	Platform string
 	// Slipway is the slipway binary on the nodes (absolute).
 	Slipway string
 	// PolicyFile is the trust policy on the nodes (absolute) that
@@ -156,6 +163,13 @@ func newPlan(st *Staged, j Job, workdir, byDigest string) (*plan, error) {
 	switch {
 	case image:
 		js.ImageLayout = imageLayout(st, a)
+		if types.MediaType(a.MediaType).IsIndex() {
+			p, err := j.platform()
+			if err != nil {
+				return nil, err
+			}
+			js.Platform = p.String()
+		}
 	case !js.Unpack:
 		// Checked where it was staged: no copy (exec-verified --in-place);
 		// Stage writes every directory from WORKDIR/.slipway down 0755 and

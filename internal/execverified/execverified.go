@@ -75,6 +75,9 @@ type Options struct {
 	// --container=Bundle, in the new directory JobDir mounted at its own
 	// path.
 	ImageLayout, Bundle, JobDir string
+	// Platform (os/arch[/variant]) picks the image of an image index File;
+	// empty: ocibundle.DefaultPlatform.
+	Platform string
 	// Srun is the srun to run an image with ("srun" on PATH when empty).
 	Srun string
 	// Status, when set, receives the refusal (API8.md status file).
@@ -357,6 +360,8 @@ func (o *Options) validate() (digest.SHA256, error) {
 		return usage("--staging-root without --in-place: it says which directories the in-place check covers; give --in-place DIR too")
 	case len(o.Bundles) > 0 && o.Policy == "":
 		return usage("--bundles without --policy: the signatures are checked against a trust policy; give it")
+	case o.Platform != "" && o.ImageLayout == "":
+		return usage("--platform without --image-layout: it picks the image of an image index; drop it, or give the layout")
 	case o.ImageLayout != "":
 		if len(o.Argv) > 0 && o.Argv[0] == "" {
 			return usage("an empty command after --: give the command to run in the image, or none for its entrypoint and command")

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
 	"github.com/slipway/actions/internal/digest"
 	"github.com/slipway/actions/internal/exitcode"
 	"github.com/slipway/actions/internal/ocibundle"
@@ -42,8 +44,12 @@ func (o *Options) image(ctx context.Context, copy io.ReadSeeker, want digest.SHA
 	if err := mkdirFresh(o.JobDir); err != nil {
 		return "", nil, nil, err
 	}
+	var platform *v1.Platform
+	if o.Platform != "" {
+		platform, _ = v1.ParsePlatform(o.Platform) // validateImage parsed it
+	}
 	b, err := ocibundle.BuildLayout(ctx, ocibundle.LayoutOptions{Layout: o.ImageLayout, Digest: want.String(), Manifest: raw,
-		Options: ocibundle.Options{Dir: o.Bundle, Args: o.Argv, WorkDir: o.JobDir, Env: []string{EnvJobDir + "=" + o.JobDir}, Limits: o.Limits}})
+		Options: ocibundle.Options{Dir: o.Bundle, Args: o.Argv, WorkDir: o.JobDir, Env: []string{EnvJobDir + "=" + o.JobDir}, Limits: o.Limits, Platform: platform}})
 	if err != nil {
 		if rerr := os.RemoveAll(o.JobDir); rerr != nil {
 			o.Log.Warn("removing the job directory", "dir", o.JobDir, "err", rerr)
@@ -80,6 +86,11 @@ func (o *Options) validateImage() error {
 		return usage("--image-layout needs --bundle (a new directory for the container's bundle, node-local) and --job-dir (a new directory, the container's working directory)")
 	case o.Copy != "" || o.Unpack != "" || o.InPlace != "":
 		return usage("--image-layout with --in-place, --copy or --unpack: an image is unpacked into --bundle, and runs in --job-dir")
+	}
+	if o.Platform != "" {
+		if p, err := v1.ParsePlatform(o.Platform); err != nil || p.OS == "" || p.Architecture == "" {
+			return usage("--platform %q is not os/arch[/variant] (%v); write it like linux/amd64", o.Platform, err)
+		}
 	}
 	return nil
 }

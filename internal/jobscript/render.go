@@ -57,6 +57,10 @@ type Spec struct {
 	// entrypoint and command when Argv is empty, in the container with
 	// srun --container, in JobDir (required) mounted at its own path.
 	ImageLayout string
+	// Platform is, with ImageLayout, the platform (os/arch[/variant]) whose
+	// image exec-verified picks when Artifact is an image index (the one
+	// the dispatcher staged); empty: exec-verified's default.
+	Platform string
 	// Argv is the command, already split (SplitCommand): no shell ever sees
 	// it; each word is passed as it is.
 	Argv []string
@@ -98,6 +102,9 @@ func Render(s Spec) ([]byte, error) {
 	switch {
 	case s.ImageLayout != "":
 		fmt.Fprintf(&b, "\t--image-layout %s \\\n", Quote(s.ImageLayout))
+		if s.Platform != "" {
+			fmt.Fprintf(&b, "\t--platform %s \\\n", Quote(s.Platform))
+		}
 		b.WriteString("\t--bundle \"$slipway_tmp/bundle\" \\\n")
 		b.WriteString("\t--job-dir \"$slipway_dir\" \\\n")
 	case s.Unpack:
@@ -216,6 +223,12 @@ func (s Spec) validate() error {
 		if s.JobDir == "" || s.Unpack {
 			return errors.New("an image job needs a job directory (mounted into the container) and cannot be unpacked as a tar.gz")
 		}
+	}
+	switch {
+	case s.Platform != "" && s.ImageLayout == "":
+		return errors.New("a platform is for an image job (it picks the image of an index); drop it")
+	case strings.Trim(s.Platform, "abcdefghijklmnopqrstuvwxyz0123456789/._-") != "":
+		return fmt.Errorf("platform %q: write it as os/arch[/variant], such as linux/amd64", s.Platform)
 	}
 	if (len(s.Argv) == 0 && s.ImageLayout == "") || (len(s.Argv) > 0 && s.Argv[0] == "") {
 		return errors.New("no command: give the command's words (SplitCommand splits a command line)")

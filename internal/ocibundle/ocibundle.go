@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -169,24 +170,20 @@ func manifest(src source, want digest.SHA256, raw []byte, platform *v1.Platform)
 		mt = sniffMediaType(raw)
 	}
 	if mt.IsIndex() {
-		var idx v1.IndexManifest
-		if err := json.Unmarshal(raw, &idx); err != nil {
-			return nil, want, refuse("manifest", "index %s: %v", want, err)
-		}
-		p := v1.Platform{OS: "linux", Architecture: runtime.GOARCH}
+		p := DefaultPlatform()
 		if platform != nil {
 			p = *platform
 		}
-		for _, d := range idx.Manifests {
-			if d.Platform != nil && d.Platform.Satisfies(p) && d.MediaType.IsImage() {
-				sub, err := digest.Parse(d.Digest.String())
-				if err != nil {
-					return nil, want, refuse("manifest", "index %s: %v", want, err)
-				}
-				return manifest(src, sub, nil, platform)
-			}
+		d, err := ChooseManifest(raw, want.String(), p)
+		if err != nil {
+			return nil, want, err
 		}
-		return nil, want, refuse("platform", "index %s has no image for %s", want, p.String())
+		sub, err := digest.Parse(d.Digest.String())
+		if err != nil {
+			return nil, want, refuse("manifest", "index %s: %v", want, err)
+		}
+		m, _, err := manifest(src, sub, nil, platform)
+		return m, sub, err
 	}
 	if !mt.IsImage() {
 		return nil, want, refuse("manifest", "%s is %s, not an image manifest", want, mt)
@@ -196,6 +193,38 @@ func manifest(src source, want digest.SHA256, raw []byte, platform *v1.Platform)
 		return nil, want, refuse("manifest", "manifest %s: %v", want, err)
 	}
 	return m, want, nil
+}
+
+// DefaultPlatform is the platform an index is resolved for when none is
+// given: linux and this program's architecture.
+func DefaultPlatform() v1.Platform { return v1.Platform{OS: "linux", Architecture: runtime.GOARCH} }
+
+// ChooseManifest picks from the image index raw (of digest name, for
+// messages) the first image manifest whose platform satisfies p. None is
+// an *Error of check "platform" naming the platforms the index holds.
+func ChooseManifest(raw []byte, name string, p v1.Platform) (v1.Descriptor, error) {
+	var idx v1.IndexManifest
+	if err := json.Unmarshal(raw, &idx); err != nil {
+		return v1.Descriptor{}, refuse("manifest", "index %s: %v", name, err)
+	}
+	var present []string
+	for _, d := range idx.Manifests {
+		if !d.MediaType.IsImage() {
+			continue
+		}
+		if d.Platform == nil {
+			present = append(present, "(no platform)")
+			continue
+		}
+		if d.Platform.Satisfies(p) {
+			return d, nil
+		}
+		present = append(present, d.Platform.String())
+	}
+	if len(present) == 0 {
+		return v1.Descriptor{}, refuse("platform", "index %s holds no image manifest", name)
+	}
+	return v1.Descriptor{}, refuse("platform", "index %s has no image for %s; its images are for %s: give one of them as the platform, or add an image for %s to the index", name, p.String(), strings.Join(present, ", "), p.String())
 }
 
 // sniffMediaType is the media type a manifest's JSON declares; without

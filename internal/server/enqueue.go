@@ -23,6 +23,7 @@ import (
 	"github.com/slipway/actions/internal/dispatch"
 	"github.com/slipway/actions/internal/export"
 	"github.com/slipway/actions/internal/mirror"
+	"github.com/slipway/actions/internal/ocibundle"
 	"github.com/slipway/actions/internal/policy"
 	"github.com/slipway/actions/internal/slurm"
 	"github.com/slipway/actions/internal/slurm/follow"
@@ -69,6 +70,7 @@ type enqueueRequest struct {
 	GPUs        string          `json:"gpus"`
 	Gres        string          `json:"gres"`
 	Constraint  string          `json:"constraint"`
+	Platform    string          `json:"platform"`
 }
 
 // parseTimeLimit reads timeLimit: a Go duration ("90m") or a number of
@@ -143,7 +145,7 @@ func (d *dispatches) submit(ctx context.Context, rel store.Release, req enqueueR
 	limit, _ := parseTimeLimit(req.TimeLimit)
 	job := dispatch.Job{Command: req.Command, Script: req.Script, Artifact: req.Artifact, Partition: req.Partition, Account: req.Account,
 		QOS: req.QOS, Cluster: sc.Cluster, TimeLimit: limit, Nodes: req.Nodes, NTasks: req.NTasks, CPUsPerTask: req.CPUsPerTask,
-		Mem: req.Mem, GPUs: req.GPUs, Gres: req.Gres, Constraint: req.Constraint, Slipway: sc.Slipway, PolicyFile: sc.NodePolicy}
+		Mem: req.Mem, GPUs: req.GPUs, Gres: req.Gres, Constraint: req.Constraint, Platform: req.Platform, Slipway: sc.Slipway, PolicyFile: sc.NodePolicy}
 	var nonce [8]byte
 	if _, err := rand.Read(nonce[:]); err != nil {
 		return store.Dispatch{}, err
@@ -215,11 +217,15 @@ func (d *dispatches) registryOptions(ctx context.Context) []remote.Option {
 // imageNotStaged answers an image release whose blobs could not be pulled
 // from its registry: nothing was submitted.
 func imageNotStaged(ctx context.Context, id string, err error) error {
+	var be *ocibundle.Error
 	switch {
 	case ctx.Err() != nil:
 		return context.Cause(ctx)
 	case mirror.IsPrivateAddress(err):
 		return refusedRegistry(err)
+	case errors.As(err, &be) && be.Check == "platform":
+		return &Problem{Status: http.StatusBadRequest, Type: "bad-dispatch", Title: "Not a dispatch request", Check: "platform",
+			Detail: "nothing was submitted: " + err.Error()}
 	}
 	return &Problem{Status: http.StatusBadGateway, Type: "registry-unavailable", Title: "Image not staged", RetryAfter: 5,
 		Detail: fmt.Sprintf("the image of release %q could not be staged from its registry, so nothing was submitted: %v; check that the registry is up and readable with the server's credentials, then send the request again", id, err)}

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"github.com/google/go-github/v62/github"
@@ -17,6 +16,7 @@ import (
 	"github.com/slipway/actions/internal/artifact"
 	"github.com/slipway/actions/internal/digest"
 	"github.com/slipway/actions/internal/ghclient"
+	"github.com/slipway/actions/internal/lazyregexp"
 	"github.com/slipway/actions/internal/mediatype"
 	"github.com/slipway/actions/internal/regfile"
 	"github.com/slipway/actions/internal/workspace"
@@ -205,7 +205,7 @@ func collect(o Options) ([]*file, error) {
 	return files, nil
 }
 
-var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._+@-]`)
+var unsafeName = lazyregexp.New(`[^A-Za-z0-9._+@-]`)
 
 // AssetName is the name GitHub gives an asset uploaded as base: every
 // character outside letters, digits and ._+@- becomes a period, and

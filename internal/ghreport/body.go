@@ -2,15 +2,16 @@ package ghreport
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
+
+	"github.com/slipway/actions/internal/lazyregexp"
 )
 
 // markerRe is the hidden first line of every issue the reporter opens: the
 // fingerprint finds the issue a failure comments on, the stage key the
 // issues a pass closes. Only an issue's first line counts, so that a log
 // excerpt quoting a marker cannot stand for one.
-var markerRe = regexp.MustCompile(`^<!-- slipway-report v1 fingerprint=([0-9a-f]{16}) stage=([0-9a-f]{16}) -->`)
+var markerRe = lazyregexp.New(`^<!-- slipway-report v1 fingerprint=([0-9a-f]{16}) stage=([0-9a-f]{16}) -->`)
 
 func marker(e Event) string {
 	return fmt.Sprintf("<!-- slipway-report v1 fingerprint=%s stage=%s -->", e.Fingerprint(), e.StageKey())

@@ -6,10 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"slices"
 	"strings"
 
+	"github.com/slipway/actions/internal/lazyregexp"
 	"github.com/slipway/actions/internal/regfile"
 	"github.com/slipway/actions/internal/verify"
 )
@@ -72,7 +72,7 @@ const (
 	MaxLogLines = 120
 )
 
-var ansi = regexp.MustCompile(`\x1b\[[0-9;?]*[ -/]*[@-~]`)
+var ansi = lazyregexp.New(`\x1b\[[0-9;?]*[ -/]*[@-~]`)
 
 // ReadLogTail reads the end of the log at path: whole lines, without
 // terminal colours, not masked (Mask does that before anything is sent).

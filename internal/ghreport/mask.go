@@ -1,9 +1,10 @@
 package ghreport
 
 import (
-	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/slipway/actions/internal/lazyregexp"
 )
 
 // Masked replaces what stands for a hidden value.
@@ -40,24 +41,24 @@ func NewMasker(secrets ...string) *Masker {
 }
 
 var patterns = []struct {
-	re   *regexp.Regexp
+	re   *lazyregexp.Regexp
 	repl string
 }{
 	// PEM private keys (an excerpt may hold only the start of one).
-	{regexp.MustCompile(`-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----(?s:.*?)(-----END [A-Z0-9 ]*PRIVATE KEY-----|\z)`), "-----BEGIN ${1}PRIVATE KEY----- " + Masked},
-	{regexp.MustCompile(`-----BEGIN PGP PRIVATE KEY BLOCK-----(?s:.*?)(-----END PGP PRIVATE KEY BLOCK-----|\z)`), "-----BEGIN PGP PRIVATE KEY BLOCK----- " + Masked},
+	{lazyregexp.New(`-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----(?s:.*?)(-----END [A-Z0-9 ]*PRIVATE KEY-----|\z)`), "-----BEGIN ${1}PRIVATE KEY----- " + Masked},
+	{lazyregexp.New(`-----BEGIN PGP PRIVATE KEY BLOCK-----(?s:.*?)(-----END PGP PRIVATE KEY BLOCK-----|\z)`), "-----BEGIN PGP PRIVATE KEY BLOCK----- " + Masked},
 	// GitHub tokens: classic, OAuth, user-to-server, server-to-server, refresh; fine-grained PATs.
-	{regexp.MustCompile(`\bgh[pousr]_[A-Za-z0-9]{20,}`), Masked},
-	{regexp.MustCompile(`\bgithub_pat_[A-Za-z0-9_]{20,}`), Masked},
+	{lazyregexp.New(`\bgh[pousr]_[A-Za-z0-9]{20,}`), Masked},
+	{lazyregexp.New(`\bgithub_pat_[A-Za-z0-9_]{20,}`), Masked},
 	// Slipway service tokens (internal/token: slw_ID_SECRET).
-	{regexp.MustCompile(`\bslw_[A-Za-z0-9_-]{8,}`), Masked},
+	{lazyregexp.New(`\bslw_[A-Za-z0-9_-]{8,}`), Masked},
 	// JWTs (OIDC ID tokens, SLURM_JWT, Sigstore tokens).
-	{regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`), Masked},
+	{lazyregexp.New(`\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`), Masked},
 	// Authorization headers and URL credentials.
-	{regexp.MustCompile(`(?i)\b(authorization:\s*(?:bearer|token|basic)\s+)[^\s"']+`), "${1}" + Masked},
-	{regexp.MustCompile(`(?i)\b([a-z][a-z0-9+.-]*://)[^/\s:@]*:[^/\s@]+@`), "${1}" + Masked + "@"},
+	{lazyregexp.New(`(?i)\b(authorization:\s*(?:bearer|token|basic)\s+)[^\s"']+`), "${1}" + Masked},
+	{lazyregexp.New(`(?i)\b([a-z][a-z0-9+.-]*://)[^/\s:@]*:[^/\s@]+@`), "${1}" + Masked + "@"},
 	// KEY=value for names that say secret.
-	{regexp.MustCompile(`(?i)\b([A-Z0-9_]*(?:TOKEN|SECRET|PASSWORD|PASSPHRASE|PRIVATE_KEY|API_KEY)[A-Z0-9_]*\s*[=:]\s*)("[^"\n]*"|'[^'\n]*'|[^\s"']+)`), "${1}" + Masked},
+	{lazyregexp.New(`(?i)\b([A-Z0-9_]*(?:TOKEN|SECRET|PASSWORD|PASSPHRASE|PRIVATE_KEY|API_KEY)[A-Z0-9_]*\s*[=:]\s*)("[^"\n]*"|'[^'\n]*'|[^\s"']+)`), "${1}" + Masked},
 }
 
 // Mask returns s with every secret value and pattern replaced by ***.

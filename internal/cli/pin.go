@@ -7,13 +7,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"github.com/goccy/go-yaml"
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/slipway/actions/internal/atomicfile"
+	"github.com/slipway/actions/internal/lazyregexp"
 	"github.com/slipway/actions/internal/registryref"
 )
 
@@ -33,8 +33,8 @@ type Pin struct {
 }
 
 var (
-	sha256Re = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
-	commitRe = regexp.MustCompile(`^[0-9a-f]{40}$`)
+	sha256Re = lazyregexp.New(`^sha256:[0-9a-f]{64}$`)
+	commitRe = lazyregexp.New(`^[0-9a-f]{40}$`)
 )
 
 // Pinned reports whether p names the image by digest (a release commit).
@@ -153,7 +153,7 @@ func PinImage(root string, cmds []Command, p Pin) error {
 
 // usesRe matches a workflow line that uses this repository: the action at
 // the root, an action under actions/, or a reusable workflow.
-var usesRe = regexp.MustCompile(`^(\s*(?:-\s+)?uses:\s*)(["']?)slipway/actions((?:/[A-Za-z0-9._-]+)*)@([^\s"'#]+)(["']?)(\s*(?:#.*)?)$`)
+var usesRe = lazyregexp.New(`^(\s*(?:-\s+)?uses:\s*)(["']?)slipway/actions((?:/[A-Za-z0-9._-]+)*)@([^\s"'#]+)(["']?)(\s*(?:#.*)?)$`)
 
 // PinUses rewrites every use of this repository in a workflow (data, named
 // file for errors) to the commit sha; exists reports whether a path of the

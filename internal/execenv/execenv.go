@@ -6,9 +6,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/slipway/actions/internal/lazyregexp"
 )
 
 // Allowed lists the variables passed to child processes without being named:
@@ -49,12 +50,12 @@ var Allowed = []string{
 // secretName matches names that are never passed unless named: the Actions
 // token and OIDC request variables and anything called a token, password,
 // secret, key or credential.
-var secretName = regexp.MustCompile(`(?i)^(ACTIONS_ID_TOKEN_REQUEST_.*|ACTIONS_RUNTIME_.*|ACTIONS_CACHE_URL|GITHUB_TOKEN)$|TOKEN|PASSWORD|PASSWD|SECRET|CREDENTIAL|PRIVATE_KEY|API_KEY|ACCESS_KEY`)
+var secretName = lazyregexp.New(`(?i)^(ACTIONS_ID_TOKEN_REQUEST_.*|ACTIONS_RUNTIME_.*|ACTIONS_CACHE_URL|GITHUB_TOKEN)$|TOKEN|PASSWORD|PASSWD|SECRET|CREDENTIAL|PRIVATE_KEY|API_KEY|ACCESS_KEY`)
 
 // Secret reports whether a variable named name looks like a credential.
 func Secret(name string) bool { return secretName.MatchString(name) }
 
-var validName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+var validName = lazyregexp.New(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // CheckNames checks variable names given by the user (the pass-env input).
 func CheckNames(names []string) error {

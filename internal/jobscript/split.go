@@ -2,8 +2,9 @@ package jobscript
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
+
+	"github.com/slipway/actions/internal/lazyregexp"
 )
 
 // MaxCommandBytes bounds a command line given to SplitCommand.
@@ -37,7 +38,7 @@ const special = "$`;|&<>()*?[]{}!"
 // expansion.
 const atWordStart = "#~"
 
-var assignment = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*=`)
+var assignment = lazyregexp.New(`^[A-Za-z_][A-Za-z0-9_]*=`)
 
 // SplitCommand splits a command line into the words of an argv, as a POSIX
 // shell splits a simple command, but without any expansion. What it accepts:

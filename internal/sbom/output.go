@@ -2,12 +2,12 @@ package sbom
 
 import (
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/slipway/actions/internal/exitcode"
+	"github.com/slipway/actions/internal/lazyregexp"
 )
 
 // DefaultOutput returns where the SBOM of a resolved subject goes when the
@@ -40,7 +40,7 @@ func DefaultOutput(s Subject, f Format, workspace string) (string, error) {
 	return "", exitcode.Infraf("no default output for unresolved subject %q (internal error)", s.String())
 }
 
-var unsafeFileChars = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+var unsafeFileChars = lazyregexp.New(`[^A-Za-z0-9._-]+`)
 
 // imageFileName turns an image reference into a file name.
 func imageFileName(ref string) string {

@@ -3,12 +3,12 @@ package slurm
 import (
 	"bytes"
 	"path"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/slipway/actions/internal/exitcode"
+	"github.com/slipway/actions/internal/lazyregexp"
 )
 
 // Limits of the model (Slurm's own limits are larger or equal).
@@ -23,14 +23,14 @@ const (
 )
 
 var (
-	nameRE       = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
-	commentRE    = regexp.MustCompile(`^[A-Za-z0-9._:=/-]+$`)
-	identRE      = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]*$`) // partition, account, qos, cluster
-	memRE        = regexp.MustCompile(`^([0-9]{1,12})([KMGT]?)$`)
-	gpusRE       = regexp.MustCompile(`^(?:[A-Za-z0-9_][A-Za-z0-9._-]*:)?([0-9]{1,6})$`)
-	gresItemRE   = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]*(?::[A-Za-z0-9_][A-Za-z0-9._-]*)?(?::[0-9]{1,6})?$`)
-	constraintRE = regexp.MustCompile(`^[A-Za-z0-9_.&|,*\[\]():!-]+$`)
-	envNameRE    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	nameRE       = lazyregexp.New(`^[A-Za-z0-9._-]+$`)
+	commentRE    = lazyregexp.New(`^[A-Za-z0-9._:=/-]+$`)
+	identRE      = lazyregexp.New(`^[A-Za-z0-9_][A-Za-z0-9._-]*$`) // partition, account, qos, cluster
+	memRE        = lazyregexp.New(`^([0-9]{1,12})([KMGT]?)$`)
+	gpusRE       = lazyregexp.New(`^(?:[A-Za-z0-9_][A-Za-z0-9._-]*:)?([0-9]{1,6})$`)
+	gresItemRE   = lazyregexp.New(`^[A-Za-z0-9_][A-Za-z0-9._-]*(?::[A-Za-z0-9_][A-Za-z0-9._-]*)?(?::[0-9]{1,6})?$`)
+	constraintRE = lazyregexp.New(`^[A-Za-z0-9_.&|,*\[\]():!-]+$`)
+	envNameRE    = lazyregexp.New(`^[A-Za-z_][A-Za-z0-9_]*$`)
 )
 
 // Validate checks every field of s and returns the first problem as a
@@ -77,7 +77,7 @@ func CheckComment(c string) error {
 	return checkRE("comment", c, commentRE, MaxCommentLen, "letters, digits and . _ : = / -")
 }
 
-func checkRE(field, v string, re *regexp.Regexp, max int, form string) error {
+func checkRE(field, v string, re *lazyregexp.Regexp, max int, form string) error {
 	if v == "" {
 		return nil
 	}

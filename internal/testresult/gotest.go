@@ -6,9 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/slipway/actions/internal/lazyregexp"
 )
 
 // goEvent is one test2json event (go doc test2json).
@@ -194,9 +195,9 @@ func (p *goParser) packageEvent(pk *goPackage, ev goEvent) error {
 var (
 	// goLoc is t.Error's location ("    x_test.go:12: message") or a
 	// compiler's ("./x_test.go:12:3: message").
-	goLoc = regexp.MustCompile(`(?m)^\s*((?:[\w.\-]+/)*[\w.\-]+\.go):(\d+):(?:\d+:)? `)
+	goLoc = lazyregexp.New(`(?m)^\s*((?:[\w.\-]+/)*[\w.\-]+\.go):(\d+):(?:\d+:)? `)
 	// goPanicLoc is a panic's first frame in a test file.
-	goPanicLoc = regexp.MustCompile(`(?m)^\t(\S+_test\.go):(\d+)`)
+	goPanicLoc = lazyregexp.New(`(?m)^\t(\S+_test\.go):(\d+)`)
 )
 
 // goFailure is a failed test's message (its output without the framing

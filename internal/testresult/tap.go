@@ -4,21 +4,22 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/slipway/actions/internal/lazyregexp"
 )
 
 var (
-	tapPlan = regexp.MustCompile(`^1\.\.(\d+)\s*(?:#\s*(.*))?$`)
-	tapTest = regexp.MustCompile(`^(not ok|ok)\b\s*(\d+)?\s*(?:-\s*)?(.*)$`)
+	tapPlan = lazyregexp.New(`^1\.\.(\d+)\s*(?:#\s*(.*))?$`)
+	tapTest = lazyregexp.New(`^(not ok|ok)\b\s*(\d+)?\s*(?:-\s*)?(.*)$`)
 	// tapDirective is a "# SKIP" or "# TODO" directive (any case; "skip"
 	// may be followed by letters, as in "# skipped").
-	tapDirective = regexp.MustCompile(`(?i)^#\s*(skip\S*|todo)\b\s*(.*)$`)
-	tapYAMLKey   = regexp.MustCompile(`^(\s*)(file|line|message|error|location)\s*:\s*(.*)$`)
+	tapDirective = lazyregexp.New(`(?i)^#\s*(skip\S*|todo)\b\s*(.*)$`)
+	tapYAMLKey   = lazyregexp.New(`^(\s*)(file|line|message|error|location)\s*:\s*(.*)$`)
 	tapUnescape  = strings.NewReplacer(`\\`, `\`, `\#`, "#")
-	tapLocation  = regexp.MustCompile(`^(.+?):(\d+)(?::\d+)?$`)
-	tapPerlAt    = regexp.MustCompile(`^#\s+at (\S+) line (\d+)\.`)
+	tapLocation  = lazyregexp.New(`^(.+?):(\d+)(?::\d+)?$`)
+	tapPerlAt    = lazyregexp.New(`^#\s+at (\S+) line (\d+)\.`)
 )
 
 // tapParser reads TAP versions 12, 13 and 14: a plan at the start or the

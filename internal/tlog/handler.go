@@ -3,9 +3,9 @@ package tlog
 import (
 	"net/http"
 	"os"
-	"regexp"
 	"strings"
 
+	"github.com/slipway/actions/internal/lazyregexp"
 	"github.com/slipway/actions/internal/regfile"
 )
 
@@ -13,7 +13,7 @@ import (
 // as C2SP tlog-tiles names them: checkpoint, tile/L/N[.p/W] and
 // tile/entries/N[.p/W], where N is written in groups of three digits, all
 // but the last prefixed with "x".
-var publicPath = regexp.MustCompile(`^(checkpoint|tile/(entries|[0-9]|[1-5][0-9]|6[0-3])/(x[0-9]{3}/)*[0-9]{3}(\.p/([1-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5]))?)$`)
+var publicPath = lazyregexp.New(`^(checkpoint|tile/(entries|[0-9]|[1-5][0-9]|6[0-3])/(x[0-9]{3}/)*[0-9]{3}(\.p/([1-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5]))?)$`)
 
 // Handler serves the log in dir read-only to tlog-tiles clients: GET and
 // HEAD of /checkpoint, /tile/... and /tile/entries/... relative to where it

@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/slipway/actions/internal/artifact"
 	"github.com/slipway/actions/internal/digest"
+	"github.com/slipway/actions/internal/lazyregexp"
 )
 
 // Probe asks one kind of tool for its version.
@@ -29,7 +29,7 @@ type Probe struct {
 }
 
 // versionRE finds the first dotted version number.
-var versionRE = regexp.MustCompile(`\d+\.\d+(\.\d+)?([-+~.][0-9A-Za-z.+~-]*)?`)
+var versionRE = lazyregexp.New(`\d+\.\d+(\.\d+)?([-+~.][0-9A-Za-z.+~-]*)?`)
 
 // firstVersion returns the first version number in out, line by line (java
 // may print "Picked up JAVA_TOOL_OPTIONS" first).
@@ -53,7 +53,7 @@ func lastField(out string) string {
 	return f[len(f)-1]
 }
 
-var goVersionRE = regexp.MustCompile(`\bgo\d+(\.\d+)*\S*`)
+var goVersionRE = lazyregexp.New(`\bgo\d+(\.\d+)*\S*`)
 
 // generic is pkg:generic/NAME@VERSION, with NAME as the purl spec wants it.
 func generic(name, version string) string {

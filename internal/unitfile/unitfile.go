@@ -3,8 +3,9 @@ package unitfile
 import (
 	"fmt"
 	"path/filepath"
-	"regexp"
 	"strings"
+
+	"github.com/slipway/actions/internal/lazyregexp"
 )
 
 // Options are the site's choices; Render fills in the defaults below for what is empty.
@@ -43,10 +44,10 @@ var Names = []string{Serve, Runner}
 func FileName(unit string) string { return "slipway-" + unit + ".service" }
 
 var (
-	userRE   = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}$`)
-	listenRE = regexp.MustCompile(`^[A-Za-z0-9.:\[\]-]+$`)
+	userRE   = lazyregexp.New(`^[a-z_][a-z0-9_-]{0,31}$`)
+	listenRE = lazyregexp.New(`^[A-Za-z0-9.:\[\]-]+$`)
 	// pathRE: what a path may hold in a unit without quoting: no space, quote, backslash, $ or % (specifiers).
-	pathRE = regexp.MustCompile(`^/[A-Za-z0-9._+@/-]*$`)
+	pathRE = lazyregexp.New(`^/[A-Za-z0-9._+@/-]*$`)
 )
 
 // Render returns the unit file for unit (Serve or Runner) with o.

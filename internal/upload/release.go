@@ -8,12 +8,12 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
-	"regexp"
 
 	"github.com/slipway/actions/internal/artifact"
 	"github.com/slipway/actions/internal/atomicfile"
 	"github.com/slipway/actions/internal/digest"
 	"github.com/slipway/actions/internal/exitcode"
+	"github.com/slipway/actions/internal/lazyregexp"
 	"github.com/slipway/actions/internal/tlog/receipt"
 	"github.com/slipway/actions/internal/workspace"
 )
@@ -42,7 +42,7 @@ type Admitted struct {
 }
 
 // releaseID is what a release id may be: it names a file.
-var releaseID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)
+var releaseID = lazyregexp.New(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)
 
 // ReferenceMediaType is the Content-Type of an admission by reference
 // (API7.md).

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 
@@ -12,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/slipway/actions/internal/lazyregexp"
 )
 
 // Location is a bucket of an S3-compatible service, as slipway serve
@@ -33,7 +34,7 @@ type Location struct {
 
 // bucketName is S3's rule for bucket names (3-63 lowercase letters, digits,
 // dots and hyphens, starting and ending with a letter or digit).
-var bucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+var bucketName = lazyregexp.New(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 
 // ParseURL reads an s3:// blob store URL; the query keys are endpoint,
 // region and path-style, nothing else.

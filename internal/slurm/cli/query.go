@@ -2,11 +2,11 @@ package cli
 
 import (
 	"context"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/slipway/actions/internal/exitcode"
+	"github.com/slipway/actions/internal/lazyregexp"
 	"github.com/slipway/actions/internal/slurm"
 	"github.com/slipway/actions/internal/slurm/jobjson"
 )
@@ -79,7 +79,7 @@ func (b *Backend) Cancel(ctx context.Context, id uint32) error {
 	return err
 }
 
-var versionRE = regexp.MustCompile(`^[0-9]+\.[0-9]+(\.[0-9]+)?(-[0-9A-Za-z.]+)?$`)
+var versionRE = lazyregexp.New(`^[0-9]+\.[0-9]+(\.[0-9]+)?(-[0-9A-Za-z.]+)?$`)
 
 // Version returns Slurm's version from `sbatch --version` ("slurm-wlm
 // 22.05.8", "slurm 23.11.4"): no RPC to slurmctld.

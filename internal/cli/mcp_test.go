@@ -6,7 +6,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -17,6 +21,7 @@ import (
 
 	"github.com/slipway/actions/internal/testutil/logbuf"
 	slurmtest "github.com/slipway/actions/internal/testutil/slurm"
+	"github.com/slipway/actions/internal/testutil/tools"
 )
 
 // mcpSite is a real slipway serve --slurm cli on the machine's cluster
@@ -172,6 +177,7 @@ func TestMCP(t *testing.T) {
 			testMCPDispatch(t, s, tr.connect(t, s, s.dispatch))
 		})
 	}
+	t.Run("inspector", func(t *testing.T) { testMCPInspector(t, s) })
 }
 
 func testMCPRead(t *testing.T, s *mcpSite, cs *mcp.ClientSession) {
@@ -262,5 +268,75 @@ func testMCPDispatch(t *testing.T, s *mcpSite, cs *mcp.ClientSession) {
 	}
 	if out, msg = callTool(t, cs, "cancel_job", map[string]any{"dispatchId": dispatchID}); msg != "" {
 		t.Errorf("cancel_job: %v %s", out, msg)
+	}
+}
+
+// testMCPInspector drives both transports with a real MCP client from
+// outside the project, @modelcontextprotocol/inspector's CLI (Node, from
+// npm; scripts/setup installs it into $SLIPWAY_TOOLS): over stdio it
+// starts slipway mcp itself (the server's URL and the token in the
+// environment, as a desktop client's configuration gives them); over HTTP
+// it reaches serve's /mcp through a proxy that adds the bearer token, as a
+// site's gateway would (this inspector version sends no header of its own).
+func testMCPInspector(t *testing.T, s *mcpSite) {
+	inspector := tools.Require(t, "mcp-inspector")
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	slipway := filepath.Join(t.TempDir(), "slipway")
+	writeFile(t, slipway, "#!/bin/sh\n"+asSlipwayEnv+"=1 exec '"+self+"' \"$@\"\n")
+	os.Chmod(slipway, 0o755)
+	target, _ := url.Parse(s.url)
+	proxy := httptest.NewServer(&httputil.ReverseProxy{FlushInterval: -1, Rewrite: func(pr *httputil.ProxyRequest) {
+		pr.SetURL(target)
+		pr.Out.Header.Set("Authorization", "Bearer "+s.read)
+	}})
+	t.Cleanup(proxy.Close)
+	run := func(t *testing.T, target []string, args ...string) map[string]any {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, inspector, append(append([]string{"--cli"}, target...), args...)...)
+		cmd.Dir = s.dir
+		cmd.Env = append(os.Environ(), "SLIPWAY_SERVER="+s.url, "SLIPWAY_TOKEN="+s.read, "SLIPWAY_POLICY=policy.yaml")
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("mcp-inspector %v: %v\n%s\n%s", args, err, stdout.String(), stderr.String())
+		}
+		var out map[string]any
+		if err := json.Unmarshal([]byte(stdout.String()), &out); err != nil {
+			t.Fatalf("mcp-inspector %v: not JSON: %v\n%s", args, err, stdout.String())
+		}
+		return out
+	}
+	for _, tr := range []struct {
+		name   string
+		target []string
+	}{
+		{"stdio", []string{slipway, "mcp"}},
+		{"http", []string{proxy.URL + "/mcp", "--transport", "http"}},
+	} {
+		t.Run(tr.name, func(t *testing.T) {
+			list := run(t, tr.target, "--method", "tools/list")
+			var names []string
+			for _, tool := range list["tools"].([]any) {
+				names = append(names, tool.(map[string]any)["name"].(string))
+			}
+			if !slices.Contains(names, "list_releases") || slices.Contains(names, "dispatch_release") {
+				t.Errorf("tools/list for a read token: %v", names)
+			}
+			res := run(t, tr.target, "--method", "tools/call", "--tool-name", "list_releases", "--tool-arg", "repository=github.com/acme/app")
+			sc, _ := res["structuredContent"].(map[string]any)
+			rels, _ := sc["releases"].([]any)
+			if res["isError"] == true || len(rels) != 1 || rels[0].(map[string]any)["releaseId"] != s.release {
+				t.Errorf("tools/call list_releases: %v", res)
+			}
+			res = run(t, tr.target, "--method", "resources/read", "--uri", "slipway://releases/"+s.release)
+			if !strings.Contains(fmt.Sprint(res["contents"]), s.release) {
+				t.Errorf("resources/read: %v", res)
+			}
+		})
 	}
 }

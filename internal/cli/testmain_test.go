@@ -18,7 +18,7 @@ const asSlipwayEnv = "SLIPWAY_CLI_TEST_AS_SLIPWAY"
 func TestMain(m *testing.M) {
 	if os.Getenv(asSlipwayEnv) == "1" {
 		ctx, stop := interrupt.Notify(context.Background(), interrupt.Config{Stderr: os.Stderr, Cleanup: atomicfile.RemoveTemps})
-		code := Main(ctx, Env{Args: os.Args[1:], Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Getwd: os.Getwd})
+		code := Main(ctx, Env{Args: os.Args[1:], Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Getwd: os.Getwd})
 		stop()
 		os.Exit(code)
 	}

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"maps"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -47,6 +49,21 @@ type referenceSite struct {
 // reference (upload --reference).
 func newReferenceSite(t *testing.T, c *slurmtest.Cluster, addr, name string, pin func(t *testing.T, dir, repo string, image artifact.Record) string) *referenceSite {
 	t.Helper()
+	return newReferenceSiteWith(t, c, addr, name, pin, referenceOptions{})
+}
+
+// referenceOptions change a referenceSite: attestEnv is added to the
+// environment of attest --image (a GitHub Actions run, so that the
+// provenance names a source repository), policy to the server's policy,
+// serveFlags to slipway serve's flags.
+type referenceOptions struct {
+	attestEnv  map[string]string
+	policy     string
+	serveFlags []string
+}
+
+func newReferenceSiteWith(t *testing.T, c *slurmtest.Cluster, addr, name string, pin func(t *testing.T, dir, repo string, image artifact.Record) string, o referenceOptions) *referenceSite {
+	t.Helper()
 	s := &referenceSite{dir: t.TempDir(), c: c}
 	dir := s.dir
 	var image string
@@ -65,13 +82,18 @@ func newReferenceSite(t *testing.T, c *slurmtest.Cluster, addr, name string, pin
 		{"sign", "--image", pinned, "--tlog=false"},
 		{"attest", "--image", pinned, "--manifest", "dist/manifest.json", "--tlog=false", "--builder-id", releaseBuilder},
 	} {
-		if code, stdout, stderr := runCLI(t, dir, env, args...); code != 0 {
+		stepEnv := maps.Clone(env)
+		maps.Copy(stepEnv, o.attestEnv)
+		if code, stdout, stderr := runCLI(t, dir, stepEnv, args...); code != 0 {
 			t.Fatalf("slipway %s: exit %d\n%s\n%s", strings.Join(args, " "), code, stdout, stderr)
 		}
 	}
+	if o.policy != "" {
+		writeFile(t, filepath.Join(dir, "policy.yaml"), string(mustRead(t, filepath.Join(dir, "policy.yaml")))+o.policy)
+	}
 	data := t.TempDir()
 	s.tok = createToken(t, dir, data, "upload,read,dispatch")
-	s.url = startServe(t, dir, data, "policy.yaml", "--allow-private-registries")
+	s.url = startServe(t, dir, data, "policy.yaml", append([]string{"--allow-private-registries"}, o.serveFlags...)...)
 	env["SLIPWAY_TOKEN"] = s.tok
 	code, stdout, stderr := runCLI(t, dir, env, "upload", "--server", s.url, "--reference", pinned)
 	if s.id = nameValues(stdout)["release-id"]; code != 0 || s.id == "" {
@@ -244,4 +266,58 @@ func TestDispatchIndexSlurm(t *testing.T) {
 			t.Errorf("a job was recorded for a refused dispatch: %v", m)
 		}
 	})
+}
+
+// TestServeSlurmReference: slipway serve --slurm dispatches a release it
+// admitted by reference from its own copy of the image (every blob staged
+// from its blob store), the node policy checking the manifest with the
+// referrers' Sigstore bundles (signature and provenance), and every layer.
+func TestServeSlurmReference(t *testing.T) {
+	t.Parallel()
+	c := slurmtest.Require(t)
+	addr := registry.Start(t)
+	work := filepath.Join(c.Shared, "serve-byref")
+	if err := os.Mkdir(work, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	slipway := filepath.Join(c.Shared, "serve-byref-slipway")
+	writeFile(t, slipway, "#!/bin/sh\n"+asSlipwayEnv+"=1 exec '"+self+"' \"$@\"\n")
+	os.Chmod(slipway, 0o755)
+	s := newReferenceSiteWith(t, c, addr, "serve-byref", func(t *testing.T, dir, repo string, image artifact.Record) string {
+		return repo + "@" + image.Digest.String()
+	}, referenceOptions{
+		attestEnv: map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": "acme/image", "GITHUB_SERVER_URL": "https://github.com",
+			"GITHUB_WORKFLOW_REF": "acme/image/.github/workflows/release.yml@refs/tags/v1", "RUNNER_ENVIRONMENT": "self-hosted", "GITHUB_RUN_ID": "8",
+			"GITHUB_OUTPUT": filepath.Join(t.TempDir(), "out")},
+		policy: "dispatch:\n  - repositories: [github.com/acme/image]\n    partitions: [" + c.Partition + "]\n    maxTime: 5m\n    maxNodes: 1\n",
+		serveFlags: []string{"--slurm", "cli", "--slurm-workdir", work, "--slurm-partition", c.Partition, "--slipway-path", slipway,
+			"--slurm-node-policy", filepath.Join(c.Shared, "serve-byref-policy.yaml")}, // newReferenceSiteWith writes it
+	})
+	code, a := serveCall(t, http.MethodPost, s.url+"/api/v1/releases/"+s.id+"/dispatch", s.tok,
+		map[string]any{"command": "/bin/sh -c 'echo served-by-reference > out.txt && exec /hello 0'", "timeLimit": 2, "cpusPerTask": 1, "mem": "256M"})
+	if code != http.StatusAccepted || a.JobID == "" {
+		t.Fatalf("enqueue: %d %+v", code, a)
+	}
+	got := waitDispatch(t, s.url, s.tok, a.DispatchID)
+	logs, _ := filepath.Glob(filepath.Join(work, "*", ".slipway", "job-"+a.JobID+".*"))
+	text := ""
+	for _, l := range logs {
+		b, _ := os.ReadFile(l)
+		text += string(b)
+	}
+	if got.State != "COMPLETED" || got.ExitCode == nil || *got.ExitCode != 0 || !strings.Contains(text, "hello from the verified image") {
+		t.Fatalf("the job ended %+v, want COMPLETED with exit code 0 and the image's output\n%s", got, text)
+	}
+	outs, _ := filepath.Glob(filepath.Join(work, "*", "job-"+a.JobID, "out.txt"))
+	if len(outs) != 1 {
+		t.Fatalf("the container's output file: %q", outs)
+	}
+	blobs, _ := filepath.Glob(filepath.Join(work, "*", ".slipway", "release-"+s.id, "image", "blobs", "sha256", "*"))
+	if len(blobs) < 6 {
+		t.Errorf("the staged copy holds %d blobs, want the image's 4 and its referrers'", len(blobs))
+	}
 }

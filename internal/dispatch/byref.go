@@ -38,11 +38,11 @@ type reference struct {
 	Reference string `json:"reference"`
 }
 
-// parseReference reads the admitted manifest raw of release rel as a
+// ParseReference reads the admitted manifest raw of release rel as a
 // reference; ok is false when it is not one (a build manifest). A
 // reference that is not the canonical form of an image pinned by digest,
 // or whose digest is not the release's, is an error.
-func parseReference(raw []byte, rel export.Release) (ref name.Digest, ok bool, err error) {
+func ParseReference(raw []byte, rel export.Release) (ref name.Digest, ok bool, err error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	var b reference
@@ -98,7 +98,7 @@ func stageReference(ctx context.Context, o StageOptions, h *export.HTTPSource, i
 	if len(raw) > maxReference {
 		return nil, false, nil
 	}
-	ref, ok, err := parseReference(raw, rel)
+	ref, ok, err := ParseReference(raw, rel)
 	if !ok || err != nil {
 		return nil, ok, err
 	}

@@ -17,9 +17,11 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/slipway/actions/internal/artifact"
+	"github.com/slipway/actions/internal/digest"
 	"github.com/slipway/actions/internal/dispatch"
 	"github.com/slipway/actions/internal/export"
 	"github.com/slipway/actions/internal/mirror"
@@ -264,11 +266,21 @@ func (d *dispatches) stage(ctx context.Context, rel store.Release, dir string) (
 	if err != nil {
 		return nil, err
 	}
+	staged := filepath.Join(dir, dispatch.StateDir, "release-"+rel.ID)
+	erel := export.Release{ID: rel.ID, LogIndex: rel.LogIndex, Receipt: string(rel.Receipt), ManifestDigest: rel.ManifestDigest}
 	m, err := artifact.Decode(bytes.NewReader(raw), "release "+rel.ID)
 	if err != nil {
-		return nil, err
+		ref, ok, rerr := dispatch.ParseReference(raw, erel)
+		if !ok {
+			return nil, err
+		}
+		if rerr != nil {
+			return nil, rerr
+		}
+		if m, err = referenceManifest(rel, ref); err != nil {
+			return nil, err
+		}
 	}
-	staged := filepath.Join(dir, dispatch.StateDir, "release-"+rel.ID)
 	if err := os.MkdirAll(staged, 0o755); err != nil {
 		return nil, fmt.Errorf("staging release %q in %q: %w; check --slurm-workdir", rel.ID, dir, err)
 	}
@@ -285,8 +297,51 @@ func (d *dispatches) stage(ctx context.Context, rel store.Release, dir string) (
 			return nil, fmt.Errorf("staging %q of release %q: %w", rec.Path, rel.ID, err)
 		}
 	}
-	return &dispatch.Staged{Release: export.Release{ID: rel.ID, LogIndex: rel.LogIndex, Receipt: string(rel.Receipt), ManifestDigest: rel.ManifestDigest},
-		Dir: staged, Manifest: m}, nil
+	return &dispatch.Staged{Release: erel, Dir: staged, Manifest: m}, nil
+}
+
+// referenceManifest is the manifest a release admitted by reference is
+// staged from: the image (a record by URI, as slipway dispatch stages
+// it), and every file of the copy admission made (the image's manifests,
+// configs and layers, its referrers) at its path in the OCI image layout
+// "image", so that dispatch.StageImage finds every blob there and reads
+// no registry; the Sigstore bundles among the referrers' blobs are
+// signature records of the image, the node's --bundles.
+func referenceManifest(rel store.Release, ref name.Digest) (*artifact.Manifest, error) {
+	d, err := digest.Parse(ref.DigestStr())
+	if err != nil {
+		return nil, err
+	}
+	m := artifact.NewManifest()
+	var image *store.File
+	for i, f := range rel.Files {
+		if f.Digest == d.String() && f.Role == string(artifact.RoleArtifact) {
+			image = &rel.Files[i]
+		}
+	}
+	if image == nil {
+		return nil, &Problem{Status: http.StatusConflict, Type: "no-manifest", Title: "Release admitted without its files",
+			Detail: fmt.Sprintf("release %q names the image %s but the server holds no copy of it, so it cannot be staged; admit the reference again", rel.ID, d)}
+	}
+	repo := ref.Context().Name()
+	m.Add(artifact.Record{Name: repo, URI: repo + "@" + d.String(), Digest: d, Size: image.Size, MediaType: image.MediaType, Role: artifact.RoleArtifact})
+	for _, f := range rel.Files {
+		fd, err := digest.Parse(f.Digest)
+		if err != nil {
+			return nil, err
+		}
+		role := artifact.RoleAttestation
+		if strings.HasPrefix(f.MediaType, "application/vnd.dev.sigstore.bundle") {
+			role = artifact.RoleSignature
+		}
+		// Blobs of the copy: staged, but only bundles describe the image.
+		rec := artifact.Record{Name: f.Path, Path: f.Path, Digest: fd, Size: f.Size, MediaType: f.MediaType, Role: role}
+		if role == artifact.RoleSignature {
+			rec.Describes = d
+		}
+		m.Records = append(m.Records, rec)
+	}
+	return m, nil
 }
 
 // copyBlob writes rec's blob at rec.Path inside root (a record sharing

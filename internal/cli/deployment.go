@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/slipway/actions/internal/dispatch"
 	"github.com/slipway/actions/internal/exitcode"
@@ -74,7 +75,11 @@ func finishDeployment(ctx context.Context, rt *Runtime, d *ghreport.Deployment, 
 	case err != nil:
 		desc = "not run: " + err.Error()
 	}
-	if perr := d.Finish(context.WithoutCancel(ctx), success, desc); perr != nil {
+	// Within internal/interrupt's grace after a signal, and never minutes
+	// for a rate limit: the job's end is already the step's outcome.
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if perr := d.Finish(fctx, success, desc); perr != nil {
 		rt.Report.Warning(fmt.Sprintf("the GitHub deployment %d of this job may not show its last state: %v", d.ID(), perr))
 	}
 }

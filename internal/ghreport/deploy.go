@@ -58,7 +58,8 @@ type Deployment struct {
 	last    string     // the last status posted
 	wake    chan struct{}
 	done    chan struct{}
-	err     error // the first failure to post
+	cancel  context.CancelFunc // ends a post of the loop that Finish cannot wait for
+	err     error              // the first failure to post
 }
 
 // StartDeployment creates the deployment (no commit status checks
@@ -93,7 +94,9 @@ func StartDeployment(ctx context.Context, o DeploymentOptions) (*Deployment, err
 	if err := d.post(ctx, DeployQueued, "verifying the release before submitting to Slurm"); err != nil {
 		return nil, err
 	}
-	go d.loop(context.WithoutCancel(ctx))
+	loopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	d.cancel = cancel
+	go d.loop(loopCtx)
 	return d, nil
 }
 
@@ -143,9 +146,17 @@ func (d *Deployment) loop(ctx context.Context) {
 // Finish stops observing and posts the end: success, or failure with
 // what ended the job (or why it never ran). It returns the first error of
 // any post.
+// When ctx ends first (bound it: a rate limit may ask for minutes), the
+// pending post is given up.
 func (d *Deployment) Finish(ctx context.Context, success bool, description string) error {
 	close(d.wake)
-	<-d.done
+	select {
+	case <-d.done:
+	case <-ctx.Done():
+		d.cancel()
+		<-d.done
+	}
+	d.cancel()
 	state := DeployFailure
 	if success {
 		state = DeploySuccess

@@ -2,6 +2,7 @@ package ghreport_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -102,5 +103,29 @@ func waitFor(t *testing.T, gh *githubfake.Server, n int) {
 			t.Fatalf("statuses %q, waited for %d", deployStates(gh), n)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestDeploymentFinishBounded: a status GitHub makes wait (Retry-After 60)
+// does not hold Finish past its context.
+func TestDeploymentFinishBounded(t *testing.T) {
+	t.Parallel()
+	gh := githubfake.New(t, "octo", "app")
+	d, err := ghreport.StartDeployment(context.Background(), ghreport.DeploymentOptions{Client: newClient(t, gh), Repository: "octo/app", Ref: "main", Environment: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gh.Fail("POST /repos/octo/app/deployments/"+strconv.FormatInt(d.ID(), 10)+"/statuses",
+		githubfake.Fault{Status: 429, Body: "rate_limit_secondary", Header: map[string][]string{"Retry-After": {"60"}}})
+	d.Observe(ghreport.JobUpdate{ID: "1", State: "RUNNING"})
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err = d.Finish(ctx, true, "done")
+	if took := time.Since(start); took > 5*time.Second {
+		t.Fatalf("Finish took %s, past its context", took)
+	}
+	if err == nil {
+		t.Fatal("Finish hid the posts it gave up")
 	}
 }

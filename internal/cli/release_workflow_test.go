@@ -65,36 +65,7 @@ func TestReleaseWorkflowNetworkLimits(t *testing.T) {
 // to the upload's token input and nowhere else (the inputs check only
 // tests that it is set); and the upload's outputs reach the workflow's.
 func TestReleaseWorkflowUpload(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join(repoRoot, ".github", "workflows", "release.yml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	type step struct {
-		ID   string            `yaml:"id"`
-		If   string            `yaml:"if"`
-		Uses string            `yaml:"uses"`
-		Run  string            `yaml:"run"`
-		Env  map[string]string `yaml:"env"`
-		With map[string]string `yaml:"with"`
-	}
-	var wf struct {
-		On struct {
-			WorkflowCall struct {
-				Inputs  map[string]any `yaml:"inputs"`
-				Secrets map[string]any `yaml:"secrets"`
-				Outputs map[string]struct {
-					Value string `yaml:"value"`
-				} `yaml:"outputs"`
-			} `yaml:"workflow_call"`
-		} `yaml:"on"`
-		Jobs map[string]struct {
-			Outputs map[string]string `yaml:"outputs"`
-			Steps   []step            `yaml:"steps"`
-		} `yaml:"jobs"`
-	}
-	if err := yaml.Unmarshal(data, &wf); err != nil {
-		t.Fatal(err)
-	}
+	wf := readReleaseWorkflow(t)
 	call := wf.On.WorkflowCall
 	for _, in := range []string{"server", "server-audience"} {
 		if _, ok := call.Inputs[in]; !ok {
@@ -214,20 +185,28 @@ func TestReleaseWorkflowScripts(t *testing.T) {
 	}
 
 	check := script("Check the inputs")
+	const noToken = "server with signing: key needs the slipway-token secret"
+	const outside = "leaves the workspace"
 	for _, tc := range []struct {
-		name, signing, server, hasToken string
-		ok                              bool
+		name, signing, server, hasToken, scanDB, cacheKey string
+		fails                                             string // "" for success
 	}{
-		{"no server", "key", "", "false", true},
-		{"key with a token", "key", "https://slipway.example.org", "true", true},
-		{"key without a token", "key", "https://slipway.example.org", "false", false},
-		{"keyless without a token", "keyless", "https://slipway.example.org", "false", true},
+		{"no server", "key", "", "false", "", "", ""},
+		{"key with a token", "key", "https://slipway.example.org", "true", "", "", ""},
+		{"key without a token", "key", "https://slipway.example.org", "false", "", "", noToken},
+		{"keyless without a token", "keyless", "https://slipway.example.org", "false", "", "", ""},
+		{"scan-db in the workspace", "key", "", "false", "ci/grype-db", "grype-db-1", ""},
+		{"scan-db on the runner", "key", "", "false", "/srv/grype-db", "", ""},
+		{"scan-db on the runner with a cache key", "key", "", "false", "/srv/grype-db", "grype-db-1", "scan-db-cache-key needs scan-db"},
+		{"scan-db above the workspace", "key", "", "false", "ci/../../grype-db", "", outside},
+		{"scan-db-cache-key without scan-db", "key", "", "false", "", "grype-db-1", "scan-db-cache-key needs scan-db"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, log, _ := run(t, t.TempDir(), check, "BUILD_MODE=runner", "HAS_KEY=true", "SIGNING="+tc.signing,
-				"BUILDER_ID=", "RUNNER_ENVIRONMENT=github-hosted", "SERVER="+tc.server, "HAS_UPLOAD_TOKEN="+tc.hasToken)
-			if (code == 0) != tc.ok || !tc.ok && !strings.Contains(log, "::error title=slipway release::server with signing: key needs the slipway-token secret") {
-				t.Errorf("exit %d, log %q; want success %t", code, log, tc.ok)
+				"BUILDER_ID=", "RUNNER_ENVIRONMENT=github-hosted", "SERVER="+tc.server, "HAS_UPLOAD_TOKEN="+tc.hasToken,
+				"SCAN_DB="+tc.scanDB, "SCAN_DB_CACHE_KEY="+tc.cacheKey)
+			if (code == 0) != (tc.fails == "") || tc.fails != "" && !strings.Contains(log, "::error title=slipway release::") || !strings.Contains(log, tc.fails) {
+				t.Errorf("exit %d, log %q; want success %t (%q)", code, log, tc.fails == "", tc.fails)
 			}
 		})
 	}
@@ -237,11 +216,15 @@ func TestReleaseWorkflowScripts(t *testing.T) {
 		name, uploaded string
 		receipts       []string // written beside the artifacts
 		want           []string // the files listed, nil: the step fails
+		env            []string // more of the step's environment
 	}{
-		{"not uploaded", "false", nil, []string{"dist/a", "dist/b", "dist/manifest.json", "dist/subjects.sha256"}},
+		{"not uploaded", "false", nil, []string{"dist/a", "dist/b", "dist/manifest.json", "dist/subjects.sha256"}, nil},
+		{"tested and scanned", "false", nil, []string{"dist/a", "dist/b", "dist/manifest.json", "dist/manifest.test-result.sigstore.json",
+			"dist/manifest.vulns.sigstore.json", "dist/subjects.sha256"},
+			[]string{"TEST_ATTESTATION=dist/manifest.test-result.sigstore.json", "SCAN_ATTESTATION=dist/manifest.vulns.sigstore.json"}},
 		{"uploaded", "true", []string{"dist/a.receipt", "dist/b.receipt"},
-			[]string{"dist/a", "dist/a.receipt", "dist/b", "dist/b.receipt", "dist/manifest.json", "dist/subjects.sha256"}},
-		{"a receipt missing", "true", []string{"dist/a.receipt"}, nil},
+			[]string{"dist/a", "dist/a.receipt", "dist/b", "dist/b.receipt", "dist/manifest.json", "dist/subjects.sha256"}, nil},
+		{"a receipt missing", "true", []string{"dist/a.receipt"}, nil, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -259,8 +242,8 @@ func TestReleaseWorkflowScripts(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			code, log, outputs := run(t, dir, files, "SUBJECTS_FILE=dist/subjects.sha256", "MANIFEST=dist/manifest.json",
-				"SBOM=", "SIGNATURES=", "PROVENANCE=", "SBOM_ATTESTATION=", "UPLOADED="+tc.uploaded)
+			code, log, outputs := run(t, dir, files, append([]string{"SUBJECTS_FILE=dist/subjects.sha256", "MANIFEST=dist/manifest.json",
+				"SBOM=", "SIGNATURES=", "PROVENANCE=", "SBOM_ATTESTATION=", "UPLOADED=" + tc.uploaded}, tc.env...)...)
 			if tc.want == nil {
 				if code == 0 || !strings.Contains(log, "the upload left no receipt beside dist/b") {
 					t.Errorf("exit %d, log %q: want a failure naming dist/b", code, log)
@@ -282,4 +265,109 @@ func TestReleaseWorkflowScripts(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestReleaseWorkflowTestScan: both release jobs run the test action right
+// after the build outputs and before the SBOMs, only with test-command or
+// test-results, and the scan action after the SBOM outputs and before the
+// first signature, only with scan-db (the cache restore between them only
+// with scan-db-cache-key); both sign with the job's signer inputs exactly
+// as the sign step does; their outputs reach the workflow's.
+func TestReleaseWorkflowTestScan(t *testing.T) {
+	wf := readReleaseWorkflow(t)
+	for _, in := range []string{"test-command", "test-results", "test-format", "test-allow-failure", "scan-db", "scan-db-max-age", "scan-db-cache-key", "scan-sarif-artifact"} {
+		if _, ok := wf.On.WorkflowCall.Inputs[in]; !ok {
+			t.Errorf("release.yml has no %s input", in)
+		}
+	}
+	outputs := map[string]string{"test-result": "steps.test.outputs.result", "scan-findings": "steps.scan.outputs.findings",
+		"scan-max-severity": "steps.scan.outputs.max-severity", "scan-sarif": "steps.scan.outputs.sarif"}
+	for o := range outputs {
+		if got, want := wf.On.WorkflowCall.Outputs[o].Value, "${{ jobs.result.outputs."+o+" }}"; got != want {
+			t.Errorf("workflow output %s = %q, want %q", o, got, want)
+		}
+	}
+	for _, job := range []string{"release-keyless", "release-key"} {
+		j := wf.Jobs[job]
+		at := map[string]int{}
+		for i, s := range j.Steps {
+			if s.ID != "" {
+				at[s.ID] = i
+			}
+			if s.Uses == "actions/cache/restore@v4" {
+				at["restore"] = i
+			}
+		}
+		order := []string{"build", "test", "sbom-runner", "sbom", "restore", "scan-db", "scan", "sign"}
+		for i := 1; i < len(order); i++ {
+			a, aok := at[order[i-1]]
+			b, bok := at[order[i]]
+			if !aok || !bok || a >= b {
+				t.Errorf("job %s: step %s (%d) must come before %s (%d)", job, order[i-1], a+1, order[i], b+1)
+			}
+		}
+		sign := j.Steps[at["sign"]]
+		for id, want := range map[string]struct{ uses, cond string }{
+			"test": {"slipway/actions/actions/test@v1", "inputs.test-command != '' || inputs.test-results != ''"},
+			"scan": {"slipway/actions/actions/scan@v1", "inputs.scan-db != ''"},
+		} {
+			s := j.Steps[at[id]]
+			if s.Uses != want.uses || s.If != want.cond || s.With["manifest"] != "${{ steps.build.outputs.manifest }}" {
+				t.Errorf("job %s: step %s uses %q if %q with manifest %q; want %q if %q on the build's manifest", job, id, s.Uses, s.If, s.With["manifest"], want.uses, want.cond)
+			}
+			for _, k := range []string{"cosign-key", "cosign-password", "keyless", "fulcio-url", "rekor-url", "tlog", "tsa-url"} {
+				if s.With[k] != sign.With[k] {
+					t.Errorf("job %s: step %s with.%s = %q, the sign step's is %q", job, id, k, s.With[k], sign.With[k])
+				}
+			}
+		}
+		if r := j.Steps[at["restore"]]; r.If != "inputs.scan-db != '' && inputs.scan-db-cache-key != ''" || r.With["path"] != "${{ inputs.scan-db }}" ||
+			r.With["key"] != "${{ inputs.scan-db-cache-key }}" || r.With["fail-on-cache-miss"] != "true" {
+			t.Errorf("job %s: the cache restore step is %+v", job, r)
+		}
+		for o, src := range outputs {
+			if got, want := j.Outputs[o], "${{ "+src+" }}"; got != want {
+				t.Errorf("job %s: output %s = %q, want %q", job, o, got, want)
+			}
+		}
+	}
+}
+
+// releaseWorkflow is the part of .github/workflows/release.yml the tests read.
+type releaseWorkflow struct {
+	On struct {
+		WorkflowCall struct {
+			Inputs  map[string]any `yaml:"inputs"`
+			Secrets map[string]any `yaml:"secrets"`
+			Outputs map[string]struct {
+				Value string `yaml:"value"`
+			} `yaml:"outputs"`
+		} `yaml:"workflow_call"`
+	} `yaml:"on"`
+	Jobs map[string]struct {
+		Outputs map[string]string `yaml:"outputs"`
+		Steps   []workflowStep    `yaml:"steps"`
+	} `yaml:"jobs"`
+}
+
+type workflowStep struct {
+	ID   string            `yaml:"id"`
+	If   string            `yaml:"if"`
+	Uses string            `yaml:"uses"`
+	Run  string            `yaml:"run"`
+	Env  map[string]string `yaml:"env"`
+	With map[string]string `yaml:"with"`
+}
+
+func readReleaseWorkflow(t *testing.T) releaseWorkflow {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(repoRoot, ".github", "workflows", "release.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wf releaseWorkflow
+	if err := yaml.Unmarshal(data, &wf); err != nil {
+		t.Fatal(err)
+	}
+	return wf
 }

@@ -137,9 +137,14 @@ func Run(t *testing.T, s Scenario) *Result {
 		"--container-options", opts,
 		"--local-repository", "slipway/actions@v1=" + repo,
 		"--secret-file", secrets,
-		"--env", "SLIPWAY_RESULT=" + resultFile,
-		"--env", "SLIPWAY_OUT=" + r.Out,
 	}
+	for _, a := range githubStandIns(t, filepath.Join(T, "standins")) {
+		args = append(args, "--local-repository", a)
+	}
+	args = append(args,
+		"--env", "SLIPWAY_RESULT="+resultFile,
+		"--env", "SLIPWAY_OUT="+r.Out,
+	)
 	for _, label := range runnerLabels {
 		args = append(args, "-P", label+"=-self-hosted")
 	}
@@ -376,4 +381,34 @@ func mustMkdir(t *testing.T, dir string) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// githubActions are GitHub's own actions that the release workflow uses only in steps the e2e runs skip (the
+// Actions cache, workflow artifacts: services act does not have here), each with its sub-actions.
+var githubActions = map[string][]string{"actions/cache@v4": {"restore"}, "actions/upload-artifact@v4": {""}}
+
+// githubStandIns writes, under dir, one stand-in per githubActions entry and returns act's --local-repository
+// values for them. act fetches the action of every step before the job starts, even of a step whose if: is
+// false, and GitHub cannot be reached here; a stand-in satisfies that fetch, and fails the step, naming itself,
+// if a run ever gets to execute it.
+func githubStandIns(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	for _, repoRef := range slices.Sorted(maps.Keys(githubActions)) {
+		repo, _, _ := strings.Cut(repoRef, "@")
+		root := filepath.Join(dir, strings.ReplaceAll(repo, "/", "-"))
+		for _, sub := range githubActions[repoRef] {
+			d := filepath.Join(root, sub)
+			mustMkdir(t, d)
+			doc := "name: e2e stand-in for " + repoRef + "\n" +
+				"description: act fetches the actions of skipped steps too; GitHub is not reachable from the e2e tests.\n" +
+				"runs:\n  using: composite\n  steps:\n" +
+				"    - shell: sh\n      run: |\n        echo '::error::the e2e stand-in for " + repoRef + " ran: this scenario must not run it'\n        exit 1\n"
+			if err := os.WriteFile(filepath.Join(d, "action.yml"), []byte(doc), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		out = append(out, repoRef+"="+root)
+	}
+	return out
 }

@@ -35,6 +35,9 @@ type releaseWant struct {
 	// uploader starts the identity the control plane must have logged as the uploader.
 	controlPlane *controlPlane
 	uploader     string
+	// checks, when set, are the trust policy's tests: and vulnerabilities: sections: the workflow ran its test
+	// and scan stages, whose attestations must be pushed and pass them under slipway verify.
+	checks string
 }
 
 // pushedRelease is a release pulled back from the registry.
@@ -84,6 +87,9 @@ func checkRelease(t *testing.T, r *Result, ref string, w releaseWant) pushedRele
 		for _, a := range w.artifacts {
 			want = append(want, path.Base(a)+".receipt")
 		}
+	}
+	if w.checks != "" {
+		want = append(want, "manifest.test-result.sigstore.json", "manifest.vulns.sigstore.json")
 	}
 	slices.Sort(want)
 	if got := slices.Sorted(maps.Keys(files)); !slices.Equal(got, want) {
@@ -195,16 +201,20 @@ func releasePolicy(signers string, more ...string) string {
 func slipwayVerify(t *testing.T, ws, pinned string, w releaseWant) {
 	t.Helper()
 	slipway := slipwayBinary(t)
-	policy := filepath.Join(t.TempDir(), "policy.yaml")
-	doc := releasePolicy(w.signers)
+	var more []string
 	if w.controlPlane != nil {
-		doc = releasePolicy(w.signers, w.controlPlane.logPolicy())
+		more = append(more, w.controlPlane.logPolicy())
 	}
-	if err := os.WriteFile(policy, []byte(doc), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	// The image in the registry carries its signature and provenance; the tests and the scan are about the
+	// manifest's artifacts, so only the manifest's policy requires them.
+	policy := writeFile(t, "policy.yaml", releasePolicy(w.signers, more...))
+	manifestPolicy := writeFile(t, "policy.yaml", releasePolicy(w.signers, append(more, w.checks)...))
 	verify := func(what ...string) (bool, string, error) {
-		cmd := exec.Command(slipway, append(what, "--policy", policy, "--json")...)
+		p := policy
+		if what[1] == "--manifest" {
+			p = manifestPolicy
+		}
+		cmd := exec.Command(slipway, append(what, "--policy", p, "--json")...)
 		cmd.Dir = ws
 		cmd.Env = []string{"PATH=" + systemPath, "HOME=" + t.TempDir()}
 		var stderr bytes.Buffer
@@ -221,8 +231,12 @@ func slipwayVerify(t *testing.T, ws, pinned string, w releaseWant) {
 	if ok, out, err := verify("verify", "--image", pinned); !ok || err != nil {
 		t.Errorf("slipway verify --image %s: verified %t, %v; report:\n%s", pinned, ok, err, out)
 	}
-	if ok, out, err := verify("verify", "--manifest", "dist/manifest.json"); !ok || err != nil {
+	ok, out, err := verify("verify", "--manifest", "dist/manifest.json")
+	if !ok || err != nil {
 		t.Errorf("slipway verify --manifest: verified %t, %v; report:\n%s", ok, err, out)
+	}
+	if w.checks != "" {
+		checkTestsAndScan(t, out)
 	}
 	tampered := filepath.Join(ws, "dist", path.Base(w.artifacts[0]))
 	f, err := os.OpenFile(tampered, os.O_APPEND|os.O_WRONLY, 0)
@@ -388,4 +402,37 @@ func writeFile(t *testing.T, name, content string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// checkTestsAndScan checks slipway verify's JSON report of a release whose workflow ran the test and scan
+// stages: every artifact passed a tests check on the test-result bundle and a vulnerabilities check on the
+// vulns bundle (the policy's sections judged them; none failed).
+func checkTestsAndScan(t *testing.T, report string) {
+	t.Helper()
+	var rep struct {
+		Subjects []struct {
+			Name   string `json:"name"`
+			Checks []struct {
+				Check, Status, Bundle, Message string
+			} `json:"checks"`
+		} `json:"subjects"`
+	}
+	if err := json.Unmarshal([]byte(report), &rep); err != nil || len(rep.Subjects) == 0 {
+		t.Fatalf("slipway verify's report (%v): %s", err, report)
+	}
+	for _, s := range rep.Subjects {
+		passed := map[string]bool{}
+		for _, c := range s.Checks {
+			if c.Check != "tests" && c.Check != "vulnerabilities" {
+				continue
+			}
+			if c.Status != "pass" {
+				t.Errorf("%s: check %s %s on %s: %s", s.Name, c.Check, c.Status, c.Bundle, c.Message)
+			}
+			passed[c.Check+" "+path.Base(c.Bundle)] = c.Status == "pass"
+		}
+		if !passed["tests manifest.test-result.sigstore.json"] || !passed["vulnerabilities manifest.vulns.sigstore.json"] {
+			t.Errorf("%s: no passing tests and vulnerabilities checks on the pushed test-result and vulns bundles: %v", s.Name, passed)
+		}
+	}
 }

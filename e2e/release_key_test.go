@@ -17,7 +17,7 @@ import (
 const shippedReleaseWorkflow = "../.github/workflows/release.yml"
 
 // checkKeyNeverWritten checks that the cosign key never became a file: the shipped workflow hands the cosign-key
-// secret to nothing but the cosign-key input of the slipway sign and attest steps (and the inputs check, which
+// secret to nothing but the cosign-key input of the slipway sign, attest, test and scan steps (and the inputs check, which
 // only tests that it is set), so no step can write it; and no file the run left (the run's directory, which every
 // action container shares, with $SLIPWAY_OUT and act's action cache) holds a line of it.
 func checkKeyNeverWritten(t *testing.T, r *Result, key cosignKey) {
@@ -27,8 +27,8 @@ func checkKeyNeverWritten(t *testing.T, r *Result, key cosignKey) {
 		t.Fatal(err)
 	}
 	for _, job := range []string{"release-key", "release-keyless"} {
-		if want := []string{"attest/cosign-key", "attest/cosign-key", "attest/cosign-key", "sign/cosign-key", "sign/cosign-key"}; strings.Join(uses[job], " ") != strings.Join(want, " ") {
-			t.Errorf("job %s hands the cosign-key secret to %v, want only the cosign-key input of sign and attest %v", job, uses[job], want)
+		if want := []string{"attest/cosign-key", "attest/cosign-key", "attest/cosign-key", "scan/cosign-key", "sign/cosign-key", "sign/cosign-key", "test/cosign-key"}; strings.Join(uses[job], " ") != strings.Join(want, " ") {
+			t.Errorf("job %s hands the cosign-key secret to %v, want only the cosign-key input of sign, attest, test and scan %v", job, uses[job], want)
 		}
 	}
 	lines := key.secretLines()
@@ -77,7 +77,7 @@ func cosignKeyUses(path string) (map[string][]string, error) {
 			for _, at := range secretUses(step, "") {
 				switch {
 				case at == "env.HAS_KEY" && step["env"].(map[string]any)["HAS_KEY"] == "${{ secrets.cosign-key != '' }}":
-				case at == "with.cosign-key" && (stage == "sign" || stage == "attest"):
+				case at == "with.cosign-key" && (stage == "sign" || stage == "attest" || stage == "test" || stage == "scan"):
 					out[job] = append(out[job], stage+"/cosign-key")
 				default:
 					return nil, fmt.Errorf("%s: job %s step %d (%v) uses secrets.cosign-key at %s", path, job, i+1, step["name"], at)
@@ -120,8 +120,8 @@ func TestReleaseWorkflowHandsTheKeyOnlyToSlipway(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(uses["release-key"]) != 5 {
-		t.Errorf("release-key hands the key to %v, want the two sign and three attest steps", uses["release-key"])
+	if len(uses["release-key"]) != 7 {
+		t.Errorf("release-key hands the key to %v, want the two sign, three attest, the test and the scan steps", uses["release-key"])
 	}
 	bad := []byte("jobs:\n  j:\n    steps:\n      - name: Write the key\n        run: echo \"${{ secrets.cosign-key }}\" > k\n")
 	p := filepath.Join(t.TempDir(), "bad.yml")

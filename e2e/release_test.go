@@ -6,9 +6,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/slipway/actions/internal/artifact"
 	"github.com/slipway/actions/internal/digest"
+	"github.com/slipway/actions/internal/scan/scantest"
 	"github.com/slipway/actions/internal/testutil/registry"
 	"github.com/slipway/actions/internal/testutil/sigstoretest"
 	"github.com/slipway/actions/internal/testutil/tools"
@@ -26,7 +28,10 @@ const goCommand = "sh build.sh dist && go build -trimpath -buildvcs=false -o dis
 // release back by the digest the workflow output and checks every file, digest and bundle (checkRelease), the
 // control plane's receipt among them, verified offline with receipts required; and
 // that the Go program built on the runner runs and the runner's Go toolchain is what the manifest and the
-// provenance record.
+// provenance record. The same run has the optional test stage (a TAP test script in the action image) and scan
+// stage (a grype database the test wrote with scantest, committed in the project: an advisory about the Go
+// standard library hello-go links): their outputs, and their attestations pushed, admitted by the control plane
+// and verified by slipway verify under a policy with tests: and vulnerabilities: sections.
 func TestRelease(t *testing.T) {
 	cosign := tools.Require(t, "cosign")
 	goTool := tools.Require(t, "go")
@@ -34,8 +39,14 @@ func TestRelease(t *testing.T) {
 	key := newCosignKeyPair(t, cosign)
 	ref := reg + "/e2e/release:1.0.0"
 	signers := "keys:\n  - name: e2e\n    path: " + key.publicPath + "\n"
+	const checks = "tests:\n  required: true\n  result: PASSED\n" +
+		"vulnerabilities:\n  required: true\n  maxSeverity: medium\n  maxAge: 1d\n"
 	// No uploader rules: any valid upload token may publish.
-	cp, tokens := startControlPlane(t, releasePolicy(signers), []string{"e2e-release"})
+	cp, tokens := startControlPlane(t, releasePolicy(signers, checks), []string{"e2e-release"})
+	files := map[string]string{"test.sh": releaseTestScript}
+	for name, content := range releaseScanDB(t) {
+		files[name] = content
+	}
 
 	r := Run(t, Scenario{
 		Workflow: "testdata/workflows/release.yml",
@@ -50,7 +61,11 @@ func TestRelease(t *testing.T) {
 			"toolchains": "go",
 			"trace":      "true", // on the runner: act's runner mode, slipway build in a run: step on this machine
 			"server":     cp.URL,
+			// The optional stages: test after the build (in the action image), scan after the SBOMs.
+			"test-command": "sh test.sh",
+			"scan-db":      "ci/grype-db",
 		},
+		Files:     files,
 		Secrets:   map[string]string{"COSIGN_KEY": key.private, "COSIGN_PASSWORD": key.password, "SLIPWAY_TOKEN": tokens[0]},
 		HostTools: []string{"go"},
 		Env:       goEnv(t, goTool),
@@ -65,7 +80,15 @@ func TestRelease(t *testing.T) {
 		signers:      signers,
 		controlPlane: cp,
 		uploader:     "token:e2e-release/",
+		checks:       checks,
 	})
+	// One test passed; one finding (the stdlib advisory, medium: within maxSeverity medium).
+	for name, want := range map[string]string{"test-result": "PASSED", "scan-findings": "1", "scan-max-severity": "medium",
+		"scan-sarif": "dist/manifest.vulns.sarif"} {
+		if got := r.Value(t, name); got != want {
+			t.Errorf("workflow output %s = %q, want %q", name, got, want)
+		}
+	}
 	checkNoSecretLogged(t, r, key)
 	checkNoSecretLeaked(t, r, cp, map[string]string{"the upload token": tokens[0]})
 	checkKeyNeverWritten(t, r, key)
@@ -232,4 +255,32 @@ func TestReleaseKeyless(t *testing.T) {
 	if e, ts := ss.Entries.Load(), ss.Timestamps.Load(); e != 8 || ts != 8 {
 		t.Errorf("Rekor logged %d entries and the TSA issued %d timestamps, want 8 each", e, ts)
 	}
+}
+
+// releaseTestScript is TestRelease's test command: a TAP stream about the built program, run by slipway test in
+// the action image (busybox sh).
+const releaseTestScript = `#!/bin/sh
+echo 'TAP version 13'
+echo '1..1'
+if [ "$(sh dist/hello e2e)" = 'Hello, e2e! (hello 1.0.0)' ]; then
+	echo 'ok 1 - hello greets'
+else
+	echo 'not ok 1 - hello greets'
+fi
+`
+
+// releaseScanDB writes a grype v6 database with one advisory about the Go standard library (which the
+// runner's go links into hello-go, and the SBOM lists as pkg:golang/stdlib) and returns its files as the
+// project's ci/grype-db/, committed: the workspace is all the scan's action container sees.
+func releaseScanDB(t *testing.T) map[string]string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "grype-db")
+	scantest.WriteDB(t, dir, scantest.Options{Built: time.Now().Add(-time.Hour), Source: "e2e"},
+		scantest.Vuln{ID: "CVE-2099-0301", Severity: "medium", Provider: "github", Ecosystem: "go-module", Package: "stdlib",
+			VersionType: "go", Constraint: ">= 1.22.0", Description: "stdlib: an e2e test advisory"})
+	out := map[string]string{}
+	for _, f := range []string{"vulnerability.db", "import.json"} {
+		out["ci/grype-db/"+f] = string(readFile(t, filepath.Join(dir, f)))
+	}
+	return out
 }

@@ -39,6 +39,7 @@ type dispatchCommand struct {
 	mem, gpus, gres, constraint, slipway string
 	platform                             string
 	backend, restURL, restUser           string
+	containerRuntime, containerNetwork   string
 	env, outputs                         []string
 	sigstore                             signing.Config
 	deploy                               deploymentFlags
@@ -69,7 +70,7 @@ func (c *dispatchCommand) Inputs() []input.Input {
 		input.String(&c.workdir, input.Spec{Name: "workdir", Required: true,
 			Description: "The job's working directory on the shared filesystem (absolute): the release is staged in WORKDIR/.slipway, the job runs in WORKDIR/job-ID."}),
 		input.String(&c.command, input.Spec{Name: "command",
-			Description: "The command to run, split into words without a shell (quotes allowed; $, `, ;, |, &, <, >, globs refused unquoted); it runs in the job's directory, where the checked artifact was copied (or unpacked, for a tar.gz). Exactly one of command and script; for an OCI image artifact, the command runs in its container with srun --container (none: the image's entrypoint and command)."}),
+			Description: "The command to run, split into words without a shell (quotes allowed; $, `, ;, |, &, <, >, globs refused unquoted); it runs in the job's directory, where the checked artifact was copied (or unpacked, for a tar.gz). Exactly one of command and script; for an OCI image artifact, the command runs in its container with srun --container, or Podman with container-runtime podman (none: the image's entrypoint and command)."}),
 		input.String(&c.script, input.Spec{Name: "script",
 			Description: "An artifact of the release (its name) to run with /bin/sh once the node checked it; nothing that was not admitted runs."}),
 		input.String(&c.artifact, input.Spec{Name: "artifact",
@@ -86,6 +87,10 @@ func (c *dispatchCommand) Inputs() []input.Input {
 		input.String(&c.gres, input.Spec{Name: "gres", Description: "Generic resources (--gres: gpu:a100:2)."}),
 		input.String(&c.constraint, input.Spec{Name: "constraint", Description: "Node features (--constraint)."}),
 		input.String(&c.platform, input.Spec{Name: "platform", Description: "For an image release whose artifact is an OCI image index: the nodes' platform (os/arch[/variant]) whose image is staged and run; default linux and the dispatcher's architecture."}),
+		input.String(&c.containerRuntime, input.Spec{Name: "container-runtime",
+			Description: "For an OCI image release, what runs its container on the node once exec-verified checked and unpacked it: slurm (srun --container, the site's oci.conf) or podman (podman run --rootfs of the verified root filesystem; nothing pulled). Empty: slurm."}),
+		input.String(&c.containerNetwork, input.Spec{Name: "container-network",
+			Description: "With container-runtime podman: the container's network, none (loopback only) or host. Empty: none."}),
 		input.List(&c.env, input.Spec{Name: "env",
 			Description: "Names of environment variables passed to the job with their values here (an allow-list; nothing else of this environment reaches it, and credentials such as SLIPWAY_TOKEN and SLURM_JWT never do)."}),
 		input.List(&c.outputs, input.Spec{Name: "outputs",
@@ -236,7 +241,8 @@ var errNoDispatchCredentials = exitcode.BadInputf("no credentials for the contro
 // job reads the job's inputs.
 func (c *dispatchCommand) job(rt *Runtime) (dispatch.Job, error) {
 	j := dispatch.Job{Command: c.command, Script: c.script, Artifact: c.artifact, Partition: c.partition, Account: c.account,
-		QOS: c.qos, Cluster: c.cluster, Mem: c.mem, GPUs: c.gpus, Gres: c.gres, Constraint: c.constraint, Platform: c.platform, Slipway: c.slipway}
+		QOS: c.qos, Cluster: c.cluster, Mem: c.mem, GPUs: c.gpus, Gres: c.gres, Constraint: c.constraint, Platform: c.platform, Slipway: c.slipway,
+		ContainerRuntime: c.containerRuntime, ContainerNetwork: c.containerNetwork}
 	if j.Command != "" && j.Script != "" {
 		return j, exitcode.BadInputf("give exactly one of command (a command line) and script (an artifact of the release, run with /bin/sh); for an OCI image, command or nothing (its entrypoint)")
 	}

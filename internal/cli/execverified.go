@@ -26,7 +26,8 @@ func (c *execVerifiedCommand) Long() string {
 	return `Usage: slipway exec-verified --digest sha256:HEX --file F [--policy P --bundles B,...]
          [--in-place DIR [--staging-root R] | --copy DIR | --unpack DIR] [--status FILE] -- CMD ARGS...
        slipway exec-verified --digest sha256:HEX --file LAYOUT/blobs/sha256/HEX [--policy P --bundles B,...]
-         --image-layout LAYOUT --bundle NEWDIR --job-dir NEWDIR [--status FILE] -- [CMD ARGS...]
+         --image-layout LAYOUT --bundle NEWDIR --job-dir NEWDIR
+         [--container-runtime slurm|podman [--container-network none|host]] [--status FILE] -- [CMD ARGS...]
 
 The artifact is read once, into the hash, through one open file; what runs is what that read saw.
 --in-place DIR: no copy. F and every directory from R (default: F's directory) down to it must
@@ -41,6 +42,9 @@ its checks, the image's config and every layer are read from the layout, hashed 
 into a fresh root filesystem in --bundle, and the command (or, none given, the image's entrypoint
 and command) runs in the container with srun --container=BUNDLE, in --job-dir mounted at its own
 path as the working directory. A layer that is not the manifest's refuses the job (check "layer").
+With --container-runtime podman the verified root filesystem runs with podman run --rootfs instead
+(read-only, nothing pulled, no network unless --container-network host, the job's variables passed
+by name, the container inside the job's cgroup).
 A refusal is also written to --status as the job's status file (check, detail, exit code 65).`
 }
 
@@ -78,6 +82,10 @@ func (c *execVerifiedCommand) Inputs() []input.Input {
 			Description: "With image-layout: the job directory to create (it must not exist), mounted into the container at its own path as its working directory."}),
 		input.String(&o.Platform, input.Spec{Name: "platform",
 			Description: "With image-layout: the platform (os/arch[/variant]) whose image to run when --file is an image index (default linux and this machine's architecture)."}),
+		input.String(&o.Runtime, input.Spec{Name: "container-runtime",
+			Description: "With image-layout: what runs the container: slurm (srun --container, the default) or podman (podman run --rootfs of the verified root filesystem)."}),
+		input.String(&o.Network, input.Spec{Name: "container-network",
+			Description: "With container-runtime podman: the container's network, none (the default: loopback only) or host."}),
 		input.String(&o.Status, input.Spec{Name: "status",
 			Description: "The job's status file: a refusal is written there (JSON: verified false, check, detail, exit code)."}),
 	}

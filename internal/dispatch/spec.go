@@ -44,6 +44,12 @@ type Job struct {
 	Platform string
 	// Slipway is the slipway binary on the nodes (absolute).
 	Slipway string
+	// ContainerRuntime runs an OCI image release's container on the node:
+	// "" or "slurm" (srun --container), or "podman" (podman run --rootfs
+	// of the root filesystem exec-verified checked and unpacked).
+	// ContainerNetwork is the Podman container's network: "" or "none"
+	// (loopback only), or "host". Both only for an image.
+	ContainerRuntime, ContainerNetwork string
 	// PolicyFile is the trust policy on the nodes (absolute) that
 	// exec-verified checks the artifact's signatures with; "" checks the
 	// digest only.
@@ -135,6 +141,8 @@ func newPlan(st *Staged, j Job, workdir, byDigest string) (*plan, error) {
 		return nil, fmt.Errorf("artifact %q is an OCI image: it runs its command (or, none given, its entrypoint) in its container; script does not apply: give command, or nothing", a.Name)
 	case !image && j.Command == "" && j.Script == "":
 		return nil, fmt.Errorf("give exactly one of command (a command line) and script (an artifact of the release run with /bin/sh)")
+	case !image && (j.ContainerRuntime != "" || j.ContainerNetwork != ""):
+		return nil, fmt.Errorf("artifact %q is not an OCI image: container-runtime and container-network say how an image's container runs; drop them", a.Name)
 	case j.Script != "" && a.Name != j.Script:
 		return nil, fmt.Errorf("script %q and artifact %q differ: the script is the artifact that runs; drop artifact", j.Script, a.Name)
 	}
@@ -170,6 +178,7 @@ func newPlan(st *Staged, j Job, workdir, byDigest string) (*plan, error) {
 			}
 			js.Platform = p.String()
 		}
+		js.ContainerRuntime, js.ContainerNetwork = j.ContainerRuntime, j.ContainerNetwork
 	case !js.Unpack:
 		// Checked where it was staged: no copy (exec-verified --in-place);
 		// Stage writes every directory from WORKDIR/.slipway down 0755 and

@@ -80,6 +80,11 @@ type Options struct {
 	Platform string
 	// Srun is the srun to run an image with ("srun" on PATH when empty).
 	Srun string
+	// Runtime runs the image: RuntimeSlurm ("" too: srun --container) or
+	// RuntimePodman (podman run --rootfs of the bundle's root filesystem,
+	// Podman the podman binary, "podman" on PATH when empty). Network is
+	// the Podman container's network: NetworkNone ("" too) or NetworkHost.
+	Runtime, Podman, Network string
 	// Status, when set, receives the refusal (API8.md status file).
 	Status string
 	// JobID is the Slurm job id for the status file ("" outside Slurm).
@@ -362,6 +367,8 @@ func (o *Options) validate() (digest.SHA256, error) {
 		return usage("--bundles without --policy: the signatures are checked against a trust policy; give it")
 	case o.Platform != "" && o.ImageLayout == "":
 		return usage("--platform without --image-layout: it picks the image of an image index; drop it, or give the layout")
+	case o.ImageLayout == "" && (o.Runtime != "" || o.Network != ""):
+		return usage("--container-runtime or --container-network without --image-layout: they say how an image runs; drop them for a file or an archive")
 	case o.ImageLayout != "":
 		if len(o.Argv) > 0 && o.Argv[0] == "" {
 			return usage("an empty command after --: give the command to run in the image, or none for its entrypoint and command")

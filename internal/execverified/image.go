@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"os"
-	"os/exec"
 	"slices"
 	"strings"
 
@@ -27,8 +26,9 @@ const maxImageManifest = 4 << 20
 // in the layout ImageLayout) passed its checks and its checked bytes are
 // in copy; the image's config and layers are hashed again while they are
 // unpacked into the fresh bundle, whose container then runs the command
-// (or the image's entrypoint and command) through srun --container, in the
-// fresh job directory mounted at its own path.
+// (or the image's entrypoint and command) through srun --container (or
+// podman run --rootfs with Runtime podman), in the fresh job directory
+// mounted at its own path.
 func (o *Options) image(ctx context.Context, copy io.ReadSeeker, want digest.SHA256) (argv0 string, argv, env []string, err error) {
 	if _, err := copy.Seek(0, io.SeekStart); err != nil {
 		return "", nil, nil, refuse(exitcode.Internal, CheckRead, "rereading the checked manifest: %v", err)
@@ -37,9 +37,9 @@ func (o *Options) image(ctx context.Context, copy io.ReadSeeker, want digest.SHA
 	if err != nil || len(raw) > maxImageManifest {
 		return "", nil, nil, refuse(exitcode.NotVerified, CheckRead, "the image manifest %q: not read whole within %d bytes (%v); nothing ran", o.File, maxImageManifest, err)
 	}
-	srun, err := exec.LookPath(o.srun())
+	runner, err := o.runtimeBinary()
 	if err != nil {
-		return "", nil, nil, refuse(exitcode.Failed, CheckExec, "srun %q: %v; an image job runs its container with srun --container inside the job's allocation: put Slurm's srun on the job's PATH", o.srun(), err)
+		return "", nil, nil, err
 	}
 	if err := mkdirFresh(o.JobDir); err != nil {
 		return "", nil, nil, err
@@ -61,6 +61,10 @@ func (o *Options) image(ctx context.Context, copy io.ReadSeeker, want digest.SHA
 		return "", nil, nil, refuse(exitcode.Internal, CheckContainer, "making the container bundle %q: %v; nothing ran", o.Bundle, err)
 	}
 	o.Log.Debug("image unpacked", "digest", b.Digest, "layers", b.Layers, "bytes", b.Bytes, "bundle", b.Dir)
+	if o.Runtime == RuntimePodman {
+		argv, env = o.podman(runner, b, ownCgroup())
+		return runner, argv, env, nil
+	}
 	// srun's environment is the container's (Slurm merges it over
 	// config.json's): the job's allow-listed variables, with the image's
 	// PATH, since the host's means nothing inside.
@@ -68,7 +72,7 @@ func (o *Options) image(ctx context.Context, copy io.ReadSeeker, want digest.SHA
 	env = slices.DeleteFunc(slices.Clone(o.Env), func(e string) bool { return strings.HasPrefix(e, "PATH=") })
 	env = append(env, "PATH="+path, EnvJobDir+"="+o.JobDir)
 	argv = append([]string{"srun", "--container=" + o.Bundle, "--"}, b.Args...)
-	return srun, argv, env, nil
+	return runner, argv, env, nil
 }
 
 func (o *Options) srun() string {
@@ -86,11 +90,13 @@ func (o *Options) validateImage() error {
 		return usage("--image-layout needs --bundle (a new directory for the container's bundle, node-local) and --job-dir (a new directory, the container's working directory)")
 	case o.Copy != "" || o.Unpack != "" || o.InPlace != "":
 		return usage("--image-layout with --in-place, --copy or --unpack: an image is unpacked into --bundle, and runs in --job-dir")
+	case o.Runtime != "" && o.Runtime != RuntimeSlurm && o.Runtime != RuntimePodman:
+		return usage("--container-runtime %q: give slurm (srun --container, the default) or podman (podman run --rootfs)", o.Runtime)
 	}
 	if o.Platform != "" {
 		if p, err := v1.ParsePlatform(o.Platform); err != nil || p.OS == "" || p.Architecture == "" {
 			return usage("--platform %q is not os/arch[/variant] (%v); write it like linux/amd64", o.Platform, err)
 		}
 	}
-	return nil
+	return o.validatePodman()
 }

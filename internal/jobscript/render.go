@@ -61,6 +61,11 @@ type Spec struct {
 	// image exec-verified picks when Artifact is an image index (the one
 	// the dispatcher staged); empty: exec-verified's default.
 	Platform string
+	// ContainerRuntime runs the image: "" or "slurm" (srun --container),
+	// or "podman" (podman run --rootfs of the verified root filesystem,
+	// exec-verified --container-runtime podman). ContainerNetwork is the
+	// Podman container's network: "" or "none" (loopback only), or "host".
+	ContainerRuntime, ContainerNetwork string
 	// Argv is the command, already split (SplitCommand): no shell ever sees
 	// it; each word is passed as it is.
 	Argv []string
@@ -107,6 +112,12 @@ func Render(s Spec) ([]byte, error) {
 		}
 		b.WriteString("\t--bundle \"$slipway_tmp/bundle\" \\\n")
 		b.WriteString("\t--job-dir \"$slipway_dir\" \\\n")
+		if s.ContainerRuntime != "" && s.ContainerRuntime != "slurm" {
+			fmt.Fprintf(&b, "\t--container-runtime %s \\\n", Quote(s.ContainerRuntime))
+		}
+		if s.ContainerNetwork != "" {
+			fmt.Fprintf(&b, "\t--container-network %s \\\n", Quote(s.ContainerNetwork))
+		}
 	case s.Unpack:
 		b.WriteString("\t--unpack \"$slipway_dir\" \\\n")
 	case s.JobDir != "" && s.Copy:
@@ -229,6 +240,16 @@ func (s Spec) validate() error {
 		return errors.New("a platform is for an image job (it picks the image of an index); drop it")
 	case strings.Trim(s.Platform, "abcdefghijklmnopqrstuvwxyz0123456789/._-") != "":
 		return fmt.Errorf("platform %q: write it as os/arch[/variant], such as linux/amd64", s.Platform)
+	case s.ImageLayout == "" && (s.ContainerRuntime != "" || s.ContainerNetwork != ""):
+		return errors.New("a container runtime or network without an image: they say how an OCI image runs; drop them for a file or an archive")
+	case s.ContainerRuntime != "" && s.ContainerRuntime != "slurm" && s.ContainerRuntime != "podman":
+		return fmt.Errorf("container runtime %q: give slurm (srun --container, the default) or podman (podman run --rootfs)", s.ContainerRuntime)
+	case s.ContainerNetwork != "" && s.ContainerRuntime != "podman":
+		return fmt.Errorf("container network %q without the podman runtime: srun --container runs the bundle as the site's oci.conf says; drop it or choose container runtime podman", s.ContainerNetwork)
+	case s.ContainerNetwork != "" && s.ContainerNetwork != "none" && s.ContainerNetwork != "host":
+		return fmt.Errorf("container network %q: give none (loopback only, the default) or host (the node's network)", s.ContainerNetwork)
+	case s.ContainerRuntime == "podman" && strings.ContainsAny(s.JobDir, ",="):
+		return fmt.Errorf("job directory %q holds a comma or an equals sign, which podman's --mount would split; choose a workdir without them", s.JobDir)
 	}
 	if (len(s.Argv) == 0 && s.ImageLayout == "") || (len(s.Argv) > 0 && s.Argv[0] == "") {
 		return errors.New("no command: give the command's words (SplitCommand splits a command line)")

@@ -46,7 +46,10 @@ func TestRenderGolden(t *testing.T) {
 	image.ImageLayout = "/shared/work/.slipway/release-r-1/dist/image"
 	image.JobDir = "/shared/work/job-%j"
 	image.Argv = nil
-	for name, s := range map[string]Spec{"unpack": baseSpec(), "signed": signed, "file-in-place": file, "file-copy": copied, "file-in-memory": memory, "image": image} {
+	podman := image
+	podman.ContainerRuntime, podman.ContainerNetwork = "podman", "host"
+	podman.Argv = []string{"/app", "--flag"}
+	for name, s := range map[string]Spec{"unpack": baseSpec(), "signed": signed, "file-in-place": file, "file-copy": copied, "file-in-memory": memory, "image": image, "image-podman": podman} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			got, err := Render(s)
@@ -67,6 +70,15 @@ func TestRenderGolden(t *testing.T) {
 				t.Errorf("Render(%s) differs from %s (go test -update rewrites it):\n%s", name, golden, got)
 			}
 		})
+	}
+}
+
+// asImage makes a refusal case's spec an image job in jobDir run with
+// runtime on network.
+func asImage(runtime, network, jobDir string) func(*Spec) {
+	return func(s *Spec) {
+		s.Unpack = false
+		s.JobDir, s.ImageLayout, s.ContainerRuntime, s.ContainerNetwork = jobDir, "/w/image", runtime, network
 	}
 }
 
@@ -100,6 +112,11 @@ func TestRenderRefuses(t *testing.T) {
 		{"empty argv0", func(s *Spec) { s.Argv = []string{""} }, "no command"},
 		{"image without a job dir", func(s *Spec) { s.Unpack = false; s.ImageLayout = "/w/image" }, "an image job needs a job directory"},
 		{"image unpacked", func(s *Spec) { s.JobDir = "/w/job-%j"; s.ImageLayout = "/w/image" }, "cannot be unpacked"},
+		{"podman for a file", func(s *Spec) { s.ContainerRuntime = "podman" }, "without an image"},
+		{"unknown runtime", asImage("docker", "", "/w/job-%j"), "give slurm"},
+		{"network with srun", asImage("", "host", "/w/job-%j"), "without the podman runtime"},
+		{"unknown network", asImage("podman", "bridge", "/w/job-%j"), "give none"},
+		{"podman and a comma", asImage("podman", "", "/w,x/job-%j"), "podman's --mount would split"},
 		{"relative image layout", func(s *Spec) { s.Unpack = false; s.JobDir = "/w/job-%j"; s.ImageLayout = "image" }, "image layout \"image\": not an absolute path"},
 		{"image, empty argv0", func(s *Spec) {
 			s.Unpack = false

@@ -99,3 +99,25 @@ func TestBuildLayoutIndex(t *testing.T) {
 		}
 	})
 }
+
+// FuzzChooseManifest: any index JSON either yields an image manifest of
+// the index whose platform satisfies the one asked, or an *Error.
+func FuzzChooseManifest(f *testing.F) {
+	f.Add([]byte(`{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:`+strings.Repeat("a", 64)+`","size":1,"platform":{"os":"linux","architecture":"amd64"}}]}`), "linux/amd64")
+	f.Add([]byte(`{"manifests":[{"mediaType":"application/vnd.oci.image.index.v1+json","platform":{"os":"linux","architecture":"arm64","variant":"v8"}}]}`), "linux/arm64")
+	f.Add([]byte(`{"manifests":[{}]}`), "windows/amd64")
+	f.Fuzz(func(t *testing.T, raw []byte, platform string) {
+		p, err := v1.ParsePlatform(platform)
+		if err != nil {
+			return
+		}
+		d, err := ChooseManifest(raw, "sha256:test", *p)
+		var e *Error
+		switch {
+		case err != nil && !errors.As(err, &e):
+			t.Fatalf("error %v is not an *Error", err)
+		case err == nil && (d.Platform == nil || !d.Platform.Satisfies(*p) || !d.MediaType.IsImage()):
+			t.Fatalf("chose %+v for %s", d, platform)
+		}
+	})
+}

@@ -134,7 +134,7 @@ func mcpHTTP(t *testing.T, s *mcpSite, tok string) *mcp.ClientSession {
 }
 
 // callTool calls name and returns its structured answer, or its error text.
-func callTool(t *testing.T, cs *mcp.ClientSession, name string, args map[string]any) (map[string]any, string) {
+func callTool(t testing.TB, cs *mcp.ClientSession, name string, args map[string]any) (map[string]any, string) {
 	t.Helper()
 	res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: name, Arguments: args})
 	if err != nil {

@@ -101,7 +101,7 @@ func record(t *testing.T, recs []map[string]any, name string) map[string]any {
 	return nil
 }
 
-func writeFile(t *testing.T, path, content string) {
+func writeFile(t testing.TB, path, content string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)

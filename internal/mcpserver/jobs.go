@@ -144,10 +144,10 @@ type DispatchRequest struct {
 }
 
 func (s *Server) addDispatchTools(srv *mcp.Server) {
-	mcp.AddTool(srv, &mcp.Tool{Name: "dispatch_release", Annotations: &mcp.ToolAnnotations{DestructiveHint: ptr(false), OpenWorldHint: ptr(true)},
+	addTool(srv, &mcp.Tool{Name: "dispatch_release", Annotations: &mcp.ToolAnnotations{DestructiveHint: ptr(false), OpenWorldHint: ptr(true)},
 		Description: "Asks to run an admitted release as a Slurm job (dispatch scope). Nothing runs until a person with the admin scope approves the request (slipway approve ID): the answer is the pending request; follow it with get_dispatch_request."},
 		s.dispatchRelease)
-	mcp.AddTool(srv, &mcp.Tool{Name: "cancel_job", Annotations: &mcp.ToolAnnotations{DestructiveHint: ptr(true)},
+	addTool(srv, &mcp.Tool{Name: "cancel_job", Annotations: &mcp.ToolAnnotations{DestructiveHint: ptr(true)},
 		Description: "Cancels a job the server submitted (dispatch scope); a job that ended is left as it is."},
 		s.cancelJob)
 }

@@ -54,31 +54,31 @@ type ReleaseIn struct {
 
 func (s *Server) addReadTools(srv *mcp.Server) {
 	ro := &mcp.ToolAnnotations{ReadOnlyHint: true}
-	mcp.AddTool(srv, &mcp.Tool{Name: "list_releases", Annotations: ro,
+	addTool(srv, &mcp.Tool{Name: "list_releases", Annotations: ro,
 		Description: "Admitted releases, newest first, searched by source repository, any file's digest and admission time, a page at a time (keyset pagination)."},
 		s.listReleases)
-	mcp.AddTool(srv, &mcp.Tool{Name: "get_release", Annotations: ro,
+	addTool(srv, &mcp.Tool{Name: "get_release", Annotations: ro,
 		Description: "One admitted release: its source repository, uploader, artifacts with digests, log index and the checks admission passed."},
 		s.getRelease)
-	mcp.AddTool(srv, &mcp.Tool{Name: "verify_release", Annotations: ro,
+	addTool(srv, &mcp.Tool{Name: "verify_release", Annotations: ro,
 		Description: "Downloads the release and runs the verifier on it again under the trust policy (signatures, provenance, SBOMs, receipts): the check list with pass/fail and why."},
 		s.verifyRelease)
-	mcp.AddTool(srv, &mcp.Tool{Name: "explain_rejection", Annotations: ro,
+	addTool(srv, &mcp.Tool{Name: "explain_rejection", Annotations: ro,
 		Description: "Why the control plane refused a release: its release-rejected log entry (read from the log and proved included), the failed check and what fixes it."},
 		s.explainRejection)
-	mcp.AddTool(srv, &mcp.Tool{Name: "get_log_checkpoint", Annotations: ro,
+	addTool(srv, &mcp.Tool{Name: "get_log_checkpoint", Annotations: ro,
 		Description: "The transparency log's latest signed checkpoint, its signature checked against the log's key: origin, tree size, root hash."},
 		s.getCheckpoint)
-	mcp.AddTool(srv, &mcp.Tool{Name: "prove_inclusion", Annotations: ro,
+	addTool(srv, &mcp.Tool{Name: "prove_inclusion", Annotations: ro,
 		Description: "Proves a release's admission is in the log: verifies its receipt (inclusion proof and signed checkpoint) and that the latest checkpoint is consistent with it."},
 		s.proveInclusion)
-	mcp.AddTool(srv, &mcp.Tool{Name: "list_jobs", Annotations: ro,
+	addTool(srv, &mcp.Tool{Name: "list_jobs", Annotations: ro,
 		Description: "Slurm jobs of admitted releases (dispatches), newest first, optionally of one release, a page at a time."},
 		s.listJobs)
-	mcp.AddTool(srv, &mcp.Tool{Name: "get_job", Annotations: ro,
+	addTool(srv, &mcp.Tool{Name: "get_job", Annotations: ro,
 		Description: "One dispatched job: its state, exit code, elapsed time, and the tail of its output when the server submitted it."},
 		s.getJob)
-	mcp.AddTool(srv, &mcp.Tool{Name: "get_dispatch_request", Annotations: ro,
+	addTool(srv, &mcp.Tool{Name: "get_dispatch_request", Annotations: ro,
 		Description: "A dispatch request made with dispatch_release: pending, approved (with its job), denied or failed, and who decided."},
 		s.getDispatchRequest)
 }

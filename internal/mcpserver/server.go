@@ -99,7 +99,9 @@ func (s *Server) Run(ctx context.Context, t mcp.Transport) error {
 
 // Handler serves streamable HTTP: each request needs a bearer token (401
 // otherwise), and each tool call is made with the token of the request
-// that carries it.
+// that carries it. It is stateless (no session is kept between requests),
+// so that any replica of slipway serve behind a load balancer answers any
+// request; no tool asks the client anything back.
 func (s *Server) Handler() http.Handler {
 	h := mcp.NewStreamableHTTPHandler(func(r *http.Request) *mcp.Server {
 		id, err := s.identity(r.Context(), bearer(r.Header))
@@ -107,7 +109,7 @@ func (s *Server) Handler() http.Handler {
 			return nil
 		}
 		return s.forScopes(id)
-	}, &mcp.StreamableHTTPOptions{Logger: s.o.Log})
+	}, &mcp.StreamableHTTPOptions{Logger: s.o.Log, Stateless: true})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok := bearer(r.Header)
 		if tok == "" {

@@ -64,7 +64,7 @@ func FuzzPage(f *testing.F) {
 		limit, after, err := parsePage(v, requestIDForm, "state")
 		if err != nil {
 			var p *Problem
-			if !errors.As(err, &p) || p.Status != http.StatusBadRequest || p.Check == "" {
+			if !errors.As(err, &p) || p.Status != http.StatusBadRequest || !strings.HasPrefix(p.Detail, "query parameter "+strconv.Quote(p.Check)+" ") {
 				t.Fatalf("error %v is not a 400 naming a parameter", err)
 			}
 			return

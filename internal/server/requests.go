@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/slipway/actions/internal/store"
@@ -298,7 +299,7 @@ func parsePage(v url.Values, idForm *regexp.Regexp, extra ...string) (int, *stor
 			known = known || name == e
 		}
 		if !known {
-			return 0, nil, badParam(name, "is not a parameter of this endpoint", fmt.Sprintf("use limit, page_token and %v", extra))
+			return 0, nil, badParam(name, "is not a parameter of this endpoint", "use "+strings.Join(append([]string{"limit", "page_token"}, extra...), ", "))
 		}
 		if len(vals) != 1 {
 			return 0, nil, badParam(name, fmt.Sprintf("is given %d times", len(vals)), "give it once")

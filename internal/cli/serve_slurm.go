@@ -22,7 +22,7 @@ import (
 type slurmFlags struct {
 	slurm, restURL, restUser, jwtFile       string
 	workdir, partition, cluster, slipwayBin string
-	nodePolicy                              string
+	nodePolicy, containerRuntime            string
 }
 
 func (f *slurmFlags) inputs() []input.Input {
@@ -43,6 +43,8 @@ func (f *slurmFlags) inputs() []input.Input {
 			Description: "The Slurm cluster the server's jobs go to (sbatch --clusters); unset: the local one."}),
 		input.String(&f.slipwayBin, input.Spec{Name: "slipway-path", Env: "SLIPWAY_SLIPWAY_PATH",
 			Description: "The slipway binary on the compute nodes (absolute): each job's first command is its exec-verified."}),
+		input.String(&f.containerRuntime, input.Spec{Name: "slurm-container-runtime", Env: "SLIPWAY_SLURM_CONTAINER_RUNTIME",
+			Description: "How the nodes run image releases: slurm (srun --container, with the cluster's oci.conf) or podman (podman run --rootfs of the root filesystem exec-verified checked, no network); unset: slurm."}),
 		input.String(&f.nodePolicy, input.Spec{Name: "slurm-node-policy", Env: "SLIPWAY_SLURM_NODE_POLICY",
 			Description: "The trust policy on the compute nodes (absolute) that exec-verified checks the release's signatures with; unset: the admitted digest only."}),
 	}
@@ -52,7 +54,8 @@ func (f *slurmFlags) inputs() []input.Input {
 // nil without --slurm.
 func (f *slurmFlags) config(rt *Runtime) (*server.SlurmConfig, error) {
 	if f.slurm == "" {
-		for name, v := range map[string]string{"slurm-rest-url": f.restURL, "slurm-workdir": f.workdir, "slipway-path": f.slipwayBin, "slurm-jwt-file": f.jwtFile} {
+		for name, v := range map[string]string{"slurm-rest-url": f.restURL, "slurm-workdir": f.workdir, "slipway-path": f.slipwayBin, "slurm-jwt-file": f.jwtFile,
+			"slurm-container-runtime": f.containerRuntime} {
 			if v != "" {
 				return nil, fmt.Errorf("input %q needs --slurm cli or --slurm rest; give it, or drop %q", name, name)
 			}
@@ -70,7 +73,13 @@ func (f *slurmFlags) config(rt *Runtime) (*server.SlurmConfig, error) {
 	if st, err := os.Stat(f.workdir); err != nil || !st.IsDir() {
 		return nil, fmt.Errorf("input \"slurm-workdir\": %q is not a directory (%v); create it on the shared filesystem, writable by slipway serve and readable by the jobs", f.workdir, err)
 	}
-	sc := &server.SlurmConfig{WorkDir: f.workdir, Partition: f.partition, Cluster: f.cluster, Slipway: f.slipwayBin, NodePolicy: f.nodePolicy}
+	switch f.containerRuntime {
+	case "", "slurm", "podman":
+	default:
+		return nil, fmt.Errorf("input \"slurm-container-runtime\": %q is not a container runtime; give slurm or podman", f.containerRuntime)
+	}
+	sc := &server.SlurmConfig{WorkDir: f.workdir, Partition: f.partition, Cluster: f.cluster, Slipway: f.slipwayBin, NodePolicy: f.nodePolicy,
+		ContainerRuntime: f.containerRuntime}
 	var b slurm.Backend
 	switch f.slurm {
 	case "cli":

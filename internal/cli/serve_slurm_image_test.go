@@ -13,6 +13,7 @@ import (
 
 	"github.com/slipway/actions/internal/testutil/registry"
 	slurmtest "github.com/slipway/actions/internal/testutil/slurm"
+	"github.com/slipway/actions/internal/testutil/tools"
 )
 
 // servedDispatch is the answer of POST /api/v1/releases/{id}/dispatch and
@@ -114,39 +115,53 @@ func TestServeSlurmImage(t *testing.T) {
 	c := slurmtest.Require(t)
 	addr := registry.Start(t)
 
-	t.Run("completed", func(t *testing.T) {
-		t.Parallel()
-		s := newServeSlurmSite(t, addr, c, "serve-image", "--allow-private-registries")
-		code, a := s.enqueue(t, "/bin/sh -c 'echo served-in-the-container > out.txt && exec /hello 0'")
-		if code != http.StatusAccepted || a.JobID == "" {
-			t.Fatalf("enqueue: %d %+v", code, a)
-		}
-		got := waitDispatch(t, s.url, s.tok, a.DispatchID)
-		logs, _ := filepath.Glob(filepath.Join(s.workdir, "*", ".slipway", "job-"+a.JobID+".*"))
-		text := ""
-		for _, l := range logs {
-			b, _ := os.ReadFile(l)
-			text += string(b)
-		}
-		if got.State != "COMPLETED" || got.ExitCode == nil || *got.ExitCode != 0 {
-			t.Fatalf("the image job ended %+v, want COMPLETED with exit code 0\n%s", got, text)
-		}
-		if !strings.Contains(text, "hello from the verified image") {
-			t.Errorf("the job's logs do not show the image's program ran:\n%s", text)
-		}
-		outs, _ := filepath.Glob(filepath.Join(s.workdir, "*", "job-"+a.JobID, "out.txt"))
-		if len(outs) != 1 {
-			t.Fatalf("the container's output file: %q", outs)
-		}
-		if b, _ := os.ReadFile(outs[0]); string(b) != "served-in-the-container\n" {
-			t.Errorf("out.txt = %q", b)
-		}
-		blobs, _ := filepath.Glob(filepath.Join(s.workdir, "*", ".slipway", "release-"+s.id, s.image, "blobs", "sha256", strings.Repeat("[0-9a-f]", 64)))
-		if len(blobs) != 4 {
-			t.Errorf("the staged layout holds %d blobs, want 4 (manifest, config, 2 layers): %v", len(blobs), blobs)
-		}
-		noSecrets(t, s.workdir, s.tok)
-	})
+	// The site's runtime: srun --container by default, Podman with
+	// --slurm-container-runtime podman (from the same verified bundle).
+	for _, rt := range []struct{ name, workdir string }{{"slurm", "serve-image"}, {"podman", "serve-image-podman"}} {
+		t.Run("completed/"+rt.name, func(t *testing.T) {
+			t.Parallel()
+			extra := []string{"--allow-private-registries"}
+			if rt.name == "podman" {
+				tools.Require(t, "podman")
+				extra = append(extra, "--slurm-container-runtime", "podman")
+			}
+			s := newServeSlurmSite(t, addr, c, rt.workdir, extra...)
+			// net.txt: Podman's container has no network but loopback.
+			code, a := s.enqueue(t, "/bin/sh -c 'busybox ls /sys/class/net > net.txt; echo served-in-the-container > out.txt && exec /hello 0'")
+			if code != http.StatusAccepted || a.JobID == "" {
+				t.Fatalf("enqueue: %d %+v", code, a)
+			}
+			t.Cleanup(func() { removeJobCgroups(a.JobID) })
+			got := waitDispatch(t, s.url, s.tok, a.DispatchID)
+			logs, _ := filepath.Glob(filepath.Join(s.workdir, "*", ".slipway", "job-"+a.JobID+".*"))
+			text := ""
+			for _, l := range logs {
+				b, _ := os.ReadFile(l)
+				text += string(b)
+			}
+			if got.State != "COMPLETED" || got.ExitCode == nil || *got.ExitCode != 0 {
+				t.Fatalf("the image job ended %+v, want COMPLETED with exit code 0\n%s", got, text)
+			}
+			if !strings.Contains(text, "hello from the verified image") {
+				t.Errorf("the job's logs do not show the image's program ran:\n%s", text)
+			}
+			outs, _ := filepath.Glob(filepath.Join(s.workdir, "*", "job-"+a.JobID, "out.txt"))
+			if len(outs) != 1 {
+				t.Fatalf("the container's output file: %q", outs)
+			}
+			if b, _ := os.ReadFile(outs[0]); string(b) != "served-in-the-container\n" {
+				t.Errorf("out.txt = %q", b)
+			}
+			if net, _ := os.ReadFile(filepath.Join(filepath.Dir(outs[0]), "net.txt")); rt.name == "podman" && string(net) != "lo\n" {
+				t.Errorf("the Podman container's network interfaces: %q, want only lo (not run by podman --network none?)", net)
+			}
+			blobs, _ := filepath.Glob(filepath.Join(s.workdir, "*", ".slipway", "release-"+s.id, s.image, "blobs", "sha256", strings.Repeat("[0-9a-f]", 64)))
+			if len(blobs) != 4 {
+				t.Errorf("the staged layout holds %d blobs, want 4 (manifest, config, 2 layers): %v", len(blobs), blobs)
+			}
+			noSecrets(t, s.workdir, s.tok)
+		})
+	}
 
 	t.Run("private registry not allowed", func(t *testing.T) {
 		t.Parallel()

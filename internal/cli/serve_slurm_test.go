@@ -37,6 +37,8 @@ func TestServeSlurmFlags(t *testing.T) {
 		{"rest without url", slurmFlags{slurm: "rest", workdir: dir, slipwayBin: "/usr/bin/slipway"}, "eyJsecret.a.b", `"slurm-rest-url" is missing`},
 		{"rest without a JWT", slurmFlags{slurm: "rest", restURL: "http://127.0.0.1:6820", workdir: dir, slipwayBin: "/usr/bin/slipway"}, "", "exactly one of SLURM_JWT and --slurm-jwt-file"},
 		{"rest with both JWTs", slurmFlags{slurm: "rest", restURL: "http://127.0.0.1:6820", jwtFile: dir + "/jwt", workdir: dir, slipwayBin: "/usr/bin/slipway"}, "eyJsecret.a.b", "exactly one"},
+		{"unknown container runtime", slurmFlags{slurm: "cli", workdir: dir, slipwayBin: "/usr/bin/slipway", containerRuntime: "docker"}, "", `"docker" is not a container runtime; give slurm or podman`},
+		{"container runtime without --slurm", slurmFlags{containerRuntime: "podman"}, "", `"slurm-container-runtime" needs --slurm`},
 		{"cli with a rest url", slurmFlags{slurm: "cli", restURL: "http://127.0.0.1:6820", workdir: dir, slipwayBin: "/usr/bin/slipway"}, "", "are for --slurm rest"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

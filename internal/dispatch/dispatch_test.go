@@ -90,6 +90,19 @@ func TestNewPlan(t *testing.T) {
 				t.Errorf("script does not pass the default platform:\n%s", s)
 			}
 		}},
+		{name: "image on a Podman site", job: func(j Job) Job {
+			j.Artifact, j.SiteContainerRuntime = "reg.example:5000/app", "podman"
+			return j
+		}, check: func(t *testing.T, p *plan) {
+			if s := string(p.spec.Script); !strings.Contains(s, "--container-runtime 'podman'") {
+				t.Errorf("script does not run the site's runtime:\n%s", s)
+			}
+		}},
+		{name: "file on a Podman site", job: func(j Job) Job { j.Script, j.SiteContainerRuntime = "run.sh", "podman"; return j }, check: func(t *testing.T, p *plan) {
+			if s := string(p.spec.Script); strings.Contains(s, "container-runtime") {
+				t.Errorf("a file artifact runs with the site's container runtime:\n%s", s)
+			}
+		}},
 		{name: "image index, bad platform", job: func(j Job) Job { j.Artifact = "reg.example:5000/multi"; j.Platform = "linux"; return j }, wantErr: "is not os/arch"},
 		{name: "two artifacts, none named", job: func(j Job) Job { j.Command = "true"; return j }, wantErr: "name the one to run"},
 		{name: "both command and script", job: func(j Job) Job { j.Command = "true"; j.Script = "run.sh"; return j }, wantErr: "exactly one"},

@@ -50,6 +50,10 @@ type Job struct {
 	// ContainerNetwork is the Podman container's network: "" or "none"
 	// (loopback only), or "host". Both only for an image.
 	ContainerRuntime, ContainerNetwork string
+	// SiteContainerRuntime is the runtime an image runs with when
+	// ContainerRuntime is "": a site's setting (slipway serve
+	// --slurm-container-runtime), so file artifacts ignore it.
+	SiteContainerRuntime string
 	// PolicyFile is the trust policy on the nodes (absolute) that
 	// exec-verified checks the artifact's signatures with; "" checks the
 	// digest only.
@@ -179,6 +183,9 @@ func newPlan(st *Staged, j Job, workdir, byDigest string) (*plan, error) {
 			js.Platform = p.String()
 		}
 		js.ContainerRuntime, js.ContainerNetwork = j.ContainerRuntime, j.ContainerNetwork
+		if js.ContainerRuntime == "" {
+			js.ContainerRuntime = j.SiteContainerRuntime
+		}
 	case !js.Unpack:
 		// Checked where it was staged: no copy (exec-verified --in-place);
 		// Stage writes every directory from WORKDIR/.slipway down 0755 and

@@ -54,6 +54,9 @@ type SlurmConfig struct {
 	// NodePolicy is the trust policy on the nodes exec-verified checks the
 	// release's signatures with; "" checks the admitted digest only.
 	NodePolicy string
+	// ContainerRuntime runs image releases on the nodes: "" or "slurm"
+	// (srun --container), or "podman" (podman run --rootfs).
+	ContainerRuntime string
 }
 
 // enqueueRequest is the body of POST /api/v1/releases/{id}/dispatch.
@@ -147,7 +150,8 @@ func (d *dispatches) submit(ctx context.Context, rel store.Release, req enqueueR
 	limit, _ := parseTimeLimit(req.TimeLimit)
 	job := dispatch.Job{Command: req.Command, Script: req.Script, Artifact: req.Artifact, Partition: req.Partition, Account: req.Account,
 		QOS: req.QOS, Cluster: sc.Cluster, TimeLimit: limit, Nodes: req.Nodes, NTasks: req.NTasks, CPUsPerTask: req.CPUsPerTask,
-		Mem: req.Mem, GPUs: req.GPUs, Gres: req.Gres, Constraint: req.Constraint, Platform: req.Platform, Slipway: sc.Slipway, PolicyFile: sc.NodePolicy}
+		Mem: req.Mem, GPUs: req.GPUs, Gres: req.Gres, Constraint: req.Constraint, Platform: req.Platform, Slipway: sc.Slipway, PolicyFile: sc.NodePolicy,
+		SiteContainerRuntime: sc.ContainerRuntime}
 	var nonce [8]byte
 	if _, err := rand.Read(nonce[:]); err != nil {
 		return store.Dispatch{}, err

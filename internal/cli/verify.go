@@ -262,8 +262,15 @@ func verifySummary(r *verify.Report) action.Summary {
 		}
 		sum.Rows = append(sum.Rows, action.Row{Name: s.Name, Role: role, Digest: s.Digest, Size: s.Size})
 	}
+	// A check about evidence that covers several subjects (a test result
+	// about the whole manifest) fails once per subject with the same line:
+	// the summary says it once.
+	seen := map[string]bool{}
 	for _, c := range r.Failed() {
-		sum.Notes = append(sum.Notes, c.Line())
+		if l := c.Line(); !seen[l] {
+			seen[l] = true
+			sum.Notes = append(sum.Notes, l)
+		}
 	}
 	for _, l := range r.Locations {
 		sum.Notes = append(sum.Notes, l.Line())

@@ -1,0 +1,84 @@
+package chromium
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestTab: a real Chromium loads pages under a strict Content-Security-Policy; a clean page leaves no problem,
+// and each kind of fault is recorded as its kind: an inline script the policy blocks, an uncaught exception, a
+// console error, a missing resource.
+func TestTab(t *testing.T) {
+	t.Parallel()
+	mux := http.NewServeMux()
+	page := func(body string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; img-src 'self' data:")
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.Write([]byte(`<!doctype html><html><head><link rel="icon" href="data:,"><title>t</title></head><body>` + body + `</body></html>`))
+		}
+	}
+	js := func(src string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/javascript")
+			w.Write([]byte(src))
+		}
+	}
+	mux.HandleFunc("/clean", page(`<p id="p">ok</p><script src="/ok.js"></script>`))
+	mux.HandleFunc("/ok.js", js(`document.getElementById('p').textContent = 'ran';`))
+	mux.HandleFunc("/inline", page(`<script>document.title = 'x'</script>`))
+	mux.HandleFunc("/throws", page(`<script src="/throw.js"></script>`))
+	mux.HandleFunc("/throw.js", js(`throw new Error('boom-uncaught');`))
+	mux.HandleFunc("/console", page(`<script src="/console.js"></script>`))
+	mux.HandleFunc("/console.js", js(`console.error('boom-console');`))
+	mux.HandleFunc("/missing", page(`<script src="/nope.js"></script>`))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+
+	b := Start(t)
+	for _, tc := range []struct {
+		path, kind, text string // kind "": no problem
+	}{
+		{"/clean", "", ""},
+		{"/inline", "csp", "script-src"},
+		{"/throws", "exception", "boom-uncaught"},
+		{"/console", "console", "boom-console"},
+		{"/missing", "log", "404"},
+	} {
+		t.Run(strings.TrimPrefix(tc.path, "/"), func(t *testing.T) {
+			t.Parallel()
+			tab := b.Tab(t)
+			var text string
+			if err := chromedp.Run(tab.Ctx, chromedp.Navigate(srv.URL+tc.path), chromedp.Text("body", &text, chromedp.ByQuery)); err != nil {
+				t.Fatal(err)
+			}
+			if tc.kind == "" {
+				if text != "ran" {
+					t.Errorf("the page's own script did not run: body %q", text)
+				}
+				tab.NoProblems(t, tc.path)
+				return
+			}
+			// A script's fault reaches the browser's events after the load; wait for it on the page's side.
+			var found bool
+			for range 200 { // up to 10 s
+				for _, p := range tab.Problems() {
+					if p.Kind == tc.kind && strings.Contains(p.Text, tc.text) {
+						found = true
+					}
+				}
+				if found {
+					break
+				}
+				chromedp.Run(tab.Ctx, chromedp.Sleep(50e6))
+			}
+			if !found {
+				t.Errorf("no %s problem with %q recorded", tc.kind, tc.text)
+			}
+		})
+	}
+}

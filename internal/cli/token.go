@@ -103,6 +103,9 @@ func (c *tokenCreateCommand) Run(ctx context.Context, rt *Runtime) error {
 	if err != nil {
 		return exitcode.BadInput(fmt.Errorf("input \"scope\": %w", err))
 	}
+	if err := token.CheckName(c.name); err != nil {
+		return exitcode.BadInput(fmt.Errorf("input \"name\" %w", err))
+	}
 	if c.ttl < 0 {
 		return exitcode.BadInputf("input \"ttl\": %s is negative; give a positive duration such as 720h, or none for no expiry", c.ttl)
 	}

@@ -68,6 +68,8 @@ func testTokenCommands(t *testing.T, where []string) {
 	}{
 		{"unknown scope", []string{"create", "--scope", "write"}, `unknown scope "write"`},
 		{"no scope", []string{"create"}, `"scope"`},
+		{"empty name", []string{"create", "--scope", "read", "--name", ""}, `input "name" is empty`},
+		{"control character in name", []string{"create", "--scope", "read", "--name", "a\nb"}, `holds control characters`},
 		{"unknown id", []string{"revoke", "aaaaaaaaaaaaaaaa"}, `no token has ID "aaaaaaaaaaaaaaaa"`},
 		{"bad id", []string{"revoke", "../x"}, `is not a token ID`},
 		{"no id", []string{"revoke"}, "takes one token ID, got 0"},

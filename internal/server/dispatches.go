@@ -158,14 +158,21 @@ func parseRecord(w http.ResponseWriter, r *http.Request) (recordRequest, error) 
 // decodeStrict reads a small JSON object body into v, refusing unknown
 // fields and trailing data.
 func decodeStrict(w http.ResponseWriter, r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxDispatchBody))
+	return decodeBody(w, r, v, maxDispatchBody, "bad-dispatch", "Not a dispatch request")
+}
+
+// decodeBody reads the body of r, at most limit bytes, into v: one JSON
+// object of v's fields, nothing after it; else a 400 of the problem type
+// typ with title.
+func decodeBody(w http.ResponseWriter, r *http.Request, v any, limit int64, typ, title string) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)
 	if err == nil && dec.Decode(&struct{}{}) != io.EOF {
 		err = errors.New("data after the JSON object")
 	}
 	if err != nil {
-		return &Problem{Status: http.StatusBadRequest, Type: "bad-dispatch", Title: "Not a dispatch request",
+		return &Problem{Status: http.StatusBadRequest, Type: typ, Title: title,
 			Detail: fmt.Sprintf("the body is not one JSON object of the documented fields (%v); see GET /api/v1/openapi.json", err)}
 	}
 	return nil

@@ -28,6 +28,10 @@ type Config struct {
 	Store store.Store
 	Blobs blobstore.Store
 	Auth  Authenticator
+	// Tokens manages service tokens for the admin API (tokens.go); nil
+	// means Auth when it is a TokenAdmin (a *token.Manager), else the
+	// token routes are not served.
+	Tokens TokenAdmin
 	// Policy is the site's trust policy (admission will enforce it).
 	Policy *policy.Policy
 	// Log receives one JSON line per request and the server's events;
@@ -123,6 +127,7 @@ var routeGroups = []func(*Server) []Route{
 	(*Server).readRoutes,     // read.go: GET /api/v1/releases (list, search), a release's manifest and files
 	(*Server).dispatchRoutes, // dispatches.go: recording dispatches of admitted releases
 	(*Server).identityRoutes, // identity.go: GET /api/v1/identity
+	(*Server).tokenRoutes,    // tokens.go: /api/v1/tokens (admin: list, create, revoke)
 }
 
 // Server is the control plane's HTTP API.

@@ -7,8 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/slipway/actions/internal/store"
 )
@@ -77,6 +80,24 @@ type CreateOptions struct {
 	Scopes []Scope
 	// TTL is how long it works; zero for no expiry.
 	TTL time.Duration
+}
+
+// MaxNameLen bounds a token's name (it appears in every log line of its
+// requests).
+const MaxNameLen = 128
+
+// CheckName checks a token's name: 1 to MaxNameLen bytes of UTF-8 without
+// control characters (it is written into logs and records as is).
+func CheckName(name string) error {
+	switch {
+	case name == "":
+		return errors.New("is empty; name whose token it is (a person, a CI system)")
+	case len(name) > MaxNameLen:
+		return fmt.Errorf("has %d bytes; give at most %d", len(name), MaxNameLen)
+	case !utf8.ValidString(name) || strings.ContainsFunc(name, unicode.IsControl):
+		return fmt.Errorf("%q holds control characters or is not UTF-8; give printable text", name)
+	}
+	return nil
 }
 
 // Create makes a token, stores its hash and returns the whole token (the

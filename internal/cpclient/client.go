@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/slipway/actions/internal/problem"
 )
 
 // MaxAnswer bounds an answer's body.
@@ -39,18 +41,30 @@ func (c *Client) Base() *url.URL { return c.base }
 // HTTP is the client's HTTP client (for the log's tile reader).
 func (c *Client) HTTP() *http.Client { return c.http }
 
-// Error is the server's refusal: its status and problem details.
+// Error is the server's refusal: its status and problem details, their
+// text cleaned of control characters (internal/problem).
 type Error struct {
 	Op     string
 	Status int
 	// Type is the problem type without its urn:slipway:problem: prefix.
 	Type, Check, Detail string
+	// RequestID is the server's id of the request, for its operator.
+	RequestID string
+	// Text is the start of a body that was not problem details (a proxy's
+	// page, say).
+	Text string
 }
 
 func (e *Error) Error() string {
 	msg := fmt.Sprintf("%s: the server answered %d %s", e.Op, e.Status, http.StatusText(e.Status))
-	if e.Detail != "" {
+	switch {
+	case e.Detail != "":
 		msg += ": " + e.Detail
+	case e.Text != "":
+		msg += ": " + e.Text
+	}
+	if e.RequestID != "" {
+		msg += fmt.Sprintf(" (request id %q)", e.RequestID)
 	}
 	switch e.Status {
 	case http.StatusUnauthorized:
@@ -108,9 +122,8 @@ func (c *Client) Do(ctx context.Context, op, method, path string, query url.Valu
 		return nil, fmt.Errorf("%s: the answer is over %d bytes", op, MaxAnswer)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		var p struct{ Type, Check, Detail string }
-		json.Unmarshal(raw, &p)
-		return nil, &Error{Op: op, Status: resp.StatusCode, Type: strings.TrimPrefix(p.Type, "urn:slipway:problem:"), Check: p.Check, Detail: p.Detail}
+		p, text := problem.Parse(raw)
+		return nil, &Error{Op: op, Status: resp.StatusCode, Type: p.ShortType(), Check: p.Check, Detail: p.Detail, RequestID: p.RequestID, Text: text}
 	}
 	return raw, nil
 }

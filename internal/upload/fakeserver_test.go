@@ -85,7 +85,7 @@ func newWire(t *testing.T, token string) (*wire, *httptest.Server) {
 		}
 		scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 		if scheme != "Bearer" || (w.token != "" && tok != w.token) || tok == "" {
-			problem(rw, http.StatusUnauthorized, map[string]any{"type": "urn:slipway:problem:unauthorized", "title": "Authentication required",
+			writeProblem(rw, http.StatusUnauthorized, map[string]any{"type": "urn:slipway:problem:unauthorized", "title": "Authentication required",
 				"detail": "this endpoint needs a token with scope \"upload\""})
 			return
 		}
@@ -98,7 +98,7 @@ func newWire(t *testing.T, token string) (*wire, *httptest.Server) {
 	return w, srv
 }
 
-func problem(rw http.ResponseWriter, status int, body map[string]any) {
+func writeProblem(rw http.ResponseWriter, status int, body map[string]any) {
 	rw.Header().Set("Content-Type", "application/problem+json")
 	rw.WriteHeader(status)
 	body["status"] = status
@@ -253,7 +253,7 @@ func (w *wire) admit(rw http.ResponseWriter, r *http.Request) {
 	}
 	m, err := artifact.Decode(bytes.NewReader(raw), "manifest.json")
 	if err != nil {
-		problem(rw, http.StatusBadRequest, map[string]any{"type": "urn:slipway:problem:bad-manifest", "title": "Bad manifest", "detail": err.Error()})
+		writeProblem(rw, http.StatusBadRequest, map[string]any{"type": "urn:slipway:problem:bad-manifest", "title": "Bad manifest", "detail": err.Error()})
 		return
 	}
 	kept := m.Records[:0]
@@ -280,13 +280,13 @@ func (w *wire) admit(rw http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		if _, err := os.Stat(w.blob(rec.Digest.String())); err != nil {
-			problem(rw, http.StatusConflict, map[string]any{"type": "urn:slipway:problem:missing-blob", "title": "Missing blob",
+			writeProblem(rw, http.StatusConflict, map[string]any{"type": "urn:slipway:problem:missing-blob", "title": "Missing blob",
 				"detail": fmt.Sprintf("record %q: blob %s is not uploaded; upload it first", rec.Name, rec.Digest), "subject": rec.Name})
 			return
 		}
 	}
 	if refuse != nil {
-		problem(rw, http.StatusUnprocessableEntity, refuse)
+		writeProblem(rw, http.StatusUnprocessableEntity, refuse)
 		return
 	}
 	e := entry.Entry{Kind: entry.KindReleaseAdmitted, Decision: entry.DecisionAdmitted, Release: id, Source: "github.com/example/app",

@@ -1,40 +1,24 @@
 package upload
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
-	"unicode"
 
 	"github.com/slipway/actions/internal/exitcode"
+	"github.com/slipway/actions/internal/problem"
 )
 
 // maxErrorBody bounds how much of an error answer is read.
 const maxErrorBody = 64 << 10
 
-// Problem is what the server said when it refused a request: an RFC 9457
-// problem (the /api/v1 endpoints) or the OCI error JSON (/v2).
-type Problem struct {
-	Type      string `json:"type"`
-	Title     string `json:"title"`
-	Status    int    `json:"status"`
-	Detail    string `json:"detail"`
-	Check     string `json:"check"`
-	Subject   string `json:"subject"`
-	Receipt   string `json:"receipt"`
-	RequestID string `json:"request_id"`
-	// Errors are the OCI errors of a /v2 answer.
-	Errors []OCIError `json:"errors"`
-}
+// Problem is what the server said when it refused a request (RFC 9457
+// problem details or OCI error JSON), its text cleaned by internal/problem.
+type Problem = problem.Details
 
 // OCIError is one entry of the OCI distribution spec's error JSON.
-type OCIError struct {
-	Code    string          `json:"code"`
-	Message string          `json:"message"`
-	Detail  json.RawMessage `json:"detail"`
-}
+type OCIError = problem.OCIError
 
 // ServerError is an answer the server gave instead of doing what was
 // asked: Op says what was asked, Status and Problem what came back.
@@ -137,26 +121,12 @@ func readProblem(op string, resp *http.Response) *ServerError {
 }
 
 // parseProblem interprets an error answer's body: problem+json, OCI error
-// JSON, or text.
+// JSON, or text (internal/problem).
 func parseProblem(op string, status int, body []byte) *ServerError {
 	e := &ServerError{Op: op, Status: status}
-	if err := json.Unmarshal(body, &e.Problem); err != nil {
-		e.Problem = Problem{}
-		e.Text = clean(string(body))
-		if len(e.Text) > 300 {
-			e.Text = e.Text[:300] + "…"
-		}
-	}
+	e.Problem, e.Text = problem.Parse(body)
 	return e
 }
 
-// clean replaces control characters (a server's text must not forge log
-// lines or workflow commands) with spaces.
-func clean(s string) string {
-	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, strings.ToValidUTF8(s, "?"))
-}
+// clean replaces control characters with spaces (problem.Clean).
+func clean(s string) string { return problem.Clean(s) }

@@ -37,7 +37,7 @@ func TestServerErrorMapping(t *testing.T) {
 		{"internal", 500, `{"type":"urn:slipway:problem:internal","title":"Internal server error","status":500}`,
 			exitcode.Internal, []string{"500", "the server's log has the cause"}},
 		{"forged lines", 422, "{\"check\":\"x\\n::error::forged\",\"detail\":\"a\\r\\nb\"}",
-			exitcode.Failed, []string{`check "x\n::error::forged" failed`, "a  b"}},
+			exitcode.Failed, []string{`check "x ::error::forged" failed`, "a  b"}},
 		{"not json", 422, "\x00\x01refused",
 			exitcode.Failed, []string{"refused"}},
 	} {

@@ -6,8 +6,10 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -29,17 +31,35 @@ func BenchmarkAdmit(b *testing.B) {
 	s := newSigner(b)
 	site := startSite(b, s.writePolicy(b, b.TempDir(), ""))
 	tok := site.token(b, "bench", token.Upload)
-	benchAdmit(b, s, site.url, tok, cpuTime)
+	benchAdmit(b, s, site.url, tok, nil)
 }
 
 // admitClients is the number of concurrent clients per GOMAXPROCS: a CI
 // fleet's runners, each waiting for its receipt (for a checkpoint).
+// SLIPWAY_BENCH_ADMIT_CLIENTS (a whole number, clients per GOMAXPROCS)
+// sets another: scripts/bench's admit section measures a curve of them.
 const admitClients = 64
 
+// clientsPerProc is SLIPWAY_BENCH_ADMIT_CLIENTS, else admitClients.
+func clientsPerProc(b *testing.B) int {
+	v := os.Getenv("SLIPWAY_BENCH_ADMIT_CLIENTS")
+	if v == "" {
+		return admitClients
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 4096 {
+		b.Fatalf("SLIPWAY_BENCH_ADMIT_CLIENTS=%q: give a whole number of clients per GOMAXPROCS from 1 to 4096", v)
+	}
+	return n
+}
+
 // benchAdmit prepares b.N releases, uploads their files (untimed), then
-// admits them from admitClients x GOMAXPROCS clients and reports the
-// figures; cpu is the CPU time of what is measured.
-func benchAdmit(b *testing.B, s *signer, url, tok string, cpu func() time.Duration) {
+// admits them from clientsPerProc x GOMAXPROCS clients and reports the
+// figures. server is the CPU time of a server in another process: its
+// share is cpu-ms/admission, and this process's (the clients') is
+// client-cpu-ms/admission; nil for a server in this process, when
+// cpu-ms/admission is both.
+func benchAdmit(b *testing.B, s *signer, url, tok string, server func() time.Duration) {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1024}}
 	defer client.CloseIdleConnections()
 	manifests := make([][]byte, b.N)
@@ -62,11 +82,16 @@ func benchAdmit(b *testing.B, s *signer, url, tok string, cpu func() time.Durati
 	}
 	var next atomic.Int64
 	lat := make([]time.Duration, b.N)
-	b.SetParallelism(admitClients)
+	perProc := clientsPerProc(b)
+	b.SetParallelism(perProc)
 	stop := profileTimed(b)
 	defer stop()
 	b.ResetTimer()
-	cpu0 := cpu()
+	cpu := server
+	if cpu == nil {
+		cpu = cpuTime
+	}
+	cpu0, self0 := cpu(), cpuTime()
 	start := time.Now()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
@@ -80,7 +105,7 @@ func benchAdmit(b *testing.B, s *signer, url, tok string, cpu func() time.Durati
 		}
 	})
 	elapsed := time.Since(start)
-	used := cpu() - cpu0
+	used, self := cpu()-cpu0, cpuTime()-self0
 	b.StopTimer()
 	slices.Sort(lat)
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "admissions/s")
@@ -90,6 +115,10 @@ func benchAdmit(b *testing.B, s *signer, url, tok string, cpu func() time.Durati
 	// shared machine: the throughput the cores allow is about
 	// cores / cpu-ms-per-admission.
 	b.ReportMetric(float64(used.Microseconds())/1000/float64(b.N), "cpu-ms/admission")
+	if server != nil {
+		b.ReportMetric(float64(self.Microseconds())/1000/float64(b.N), "client-cpu-ms/admission")
+	}
+	b.ReportMetric(float64(perProc*runtime.GOMAXPROCS(0)), "clients")
 }
 
 // cpuTime is this process's user and system CPU time so far.

@@ -20,7 +20,8 @@ import (
 // section sets it), on the embedded defaults in a fresh data directory,
 // with one upload token and no rate limit (--rate-limit 0: the clients
 // share the token). Besides the client's figures it reports the server's
-// CPU time per admission and its peak RSS (VmHWM).
+// CPU time per admission (cpu-ms/admission), the clients' (this process,
+// client-cpu-ms/admission) and the server's peak RSS (VmHWM).
 func BenchmarkAdmitServe(b *testing.B) {
 	bin := os.Getenv("SLIPWAY_BENCH_SLIPWAY")
 	if bin == "" {

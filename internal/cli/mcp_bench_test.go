@@ -1,28 +1,22 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	neturl "net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/slipway/actions/internal/datadir"
-	"github.com/slipway/actions/internal/store"
+	"github.com/slipway/actions/internal/testutil/servetest"
 	"github.com/slipway/actions/internal/testutil/sigstoretest"
 )
 
@@ -55,7 +49,7 @@ func BenchmarkMCPListReleases(b *testing.B) {
 	dir := b.TempDir()
 	data := filepath.Join(dir, "data")
 	start := time.Now()
-	digests := seedReleases(b, data, n)
+	digests := servetest.Seed(b, data, n)
 	b.Logf("seeded %d releases in %s", n, time.Since(start).Round(time.Millisecond))
 	writeFile(b, filepath.Join(dir, "policy.yaml"), "apiVersion: slipway.dev/v1\nkind: TrustPolicy\nkeys: [{name: k, path: k.pub}]\n")
 	writeFile(b, filepath.Join(dir, "k.pub"), string(sigstoretest.NewCosignKey(b, "pw").PublicPEM))
@@ -64,7 +58,7 @@ func BenchmarkMCPListReleases(b *testing.B) {
 	if err != nil || tok == "" {
 		b.Fatalf("slipway token create: %v %s", err, out)
 	}
-	url := startServeProcess(b, bin, dir, data)
+	url := servetest.Start(b, bin, nil, nil, "--data", data, "--listen", "127.0.0.1:0", "--policy", filepath.Join(dir, "policy.yaml"), "--rate-limit", "0")
 	cmd := exec.Command(bin, "mcp", "--server", url)
 	cmd.Env = append(os.Environ(), "SLIPWAY_TOKEN="+tok)
 	cs, err := mcp.NewClient(&mcp.Implementation{Name: "bench", Version: "1"}, nil).Connect(context.Background(), &mcp.CommandTransport{Command: cmd}, nil)
@@ -140,81 +134,3 @@ func pageToken(b *testing.B, url, tok string) string {
 	}
 	return neturl.QueryEscape(u.Query().Get("page_token"))
 }
-
-// seedReleases records n releases of 100 repositories, one artifact each,
-// one millisecond apart, in data's embedded store, and returns their
-// artifacts' digests.
-func seedReleases(b *testing.B, data string, n int) []string {
-	b.Helper()
-	ctx := context.Background()
-	if err := datadir.Dir(data).Ensure(); err != nil {
-		b.Fatal(err)
-	}
-	db, err := datadir.Dir(data).OpenStore(ctx)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	digests := make([]string, n)
-	base := time.Now().Add(-time.Duration(n) * time.Millisecond)
-	var wg sync.WaitGroup
-	errs := make(chan error, seedWriters)
-	for w := range seedWriters {
-		wg.Go(func() {
-			for i := w; i < n; i += seedWriters {
-				d := fmt.Sprintf("sha256:%064x", i+1)
-				digests[i] = d
-				r := store.Release{ID: fmt.Sprintf("r-%016x", i+1), SourceRepository: fmt.Sprintf("github.com/bench/repo-%d", i%100),
-					Uploader: "token:bench/seed", ManifestDigest: fmt.Sprintf("sha256:%064x", n+i+1), Created: base.Add(time.Duration(i) * time.Millisecond),
-					Artifacts: []store.Artifact{{Digest: d, Size: 1024, Name: "app.bin"}}, LogIndex: uint64(i), LogEntry: []byte("{}"),
-					Receipt: []byte("receipt"), Checks: []string{"PASS digest app.bin"}, Manifest: []byte("{}")}
-				if err := db.CreateRelease(ctx, r); err != nil {
-					errs <- err
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
-		b.Fatal(err)
-	}
-	return digests
-}
-
-// startServeProcess runs bin serve on data with dir's policy.yaml on a free
-// loopback port until b ends, and returns its URL.
-func startServeProcess(b *testing.B, bin, dir, data string) string {
-	b.Helper()
-	cmd := exec.Command(bin, "serve", "--data", data, "--listen", "127.0.0.1:0", "--policy", filepath.Join(dir, "policy.yaml"), "--rate-limit", "0")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		cmd.Wait()
-	})
-	addr := regexp.MustCompile(`"msg":"serving","addr":"([0-9.:]+)"`)
-	sc := bufio.NewScanner(stderr)
-	var lines []string
-	for sc.Scan() {
-		lines = append(lines, sc.Text())
-		if m := addr.FindStringSubmatch(sc.Text()); m != nil {
-			go func() {
-				for sc.Scan() {
-				}
-			}()
-			return "http://" + m[1]
-		}
-	}
-	b.Fatalf("slipway serve exited before serving:\n%s", strings.Join(lines, "\n"))
-	return ""
-}
-
-// seedWriters write at once: the store commits their releases in groups.
-const seedWriters = 64

@@ -40,6 +40,7 @@ type serveCommand struct {
 	blobFlags
 	logFlags
 	slurmFlags
+	dashboardFlags
 	database databaseOptions
 }
 
@@ -105,7 +106,7 @@ func (c *serveCommand) Inputs() []input.Input {
 			Description: "How long an unfinished upload may sit untouched before the server removes it (its client then starts that blob over)."}),
 		input.Duration(&c.shutdownTimeout, input.Spec{Name: "shutdown-timeout", Env: "SLIPWAY_SHUTDOWN_TIMEOUT", Default: "10s",
 			Description: "How long in-flight requests may take to finish after SIGTERM (at most 14s: the process ends 15s after the signal)."}),
-	}, append(append(append(c.blobFlags.inputs(), c.database.inputs()...), c.logFlags.inputs()...), c.slurmFlags.inputs()...)...)
+	}, append(append(append(c.blobFlags.inputs(), c.database.inputs()...), c.logFlags.inputs()...), append(c.slurmFlags.inputs(), c.dashboardFlags.inputs()...)...)...)
 }
 
 func (c *serveCommand) Outputs() []input.Output { return nil }
@@ -141,6 +142,11 @@ func (c *serveCommand) Run(ctx context.Context, rt *Runtime) error {
 	}
 	var api http.Handler // the server's own API, for /mcp's calls, once built
 	cfg.Mounts = append(cfg.Mounts, mcpMount(c.publicURL, pol, log, func() http.Handler { return api }))
+	ui, err := c.dashboardFlags.mounts(rt, dir, cfg.TLS != nil || strings.HasPrefix(c.publicURL, "https:"), log, func() http.Handler { return api })
+	if err != nil {
+		return exitcode.BadInput(err)
+	}
+	cfg.Mounts = append(cfg.Mounts, ui...)
 	cp, err := openControlPlane(ctx, dir, database, cfg, opts)
 	if err != nil {
 		return err

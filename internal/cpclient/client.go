@@ -206,3 +206,16 @@ func (w *pipeWriter) Write(p []byte) (int, error) {
 
 // Flush implements http.Flusher: the pipe has no buffer.
 func (w *pipeWriter) Flush() { w.WriteHeader(http.StatusOK) }
+
+// PageToken is the page_token of a list answer's "next" link (the cursor
+// to give for the next page); "" when there is no next page.
+func PageToken(next string) string {
+	if next == "" {
+		return ""
+	}
+	u, err := url.Parse(next)
+	if err != nil {
+		return ""
+	}
+	return u.Query().Get("page_token")
+}

@@ -64,3 +64,17 @@ func TestErrorFromRefusal(t *testing.T) {
 		})
 	}
 }
+
+func TestPageToken(t *testing.T) {
+	t.Parallel()
+	for next, want := range map[string]string{
+		"": "",
+		"/api/v1/releases?limit=2&page_token=MS4xLnItMDEyMzQ1Njc4OWFiY2RlZg": "MS4xLnItMDEyMzQ1Njc4OWFiY2RlZg",
+		"/api/v1/releases?limit=2": "",
+		"%zz":                      "",
+	} {
+		if got := PageToken(next); got != want {
+			t.Errorf("PageToken(%q) = %q, want %q", next, got, want)
+		}
+	}
+}

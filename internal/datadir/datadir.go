@@ -35,6 +35,10 @@ func (d Dir) Incoming() string { return filepath.Join(string(d), "incoming") }
 // default for Log: the verifier key is beside it as log.pub).
 func (d Dir) LogKey() string { return filepath.Join(string(d), "log.key") }
 
+// SessionKey is the dashboard's session key file, created on first start
+// (slipway serve --dashboard-session-key overrides it).
+func (d Dir) SessionKey() string { return filepath.Join(string(d), "dashboard-session.key") }
+
 // Ensure creates the data directory (mode 0700: it holds token hashes and
 // the log's key) if it does not exist, and checks that it is a directory.
 func (d Dir) Ensure() error {

@@ -63,7 +63,7 @@ func (s *Server) listJobs(ctx context.Context, req *mcp.CallToolRequest, in List
 	if err := s.call(req).JSON(ctx, "listing jobs", "GET", "/api/v1/dispatches", q, nil, &page); err != nil {
 		return nil, ListJobsOut{}, toolError("listing jobs", err)
 	}
-	out := ListJobsOut{Jobs: page.Dispatches, NextPageToken: pageTokenOf(page.Next)}
+	out := ListJobsOut{Jobs: page.Dispatches, NextPageToken: cpclient.PageToken(page.Next)}
 	if out.Jobs == nil {
 		out.Jobs = []Job{}
 	}

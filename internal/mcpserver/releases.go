@@ -100,23 +100,11 @@ func (s *Server) listReleases(ctx context.Context, req *mcp.CallToolRequest, in 
 	if err := s.call(req).JSON(ctx, "listing releases", "GET", "/api/v1/releases", q, nil, &page); err != nil {
 		return nil, ListReleasesOut{}, toolError("listing releases", err)
 	}
-	out := ListReleasesOut{Releases: page.Releases, NextPageToken: pageTokenOf(page.Next)}
+	out := ListReleasesOut{Releases: page.Releases, NextPageToken: cpclient.PageToken(page.Next)}
 	if out.Releases == nil {
 		out.Releases = []Release{}
 	}
 	return nil, out, nil
-}
-
-// pageTokenOf is the page_token of a next link; "" for none.
-func pageTokenOf(next string) string {
-	if next == "" {
-		return ""
-	}
-	u, err := url.Parse(next)
-	if err != nil {
-		return ""
-	}
-	return u.Query().Get("page_token")
 }
 
 func (s *Server) getRelease(ctx context.Context, req *mcp.CallToolRequest, in ReleaseIn) (*mcp.CallToolResult, Release, error) {

@@ -46,17 +46,3 @@ func TestCheckID(t *testing.T) {
 		}
 	}
 }
-
-func TestPageTokenOf(t *testing.T) {
-	t.Parallel()
-	for next, want := range map[string]string{
-		"": "",
-		"/api/v1/releases?limit=2&page_token=MS4xLnItMDEyMzQ1Njc4OWFiY2RlZg": "MS4xLnItMDEyMzQ1Njc4OWFiY2RlZg",
-		"/api/v1/releases?limit=2": "",
-		"%zz":                      "",
-	} {
-		if got := pageTokenOf(next); got != want {
-			t.Errorf("pageTokenOf(%q) = %q, want %q", next, got, want)
-		}
-	}
-}

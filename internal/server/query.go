@@ -23,9 +23,12 @@ const (
 	MaxPageSize     = 100
 )
 
-// listParams are the query parameters GET /api/v1/releases accepts, with
-// the form each takes (in 400 answers and the OpenAPI document).
-var listParams = []struct{ name, form string }{
+// param is a query parameter of a list endpoint, with the form it takes
+// (in 400 answers and the OpenAPI document).
+type param struct{ name, form string }
+
+// listParams are the query parameters GET /api/v1/releases accepts.
+var listParams = []param{
 	{"repository", "a source repository: github.com/owner/repo or https://github.com/owner/repo"},
 	{"digest", "sha256:<64 hex characters>, of an artifact, a bundle, an SBOM or the manifest"},
 	{"since", "an RFC 3339 time such as 2026-12-05T00:00:00Z (inclusive)"},
@@ -37,18 +40,28 @@ var listParams = []struct{ name, form string }{
 // parseReleaseQuery reads the query of GET /api/v1/releases into a store
 // query; the limit is the page size asked for. A bad parameter is a 400
 // naming it and the form it takes.
-func parseReleaseQuery(v url.Values) (q store.ReleaseQuery, err error) {
+func parseReleaseQuery(v url.Values) (store.ReleaseQuery, error) {
+	return parseListQuery(v, listParams, releaseID.Regexp())
+}
+
+// parseListQuery reads the parameters of a list endpoint, those of params
+// (some of listParams; any other is a 400), into a release query whose
+// cursor's id has form idForm.
+func parseListQuery(v url.Values, params []param, idForm *regexp.Regexp) (q store.ReleaseQuery, err error) {
+	form := func(name string) string {
+		i := slices.IndexFunc(listParams, func(p param) bool { return p.name == name })
+		return listParams[i].form
+	}
 	for name, vals := range v {
-		i := slices.IndexFunc(listParams, func(p struct{ name, form string }) bool { return p.name == name })
-		if i < 0 {
+		if !slices.ContainsFunc(params, func(p param) bool { return p.name == name }) {
 			var names []string
-			for _, p := range listParams {
+			for _, p := range params {
 				names = append(names, p.name)
 			}
 			return q, badParam(name, "is not a parameter of this endpoint", "use "+strings.Join(names, ", "))
 		}
 		if len(vals) != 1 {
-			return q, badParam(name, fmt.Sprintf("is given %d times", len(vals)), "give it once, as "+listParams[i].form)
+			return q, badParam(name, fmt.Sprintf("is given %d times", len(vals)), "give it once, as "+form(name))
 		}
 	}
 	q.Limit = DefaultPageSize
@@ -58,20 +71,20 @@ func parseReleaseQuery(v url.Values) (q store.ReleaseQuery, err error) {
 			uri = "https://" + uri
 		}
 		if q.Repository, err = policy.ParseRepository(uri); err != nil {
-			return q, badParam("repository", fmt.Sprintf("%q %v", s, err), "give "+listParams[0].form)
+			return q, badParam("repository", fmt.Sprintf("%q %v", s, err), "give "+form("repository"))
 		}
 	}
 	if s := v.Get("digest"); s != "" {
 		d, err := digest.Parse(s)
 		if err != nil {
-			return q, badParam("digest", err.Error(), "give "+listParams[1].form)
+			return q, badParam("digest", err.Error(), "give "+form("digest"))
 		}
 		q.Digest = d.String()
 	}
-	if q.Since, err = timeParam(v, "since", listParams[2].form); err != nil {
+	if q.Since, err = timeParam(v, "since", form("since")); err != nil {
 		return q, err
 	}
-	if q.Until, err = timeParam(v, "until", listParams[3].form); err != nil {
+	if q.Until, err = timeParam(v, "until", form("until")); err != nil {
 		return q, err
 	}
 	if !q.Since.IsZero() && !q.Until.IsZero() && !q.Since.Before(q.Until) {
@@ -80,14 +93,14 @@ func parseReleaseQuery(v url.Values) (q store.ReleaseQuery, err error) {
 	if s := v.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > MaxPageSize {
-			return q, badParam("limit", fmt.Sprintf("%q is not a page size", s), "give "+listParams[4].form)
+			return q, badParam("limit", fmt.Sprintf("%q is not a page size", s), "give "+form("limit"))
 		}
 		q.Limit = n
 	}
 	if s := v.Get("page_token"); s != "" {
-		c, err := parsePageToken(s)
+		c, err := parsePageTokenOf(s, idForm)
 		if err != nil {
-			return q, badParam("page_token", err.Error(), "give "+listParams[5].form+", or none for the first page")
+			return q, badParam("page_token", err.Error(), "give "+form("page_token")+", or none for the first page")
 		}
 		q.After = &c
 	}

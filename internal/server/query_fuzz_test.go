@@ -48,6 +48,47 @@ func FuzzReleaseQuery(f *testing.F) {
 	})
 }
 
+// FuzzRejectionQuery: any query string of GET /api/v1/rejections is
+// parsed without a panic into a query within bounds whose cursor is a log
+// index that round-trips through its page token, or a 400 naming one
+// parameter.
+func FuzzRejectionQuery(f *testing.F) {
+	for _, s := range []string{"", "repository=github.com/o/r&limit=5", "since=2026-12-05T00:00:00Z&until=2026-12-06T00:00:00Z",
+		"page_token=" + pageToken(store.Cursor{Created: time.UnixMilli(1), ID: "18446744073709551615"}), "page_token=" + pageToken(store.Cursor{Created: time.UnixMilli(1), ID: "18446744073709551616"}),
+		"page_token=" + pageToken(store.Cursor{Created: time.UnixMilli(1), ID: "r-0123456789abcdef"}), "digest=sha256:00", "limit=101", "=1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		v, err := url.ParseQuery(raw)
+		if err != nil {
+			return
+		}
+		q, err := parseRejectionQuery(v)
+		if err != nil {
+			var p *Problem
+			if !errors.As(err, &p) || p.Status != http.StatusBadRequest || !strings.HasPrefix(p.Detail, "query parameter "+strconv.Quote(p.Check)+" ") {
+				t.Fatalf("error %v is not a 400 naming a parameter", err)
+			}
+			return
+		}
+		if q.Limit < 1 || q.Limit > MaxPageSize {
+			t.Fatalf("limit %d out of bounds", q.Limit)
+		}
+		if !q.Since.IsZero() && !q.Until.IsZero() && !q.Since.Before(q.Until) {
+			t.Fatalf("since %v not before until %v", q.Since, q.Until)
+		}
+		if q.After != nil {
+			n, err := strconv.ParseUint(q.After.ID, 10, 64)
+			if err != nil || strconv.FormatUint(n, 10) != q.After.ID {
+				t.Fatalf("cursor %q is not a log index", q.After.ID)
+			}
+			if back := store.RejectionCursor(store.Rejection{Created: q.After.Created, LogIndex: n}); back != *q.After {
+				t.Fatalf("cursor does not round-trip: %+v -> %+v", *q.After, back)
+			}
+		}
+	})
+}
+
 // FuzzPage: the query of the dispatch and request lists is parsed without
 // a panic into a limit within bounds and a cursor on an id of the list's
 // form, or a 400 naming one parameter.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/slipway/actions/internal/store"
 	"github.com/slipway/actions/internal/tlog/entry"
 	"github.com/slipway/actions/internal/verify"
 )
@@ -26,9 +27,11 @@ type checkFailedBody struct {
 	Receipt   string `json:"receipt"`
 }
 
-// reject logs a release-rejected entry for req naming the failed check and
-// answers 422 with its receipt. Only a log that does not take the entry
-// turns it into a 503 (the client sends the manifest again).
+// reject logs a release-rejected entry for req naming the failed check,
+// records it in the store for GET /api/v1/rejections (after the entry: a
+// failure there is logged, not answered), and answers 422 with its
+// receipt. Only a log that does not take the entry turns it into a 503
+// (the client sends the manifest again).
 func (a *admitter) reject(w http.ResponseWriter, r *http.Request, req *releaseRequest, who, source string, c verify.Check) error {
 	ctx := r.Context()
 	e := releaseEntry(req, req.manifest, who, source, a.s.now())
@@ -47,10 +50,13 @@ func (a *admitter) reject(w http.ResponseWriter, r *http.Request, req *releaseRe
 			Detail: "the release was refused, but the transparency log did not take the rejection; send the same manifest again", Cause: err}
 	}
 	a.s.log.Info("release rejected", "request_id", requestID(ctx), "release", req.id, "log_index", rc.Index, "check", c.Check, "subject", c.Subject, "identity", who)
+	detail := c.Line() + fixOf(c.Check)
+	a.s.recordRejection(ctx, store.Rejection{LogIndex: rc.Index, Created: e.Time, ReleaseID: req.id, ManifestDigest: req.digest.String(),
+		Repository: source, Uploader: who, Check: c.Check, Subject: c.Subject, Detail: detail})
 	id := requestID(ctx)
 	body := checkFailedBody{
 		Type: ProblemTypePrefix + "check-failed", Title: fmt.Sprintf("Release refused: check %q failed", c.Check),
-		Status: http.StatusUnprocessableEntity, Detail: c.Line() + fixOf(c.Check),
+		Status: http.StatusUnprocessableEntity, Detail: detail,
 		RequestID: id, Check: c.Check, Subject: c.Subject, ReleaseID: req.id, LogIndex: rc.Index, Receipt: string(rc.Marshal()),
 	}
 	if id != "" {

@@ -128,6 +128,7 @@ var routeGroups = []func(*Server) []Route{
 	(*Server).dispatchRoutes, // dispatches.go: recording dispatches of admitted releases
 	(*Server).identityRoutes, // identity.go: GET /api/v1/identity
 	(*Server).tokenRoutes,    // tokens.go: /api/v1/tokens (admin: list, create, revoke)
+	(*Server).rejectedRoutes, // rejections.go: GET /api/v1/rejections
 }
 
 // Server is the control plane's HTTP API.

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"strconv"
 	"time"
 )
 
@@ -46,6 +47,7 @@ type Store interface {
 
 	Dispatches
 	DispatchRequests
+	Rejections
 
 	// Ping checks that the store answers (readiness).
 	Ping(ctx context.Context) error
@@ -377,4 +379,61 @@ type DispatchQuery struct {
 	After *Cursor
 	// Limit is 1 to MaxReleasesPage.
 	Limit int
+}
+
+// Rejections are the admissions the server refused, each recorded after
+// its release-rejected log entry so that they can be listed and searched.
+// The log entry is the source of truth: a server stopped between the two
+// leaves the entry without its row. Every Store implements it.
+type Rejections interface {
+	// CreateRejection records r; ErrExists when a rejection with its log
+	// index is recorded.
+	CreateRejection(ctx context.Context, r Rejection) error
+	// Rejections returns the rejections q selects, newest first (by
+	// Created, then LogIndex, both descending), keyset-paginated like
+	// Releases.
+	Rejections(ctx context.Context, q RejectionQuery) ([]Rejection, error)
+}
+
+// Rejection is a refused admission: what its release-rejected log entry
+// says, and the failed check.
+type Rejection struct {
+	// LogIndex is the index of the release-rejected entry: the key.
+	LogIndex uint64
+	// Created is when it was refused (the entry's time).
+	Created time.Time
+	// ReleaseID is the id the release would have had (a function of its
+	// manifest), ManifestDigest the "sha256:…" digest of that manifest.
+	ReleaseID      string
+	ManifestDigest string
+	// Repository is the source repository the verified provenance names
+	// (in the form policy.ParseRepository writes when it parses); "" when
+	// the refusal came before the provenance verified.
+	Repository string
+	// Uploader is the identity that sent it, by name; never a credential.
+	Uploader string
+	// Check is the failed check (a verify check name, uploader, …),
+	// Subject what it was about, Detail the check's report line and how
+	// to fix it (the 422 answer's detail).
+	Check, Subject, Detail string
+}
+
+// RejectionQuery selects rejections; its zero fields select everything.
+type RejectionQuery struct {
+	// Repository, when set, is the source repository.
+	Repository string
+	// Since and Until, when not zero, bound Created: Since <= Created <
+	// Until (whole milliseconds).
+	Since, Until time.Time
+	// After, when set, is the position of the last rejection of the
+	// previous page: its Created and its LogIndex in decimal as ID.
+	After *Cursor
+	// Limit is 1 to MaxReleasesPage.
+	Limit int
+}
+
+// RejectionCursor is the position of r in the newest-first order of
+// rejections (RejectionQuery.After).
+func RejectionCursor(r Rejection) Cursor {
+	return Cursor{Created: r.Created, ID: strconv.FormatUint(r.LogIndex, 10)}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/slipway/actions/internal/store"
 )
@@ -91,19 +92,29 @@ func after(where []string, args []any, c *store.Cursor) ([]string, []any) {
 	if c == nil {
 		return where, args
 	}
-	ms := Millis(c.Created)
-	return append(where, `(created < ? OR (created = ? AND id < ?))`), append(args, ms, ms, c.ID)
+	return afterKey(where, args, c.Created, "id", c.ID)
+}
+
+// afterKey adds the keyset term "older than (created, key)" on columns created and the column key.
+func afterKey(where []string, args []any, created time.Time, key string, v any) ([]string, []any) {
+	ms := Millis(created)
+	return append(where, `(created < ? OR (created = ? AND `+key+` < ?))`), append(args, ms, ms, v)
 }
 
 // listRows runs query with where, newest first by (created, id), at most limit rows, each read by scan.
 func listRows[T any](ctx context.Context, q Querier, what, query string, where []string, args []any, limit int, scan func(Scanner) (T, error)) ([]T, error) {
+	return listRowsBy(ctx, q, what, query, "id", where, args, limit, scan)
+}
+
+// listRowsBy is listRows ordered by (created, key).
+func listRowsBy[T any](ctx context.Context, q Querier, what, query, key string, where []string, args []any, limit int, scan func(Scanner) (T, error)) ([]T, error) {
 	if limit < 1 || limit > store.MaxReleasesPage {
 		return nil, fmt.Errorf("listing %s: limit %d is not between 1 and %d (a bug in the caller)", what, limit, store.MaxReleasesPage)
 	}
 	if len(where) > 0 {
 		query += ` WHERE ` + strings.Join(where, ` AND `)
 	}
-	rows, err := q.QueryContext(ctx, query+` ORDER BY created DESC, id DESC LIMIT ?`, append(args, limit)...)
+	rows, err := q.QueryContext(ctx, query+` ORDER BY created DESC, `+key+` DESC LIMIT ?`, append(args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("listing %s: %w", what, err)
 	}

@@ -37,6 +37,7 @@ func Run(t *testing.T, open Open) {
 		{"DispatchAuthorization", testDispatchAuthorization},
 		{"DispatchRequests", testDispatchRequests},
 		{"ListDispatches", testListDispatches},
+		{"Rejections", testRejections},
 		{"Ping", testPing},
 	} {
 		t.Run(c.name, func(t *testing.T) {

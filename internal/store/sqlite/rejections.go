@@ -1,0 +1,18 @@
+package sqlite
+
+import (
+	"context"
+
+	"github.com/slipway/actions/internal/store"
+	"github.com/slipway/actions/internal/store/sqlkit"
+)
+
+// CreateRejection implements store.Store.
+func (d *DB) CreateRejection(ctx context.Context, r store.Rejection) error {
+	return sqlkit.CreateRejection(ctx, d.write, r, isConstraint)
+}
+
+// Rejections implements store.Store.
+func (d *DB) Rejections(ctx context.Context, q store.RejectionQuery) ([]store.Rejection, error) {
+	return sqlkit.Rejections(ctx, d.read, q)
+}

@@ -37,7 +37,7 @@ import (
 type grownLog struct {
 	tl     *tlog.Log
 	url    string
-	signer note.Signer      // the log's own key, to sign what a lying log would
+	signer note.Signer       // the log's own key, to sign what a lying log would
 	cps    map[uint64][]byte // the checkpoint the log published at each size
 	tree   *testonly.Tree    // the same leaves, for reference roots
 	sample []byte            // a receipt the log handed out
@@ -294,7 +294,13 @@ func TestLogCheckJS(t *testing.T) {
 		add(map[string]any{"op": "sizes", "base": g.url, "from": p[0], "to": p[1]}, false, "sizes "+p[0]+" to "+p[1])
 	}
 
+	insecure := len(cases)
+	add(map[string]any{"op": "insecure", "base": g.url, "text": string(g.cps[17])}, false, "a page without WebCrypto (plain HTTP)")
+
 	res := runJS(t, cases)
+	if !strings.Contains(res[insecure].Reason, "HTTPS") {
+		t.Errorf("without WebCrypto the check says %q, want it to name HTTPS", res[insecure].Reason)
+	}
 	for i, r := range res {
 		if r.OK != want[i] {
 			t.Errorf("%s: the JS says ok=%v (%s), want %v", why[i], r.OK, r.Reason, want[i])

@@ -6,7 +6,8 @@
 const fs = require("fs");
 const vm = require("vm");
 
-vm.runInThisContext(fs.readFileSync(process.argv[2], "utf8"), { filename: "logcheck.js" });
+const source = fs.readFileSync(process.argv[2], "utf8");
+vm.runInThisContext(source, { filename: "logcheck.js" });
 const L = globalThis.SlipwayLogCheck;
 const cases = JSON.parse(fs.readFileSync(process.argv[3], "utf8"));
 
@@ -42,6 +43,14 @@ async function run(c) {
         return await L.checkCheckpoint(logAt(c.base), c.text);
       case "sizes":
         return await L.checkSizes(logAt(c.base), c.from, c.to);
+      case "insecure": {
+        // A page on plain HTTP (not localhost): the browser has no crypto.subtle.
+        const ctx = vm.createContext({ atob, btoa, TextEncoder, fetch, JSON, Uint8Array, BigInt, Array, String, Number, Promise });
+        vm.runInContext(source, ctx, { filename: "logcheck.js" });
+        const I = ctx.SlipwayLogCheck;
+        const log = new I.Log({ checkpoint: c.base + "/log/checkpoint", key: c.base + "/api/v1/log/key", consistency: c.base + "/api/v1/log/consistency", tiles: c.base + "/log/" });
+        return await I.checkCheckpoint(log, c.text);
+      }
       default:
         return { ok: false, reason: "unknown op " + c.op };
     }

@@ -62,6 +62,9 @@
   }
 
   async function sha256(bytes) {
+    if (!subtle) {
+      fail("this browser offers no WebCrypto here: it does so only on HTTPS pages (or localhost); open the dashboard over HTTPS");
+    }
     return new Uint8Array(await subtle.digest("SHA-256", bytes));
   }
 
@@ -357,7 +360,7 @@
       const proof = old.size === latest.size || old.size === 0n ? [] : await log.consistency(old.size, latest.size);
       await verifyConsistency(old.size, latest.size, proof, old.root, latest.root);
       steps.push("The consistency proof (" + proof.length + " hashes) shows that the tree of size " + latest.size + " (root " + hex(latest.root) + ") extends the tree of size " + old.size + " (root " + hex(old.root) + ")");
-      return { ok: true, steps };
+      return { ok: true, steps, summary: "the log's latest checkpoint (size " + latest.size + ") extends your checkpoint (size " + old.size + ")." };
     } catch (e) {
       if (!(e instanceof CheckError)) throw e;
       return { ok: false, steps, reason: e.message };
@@ -387,7 +390,7 @@
       const proof = from === to || from === 0n ? [] : await log.consistency(from, to);
       await verifyConsistency(from, to, proof, root1, root2);
       steps.push("The consistency proof (" + proof.length + " hashes) shows that the tree of size " + to + " extends the tree of size " + from);
-      return { ok: true, steps };
+      return { ok: true, steps, summary: "the log's tree of size " + to + " extends its tree of size " + from + "." };
     } catch (e) {
       if (!(e instanceof CheckError)) throw e;
       return { ok: false, steps, reason: e.message };
@@ -400,8 +403,8 @@
     const head = doc.createElement("p");
     const verdict = doc.createElement("strong");
     verdict.textContent = res.ok ? "PASS" : "FAIL";
-    head.append(verdict, res.ok ? ": the log's latest checkpoint is consistent with the older tree." : ": " + res.reason);
-    out.className = res.ok ? "logcheck-pass" : "logcheck-fail";
+    head.append(verdict, ": " + (res.ok ? res.summary : res.reason));
+    out.className = res.ok ? "ok" : "fail";
     out.dataset.result = res.ok ? "pass" : "fail";
     const list = doc.createElement("ol");
     for (const s of res.steps) {

@@ -17,7 +17,6 @@ import (
 
 	"github.com/sigstore/sigstore-go/pkg/sign"
 
-	"github.com/slipway/actions/internal/artifact"
 	"github.com/slipway/actions/internal/blobstore"
 	"github.com/slipway/actions/internal/digest"
 	"github.com/slipway/actions/internal/policy"
@@ -120,20 +119,7 @@ func (s *Site) Admit(t testing.TB, content []byte, source string) Admission {
 	t.Helper()
 	dir := t.TempDir()
 	policytest.WriteRelease(t, dir, s.kp, content, Builder, source)
-	raw, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := artifact.Decode(bytes.NewReader(raw), "manifest.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range m.Records {
-		if r.Path != "" {
-			s.putBlob(t, filepath.Join(dir, filepath.FromSlash(r.Path)))
-		}
-	}
-	code, body, _ := s.do(t, "POST", "/api/v1/releases", raw)
+	code, body := s.submit(t, dir)
 	var a Admission
 	if err := json.Unmarshal(body, &a); err != nil || code != http.StatusCreated {
 		t.Fatalf("admitting a release of %s: %d %s", source, code, body)

@@ -18,7 +18,8 @@ import (
 )
 
 // Repositories is how many source repositories Seed spreads its releases over: release i comes from
-// github.com/bench/repo-<i mod Repositories>.
+// https://github.com/bench/repo-<i mod Repositories>, written as admission records a source repository (the
+// normalized URI that GET /api/v1/releases?repository=github.com/bench/repo-7 looks for).
 const Repositories = 100
 
 // Seed records n releases of Repositories repositories, one artifact each, one millisecond apart (the last one
@@ -44,7 +45,7 @@ func Seed(tb testing.TB, data string, n int) []string {
 			for i := w; i < n; i += seedWriters {
 				d := fmt.Sprintf("sha256:%064x", i+1)
 				digests[i] = d
-				r := store.Release{ID: fmt.Sprintf("r-%016x", i+1), SourceRepository: fmt.Sprintf("github.com/bench/repo-%d", i%Repositories),
+				r := store.Release{ID: fmt.Sprintf("r-%016x", i+1), SourceRepository: fmt.Sprintf("https://github.com/bench/repo-%d", i%Repositories),
 					Uploader: "token:bench/seed", ManifestDigest: fmt.Sprintf("sha256:%064x", n+i+1), Created: base.Add(time.Duration(i) * time.Millisecond),
 					Artifacts: []store.Artifact{{Digest: d, Size: 1024, Name: "app.bin"}}, LogIndex: uint64(i), LogEntry: []byte("{}"),
 					Receipt: []byte("receipt"), Checks: []string{"PASS digest app.bin"}, Manifest: []byte("{}")}

@@ -1,0 +1,45 @@
+package tlog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/transparency-dev/formats/log"
+	"github.com/transparency-dev/tessera/api/layout"
+	"github.com/transparency-dev/tessera/client"
+
+	"github.com/slipway/actions/internal/tlog/receipt"
+)
+
+// ErrNotLogged is Entry's error for an index the latest checkpoint does
+// not cover.
+var ErrNotLogged = errors.New("no such entry")
+
+// Entry reads the entry at index from the log's own entry bundles and
+// returns it as a receipt against the latest checkpoint: the entry's bytes
+// as logged, its inclusion proof and the signed checkpoint, checked before
+// it is returned. Its error wraps ErrNotLogged for an index at or past the
+// checkpoint's size.
+func (l *Log) Entry(ctx context.Context, index uint64) (*receipt.Receipt, error) {
+	cpRaw, err := l.reader.ReadCheckpoint(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading checkpoint of log %q: %w", l.origin, err)
+	}
+	cp, _, _, err := log.ParseCheckpoint(cpRaw, l.origin, l.verifier)
+	if err != nil {
+		return nil, fmt.Errorf("reading checkpoint of log %q: %w: the checkpoint file is not signed by this log's key; restore the log directory and its key together", l.origin, err)
+	}
+	if index >= cp.Size {
+		return nil, fmt.Errorf("entry %d of log %q: %w: the latest checkpoint covers entries 0 to %d", index, l.origin, ErrNotLogged, int64(cp.Size)-1)
+	}
+	b, err := client.GetEntryBundle(ctx, l.reader.ReadEntryBundle, index/layout.EntryBundleWidth, cp.Size)
+	if err != nil {
+		return nil, fmt.Errorf("reading entry %d of log %q: %w", index, l.origin, err)
+	}
+	at := index % layout.EntryBundleWidth
+	if at >= uint64(len(b.Entries)) {
+		return nil, fmt.Errorf("reading entry %d of log %q: its bundle holds %d entries: the log directory is damaged; run tessera's fsck on it", index, l.origin, len(b.Entries))
+	}
+	return l.receipt(ctx, index, b.Entries[at], cpRaw)
+}

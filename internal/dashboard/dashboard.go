@@ -61,9 +61,10 @@ type page struct {
 // a method returning its pages, added here. Login (login.go) is the only
 // page without a session and is not listed here.
 var pageGroups = []func(*Dashboard) []page{
-	(*Dashboard).releasePages, // releases.go: /ui/ (list, search), /ui/releases/{id}
-	(*Dashboard).logPages,     // log.go: /ui/log (checkpoint, the in-page check), /ui/log/entries/{index}
-	(*Dashboard).jobPages,     // jobs.go: /ui/jobs (list), /ui/jobs/{id} (detail, outputs), /ui/jobs/{id}/tail (htmx)
+	(*Dashboard).releasePages,   // releases.go: /ui/ (list, search), /ui/releases/{id}
+	(*Dashboard).logPages,       // log.go: /ui/log (checkpoint, the in-page check), /ui/log/entries/{index}
+	(*Dashboard).jobPages,       // jobs.go: /ui/jobs (list), /ui/jobs/{id} (detail, outputs), /ui/jobs/{id}/tail (htmx)
+	(*Dashboard).rejectionPages, // rejections.go: /ui/rejections (list, search)
 }
 
 // New builds the dashboard: its templates are parsed here, so a broken

@@ -15,7 +15,7 @@ import (
 	"github.com/slipway/actions/internal/testutil/mariadb"
 )
 
-func openTemp(t *testing.T) (*DB, string) {
+func openTemp(t testing.TB) (*DB, string) {
 	t.Helper()
 	dsn := mariadb.New(t)
 	db, err := Open(context.Background(), dsn)
@@ -166,4 +166,10 @@ func TestStrictMode(t *testing.T) {
 	if err := db.db.QueryRow(`SELECT @@SESSION.sql_mode`).Scan(&mode); err != nil || !strings.Contains(mode, "STRICT_ALL_TABLES") {
 		t.Errorf("sql_mode %q, %v", mode, err)
 	}
+}
+
+// BenchmarkReleases: a page of releases with their artifacts (storetest.BenchmarkReleases).
+func BenchmarkReleases(b *testing.B) {
+	db, _ := openTemp(b)
+	storetest.BenchmarkReleases(b, db)
 }

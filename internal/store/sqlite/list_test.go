@@ -7,6 +7,7 @@ import (
 
 	"github.com/slipway/actions/internal/store"
 	"github.com/slipway/actions/internal/store/sqlkit"
+	"github.com/slipway/actions/internal/store/storetest"
 )
 
 // The searches use the indexes of migration 3, not a scan of every release.
@@ -47,4 +48,10 @@ func TestReleasesQueryPlan(t *testing.T) {
 			t.Errorf("query %+v: plan %q sorts or scans without an index", q, text)
 		}
 	}
+}
+
+// BenchmarkReleases: a page of releases with their artifacts (storetest.BenchmarkReleases).
+func BenchmarkReleases(b *testing.B) {
+	db, _ := openTemp(b)
+	storetest.BenchmarkReleases(b, db)
 }

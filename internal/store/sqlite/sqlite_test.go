@@ -15,7 +15,7 @@ import (
 	"github.com/slipway/actions/internal/store/storetest"
 )
 
-func openTemp(t *testing.T) (*DB, string) {
+func openTemp(t testing.TB) (*DB, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "db.sqlite")
 	db, err := Open(context.Background(), path)

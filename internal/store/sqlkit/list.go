@@ -10,8 +10,8 @@ import (
 
 // ListReleases reads the releases q selects, newest first (created, then id, descending), each with its
 // artifacts: one query on the indexes of migration 3 (releases by creation, by repository; files and artifacts
-// by digest), keyset-paginated on (created, id), then the artifacts of each release. Pass a read-only
-// transaction for one snapshot.
+// by digest), keyset-paginated on (created, id), then the artifacts of the page's releases in a second one. Pass a
+// read-only transaction for one snapshot.
 func ListReleases(ctx context.Context, tx Querier, q store.ReleaseQuery) ([]store.Release, error) {
 	if q.Limit < 1 || q.Limit > store.MaxReleasesPage {
 		return nil, fmt.Errorf("listing releases: limit %d is not between 1 and %d (a bug in the caller)", q.Limit, store.MaxReleasesPage)
@@ -40,12 +40,42 @@ func ListReleases(ctx context.Context, tx Querier, q store.ReleaseQuery) ([]stor
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("listing releases: %w", err)
 	}
-	for i := range out {
-		if out[i].Artifacts, err = ArtifactsOf(ctx, tx, out[i].ID); err != nil {
-			return nil, err
-		}
+	if err := withArtifacts(ctx, tx, out); err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// withArtifacts reads the artifacts of rels in one query (not one per release) and sets each release's, by name.
+func withArtifacts(ctx context.Context, q Querier, rels []store.Release) error {
+	if len(rels) == 0 {
+		return nil
+	}
+	at := make(map[string]int, len(rels))
+	ids := make([]any, len(rels))
+	for i, r := range rels {
+		at[r.ID], ids[i] = i, r.ID
+	}
+	rows, err := q.QueryContext(ctx, `SELECT release_id, digest, size, name FROM artifacts WHERE release_id IN (?`+
+		strings.Repeat(`, ?`, len(rels)-1)+`) ORDER BY release_id, name`, ids...)
+	if err != nil {
+		return fmt.Errorf("reading the artifacts of %d releases: %w", len(rels), err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var a store.Artifact
+		if err := rows.Scan(&id, &a.Digest, &a.Size, &a.Name); err != nil {
+			return fmt.Errorf("reading the artifacts of %d releases: %w", len(rels), err)
+		}
+		if i, ok := at[id]; ok {
+			rels[i].Artifacts = append(rels[i].Artifacts, a)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("reading the artifacts of %d releases: %w", len(rels), err)
+	}
+	return nil
 }
 
 var listColumns = "r." + strings.ReplaceAll(ReleaseColumns, ", ", ", r.")

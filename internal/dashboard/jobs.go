@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/mod/sumdb/note"
+
 	"github.com/slipway/actions/internal/cpclient"
 	"github.com/slipway/actions/internal/lazyregexp"
 	"github.com/slipway/actions/internal/tlog/entry"
@@ -190,8 +192,8 @@ func (d *Dashboard) jobTail(w http.ResponseWriter, r *http.Request, s *session) 
 // outputsOf finds the releases admitted as job j's outputs: releases of
 // the input release's repository admitted since the job was recorded
 // whose verified provenance says they are outputs of Slurm job j.JobID,
-// each confirmed by its outputs-admitted log entry (read from the tiles,
-// its inclusion checked) naming j's release as an input.
+// each confirmed by its outputs-admitted log entry (its receipt checked)
+// naming j's release as an input.
 func outputsOf(ctx context.Context, c *cpclient.Client, j Job) ([]Release, error) {
 	var in Release
 	if err := c.JSON(ctx, "reading release "+j.ReleaseID, "GET", "/api/v1/releases/"+j.ReleaseID, nil, nil, &in); err != nil {
@@ -208,21 +210,18 @@ func outputsOf(ctx context.Context, c *cpclient.Client, j Job) ([]Release, error
 		return nil, err
 	}
 	var out []Release
-	var cp *checkpoint
+	var v note.Verifier
 	for _, rel := range page.Releases {
 		if !slices.ContainsFunc(rel.Checks, func(line string) bool { return isOutputOf(line, j.JobID) }) {
 			continue
 		}
-		if cp == nil {
+		if v == nil {
 			var err error
-			if cp, err = latestCheckpoint(ctx, c); err != nil {
+			if v, _, err = logKey(ctx, c); err != nil {
 				return nil, err
 			}
 		}
-		if rel.LogIndex >= cp.Size {
-			continue
-		}
-		raw, _, err := includedEntry(ctx, c, cp.cp, rel.LogIndex)
+		raw, _, err := includedEntry(ctx, c, v, rel.LogIndex)
 		if err != nil {
 			return nil, err
 		}

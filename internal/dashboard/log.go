@@ -11,9 +11,7 @@ import (
 	"strings"
 
 	"github.com/transparency-dev/formats/log"
-	"github.com/transparency-dev/merkle/proof"
-	"github.com/transparency-dev/merkle/rfc6962"
-	"github.com/transparency-dev/tessera/client"
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/slipway/actions/internal/cpclient"
 	"github.com/slipway/actions/internal/tlog/entry"
@@ -36,18 +34,26 @@ type checkpoint struct {
 	Root        string // base64, as in the note
 	Text        string // the signed note as served
 	VerifierKey string
-	cp          *log.Checkpoint
+}
+
+// logKey fetches the log's note verifier key.
+func logKey(ctx context.Context, c *cpclient.Client) (note.Verifier, string, error) {
+	key, err := c.Do(ctx, "reading the log's key", "GET", "/api/v1/log/key", nil, nil)
+	if err != nil {
+		return nil, "", err
+	}
+	v, err := receipt.NewVerifier(string(key))
+	if err != nil {
+		return nil, "", err
+	}
+	return v, strings.TrimSpace(string(key)), nil
 }
 
 // latestCheckpoint fetches the log's key and latest checkpoint and checks
 // the checkpoint's signature with the key: a page never shows a tree the
 // log did not sign.
 func latestCheckpoint(ctx context.Context, c *cpclient.Client) (*checkpoint, error) {
-	key, err := c.Do(ctx, "reading the log's key", "GET", "/api/v1/log/key", nil, nil)
-	if err != nil {
-		return nil, err
-	}
-	v, err := receipt.NewVerifier(string(key))
+	v, key, err := logKey(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -59,8 +65,11 @@ func latestCheckpoint(ctx context.Context, c *cpclient.Client) (*checkpoint, err
 	if err != nil {
 		return nil, &pageError{Status: http.StatusBadGateway, Detail: fmt.Sprintf("the log's checkpoint does not verify with its key %q (%v): do not trust this server's log", v.Name(), err)}
 	}
-	return &checkpoint{Origin: cp.Origin, Size: cp.Size, Root: base64.StdEncoding.EncodeToString(cp.Hash), Text: string(raw),
-		VerifierKey: strings.TrimSpace(string(key)), cp: cp}, nil
+	return checkpointOf(cp, raw, key), nil
+}
+
+func checkpointOf(cp *log.Checkpoint, raw []byte, key string) *checkpoint {
+	return &checkpoint{Origin: cp.Origin, Size: cp.Size, Root: base64.StdEncoding.EncodeToString(cp.Hash), Text: string(raw), VerifierKey: key}
 }
 
 // logData is the data of log.html.
@@ -110,9 +119,10 @@ type entryData struct {
 	Proof      []string // base64 hashes, the leaf's sibling first
 }
 
-// logEntry is GET /ui/log/entries/{index}: the entry read from the log's
-// tiles, its inclusion proof built from the tiles and checked here
-// against the latest signed checkpoint, and its fields.
+// logEntry is GET /ui/log/entries/{index}: the entry as GET
+// /api/v1/log/entries/{index} answers it, its receipt (inclusion proof
+// and the checkpoint it leads to) checked here with the log's key, and
+// its fields.
 func (d *Dashboard) logEntry(w http.ResponseWriter, r *http.Request, s *session) error {
 	index, err := parseIndex(r.PathValue("index"))
 	if err != nil {
@@ -120,14 +130,11 @@ func (d *Dashboard) logEntry(w http.ResponseWriter, r *http.Request, s *session)
 	}
 	ctx := r.Context()
 	c := d.client(s)
-	cp, err := latestCheckpoint(ctx, c)
+	v, key, err := logKey(ctx, c)
 	if err != nil {
 		return err
 	}
-	if index >= cp.Size {
-		return &pageError{Status: http.StatusNotFound, Detail: fmt.Sprintf("the log holds %d entries (indexes 0 to %d); entry %d is not in it", cp.Size, int64(cp.Size)-1, index)}
-	}
-	raw, hashes, err := includedEntry(ctx, c, cp.cp, index)
+	raw, rc, err := includedEntry(ctx, c, v, index)
 	if err != nil {
 		return err
 	}
@@ -139,42 +146,37 @@ func (d *Dashboard) logEntry(w http.ResponseWriter, r *http.Request, s *session)
 	if err := json.Indent(&pretty, raw, "", "  "); err != nil {
 		return err
 	}
-	data := entryData{Index: index, Entry: e, JSON: pretty.String(), Checkpoint: cp, Proof: make([]string, len(hashes))}
-	for i, h := range hashes {
-		data.Proof[i] = base64.StdEncoding.EncodeToString(h)
+	cp, _ := rc.Tree(v) // checked by includedEntry
+	data := entryData{Index: index, Entry: e, JSON: pretty.String(), Checkpoint: checkpointOf(cp, rc.Checkpoint, key), Proof: make([]string, len(rc.Hashes))}
+	for i, h := range rc.Hashes {
+		data.Proof[i] = base64.StdEncoding.EncodeToString(h[:])
 	}
 	return d.render(w, r, s, "log_entry.html", data)
 }
 
-// includedEntry reads entry index from the log's public tiles and checks
-// its RFC 6962 inclusion proof (built from the same tiles) against the
-// signed checkpoint cp: the entry shown is the one the log committed to.
-func includedEntry(ctx context.Context, c *cpclient.Client, cp *log.Checkpoint, index uint64) ([]byte, [][]byte, error) {
-	root := *c.Base()
-	root.Path = strings.TrimSuffix(root.Path, "/") + "/log/"
-	f, err := client.NewHTTPFetcher(&root, c.HTTP())
-	if err != nil {
+// includedEntry reads log entry index (GET /api/v1/log/entries/{index})
+// and checks its receipt with the log's key v (internal/tlog/receipt: the
+// checkpoint's signature, and the RFC 6962 inclusion proof from the
+// entry's bytes to the checkpoint's root): the entry shown is the one the
+// log's signed tree commits to.
+func includedEntry(ctx context.Context, c *cpclient.Client, v note.Verifier, index uint64) ([]byte, *receipt.Receipt, error) {
+	op := fmt.Sprintf("reading log entry %d", index)
+	var ans struct {
+		Index   uint64 `json:"index"`
+		Receipt string `json:"receipt"`
+	}
+	if err := c.JSON(ctx, op, "GET", "/api/v1/log/entries/"+strconv.FormatUint(index, 10), nil, nil, &ans); err != nil {
 		return nil, nil, err
 	}
-	op := fmt.Sprintf("reading log entry %d", index)
-	bundle, err := client.GetEntryBundle(ctx, f.ReadEntryBundle, index/256, cp.Size)
+	rc, err := receipt.Parse([]byte(ans.Receipt))
+	if err == nil && (rc.Index != index || ans.Index != index) {
+		err = fmt.Errorf("the answer is for entry %d", rc.Index)
+	}
+	if err == nil {
+		err = receipt.Verify(rc, nil, v)
+	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", op, err)
+		return nil, nil, &pageError{Status: http.StatusBadGateway, Detail: fmt.Sprintf("%s: the log's answer does not prove the entry (%v): do not trust this server's log", op, err)}
 	}
-	if int(index%256) >= len(bundle.Entries) {
-		return nil, nil, &pageError{Status: http.StatusBadGateway, Detail: fmt.Sprintf("%s: the log's entry bundle holds %d entries, not entry %d", op, len(bundle.Entries), index)}
-	}
-	raw := bundle.Entries[index%256]
-	pb, err := client.NewProofBuilder(ctx, cp.Size, f.ReadTile)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", op, err)
-	}
-	hashes, err := pb.InclusionProof(ctx, index)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: building its inclusion proof: %w", op, err)
-	}
-	if err := proof.VerifyInclusion(rfc6962.DefaultHasher, index, cp.Size, rfc6962.DefaultHasher.HashLeaf(raw), hashes, cp.Hash); err != nil {
-		return nil, nil, &pageError{Status: http.StatusBadGateway, Detail: fmt.Sprintf("%s: the entry served is not the one the signed checkpoint commits to (%v): do not trust this server's log", op, err)}
-	}
-	return raw, hashes, nil
+	return rc.Entry, rc, nil
 }

@@ -80,7 +80,7 @@ func TestLogPages(t *testing.T) {
 		code int
 		want string
 	}{
-		{"/ui/log/entries/1", http.StatusNotFound, "holds 1 entries"},
+		{"/ui/log/entries/1", http.StatusNotFound, "no such entry"},
 		{"/ui/log/entries/x", http.StatusBadRequest, "not a whole number"},
 		{"/ui/log/entries/-1", http.StatusBadRequest, "not a whole number"},
 		{"/ui/log/entries?index=", http.StatusBadRequest, "not a whole number"},

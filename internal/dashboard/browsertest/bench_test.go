@@ -50,7 +50,7 @@ func BenchmarkDashboardPages(b *testing.B) {
 	srv := servetest.Start(b, bin, nil, nil, "--data", data, "--listen", "127.0.0.1:0", "--policy", policy, "--rate-limit", "0")
 	admitted := admit(b, filepath.Join(dir, "app"), key, srv, uploader, "acme/app", map[string]string{"app.bin": "the app\n"})
 	refuse(b, filepath.Join(dir, "tampered"), key, srv, uploader)
-	c := signIn(b, srv, admin)
+	c := sessionClient(b, srv, admin)
 
 	// The middle of the store: the page after the first one up to the middle release's time.
 	mid := time.Now().Add(-time.Duration(n/2) * time.Millisecond).UTC().Format(time.RFC3339)
@@ -102,9 +102,9 @@ func BenchmarkDashboardPages(b *testing.B) {
 	}
 }
 
-// signIn signs in to the dashboard at srv with tok, as the login form does, and returns a client holding the
+// sessionClient signs in to the dashboard at srv with tok, as the login form does, and returns a client holding the
 // session's cookie.
-func signIn(tb testing.TB, srv, tok string) *http.Client {
+func sessionClient(tb testing.TB, srv, tok string) *http.Client {
 	tb.Helper()
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar}

@@ -140,7 +140,7 @@ func admit(t testing.TB, dir string, key sigstoretest.CosignKey, url, uploader, 
 	t.Helper()
 	env := buildRelease(t, dir, key, repo, files)
 	env["SLIPWAY_TOKEN"] = uploader
-	code, stdout, stderr := run(t, dir, env, "upload", "--server", url, "--manifest", "dist/manifest.json")
+	code, stdout, stderr := runSlipway(t, dir, env, "upload", "--server", url, "--manifest", "dist/manifest.json")
 	id := nameValues(stdout)["release-id"]
 	if code != 0 || id == "" {
 		t.Fatalf("upload of %s: exit %d\n%s\n%s", repo, code, stdout, stderr)
@@ -156,7 +156,7 @@ func refuse(t testing.TB, dir string, key sigstoretest.CosignKey, url, uploader 
 	env := buildRelease(t, dir, key, "acme/app", map[string]string{"app.bin": "the app, version 2\n"})
 	tamper(t, dir, "src/app.bin", "the app, version 2, with a backdoor\n")
 	env["SLIPWAY_TOKEN"] = uploader
-	code, stdout, stderr := run(t, dir, env, "upload", "--server", url, "--manifest", "dist/manifest.json")
+	code, stdout, stderr := runSlipway(t, dir, env, "upload", "--server", url, "--manifest", "dist/manifest.json")
 	m := regexp.MustCompile(`422 Unprocessable Entity: check "([a-z-]+)" failed`).FindStringSubmatch(stderr)
 	if m == nil {
 		t.Fatalf("upload of a changed artifact: exit %d, not a 422 naming a check\n%s\n%s", code, stdout, stderr)
@@ -185,7 +185,7 @@ func buildRelease(t testing.TB, dir string, key sigstoretest.CosignKey, repo str
 		[]string{"attest", "--manifest", m, "--tlog=false", "--builder-id", builder},
 		[]string{"attest", "--manifest", m, "--tlog=false", "--predicate-type", "cyclonedx"})
 	for _, args := range steps {
-		if code, stdout, stderr := run(t, dir, env, args...); code != 0 {
+		if code, stdout, stderr := runSlipway(t, dir, env, args...); code != 0 {
 			t.Fatalf("slipway %s: exit %d\n%s\n%s", strings.Join(args, " "), code, stdout, stderr)
 		}
 	}
@@ -224,7 +224,7 @@ func tamper(t testing.TB, dir, name, content string) {
 // createToken creates a service token with scopes in data and returns it.
 func createToken(t testing.TB, dir, data, scopes, name string) string {
 	t.Helper()
-	code, stdout, stderr := run(t, dir, nil, "token", "create", "--data", data, "--scope", scopes, "--name", name)
+	code, stdout, stderr := runSlipway(t, dir, nil, "token", "create", "--data", data, "--scope", scopes, "--name", name)
 	tok := nameValues(stdout)["token"]
 	if code != 0 || tok == "" {
 		t.Fatalf("token create: exit %d\n%s\n%s", code, stdout, stderr)
@@ -263,8 +263,8 @@ func (s *site) api(t *testing.T, method, path, tok string, body, out any, want i
 	return resp.StatusCode
 }
 
-// run runs "slipway args..." in-process in dir with env as the whole environment.
-func run(t testing.TB, dir string, env map[string]string, args ...string) (int, string, string) {
+// runSlipway runs "slipway args..." in-process in dir with env as the whole environment.
+func runSlipway(t testing.TB, dir string, env map[string]string, args ...string) (int, string, string) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	code := cli.Main(context.Background(), cli.Env{Args: args, Stdout: &stdout, Stderr: &stderr,

@@ -86,10 +86,11 @@ const cspListener = `document.addEventListener('securitypolicyviolation', functi
 	console.error('CSP violation: ' + e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline') + ' at ' + e.sourceFile + ':' + e.lineNumber);
 });`
 
-// Tab opens a new tab that records problems from its first page on; it is closed when t ends.
+// Tab opens a new tab in a browser context of its own (its own cookies and storage: a person of its own, signed in
+// or not independently of other tabs) that records problems from its first page on; it is closed when t ends.
 func (b *Browser) Tab(t testing.TB) *Tab {
 	t.Helper()
-	ctx, cancel := chromedp.NewContext(b.ctx)
+	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
 	tab := &Tab{Ctx: ctx}
 	chromedp.ListenTarget(ctx, tab.record)

@@ -438,5 +438,10 @@ func (d *dispatches) liveState(ctx context.Context, rec store.Dispatch) store.Di
 	if err != nil || !ok {
 		return rec.State
 	}
-	return store.DispatchState{State: string(j.State), ExitCode: j.ExitCode, Started: j.Start, Ended: j.End, Final: false}
+	st := store.DispatchState{State: string(j.State), ExitCode: j.ExitCode, Started: j.Start, Final: false}
+	// Slurm's end_time of a job that has not ended is when its time limit runs out: not an end.
+	if j.State.Final() {
+		st.Ended = j.End
+	}
+	return st
 }

@@ -94,6 +94,7 @@ func testEnqueue(t *testing.T, c *slurmtest.Cluster, b slurm.Backend, name strin
 		State    string
 		ExitCode *int
 		Elapsed  string
+		Ended    *time.Time
 	}
 	for time.Now().Before(deadline) {
 		code, body, _ := do(t, "GET", site.url+"/api/v1/dispatches/"+a.DispatchID, read, nil)
@@ -106,6 +107,10 @@ func testEnqueue(t *testing.T, c *slurmtest.Cluster, b slurm.Backend, name strin
 		if got.State == "COMPLETED" || got.State == "FAILED" || got.State == "CANCELLED" || got.State == "TIMEOUT" || got.State == "UNKNOWN" {
 			break
 		}
+		if got.Ended != nil {
+			t.Fatalf("a %s job's answer says it ended at %v (Slurm's end_time of a running job is when its time limit runs out)", got.State, got.Ended)
+		}
+		got.Ended = nil
 		time.Sleep(300 * time.Millisecond)
 	}
 	if got.State != "COMPLETED" || got.ExitCode == nil || *got.ExitCode != 0 || got.Elapsed == "" {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/slipway/actions/internal/datadir"
 	"github.com/slipway/actions/internal/exitcode"
+	"github.com/slipway/actions/internal/gcpace"
 	"github.com/slipway/actions/internal/idtoken"
 	"github.com/slipway/actions/internal/input"
 	"github.com/slipway/actions/internal/interrupt"
@@ -125,6 +126,10 @@ func (c *serveCommand) Run(ctx context.Context, rt *Runtime) error {
 		return exitcode.WithFile(exitcode.BadInput(err), c.policy)
 	}
 	log := slog.New(slog.NewJSONHandler(rt.Stderr, &slog.HandlerOptions{Level: logLevel(rt.Getenv)}))
+	// The collector paced by the live heap (GOGC as the runtime got it
+	// wins): admissions allocate much short-lived memory, and the default
+	// pace was about a tenth of their CPU (docs/server.md, Performance).
+	defer gcpace.Start(ctx, os.Getenv, gcpace.DefaultTarget)()
 	if cfg.OIDC, err = c.oidc(pol, log); err != nil {
 		return exitcode.WithFile(exitcode.BadInput(err), c.policy)
 	}

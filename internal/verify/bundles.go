@@ -163,6 +163,16 @@ func parseEvidence(path string, data []byte) (*evidence, error) {
 }
 
 func sigstoreEvidence(path string, data []byte) (*evidence, error) {
+	// The bundle is parsed first: a document sigstore-go accepts is JSON,
+	// and is never a legacy bundle (protojson refuses base64Signature, a
+	// field its Bundle does not have), so the probe below would have let it
+	// through. Only a refused document is probed, for the error that says
+	// what it is. Probing every bundle first read each one twice.
+	var b bundle.Bundle
+	err := b.UnmarshalJSON(data)
+	if err == nil {
+		return &evidence{path: path, sigstore: &b}, nil
+	}
 	var probe struct {
 		MediaType       string          `json:"mediaType"`
 		Base64Signature json.RawMessage `json:"base64Signature"`
@@ -173,11 +183,7 @@ func sigstoreEvidence(path string, data []byte) (*evidence, error) {
 	if probe.MediaType == "" && probe.Base64Signature != nil {
 		return nil, errors.New("is a legacy cosign bundle; sign with \"cosign sign-blob --new-bundle-format\" to get a Sigstore bundle v0.3")
 	}
-	var b bundle.Bundle
-	if err := b.UnmarshalJSON(data); err != nil {
-		return nil, fmt.Errorf("is not a valid Sigstore bundle: %v", err)
-	}
-	return &evidence{path: path, sigstore: &b}, nil
+	return nil, fmt.Errorf("is not a valid Sigstore bundle: %v", err)
 }
 
 func gpgEvidence(path string, raw []byte) (*evidence, error) {

@@ -3,8 +3,13 @@ package verify
 import (
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"testing"
 	"time"
+
+	"github.com/sigstore/sigstore-go/pkg/bundle"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/slipway/actions/internal/policy"
 )
@@ -113,4 +118,56 @@ func FuzzResults(f *testing.F) {
 			t.Fatalf("a %s test result passed: %q", fd.tests[0].pred.Result, raw)
 		}
 	})
+}
+
+// FuzzSigstoreEvidence checks that sigstoreEvidence, which parses the
+// bundle before probing it, decides every input as sigstoreEvidenceProbed
+// (the order it replaced: probe first, then parse) does: the same error,
+// or an equal bundle.
+func FuzzSigstoreEvidence(f *testing.F) {
+	f.Add([]byte(`{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json","verificationMaterial":{"publicKey":{"hint":"x"}},"messageSignature":{"messageDigest":{"algorithm":"SHA2_256","digest":"AA=="},"signature":"AA=="}}`))
+	f.Add([]byte(`{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json","verificationMaterial":{"publicKey":{"hint":"x"}},"dsseEnvelope":{"payload":"e30=","payloadType":"application/vnd.in-toto+json","signatures":[{"sig":"AA=="}]}}`))
+	f.Add([]byte(`{"media_type":"application/vnd.dev.sigstore.bundle.v0.3+json","verification_material":{"public_key":{"hint":"x"}},"message_signature":{"signature":"AA=="}}`))
+	f.Add([]byte(`{"base64Signature":"x","cert":"y"}`))
+	f.Add([]byte(`{"BASE64SIGNATURE":null}`))
+	f.Add([]byte(`{"mediaType":5}`))
+	f.Add([]byte(`{"mediaType":"a","mediaType":"b"}`))
+	f.Add([]byte("{\"mediaType\":\"\xff\"}"))
+	f.Add([]byte(`{}`))
+	f.Add([]byte(`null`))
+	f.Add([]byte(`{`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got, gotErr := sigstoreEvidence("fuzz", data)
+		want, wantErr := sigstoreEvidenceProbed("fuzz", data)
+		switch {
+		case (gotErr == nil) != (wantErr == nil):
+			t.Fatalf("%q: error %v, before %v", data, gotErr, wantErr)
+		case gotErr != nil:
+			if gotErr.Error() != wantErr.Error() {
+				t.Fatalf("%q: error %q, before %q", data, gotErr, wantErr)
+			}
+		case got.path != want.path || !proto.Equal(got.sigstore.Bundle, want.sigstore.Bundle):
+			t.Fatalf("%q: evidence %+v, before %+v", data, got, want)
+		}
+	})
+}
+
+// sigstoreEvidenceProbed is sigstoreEvidence as it was before the bundle
+// was parsed first: the reference FuzzSigstoreEvidence compares with.
+func sigstoreEvidenceProbed(path string, data []byte) (*evidence, error) {
+	var probe struct {
+		MediaType       string          `json:"mediaType"`
+		Base64Signature json.RawMessage `json:"base64Signature"`
+	}
+	if err := json.Unmarshal(data, &probe); err != nil {
+		return nil, fmt.Errorf("is not JSON: %v; give a Sigstore bundle (.sigstore.json)", err)
+	}
+	if probe.MediaType == "" && probe.Base64Signature != nil {
+		return nil, errors.New("is a legacy cosign bundle; sign with \"cosign sign-blob --new-bundle-format\" to get a Sigstore bundle v0.3")
+	}
+	var b bundle.Bundle
+	if err := b.UnmarshalJSON(data); err != nil {
+		return nil, fmt.Errorf("is not a valid Sigstore bundle: %v", err)
+	}
+	return &evidence{path: path, sigstore: &b}, nil
 }

@@ -5,7 +5,9 @@
 //
 // The package has only tests. A scenario is a workflow plus its inputs, environment and secrets: call Run with a
 // Scenario and check the Result (job and step results, step outputs, the values the workflow wrote to
-// $SLIPWAY_RESULT, files it copied to $SLIPWAY_OUT). act runs are serialized: one at a time per machine.
+// $SLIPWAY_RESULT, files it copied to $SLIPWAY_OUT). The act tests run in parallel (go test -parallel bounds
+// them): each run's workflow and jobs get unique names, so act's containers never collide, and the image is built
+// once per test binary under an exclusive lock that act runs hold shared.
 //
 // It must never reach the internet, never use the Docker socket of the host inside a container, never put a
 // secret in act's arguments or environment (secrets go through --secret-file), and never leave containers,

@@ -10,9 +10,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -92,7 +94,7 @@ var imageOnce struct {
 func ensureImage(t *testing.T, m machine) {
 	t.Helper()
 	imageOnce.Do(func() {
-		unlock := lockMachine(t)
+		unlock := lockMachine(t, true)
 		defer unlock()
 		start := time.Now()
 		cmd := exec.Command(filepath.Join(m.repoRoot, "scripts", "image"))
@@ -110,28 +112,27 @@ func ensureImage(t *testing.T, m machine) {
 	}
 }
 
-// lockMachine serializes act runs and image builds across test binaries (two runs of one workflow would remove
-// each other's containers; a rebuild would replace the image under a running one). It returns the unlock.
-func lockMachine(t *testing.T) func() {
+// lockMachine takes the machine-wide e2e lock, a flock on one file that every test binary opens: shared for
+// what uses the action image (an act run, a podman build from bin/), exclusive for building it (a rebuild
+// replaces the image and bin/slipway under whatever uses them). act runs may overlap: their containers have
+// unique names (uniqueName). Each call opens its own descriptor, so goroutines of one test binary exclude each
+// other as other binaries do. It returns the unlock.
+func lockMachine(t *testing.T, exclusive bool) func() {
 	t.Helper()
-	actLock.Lock()
 	f, err := os.OpenFile(filepath.Join(os.TempDir(), "slipway-e2e.lock"), os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
-		actLock.Unlock()
 		t.Fatalf("opening the e2e lock: %v", err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+	how := syscall.LOCK_SH
+	if exclusive {
+		how = syscall.LOCK_EX
+	}
+	if err := syscall.Flock(int(f.Fd()), how); err != nil {
 		f.Close()
-		actLock.Unlock()
 		t.Fatalf("locking the e2e lock: %v", err)
 	}
-	return func() {
-		f.Close() // releases the flock
-		actLock.Unlock()
-	}
+	return func() { f.Close() } // releases the flock
 }
-
-var actLock sync.Mutex
 
 // actEnv is act's whole environment: act hands it to every step and action container.
 func actEnv(t *testing.T, m machine, home string, hostTools []string, runnerEnv map[string]string) []string {
@@ -206,21 +207,75 @@ func prepareSource(t *testing.T, m machine, s Scenario, src, home, suffix string
 	return wf
 }
 
-// uniqueName appends suffix to the workflow's top-level name: act names containers after it.
+// uniqueName appends suffix to the workflow's top-level name and to the name of each of its jobs (a job without
+// one gets its id plus suffix), so that runs of the same workflow may overlap: act names every container after
+// the workflow's name and the job's, and a called workflow's containers after the calling job's name and the
+// called workflow's (act's RunContext.String), and it removes a container of the same name before creating its
+// own. The jobs must be the keys indented by two spaces under a top-level jobs:, as in every workflow here.
 func uniqueName(wf, suffix string) (string, error) {
 	lines := strings.Split(wf, "\n")
-	for i, l := range lines {
-		if v, ok := strings.CutPrefix(l, "name:"); ok {
+	var out []string
+	named, inJobs, jobs := false, false, 0
+	for i := 0; i < len(lines); i++ {
+		l := lines[i]
+		if l != "" && l[0] != ' ' && l[0] != '#' {
+			inJobs = strings.TrimSpace(l) == "jobs:"
+		}
+		if v, ok := strings.CutPrefix(l, "name:"); ok && !named {
 			name := strings.TrimSpace(v)
 			if name == "" || strings.ContainsAny(name, `"'#:{}[]`) {
 				return "", fmt.Errorf("top-level name %q: use a plain word", name)
 			}
-			lines[i] = "name: " + name + "-" + suffix
-			return strings.Join(lines, "\n"), nil
+			out = append(out, "name: "+name+"-"+suffix)
+			named = true
+			continue
+		}
+		out = append(out, l)
+		m := jobKey.FindStringSubmatch(l)
+		if !inJobs || m == nil {
+			continue
+		}
+		jobs++
+		// The job's own lines: up to the next line indented by two spaces or less (blank lines and comments
+		// do not end it).
+		end := i + 1
+		for end < len(lines) && (strings.TrimSpace(lines[end]) == "" || strings.HasPrefix(strings.TrimSpace(lines[end]), "#") || strings.HasPrefix(lines[end], "   ")) {
+			end++
+		}
+		renamed := false
+		for j := i + 1; j < end; j++ {
+			if v, ok := strings.CutPrefix(lines[j], "    name:"); ok {
+				name := strings.TrimSpace(v)
+				if name == "" || strings.ContainsAny(name[:1], `"'|>&*!`) {
+					return "", fmt.Errorf("job %s: name %q: use an unquoted name", m[1], name)
+				}
+				lines[j] = "    name: " + name + "-" + suffix
+				renamed = true
+			}
+		}
+		if !renamed {
+			out = append(out, "    name: "+m[1]+"-"+suffix)
 		}
 	}
-	return "", fmt.Errorf("no top-level name: line; give the workflow one")
+	if !named {
+		return "", fmt.Errorf("no top-level name: line; give the workflow one")
+	}
+	if jobs == 0 {
+		return "", fmt.Errorf("no jobs indented by two spaces under a top-level jobs: line")
+	}
+	return strings.Join(out, "\n"), nil
 }
+
+// jobKey is a job's id line under jobs: (indented by two spaces).
+var jobKey = regexp.MustCompile(`^  ([A-Za-z_][A-Za-z0-9_-]*):\s*(#.*)?$`)
+
+// runSuffix returns a suffix no other act run on this machine has at the same time: this process's id and a
+// counter.
+func runSuffix() string {
+	return fmt.Sprintf("%d-%d", os.Getpid(), runCount.Add(1))
+}
+
+var runCount atomic.Int64
 
 // repoParts are the parts of this repository that workflows use through slipway/actions@v1.
 var repoParts = []string{"action.yml", "actions", ".github/workflows", "workflows"}

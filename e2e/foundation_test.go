@@ -20,6 +20,7 @@ import (
 // against the files and the registry, then runs the workflow again on changed sources: pushing other content
 // under the same tag must fail the job and leave the tag alone.
 func TestFoundation(t *testing.T) {
+	takeTurn(t)
 	reg := registry.Start(t)
 	ref := reg + "/e2e/hello:1.0.0"
 	r := Run(t, Scenario{Workflow: "testdata/workflows/foundation.yml", Inputs: map[string]string{"ref": ref}})

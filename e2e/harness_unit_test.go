@@ -2,7 +2,11 @@ package e2e
 
 import (
 	"maps"
+	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -69,14 +73,39 @@ func TestParseValues(t *testing.T) {
 
 func TestUniqueName(t *testing.T) {
 	t.Parallel()
-	got, err := uniqueName("# c\nname: e2e-x\non: push\njobs:\n  a:\n    name: keep\n", "001")
-	if err != nil || got != "# c\nname: e2e-x-001\non: push\njobs:\n  a:\n    name: keep\n" {
-		t.Errorf("uniqueName = %q, %v", got, err)
+	for _, tt := range []struct{ in, want string }{
+		{"# c\nname: e2e-x\non: push\njobs:\n  a:\n    name: keep\n",
+			"# c\nname: e2e-x-7-1\non: push\njobs:\n  a:\n    name: keep-7-1\n"},
+		// A job without a name gets its id; a called workflow's job too; keys deeper down are left alone.
+		{"name: w\njobs:\n  build:  # c\n    runs-on: x\n    steps:\n      - name: s\n\n  call:\n    uses: ./w.yml\n    with:\n      name: n\n",
+			"name: w-7-1\njobs:\n  build:  # c\n    name: build-7-1\n    runs-on: x\n    steps:\n      - name: s\n\n  call:\n    name: call-7-1\n    uses: ./w.yml\n    with:\n      name: n\n"},
+		// Keys indented by two spaces outside jobs: are not jobs.
+		{"name: w\non:\n  push:\njobs:\n  j:\n    name: J ${{ inputs.x }}\n",
+			"name: w-7-1\non:\n  push:\njobs:\n  j:\n    name: J ${{ inputs.x }}-7-1\n"},
+	} {
+		got, err := uniqueName(tt.in, "7-1")
+		if err != nil || got != tt.want {
+			t.Errorf("uniqueName(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
 	}
-	for _, wf := range []string{"on: push\n", "name: \"quoted\"\n", "name:\n"} {
+	for _, wf := range []string{"on: push\njobs:\n  a:\n", "name: \"quoted\"\njobs:\n  a:\n", "name:\njobs:\n  a:\n",
+		"name: w\njobs:\n    a:\n", "name: w\njobs:\n  a:\n    name: \"q\"\n"} {
 		if _, err := uniqueName(wf, "1"); err == nil {
 			t.Errorf("uniqueName(%q) accepted it", wf)
 		}
+	}
+	// Every workflow a scenario runs can be renamed.
+	wfs, err := filepath.Glob("testdata/workflows/*.yml")
+	if err != nil || len(wfs) == 0 {
+		t.Fatalf("no workflows: %v", err)
+	}
+	for _, wf := range append(wfs, "../.github/workflows/publish.yml") {
+		if _, err := uniqueName(string(readFile(t, wf)), "7-1"); err != nil {
+			t.Errorf("%s: %v", wf, err)
+		}
+	}
+	if a, b := runSuffix(), runSuffix(); a == b {
+		t.Errorf("runSuffix gave %q twice", a)
 	}
 }
 
@@ -91,4 +120,42 @@ func FuzzParseLog(f *testing.F) {
 		}
 		_, _ = parseValues(s)
 	})
+}
+
+// TestTurns checks that the turns go longest first, whatever order the tests registered and woke in, and that
+// no more than limit run at once.
+func TestTurns(t *testing.T) {
+	t.Parallel()
+	for _, limit := range []int{1, 2, 3} {
+		tr := newTurns(limit)
+		names := []string{"TestZ", "TestImage", "TestHPCRun", "TestA", "TestPublish", "TestRelease"}
+		for _, n := range names {
+			tr.register(n)
+		}
+		var order []string // guarded by tr.mu
+		most := 0
+		var wg sync.WaitGroup
+		for _, n := range slices.Backward(names) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				tr.wait(n)
+				tr.mu.Lock()
+				order = append(order, n)
+				most = max(most, tr.running)
+				tr.mu.Unlock()
+				runtime.Gosched()
+				tr.done()
+			}()
+		}
+		wg.Wait()
+		if limit == 1 {
+			if want := []string{"TestPublish", "TestHPCRun", "TestRelease", "TestImage", "TestA", "TestZ"}; !slices.Equal(order, want) {
+				t.Errorf("limit 1: turns went %v, want %v", order, want)
+			}
+		}
+		if len(order) != len(names) || most > limit {
+			t.Errorf("limit %d: %d of %d tests had a turn, %d at once", limit, len(order), len(names), most)
+		}
+	}
 }

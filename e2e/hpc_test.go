@@ -25,6 +25,7 @@ const headnodeID = "https://e2e.slipway.invalid/headnode"
 // the node after exec-verified checked it. The test checks the job's outputs, the outputs' provenance chained to
 // the release (slipway verify), the control plane's log, and that no token or key is in a log or a file.
 func TestHPCRun(t *testing.T) {
+	takeTurn(t)
 	cosign := tools.Require(t, "cosign")
 	cluster := slurm.Require(t)
 	reg := registry.Start(t)

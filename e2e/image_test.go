@@ -11,6 +11,7 @@ import (
 // Docker actions as the image's default user, and the image sets no USER) in the workspace, /tmp is
 // writable, and /slipway answers --version.
 func TestImage(t *testing.T) {
+	takeTurn(t)
 	r := Run(t, Scenario{Workflow: "testdata/workflows/image.yml"})
 	r.RequireSuccess(t)
 
@@ -46,6 +47,7 @@ func TestImage(t *testing.T) {
 // the next run: step can remove what the action wrote. (With the former USER 1001 the action could not write
 // the workspace at all; as plain root, the run: step could not remove dist/.)
 func TestWorkspaceOwner(t *testing.T) {
+	takeTurn(t)
 	const owner = "4242:4242"
 	r := Run(t, Scenario{Workflow: "testdata/workflows/owner.yml", RunnerUID: 4242})
 	r.RequireSuccess(t)
@@ -66,10 +68,11 @@ func TestWorkspaceOwner(t *testing.T) {
 // that it is the image slipway build assembled: the same user (none: root), entrypoint, and tree of /bin, /usr,
 // /etc/ssl, /tmp and /slipway (names, types, modes, owners, link targets).
 func TestDockerfileAgrees(t *testing.T) {
+	takeTurn(t)
 	env := requireEnv(t)
 	ensureImage(t, env)
 	const tag = "localhost/slipway-e2e-dockerfile:prebuilt"
-	unlock := lockMachine(t)
+	unlock := lockMachine(t, false)
 	out, err := exec.Command(env.podman, "build", "--quiet", "--target", "prebuilt", "-t", tag, env.repoRoot).CombinedOutput()
 	unlock()
 	if err != nil {

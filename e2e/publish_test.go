@@ -55,6 +55,11 @@ func runPublish(t *testing.T, src, remote, reg, version string, ss *sigstoretest
 
 	env := goEnv(t, goTool)
 	env["GOMODCACHE"] = strings.TrimSpace(run(t, goTool, "env", "GOMODCACHE"))
+	// Each run checks out into a new directory: without -trimpath its `go run ./cmd/slipway-pin` would compile
+	// every package of this module again (their paths are in the build's cache keys), and link twice. With
+	// -trimpath and without cgo, as scripts/image compiles its builder a step before, it finds every package
+	// compiled, links once and reuses that executable for its second run.
+	env["GOFLAGS"], env["CGO_ENABLED"] = "-trimpath", "0"
 	p.Result = Run(t, Scenario{
 		Workflow:   "../.github/workflows/publish.yml",
 		Source:     src,
@@ -138,6 +143,7 @@ func copyThisRepository(t *testing.T, root string) string {
 // release's actions/setup installs the image's binary and checks it. A second release, v1.2.4, whose verify step
 // trusts the wrong Sigstore, fails before any tag moves.
 func TestPublish(t *testing.T) {
+	takeTurn(t)
 	env := requireEnv(t)
 	reg := registry.Start(t)
 	ss := sigstoretest.Start(t, sigstoretest.NewIssuer(t, sigstoretest.GitHubIssuer))
@@ -196,17 +202,22 @@ func TestPublish(t *testing.T) {
 	// The signature and provenance, checked here with a policy of the test's own.
 	verifyPublished(t, p, pin.Image)
 
-	// Reproducible: the tagged source, built again here, gives the same image and binary.
+	// Reproducible: the tagged source, built again here, gives the same image and binary. The builder that
+	// runs the build is the one scripts/image compiled from this tree for the other tests (the tagged source is
+	// a copy of this tree): it compiles and assembles, what it builds is the clone's.
+	ensureImage(t, env)
 	repro := filepath.Join(t.TempDir(), "repro")
 	gitIn(t, filepath.Dir(repro), "clone", "-q", remote, repro)
 	gitIn(t, repro, "checkout", "-q", p.source)
-	out := runIn(t, repro, []string{"SLIPWAY_IMAGE_LOAD=0", "SLIPWAY_VERSION=v1.2.3"}, filepath.Join(repro, "scripts", "image"))
+	out := runIn(t, repro, []string{"SLIPWAY_IMAGE_LOAD=0", "SLIPWAY_VERSION=v1.2.3", "SLIPWAY_BUILDER=" + filepath.Join(env.repoRoot, "bin", "builder", "slipway")},
+		filepath.Join(repro, "scripts", "image"))
 	if !strings.Contains(out, "image-digest="+digest+"\n") || !strings.Contains(out, "slipway-sha256="+pin.SlipwaySHA256+"\n") {
 		t.Errorf("rebuilding %s gave\n%s\nwant image-digest=%s and slipway-sha256=%s", p.source, out, digest, pin.SlipwaySHA256)
 	}
 
 	// The release's actions/setup: the image by digest from the registry, its binary checked.
 	runIn(t, t.TempDir(), nil, env.podman, "pull", "-q", "--tls-verify=false", pin.Image)
+	t.Cleanup(func() { exec.Command(env.podman, "rmi", pin.Image).Run() }) // the registry's random port names it: not needed again
 	checkout := filepath.Join(t.TempDir(), "r1")
 	gitIn(t, filepath.Dir(checkout), "clone", "-q", remote, checkout)
 	gitIn(t, checkout, "checkout", "-q", r1)
@@ -246,9 +257,8 @@ sourceRepositories: [git+https://github.com/%s]
 trustedRoot: %s
 tlog: required
 `, sigstoretest.GitHubIssuer, p.jobWorkflow, builderID, publishRepository, p.trustedRoot))
-	built := filepath.Join(t.TempDir(), "slipway")
-	runIn(t, requireEnv(t).repoRoot, nil, "go", "build", "-o", built, "./cmd/slipway")
-	if out := runIn(t, t.TempDir(), nil, built, "verify", "--image", image, "--policy", policy); !strings.Contains(out, "verified=true") {
+	ensureImage(t, requireEnv(t)) // bin/slipway, compiled from this tree once for every test
+	if out := runIn(t, t.TempDir(), nil, slipwayBinary(t), "verify", "--image", image, "--policy", policy); !strings.Contains(out, "verified=true") {
 		t.Errorf("slipway verify --image %s:\n%s", image, out)
 	}
 }
@@ -257,6 +267,7 @@ tlog: required
 // here in the loopback registry) is built, pushed, signed, attested and verified, and nothing in git changes: no
 // release commit, no tag.
 func TestPublishMain(t *testing.T) {
+	takeTurn(t)
 	env := requireEnv(t)
 	reg := registry.Start(t)
 	ss := sigstoretest.Start(t, sigstoretest.NewIssuer(t, sigstoretest.GitHubIssuer))

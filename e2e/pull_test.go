@@ -48,6 +48,7 @@ func makeRelease(t *testing.T, reg string, key sigstoretest.CosignKey) string {
 // and pushed to a real registry, is pulled by digest, verified against the repository's trust policy (key,
 // builder, required provenance and SBOM) and restored; a pull with an untrusted key fails and leaves nothing.
 func TestPullAction(t *testing.T) {
+	takeTurn(t)
 	reg := registry.Start(t)
 	key := sigstoretest.NewCosignKey(t, "pw")
 	other := sigstoretest.NewCosignKey(t, "")

@@ -33,6 +33,7 @@ const goCommand = "sh build.sh dist && go build -trimpath -buildvcs=false -o dis
 // standard library hello-go links): their outputs, and their attestations pushed, admitted by the control plane
 // and verified by slipway verify under a policy with tests: and vulnerabilities: sections.
 func TestRelease(t *testing.T) {
+	takeTurn(t)
 	cosign := tools.Require(t, "cosign")
 	goTool := tools.Require(t, "go")
 	reg := registry.Start(t)
@@ -172,6 +173,7 @@ func realPath(t *testing.T, p string) string {
 // for this repository and reusable workflow admits; the pulled release verifies offline with receipts required.
 // Neither the token endpoint's request token nor any ID token is in act's or the server's log.
 func TestReleaseKeyless(t *testing.T) {
+	takeTurn(t)
 	cosign := tools.Require(t, "cosign")
 	reg := registry.Start(t)
 	ref := reg + "/E2E/Keyless:1.0.0" // as ghcr.io/${{ github.repository }} of an owner with capitals: pushed lowercased

@@ -14,6 +14,7 @@ import (
 // (with podman, and with whichever CLI it finds first), the copy is byte for byte the image's binary, and an
 // unknown container CLI fails the step.
 func TestSetup(t *testing.T) {
+	takeTurn(t)
 	r := Run(t, Scenario{Workflow: "testdata/workflows/setup.yml"})
 	r.RequireSuccess(t)
 
@@ -58,6 +59,7 @@ func TestSetup(t *testing.T) {
 // on main it is the image the harness builds, and that the image is configured as GitHub needs: no USER (root),
 // and an entrypoint that switches to the workspace's owner.
 func TestOneImage(t *testing.T) {
+	takeTurn(t)
 	pin, err := cli.ReadPin("..")
 	if err != nil {
 		t.Fatal(err)
@@ -101,6 +103,7 @@ func TestOneImage(t *testing.T) {
 // image by digest and records its binary's SHA-256. The right digest installs the binary (checked=true); a
 // wrong one fails the step, says why, and installs nothing; a digest without a binary digest is refused.
 func TestSetupChecksBinary(t *testing.T) {
+	takeTurn(t)
 	env := requireEnv(t)
 	ensureImage(t, env)
 	out, err := exec.Command(env.podman, "image", "inspect", "--format", "{{.Digest}}", image).Output()

@@ -93,6 +93,35 @@ func (c *Client) URL(path string, query url.Values) string {
 // returns the answer's body for a 2xx; any other answer is an *Error. op
 // names the operation in errors.
 func (c *Client) Do(ctx context.Context, op, method, path string, query url.Values, body any) ([]byte, error) {
+	resp, err := c.send(ctx, op, method, path, query, body)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, MaxAnswer+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: reading the answer: %w", op, err)
+	}
+	if len(raw) > MaxAnswer {
+		return nil, fmt.Errorf("%s: the answer is over %d bytes", op, MaxAnswer)
+	}
+	return raw, nil
+}
+
+// Open sends GET path?query and returns the answer's body to read as a
+// stream (a release's file, however large; the caller closes it) for a
+// 2xx; any other answer is an *Error.
+func (c *Client) Open(ctx context.Context, op, path string, query url.Values) (io.ReadCloser, error) {
+	resp, err := c.send(ctx, op, http.MethodGet, path, query, nil)
+	if err != nil {
+		return nil, err
+	}
+	return resp.Body, nil
+}
+
+// send sends the request and returns a 2xx answer whose body the caller
+// closes; any other answer is read (bounded) into an *Error.
+func (c *Client) send(ctx context.Context, op, method, path string, query url.Values, body any) (*http.Response, error) {
 	var rd io.Reader
 	if body != nil {
 		raw, err := json.Marshal(body)
@@ -113,19 +142,16 @@ func (c *Client) Do(ctx context.Context, op, method, path string, query url.Valu
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w; check that the server at %q runs", op, unwrapURL(err), c.base.Redacted())
 	}
+	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+		return resp, nil
+	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, MaxAnswer+1))
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, MaxAnswer))
 	if err != nil {
 		return nil, fmt.Errorf("%s: reading the answer: %w", op, err)
 	}
-	if len(raw) > MaxAnswer {
-		return nil, fmt.Errorf("%s: the answer is over %d bytes", op, MaxAnswer)
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		p, text := problem.Parse(raw)
-		return nil, &Error{Op: op, Status: resp.StatusCode, Type: p.ShortType(), Check: p.Check, Detail: p.Detail, RequestID: p.RequestID, Text: text}
-	}
-	return raw, nil
+	p, text := problem.Parse(raw)
+	return nil, &Error{Op: op, Status: resp.StatusCode, Type: p.ShortType(), Check: p.Check, Detail: p.Detail, RequestID: p.RequestID, Text: text}
 }
 
 // JSON is Do, decoding the answer into out.

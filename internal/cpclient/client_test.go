@@ -2,6 +2,7 @@ package cpclient
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -76,5 +77,41 @@ func TestPageToken(t *testing.T) {
 		if got := PageToken(next); got != want {
 			t.Errorf("PageToken(%q) = %q, want %q", next, got, want)
 		}
+	}
+}
+
+// TestOpen: a 2xx answer's body is handed over as a stream with the
+// token sent; any other answer is the same *Error Do returns.
+func TestOpen(t *testing.T) {
+	t.Parallel()
+	big := strings.Repeat("x", MaxAnswer+10) // over Do's bound: Open does not buffer
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer tok" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		if r.URL.Path == "/api/v1/big" {
+			w.Write([]byte(big))
+			return
+		}
+		w.Header().Set("Content-Type", "application/problem+json")
+		w.WriteHeader(http.StatusNotFound)
+		w.Write([]byte(`{"type":"urn:slipway:problem:not-found","status":404,"detail":"no such file"}`))
+	}))
+	defer srv.Close()
+	base, _ := url.Parse(srv.URL)
+	c := New(base, "tok", nil)
+	rc, err := c.Open(context.Background(), "reading big", "/api/v1/big", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := io.Copy(io.Discard, rc)
+	rc.Close()
+	if err != nil || n != int64(len(big)) {
+		t.Errorf("streamed %d bytes, %v; want %d", n, err, len(big))
+	}
+	_, err = c.Open(context.Background(), "reading x", "/api/v1/x", nil)
+	if !IsStatus(err, http.StatusNotFound) || !strings.Contains(err.Error(), "no such file") {
+		t.Errorf("a 404: %v", err)
 	}
 }

@@ -46,6 +46,7 @@ type Dashboard struct {
 	seal    *sealer
 	pages   map[string]*template.Template // page file -> layout + that page
 	static  *staticFiles
+	cache   *summaries // provenance and SBOM summaries by digest (release.go)
 	handler http.Handler
 }
 
@@ -89,7 +90,7 @@ func New(o Options) (*Dashboard, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Dashboard{o: o, seal: seal}
+	d := &Dashboard{o: o, seal: seal, cache: newSummaries(4096)}
 	if d.static, err = loadStatic(); err != nil {
 		return nil, err
 	}

@@ -36,6 +36,12 @@ func startUI(t *testing.T, site *cpsite.Site, key []byte, pageSize int) *ui {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return startUIWith(t, site, d)
+}
+
+// startUIWith serves d.
+func startUIWith(t *testing.T, site *cpsite.Site, d *dashboard.Dashboard) *ui {
+	t.Helper()
 	mux := http.NewServeMux()
 	mux.Handle("/ui/", d.Handler())
 	mux.Handle("GET /{$}", dashboard.Redirect())

@@ -14,6 +14,7 @@ import (
 func (d *Dashboard) releasePages() []page {
 	return []page{
 		{Pattern: "GET /ui/{$}", Handler: d.releaseList},
+		{Pattern: "GET /ui/releases/{id}", Handler: d.releaseDetail},
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/sigstore/sigstore-go/pkg/sign"
 
+	"github.com/slipway/actions/internal/artifact"
 	"github.com/slipway/actions/internal/blobstore"
 	"github.com/slipway/actions/internal/digest"
 	"github.com/slipway/actions/internal/policy"
@@ -112,13 +113,36 @@ type Admission struct {
 	} `json:"artifacts"`
 }
 
+// File is a file recorded in a release beside its artifact (an SBOM,
+// say), describing it.
+type File struct {
+	Name      string
+	Data      []byte
+	MediaType string
+	Role      artifact.Role
+}
+
 // Admit signs a release of content whose provenance names the source
-// repository (git+https://github.com/OWNER/REPO), uploads its files and
-// has the site admit it.
-func (s *Site) Admit(t testing.TB, content []byte, source string) Admission {
+// repository (git+https://github.com/OWNER/REPO), with extra files
+// recorded beside it, uploads its files and has the site admit it.
+func (s *Site) Admit(t testing.TB, content []byte, source string, extra ...File) Admission {
 	t.Helper()
 	dir := t.TempDir()
 	policytest.WriteRelease(t, dir, s.kp, content, Builder, source)
+	if len(extra) > 0 {
+		m, err := artifact.ReadManifest(filepath.Join(dir, "manifest.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range extra {
+			policytest.WriteFile(t, dir, f.Name, f.Data)
+			m.Add(artifact.Record{Name: f.Name, Path: f.Name, Digest: digest.SHA256(sha256.Sum256(f.Data)), Size: int64(len(f.Data)),
+				MediaType: f.MediaType, Role: f.Role, Describes: digest.SHA256(sha256.Sum256(content))})
+		}
+		if err := m.WriteFile(filepath.Join(dir, "manifest.json")); err != nil {
+			t.Fatal(err)
+		}
+	}
 	code, body := s.submit(t, dir)
 	var a Admission
 	if err := json.Unmarshal(body, &a); err != nil || code != http.StatusCreated {

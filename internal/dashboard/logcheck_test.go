@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	mrand "math/rand/v2"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -269,6 +270,22 @@ func TestLogCheckJS(t *testing.T) {
 	add(map[string]any{"op": "note", "checkpoint": string(bad), "key": vkey}, false, "signature bytes changed")
 	add(map[string]any{"op": "note", "checkpoint": "not a checkpoint", "key": vkey}, false, "garbage")
 	add(map[string]any{"op": "note", "checkpoint": strings.ReplaceAll(latest, "\n", "\r\n") + "\n\n", "key": vkey}, true, "pasted with CR LF and blank lines")
+
+	// Pasted text is outside input: random changes to a checkpoint must be
+	// refused with a reason (never a crash), exactly when Go's
+	// log.ParseCheckpoint refuses the same text as the page reads it
+	// (line ends made LF, surrounding blank space trimmed).
+	rng := mrand.New(mrand.NewPCG(1, 2))
+	for range 300 {
+		b := []byte(string(g.cps[33]))
+		for range 1 + rng.IntN(3) {
+			const set = "\n\r \u2014+/=Aa0" // the em dash as its three bytes
+			b[rng.IntN(len(b))] = set[rng.IntN(len(set))]
+		}
+		pasted := strings.TrimSpace(strings.ReplaceAll(strings.ReplaceAll(string(b), "\r\n", "\n"), "\r", "\n")) + "\n"
+		_, _, _, err := log.ParseCheckpoint([]byte(pasted), g.signer.Name(), g.tl.Verifier())
+		add(map[string]any{"op": "note", "checkpoint": string(b), "key": vkey}, err == nil, fmt.Sprintf("changed checkpoint %q (Go: %v)", b, err))
+	}
 
 	// Roots from the tiles, across partial and full tiles.
 	firstRoot := len(cases)

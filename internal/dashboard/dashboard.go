@@ -66,6 +66,7 @@ var pageGroups = []func(*Dashboard) []page{
 	(*Dashboard).logPages,       // log.go: /ui/log (checkpoint, the in-page check), /ui/log/entries/{index}
 	(*Dashboard).jobPages,       // jobs.go: /ui/jobs (list), /ui/jobs/{id} (detail, outputs), /ui/jobs/{id}/tail (htmx)
 	(*Dashboard).rejectionPages, // rejections.go: /ui/rejections (list, search)
+	(*Dashboard).tokenPages,     // tokens.go: /ui/tokens (admin: list, create shown once, revoke)
 }
 
 // New builds the dashboard: its templates are parsed here, so a broken

@@ -43,7 +43,7 @@ func (f *dashboardFlags) inputs() []input.Input {
 // through the same authentication, scopes, rate limits and request log.
 // api returns the API's handler; it is built after the mounts, and
 // requests arrive only after.
-func (f *dashboardFlags) mounts(rt *Runtime, dir datadir.Dir, secure bool, log *slog.Logger, api func() http.Handler) ([]server.Mount, error) {
+func (f *dashboardFlags) mounts(rt *Runtime, dir datadir.Dir, publicURL string, secure bool, log *slog.Logger, api func() http.Handler) ([]server.Mount, error) {
 	if !f.dashboard {
 		return nil, nil
 	}
@@ -63,8 +63,14 @@ func (f *dashboardFlags) mounts(rt *Runtime, dir datadir.Dir, secure bool, log *
 	in := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { api().ServeHTTP(w, r) })
 	hc := &http.Client{Transport: cpclient.HandlerTransport{Handler: in},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	// People reach the dashboard at the public URL: a proxy in front may
+	// change the Host the server sees, so its origin is trusted by name.
+	var trusted []string
+	if u, err := url.Parse(publicURL); err == nil && publicURL != "" {
+		trusted = append(trusted, u.Scheme+"://"+u.Host)
+	}
 	d, err := dashboard.New(dashboard.Options{Server: &url.URL{Scheme: "http", Host: "slipway.internal"}, HTTP: hc, Log: log,
-		Version: version.String(), SessionKey: key, Secure: secure})
+		Version: version.String(), SessionKey: key, Secure: secure, TrustedOrigins: trusted})
 	if err != nil {
 		return nil, err
 	}

@@ -147,7 +147,7 @@ func (c *serveCommand) Run(ctx context.Context, rt *Runtime) error {
 	}
 	var api http.Handler // the server's own API, for /mcp's calls, once built
 	cfg.Mounts = append(cfg.Mounts, mcpMount(c.publicURL, pol, log, func() http.Handler { return api }))
-	ui, err := c.dashboardFlags.mounts(rt, dir, cfg.TLS != nil || strings.HasPrefix(c.publicURL, "https:"), log, func() http.Handler { return api })
+	ui, err := c.dashboardFlags.mounts(rt, dir, c.publicURL, cfg.TLS != nil || strings.HasPrefix(c.publicURL, "https:"), log, func() http.Handler { return api })
 	if err != nil {
 		return exitcode.BadInput(err)
 	}

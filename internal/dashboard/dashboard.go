@@ -34,6 +34,11 @@ type Options struct {
 	// set it when people reach the dashboard over HTTPS (TLS, or a
 	// proxy in front).
 	Secure bool
+	// TrustedOrigins are origins ("https://slipway.example") whose
+	// cross-origin form posts are allowed: the public URL people use when a
+	// proxy in front changes the Host the server sees. The session's CSRF
+	// token is still required.
+	TrustedOrigins []string
 	// PageSize is how many rows a list page shows; 0 means 50.
 	PageSize int
 	// Now is the clock; nil means time.Now.
@@ -112,6 +117,11 @@ func New(o Options) (*Dashboard, error) {
 		return &pageError{Status: http.StatusNotFound, Detail: fmt.Sprintf("there is no page %q", r.URL.Path)}
 	}))
 	cop := http.NewCrossOriginProtection()
+	for _, origin := range o.TrustedOrigins {
+		if err := cop.AddTrustedOrigin(origin); err != nil {
+			return nil, fmt.Errorf("the dashboard's trusted origin %q: %w; give scheme://host[:port]", origin, err)
+		}
+	}
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		d.fail(w, r, &pageError{Status: http.StatusForbidden, Detail: "a request from another site was refused; use the dashboard's own pages"})
 	}))

@@ -276,6 +276,23 @@ func TestCSRF(t *testing.T) {
 			}
 		})
 	}
+	// The public URL's origin, trusted by name (a proxy in front changes
+	// the Host), may post with the CSRF token; another origin still not.
+	base := mustURL(t, site.URL)
+	d, err := dashboard.New(dashboard.Options{Server: base, SessionKey: testKey, TrustedOrigins: []string{"https://slipway.example"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for origin, want := range map[string]int{"https://slipway.example": http.StatusSeeOther, "https://evil.example": http.StatusForbidden} {
+		u := startUIWith(t, site, d)
+		u.login(t, tok)
+		if code, body, _ := u.send(t, "POST", "/ui/logout", url.Values{"csrf": {u.csrf(t)}}, map[string]string{"Origin": origin}); code != want {
+			t.Errorf("a post from %s with trusted origin https://slipway.example: %d, want %d\n%s", origin, code, want, body)
+		}
+	}
+	if _, err := dashboard.New(dashboard.Options{Server: base, SessionKey: testKey, TrustedOrigins: []string{"slipway.example"}}); err == nil {
+		t.Error("a trusted origin without a scheme was accepted")
+	}
 	// A login from another site is refused too (login CSRF).
 	u := startUI(t, site, testKey, 0)
 	if code, _, _ := u.send(t, "POST", "/ui/login", url.Values{"token": {tok}}, map[string]string{"Origin": "https://evil.example"}); code != http.StatusForbidden {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 )
 
 // The act tests run in parallel and take turns, longest first: with two turns, the package's wall time is close
@@ -44,11 +45,17 @@ func TestMain(m *testing.M) {
 // takeTurn marks t parallel and returns when it is t's turn; the turn ends with t. Call it first thing in an act
 // test, before t.Parallel's pause: every test that will run registers before any of them takes a turn, so the
 // order does not depend on which goroutine wakes first.
+// go test's time for t counts the wait; the log (-v) says how long t waited and ran.
 func takeTurn(t *testing.T) {
 	actTurns.register(t.Name())
 	t.Parallel()
+	paused := time.Now()
 	actTurns.wait(t.Name())
-	t.Cleanup(actTurns.done)
+	start := time.Now()
+	t.Cleanup(func() {
+		actTurns.done()
+		t.Logf("turn: waited %s, ran %s", start.Sub(paused).Round(100*time.Millisecond), time.Since(start).Round(100*time.Millisecond))
+	})
 }
 
 var actTurns = newTurns(1)

@@ -30,8 +30,11 @@ func (l *Log) Entry(ctx context.Context, index uint64) (*receipt.Receipt, error)
 	if err != nil {
 		return nil, fmt.Errorf("reading checkpoint of log %q: %w: the checkpoint file is not signed by this log's key; restore the log directory and its key together", l.origin, err)
 	}
-	if index >= cp.Size {
-		return nil, fmt.Errorf("entry %d of log %q: %w: the latest checkpoint covers entries 0 to %d", index, l.origin, ErrNotLogged, int64(cp.Size)-1)
+	switch {
+	case cp.Size == 0:
+		return nil, fmt.Errorf("entry %d of log %q: %w: the log is empty", index, l.origin, ErrNotLogged)
+	case index >= cp.Size:
+		return nil, fmt.Errorf("entry %d of log %q: %w: the latest checkpoint covers entries 0 to %d", index, l.origin, ErrNotLogged, cp.Size-1)
 	}
 	b, err := client.GetEntryBundle(ctx, l.reader.ReadEntryBundle, index/layout.EntryBundleWidth, cp.Size)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 
@@ -20,6 +21,9 @@ func TestEntry(t *testing.T) {
 	v, err := receipt.NewVerifier(l.VerifierKey())
 	if err != nil {
 		t.Fatal(err)
+	}
+	if _, err := l.Entry(context.Background(), 0); !errors.Is(err, ErrNotLogged) || !strings.Contains(err.Error(), "the log is empty") {
+		t.Errorf("entry 0 of an empty log: %v, want ErrNotLogged saying it is empty", err)
 	}
 	const n = 300 // a full bundle of 256 and a partial one
 	byIndex := make(map[uint64][]byte, n)

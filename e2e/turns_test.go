@@ -26,9 +26,10 @@ var longestFirst = []string{
 
 // TestMain gives the turns what go test -parallel says (GOMAXPROCS when not given), and go test itself no limit:
 // a test waiting for its turn must not hold one of go test's places while the test whose turn it is has none.
+// When fuzzing, -parallel is the number of fuzzing processes and is left alone.
 func TestMain(m *testing.M) {
 	flag.Parse()
-	if f := flag.Lookup("test.parallel"); f != nil {
+	if f := flag.Lookup("test.parallel"); f != nil && flag.Lookup("test.fuzz").Value.String() == "" {
 		n, err := strconv.Atoi(f.Value.String())
 		if err != nil || n < 1 {
 			fmt.Fprintf(os.Stderr, "e2e: -parallel %q: want a number of at least 1\n", f.Value.String())

@@ -130,7 +130,7 @@ func TestRejections(t *testing.T) {
 	for _, tc := range []struct{ query, check string }{
 		{"?digest=" + app.Manifest, "digest"},
 		{"?limit=0", "limit"},
-		{"?page_token=MS4xLnItMDEyMzQ1Njc4OWFiY2RlZg", "page_token"}, // a release list's token
+		{"?page_token=MS4xLnItMDEyMzQ1Njc4OWFiY2RlZg", "page_token"},   // a release list's token
 		{"?page_token=MS4xLjk5OTk5OTk5OTk5OTk5OTk5OTk5", "page_token"}, // an index over 2^64
 		{"?since=yesterday", "since"},
 	} {

@@ -363,7 +363,16 @@ func (a *admitter) stage(ctx context.Context, req *releaseRequest) (stagingDir, 
 		if rec.Path == "" {
 			continue
 		}
-		if err := a.place(ctx, sd.root, rec); err != nil {
+		err := a.place(ctx, sd.root, rec)
+		if artifact.CheckPath(rec.Path) == nil {
+			// What place may have made, for unstage: a clean relative
+			// path's first element, a name in the directory.
+			top, _, _ := strings.Cut(rec.Path, "/")
+			if !slices.Contains(sd.placed, top) {
+				sd.placed = append(sd.placed, top)
+			}
+		}
+		if err != nil {
 			a.unstage(sd)
 			return stagingDir{}, err
 		}

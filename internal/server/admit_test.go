@@ -15,6 +15,7 @@ import (
 	"github.com/slipway/actions/internal/policy"
 	"github.com/slipway/actions/internal/policy/policytest"
 	"github.com/slipway/actions/internal/tlog/entry"
+	"github.com/slipway/actions/internal/server"
 	"github.com/slipway/actions/internal/token"
 )
 
@@ -238,6 +239,53 @@ func TestAdmitConcurrent(t *testing.T) {
 		// Against the final checkpoint too: the server's own proof.
 		if _, err := site.tl.Receipt(t.Context(), rc.Index, rc.Entry); err != nil {
 			t.Fatalf("admission %d against the final tree: %v", i, err)
+		}
+	}
+}
+
+// TestAdmitEmptiesStaging: after admissions that staged files in nested
+// directories, and one refused while staging (two digests at one path),
+// every staging directory kept for reuse is empty.
+func TestAdmitEmptiesStaging(t *testing.T) {
+	t.Parallel()
+	s := newSigner(t)
+	staging := t.TempDir()
+	site := startSite(t, s.writePolicy(t, t.TempDir(), ""), func(c *server.Config) { c.Staging = staging })
+	tok := site.token(t, "ci", token.Upload)
+
+	nested := t.TempDir()
+	s.release(t, nested, []byte("artifact with nested evidence"), testBuilder, testSource)
+	if err := os.MkdirAll(filepath.Join(nested, "sig", "deep"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(nested, "app.bin.sigstore.json"), filepath.Join(nested, "sig", "deep", "app.bin.sigstore.json")); err != nil {
+		t.Fatal(err)
+	}
+	m, _ := os.ReadFile(filepath.Join(nested, "manifest.json"))
+	m = []byte(strings.ReplaceAll(string(m), `"app.bin.sigstore.json"`, `"sig/deep/app.bin.sigstore.json"`)) // name and path
+	if err := os.WriteFile(filepath.Join(nested, "manifest.json"), m, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, a := admit(t, site.url, tok, uploadAll(t, site.url, tok, nested)); code != http.StatusCreated {
+		t.Fatalf("release with nested paths: %d %+v", code, a)
+	}
+
+	collide := t.TempDir()
+	s.release(t, collide, []byte("artifact with a colliding path"), testBuilder, testSource)
+	m = uploadAll(t, site.url, tok, collide)
+	m = []byte(strings.ReplaceAll(string(m), "app.bin.intoto.sigstore.json", "app.bin.sigstore.json")) // the provenance at the signature's path
+	if code, a := admit(t, site.url, tok, m); code != http.StatusBadRequest || !strings.Contains(a.Detail, "recorded twice") {
+		t.Fatalf("two digests at one path: %d %+v, want 400 naming the path recorded twice", code, a)
+	}
+
+	dirs, err := os.ReadDir(staging)
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("staging directory %q: %v, %d directories", staging, err, len(dirs))
+	}
+	for _, d := range dirs {
+		left, err := os.ReadDir(filepath.Join(staging, d.Name()))
+		if err != nil || len(left) > 0 {
+			t.Errorf("staging directory %q kept for reuse holds %v (%v)", d.Name(), left, err)
 		}
 	}
 }

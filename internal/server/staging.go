@@ -29,6 +29,11 @@ type stagingDirs struct {
 type stagingDir struct {
 	path string
 	root *workspace.Root
+	// placed are the names in the directory that staging may have made
+	// (the first element of each record's path): all that is in it, since
+	// nothing else writes there. Emptying the directory removes them,
+	// without listing it.
+	placed []string
 }
 
 // take returns an empty directory under root: an idle one, or a new one.
@@ -59,12 +64,13 @@ func (s *stagingDirs) take(root string) (stagingDir, error) {
 // put empties d and keeps it, or removes it when it cannot be emptied or
 // enough are kept: a directory is reused only once it is empty.
 func (s *stagingDirs) put(d stagingDir) {
-	entries, err := os.ReadDir(d.path)
-	for _, e := range entries {
+	var err error
+	for _, name := range d.placed {
 		if err == nil {
-			err = os.RemoveAll(filepath.Join(d.path, e.Name()))
+			err = os.RemoveAll(filepath.Join(d.path, name))
 		}
 	}
+	d.placed = d.placed[:0]
 	s.mu.Lock()
 	keep := err == nil && len(s.idle) < maxIdleStaging
 	if keep {

@@ -9,9 +9,11 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
 	"github.com/slipway/actions/internal/testutil/tools"
@@ -90,11 +92,32 @@ const cspListener = `document.addEventListener('securitypolicyviolation', functi
 // or not independently of other tabs) that records problems from its first page on; it is closed when t ends.
 func (b *Browser) Tab(t testing.TB) *Tab {
 	t.Helper()
-	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
-	t.Cleanup(cancel)
+	// chromedp's WithNewBrowserContext creates its target without a window, which headless Chromium refuses ("no
+	// browser is open"): the browser context and its window are created here, and chromedp attaches to the tab.
+	var bcID cdp.BrowserContextID
+	var tid target.ID
+	err := chromedp.Run(b.ctx, chromedp.ActionFunc(func(ctx context.Context) error {
+		browser := cdp.WithExecutor(ctx, chromedp.FromContext(ctx).Browser)
+		var err error
+		if bcID, err = target.CreateBrowserContext().WithDisposeOnDetach(true).Do(browser); err != nil {
+			return err
+		}
+		tid, err = target.CreateTarget("about:blank").WithBrowserContextID(bcID).WithNewWindow(true).Do(browser)
+		return err
+	}))
+	if err != nil {
+		t.Fatalf("opening a browser tab: %v", err)
+	}
+	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithTargetID(tid))
+	t.Cleanup(func() {
+		cancel()
+		chromedp.Run(b.ctx, chromedp.ActionFunc(func(ctx context.Context) error {
+			return target.DisposeBrowserContext(bcID).Do(cdp.WithExecutor(ctx, chromedp.FromContext(ctx).Browser))
+		}))
+	})
 	tab := &Tab{Ctx: ctx}
 	chromedp.ListenTarget(ctx, tab.record)
-	err := chromedp.Run(ctx, chromedp.ActionFunc(func(ctx context.Context) error {
+	err = chromedp.Run(ctx, chromedp.ActionFunc(func(ctx context.Context) error {
 		_, err := page.AddScriptToEvaluateOnNewDocument(cspListener).Do(ctx)
 		return err
 	}))

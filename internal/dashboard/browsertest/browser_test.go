@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/slipway/actions/internal/atomicfile"
@@ -36,6 +37,74 @@ func TestDashboard(t *testing.T) {
 	t.Run("rejection", func(t *testing.T) { t.Parallel(); testRejection(t, s, b) })
 	t.Run("live tail", func(t *testing.T) { t.Parallel(); testLiveTail(t, s, b) })
 	t.Run("log check", func(t *testing.T) { t.Parallel(); testLogCheck(t, s, b) })
+	t.Run("admin scope", func(t *testing.T) { t.Parallel(); testAdminScope(t, s, b) })
+}
+
+// testAdminScope: the tokens page refuses a read session (and so does the control plane when that session posts
+// the form anyway); an admin's session makes a token, sees its value once, and revokes it, each confirmed by the API.
+func testAdminScope(t *testing.T, s *site, b *chromium.Browser) {
+	read := b.Tab(t)
+	signIn(t, read, s, s.read)
+	var text string
+	run(t, read, "opening /ui/tokens with a read session", chromedp.Navigate(s.url+"/ui/tokens"), chromedp.Text("main", &text, chromedp.ByQuery))
+	if !strings.Contains(text, "needs the admin scope") {
+		t.Errorf("/ui/tokens with a read session does not say it needs the admin scope:\n%s", text)
+	}
+	var status int
+	run(t, read, "posting the token form with a read session", chromedp.Evaluate(`(async () => {
+		const h = JSON.parse(document.body.getAttribute('hx-headers'));
+		const body = new URLSearchParams({name: 'made-by-a-reader', scope: 'admin', csrf: Object.values(h)[0]});
+		const r = await fetch('/ui/tokens', {method: 'POST', headers: h, body: body});
+		return r.status;
+	})()`, &status, func(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) }))
+	if status != http.StatusForbidden {
+		t.Errorf("a read session's token form answered %d, want 403", status)
+	}
+	if list := s.text(t, "/api/v1/tokens", s.admin); strings.Contains(list, "made-by-a-reader") {
+		t.Errorf("a read session made a token:\n%s", list)
+	}
+	for _, p := range read.Problems() { // the refusals are answered 403, which the browser logs; nothing else may be
+		if p.Kind != "log" || !strings.Contains(p.Text, "403") {
+			t.Errorf("/ui/tokens with a read session: the browser reported %s", p)
+		}
+	}
+
+	admin := b.Tab(t)
+	signIn(t, admin, s, s.admin)
+	open(t, admin, s, "/ui/tokens")
+	var secret string
+	run(t, admin, "making a token",
+		chromedp.SetValue(`form.search input[name="name"]`, "made-in-the-browser", chromedp.ByQuery),
+		chromedp.Evaluate(`document.querySelectorAll('form.search input[name="scope"]').forEach(c => c.checked = c.value === 'read')`, nil),
+		chromedp.Click(`form.search button[type="submit"]`, chromedp.ByQuery))
+	poll(t, admin, "the answer to the form", `document.querySelector('pre.secret, main .error') !== null`)
+	var refused []string
+	run(t, admin, "reading the answer", chromedp.Evaluate(`Array.from(document.querySelectorAll('main .error')).map(e => e.textContent)`, &refused))
+	if len(refused) > 0 {
+		t.Fatalf("making a token was refused: %q", refused)
+	}
+	run(t, admin, "reading the token",
+		chromedp.Text(`pre.secret`, &secret, chromedp.ByQuery))
+	secret = strings.TrimSpace(secret)
+	if code := s.api(t, "GET", "/api/v1/identity", secret, nil, nil, 0); secret == "" || code != http.StatusOK {
+		t.Fatalf("the token shown (%d bytes) does not work: GET /api/v1/identity answered %d", len(secret), code)
+	}
+	if *update { // a token's value never goes into the repository, even a dead one's
+		run(t, admin, "hiding the value", chromedp.Evaluate(`document.querySelector('pre.secret').textContent = 'slw_…'`, nil))
+		screenshot(t, admin, "tokens")
+	}
+	var html string
+	run(t, admin, "opening the tokens page again", chromedp.Navigate(s.url+"/ui/tokens"), chromedp.OuterHTML("html", &html, chromedp.ByQuery))
+	if strings.Contains(html, secret) {
+		t.Error("the tokens page shows the token's value a second time")
+	}
+	run(t, admin, "revoking the token",
+		chromedp.Click(`//tr[td[2][normalize-space()="made-in-the-browser"]]//button[@type="submit"]`, chromedp.BySearch),
+		chromedp.WaitVisible(`//tr[td[2][normalize-space()="made-in-the-browser"]]//span[@class="fail"]`, chromedp.BySearch))
+	if code := s.api(t, "GET", "/api/v1/identity", secret, nil, nil, 0); code != http.StatusUnauthorized {
+		t.Errorf("the revoked token: GET /api/v1/identity answered %d, want 401", code)
+	}
+	admin.NoProblems(t, "/ui/tokens as an admin")
 }
 
 // testPages opens every page with an admin's session (the tokens page needs it) and the login page without one.
@@ -45,6 +114,7 @@ func testPages(t *testing.T, s *site, b *chromium.Browser) {
 		shot             bool // a main page: its screenshot goes into docs/dashboard/
 	}{
 		{"releases", "/ui/", s.admitted["github.com/acme/tools"], true},
+		{"release", "/ui/releases/" + s.admitted["github.com/acme/app"], "Verification report", true},
 		{"rejections", "/ui/rejections", s.refusedCheck, true},
 		{"log", "/ui/log", "Tree size", true},
 		{"log-entry", "/ui/log/entries/0", "0", false},
@@ -226,10 +296,25 @@ func open(t *testing.T, tab *chromium.Tab, s *site, path string) string {
 	return text
 }
 
-// poll waits until the JavaScript expression is true in tab.
+// poll waits until the JavaScript expression is true in tab, through navigations (an evaluation in a document
+// being replaced fails, and is tried again in the next one).
 func poll(t *testing.T, tab *chromium.Tab, what, expr string) {
 	t.Helper()
-	run(t, tab, "waiting for "+what, chromedp.Poll(expr, nil, chromedp.WithPollingInterval(100*time.Millisecond)))
+	deadline := time.Now().Add(wait)
+	var err error
+	for time.Now().Before(deadline) {
+		var ok bool
+		ctx, cancel := context.WithTimeout(tab.Ctx, 10*time.Second)
+		err = chromedp.Run(ctx, chromedp.Evaluate(expr, &ok))
+		cancel()
+		if err == nil && ok {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	var url string
+	chromedp.Run(tab.Ctx, chromedp.Location(&url))
+	t.Fatalf("waiting for %s (at %s): %s is not true after %s (last error: %v); the browser reported %v", what, url, expr, wait, err, tab.Problems())
 }
 
 // run runs actions in tab, failing t with what when they fail or do not end within wait.

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -109,9 +108,6 @@ type admitter struct {
 	registry http.RoundTripper
 
 	staged stagingDirs
-	// checking holds a slot per admission being staged and verified: at
-	// most checkSlots at once (see run).
-	checking chan struct{}
 
 	mu       sync.Mutex
 	inflight map[digest.SHA256]chan struct{} // one admission per manifest at a time
@@ -123,19 +119,8 @@ func newAdmitter(s *Server) *admitter {
 	p := *s.cfg.Policy
 	p.Log.Receipts = policy.ReceiptsOff
 	return &admitter{s: s, verifier: verify.New(&p, verify.WithLogger(s.log)), policy: &p, registry: s.registryTransport(),
-		staging: s.cfg.Staging, inflight: map[digest.SHA256]chan struct{}{}, checking: make(chan struct{}, checkSlots())}
+		staging: s.cfg.Staging, inflight: map[digest.SHA256]chan struct{}{}}
 }
-
-// checkSlots is how many uploaded releases are staged and verified at once:
-// 4 per GOMAXPROCS. Verification is nearly all CPU; when a burst of
-// admissions (a checkpoint's receipts answered at once, and their clients
-// sending the next releases) all verify together, the cores share their
-// time among all of them and every one is logged late, after the next
-// checkpoint; a few at a time finish in turn, and most of the burst is in
-// the next checkpoint. A few per core keep the cores busy while some wait
-// for a file, and a long verification (a large artifact hashed) does not
-// hold up the others alone.
-func checkSlots() int { return 4 * runtime.GOMAXPROCS(0) }
 
 // registryTransport reaches the registries releases name: Config's, or
 // mirror.Guard with default timeouts.
@@ -229,33 +214,16 @@ func (a *admitter) run(w http.ResponseWriter, r *http.Request, req *releaseReque
 				Message: fmt.Sprintf("artifact %q is an image in a registry (%s), which admission by upload cannot read: admit it by reference (slipway upload --reference %s), or upload a manifest of files", rec.Name, rec.URI, rec.URI)})
 		}
 	}
-	rep, sd, err := a.check(ctx, req)
+	sd, err := a.stage(ctx, req)
 	if err != nil {
 		return err
 	}
 	defer a.unstage(sd)
+	rep, err := a.verifier.VerifyManifest(ctx, m, sd.path)
+	if err != nil {
+		return &Problem{Status: http.StatusBadRequest, Type: "bad-manifest", Title: "Not a build manifest", Detail: err.Error()}
+	}
 	return a.conclude(w, r, req, rep, sd.path)
-}
-
-// check stages and verifies req in one of the checking slots; the caller
-// unstages the directory when it is done with the report's paths.
-func (a *admitter) check(ctx context.Context, req *releaseRequest) (*verify.Report, stagingDir, error) {
-	select {
-	case a.checking <- struct{}{}:
-	case <-ctx.Done():
-		return nil, stagingDir{}, context.Cause(ctx)
-	}
-	defer func() { <-a.checking }()
-	sd, err := a.stage(ctx, req)
-	if err != nil {
-		return nil, stagingDir{}, err
-	}
-	rep, err := a.verifier.VerifyManifest(ctx, req.manifest, sd.path)
-	if err != nil {
-		a.unstage(sd)
-		return nil, stagingDir{}, &Problem{Status: http.StatusBadRequest, Type: "bad-manifest", Title: "Not a build manifest", Detail: err.Error()}
-	}
-	return rep, sd, nil
 }
 
 // conclude decides on a verified release: a failed check, several source

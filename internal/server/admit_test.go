@@ -14,8 +14,8 @@ import (
 
 	"github.com/slipway/actions/internal/policy"
 	"github.com/slipway/actions/internal/policy/policytest"
-	"github.com/slipway/actions/internal/tlog/entry"
 	"github.com/slipway/actions/internal/server"
+	"github.com/slipway/actions/internal/tlog/entry"
 	"github.com/slipway/actions/internal/token"
 )
 

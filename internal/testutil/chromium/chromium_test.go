@@ -11,7 +11,7 @@ import (
 
 // TestTab: a real Chromium loads pages under a strict Content-Security-Policy; a clean page leaves no problem,
 // and each kind of fault is recorded as its kind: an inline script the policy blocks, an uncaught exception, a
-// console error, a missing resource.
+// console error, a missing resource; a cookie one tab got is not sent by another.
 func TestTab(t *testing.T) {
 	t.Parallel()
 	mux := http.NewServeMux()
@@ -36,10 +36,34 @@ func TestTab(t *testing.T) {
 	mux.HandleFunc("/console", page(`<script src="/console.js"></script>`))
 	mux.HandleFunc("/console.js", js(`console.error('boom-console');`))
 	mux.HandleFunc("/missing", page(`<script src="/nope.js"></script>`))
+	mux.HandleFunc("/set", func(w http.ResponseWriter, r *http.Request) {
+		http.SetCookie(w, &http.Cookie{Name: "who", Value: "first", Path: "/"})
+		page(`<p>set</p>`)(w, r)
+	})
+	mux.HandleFunc("/cookie", func(w http.ResponseWriter, r *http.Request) {
+		c, err := r.Cookie("who")
+		if err != nil {
+			c = &http.Cookie{Value: "none"}
+		}
+		page(c.Value)(w, r)
+	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 
 	b := Start(t)
+	t.Run("own cookies", func(t *testing.T) {
+		first, second := b.Tab(t), b.Tab(t)
+		var a, c string
+		if err := chromedp.Run(first.Ctx, chromedp.Navigate(srv.URL+"/set"), chromedp.Navigate(srv.URL+"/cookie"), chromedp.Text("body", &a, chromedp.ByQuery)); err != nil {
+			t.Fatal(err)
+		}
+		if err := chromedp.Run(second.Ctx, chromedp.Navigate(srv.URL+"/cookie"), chromedp.Text("body", &c, chromedp.ByQuery)); err != nil {
+			t.Fatal(err)
+		}
+		if a != "first" || c != "none" {
+			t.Errorf("cookies: the first tab sees %q (want first), the second %q (want none)", a, c)
+		}
+	})
 	for _, tc := range []struct {
 		path, kind, text string // kind "": no problem
 	}{

@@ -2,7 +2,7 @@
 // scripts/setup installs through scripts/setup.d/chromium.sh) driven with chromedp over the DevTools protocol.
 //
 // [Start] starts one browser for a test (and its subtests: start it once per package run, it is the slow part),
-// [Browser.Tab] opens a tab that records what a person would see in the browser's console as going wrong: console
+// [Browser.Tab] opens a tab in a browser context of its own (its own cookies: a person of its own) that records what a person would see in the browser's console as going wrong: console
 // errors, uncaught exceptions, Content-Security-Policy violations and the browser's own error log (a resource that
 // failed to load). A test asserts none with [Tab.NoProblems], or reads them with [Tab.Problems].
 //

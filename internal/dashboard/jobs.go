@@ -119,6 +119,10 @@ type jobData struct {
 	Tail, TailNote string
 	// Outputs are the releases admitted as this job's outputs.
 	Outputs []Release
+	// Fragment is set for the polled fragment: the one that finds the
+	// job ended also replaces the page's outputs section (htmx's
+	// out-of-band swap), which the polling did not refresh.
+	Fragment bool
 }
 
 // job reads the dispatch the path names.
@@ -180,11 +184,18 @@ func (d *Dashboard) jobDetail(w http.ResponseWriter, r *http.Request, s *session
 
 // jobTail is GET /ui/jobs/{id}/tail, the htmx fragment of the job's state
 // and output: it polls itself every 2 s while the job runs, and drops its
-// trigger once the job has ended, which stops the polling.
+// trigger once the job has ended, which stops the polling; that last
+// fragment also brings the job's outputs section, out of band.
 func (d *Dashboard) jobTail(w http.ResponseWriter, r *http.Request, s *session) error {
 	data, err := d.jobAndTail(r, s)
 	if err != nil {
 		return err
+	}
+	data.Fragment = true
+	if !data.Job.Live() {
+		if data.Outputs, err = outputsOf(r.Context(), d.client(s), data.Job); err != nil {
+			return err
+		}
 	}
 	return d.renderFragment(w, r, s, "job.html", "tail", data)
 }

@@ -35,7 +35,7 @@ func TestTailPolling(t *testing.T) {
 			c.job.DispatchID = "d-0123456789abcdef"
 			w := httptest.NewRecorder()
 			r := httptest.NewRequest("GET", "/ui/jobs/d-0123456789abcdef/tail", nil)
-			if err := d.renderFragment(w, r, nil, "job.html", "tail", jobData{Job: c.job, Tail: "line 1\nline 2\n"}); err != nil {
+			if err := d.renderFragment(w, r, nil, "job.html", "tail", jobData{Job: c.job, Tail: "line 1\nline 2\n", Fragment: true}); err != nil {
 				t.Fatal(err)
 			}
 			body := w.Body.String()
@@ -45,6 +45,13 @@ func TestTailPolling(t *testing.T) {
 			}
 			if !strings.Contains(body, "line 1\nline 2") || strings.Contains(body, "<html") {
 				t.Errorf("the fragment:\n%s", body)
+			}
+			// The last fragment (the job has ended) replaces the page's
+			// outputs section too, which polling did not refresh: its
+			// "has not ended" note must not outlive the job.
+			oob := strings.Contains(body, `<section id="job-outputs" hx-swap-oob="true">`)
+			if oob == c.poll || strings.Contains(body, "has not ended") {
+				t.Errorf("outputs out of band = %v, want %v:\n%s", oob, !c.poll, body)
 			}
 		})
 	}

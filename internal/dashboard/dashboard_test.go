@@ -14,19 +14,19 @@ import (
 	"time"
 
 	"github.com/slipway/actions/internal/dashboard"
-	"github.com/slipway/actions/internal/testutil/cpsite"
+	"github.com/slipway/actions/internal/server/servertest"
 	"github.com/slipway/actions/internal/token"
 )
 
 // ui is a dashboard in front of a real control plane, and a browser-like
 // client of it (a cookie jar, redirects not followed).
 type ui struct {
-	site *cpsite.Site
+	site *servertest.Site
 	srv  *httptest.Server
 	c    *http.Client
 }
 
-func startUI(t *testing.T, site *cpsite.Site, key []byte, pageSize int) *ui {
+func startUI(t *testing.T, site *servertest.Site, key []byte, pageSize int) *ui {
 	t.Helper()
 	base, err := url.Parse(site.URL)
 	if err != nil {
@@ -40,7 +40,7 @@ func startUI(t *testing.T, site *cpsite.Site, key []byte, pageSize int) *ui {
 }
 
 // startUIWith serves d.
-func startUIWith(t *testing.T, site *cpsite.Site, d *dashboard.Dashboard) *ui {
+func startUIWith(t *testing.T, site *servertest.Site, d *dashboard.Dashboard) *ui {
 	t.Helper()
 	mux := http.NewServeMux()
 	mux.Handle("/ui/", d.Handler())
@@ -115,7 +115,7 @@ func (u *ui) csrf(t *testing.T) string {
 // the read scope are refused on the login page; the token never shows.
 func TestLogin(t *testing.T) {
 	t.Parallel()
-	site := cpsite.Start(t)
+	site := servertest.Start(t)
 	expired := site.Token(t, "gone", time.Millisecond, token.Read)
 	time.Sleep(5 * time.Millisecond)
 	for _, c := range []struct {
@@ -173,7 +173,7 @@ func TestLogin(t *testing.T) {
 // (an htmx request gets HX-Redirect and 401).
 func TestSession(t *testing.T) {
 	t.Parallel()
-	site := cpsite.Start(t)
+	site := servertest.Start(t)
 	tok := site.Token(t, "person", 0, token.Read)
 	u := startUI(t, site, testKey, 0)
 	code, _, h := u.get(t, "/ui/?digest=sha256:00")
@@ -224,7 +224,7 @@ func TestSession(t *testing.T) {
 // expired here; a revoked one is refused the same way), the session ends.
 func TestSessionEndsWithToken(t *testing.T) {
 	t.Parallel()
-	site := cpsite.Start(t)
+	site := servertest.Start(t)
 	u := startUI(t, site, testKey, 0)
 	u.login(t, site.Token(t, "brief", 300*time.Millisecond, token.Read))
 	if code, _, _ := u.get(t, "/ui/"); code != http.StatusOK {
@@ -241,7 +241,7 @@ func TestSessionEndsWithToken(t *testing.T) {
 // or htmx header) and must come from the dashboard's own origin.
 func TestCSRF(t *testing.T) {
 	t.Parallel()
-	site := cpsite.Start(t)
+	site := servertest.Start(t)
 	tok := site.Token(t, "person", 0, token.Read)
 	for _, c := range []struct {
 		name string
@@ -304,7 +304,7 @@ func TestCSRF(t *testing.T) {
 // headers, and no page has an inline script or style.
 func TestHeaders(t *testing.T) {
 	t.Parallel()
-	site := cpsite.Start(t)
+	site := servertest.Start(t)
 	site.Admit(t, []byte("app 1"), "git+https://github.com/acme/app")
 	u := startUI(t, site, testKey, 0)
 	want := map[string]string{
@@ -344,7 +344,7 @@ func TestHeaders(t *testing.T) {
 // through the API, and shows the API's refusal of a bad search.
 func TestReleasesSearch(t *testing.T) {
 	t.Parallel()
-	site := cpsite.Start(t)
+	site := servertest.Start(t)
 	app1 := site.Admit(t, []byte("app 1"), "git+https://github.com/acme/app")
 	app2 := site.Admit(t, []byte("app 2"), "git+https://github.com/acme/app")
 	lib := site.Admit(t, []byte("lib 1"), "git+https://github.com/acme/lib")
@@ -391,7 +391,7 @@ func TestReleasesSearch(t *testing.T) {
 // first, with a next link until the last page, keeping the search.
 func TestReleasesPaging(t *testing.T) {
 	t.Parallel()
-	site := cpsite.Start(t)
+	site := servertest.Start(t)
 	var ids []string
 	for i := range 5 {
 		ids = append(ids, site.Admit(t, fmt.Appendf(nil, "app %d", i), "git+https://github.com/acme/app").ReleaseID)

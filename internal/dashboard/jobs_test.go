@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/slipway/actions/internal/testutil/cpsite"
+	"github.com/slipway/actions/internal/server/servertest"
 	"github.com/slipway/actions/internal/token"
 )
 
@@ -21,7 +21,7 @@ var nextLink = regexp.MustCompile(`href="([^"]+)" rel="next"`)
 // recordDispatch records that a dispatcher submitted release as Slurm job
 // jobID, as slipway dispatch does (an authorization, then the record),
 // and returns the dispatch id and its log index.
-func recordDispatch(t *testing.T, site *cpsite.Site, tok, release, jobID string) (string, uint64) {
+func recordDispatch(t *testing.T, site *servertest.Site, tok, release, jobID string) (string, uint64) {
 	t.Helper()
 	post := func(path string, body any) map[string]any {
 		raw, _ := json.Marshal(body)
@@ -58,7 +58,7 @@ func recordDispatch(t *testing.T, site *cpsite.Site, tok, release, jobID string)
 // the dispatch links back to the job; unknown ids are 404.
 func TestJobPages(t *testing.T) {
 	t.Parallel()
-	site := cpsite.Start(t)
+	site := servertest.Start(t)
 	rel := site.Admit(t, []byte("app 1"), "git+https://github.com/acme/app")
 	other := site.Admit(t, []byte("app 2"), "git+https://github.com/acme/app")
 	disp := site.Token(t, "hpc", 0, token.Dispatch, token.Read)
@@ -122,7 +122,7 @@ func TestJobPages(t *testing.T) {
 // the outputs of another job of the same release.
 func TestJobOutputs(t *testing.T) {
 	t.Parallel()
-	site := cpsite.Start(t)
+	site := servertest.Start(t)
 	rel := site.Admit(t, []byte("app 1"), "git+https://github.com/acme/app")
 	disp := site.Token(t, "hpc", 0, token.Dispatch, token.Read)
 	id, _ := recordDispatch(t, site, disp, rel.ReleaseID, "4711")

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/slipway/actions/internal/testutil/cpsite"
+	"github.com/slipway/actions/internal/server/servertest"
 	"github.com/slipway/actions/internal/token"
 )
 
@@ -17,7 +17,7 @@ import (
 var inlineCode = regexp.MustCompile(`(?i)<script(?:\s[^>]*)?>[^<]|<style|\sstyle=|\shx-on|\son[a-z]+=|javascript:`)
 
 // apiGet fetches path from the control plane itself (the log is public).
-func apiGet(t *testing.T, site *cpsite.Site, path string) string {
+func apiGet(t *testing.T, site *servertest.Site, path string) string {
 	t.Helper()
 	resp, err := http.Get(site.URL + path)
 	if err != nil {
@@ -38,7 +38,7 @@ func apiGet(t *testing.T, site *cpsite.Site, path string) string {
 // is refused with what to give.
 func TestLogPages(t *testing.T) {
 	t.Parallel()
-	site := cpsite.Start(t)
+	site := servertest.Start(t)
 	rel := site.Admit(t, []byte("app 1"), "git+https://github.com/acme/app")
 	u := startUI(t, site, testKey, 0)
 	u.login(t, site.Token(t, "person", 0, token.Read))

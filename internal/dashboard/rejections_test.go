@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/slipway/actions/internal/testutil/cpsite"
+	"github.com/slipway/actions/internal/server/servertest"
 	"github.com/slipway/actions/internal/token"
 )
 
@@ -21,7 +21,7 @@ import (
 // with what to give.
 func TestRejectionsPage(t *testing.T) {
 	t.Parallel()
-	site := cpsite.Start(t)
+	site := servertest.Start(t)
 	site.Admit(t, []byte("app 1"), "git+https://github.com/acme/app")
 	app := site.Reject(t, []byte("app 2"), "git+https://github.com/acme/app")
 	between := time.Now().UTC().Truncate(time.Second).Add(time.Second) // the form takes whole seconds

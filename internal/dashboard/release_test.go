@@ -9,7 +9,7 @@ import (
 
 	"github.com/slipway/actions/internal/artifact"
 	"github.com/slipway/actions/internal/dashboard"
-	"github.com/slipway/actions/internal/testutil/cpsite"
+	"github.com/slipway/actions/internal/server/servertest"
 	"github.com/slipway/actions/internal/token"
 )
 
@@ -41,10 +41,10 @@ func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // is a 404 page.
 func TestReleaseDetail(t *testing.T) {
 	t.Parallel()
-	site := cpsite.Start(t)
+	site := servertest.Start(t)
 	rel := site.Admit(t, []byte("app 1"), "git+https://github.com/acme/app",
-		cpsite.File{Name: "app.cdx.json", Data: []byte(cdxSBOM), MediaType: "application/vnd.cyclonedx+json", Role: artifact.RoleSBOM},
-		cpsite.File{Name: "sboms/app.spdx.json", Data: []byte(spdxSBOM), MediaType: "application/spdx+json", Role: artifact.RoleSBOM})
+		servertest.File{Name: "app.cdx.json", Data: []byte(cdxSBOM), MediaType: "application/vnd.cyclonedx+json", Role: artifact.RoleSBOM},
+		servertest.File{Name: "sboms/app.spdx.json", Data: []byte(spdxSBOM), MediaType: "application/spdx+json", Role: artifact.RoleSBOM})
 	count := &countingTransport{}
 	d, err := dashboard.New(dashboard.Options{Server: mustURL(t, site.URL), SessionKey: testKey,
 		HTTP: &http.Client{Transport: count, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}})
@@ -60,7 +60,7 @@ func TestReleaseDetail(t *testing.T) {
 	for _, want := range []string{
 		"https://github.com/acme/app",
 		`<span class="mono commit">0123456789abcdef0123456789abcdef01234567</span> (refs/tags/v1)`,
-		`<div class="mono builder">` + cpsite.Builder + `</div>`,
+		`<div class="mono builder">` + servertest.Builder + `</div>`,
 		`<div class="signer">signed by key SHA256:`,
 		`<tr class="ok"><td>PASS</td><td>signature</td><td class="mono">app.bin.sigstore.json</td>`,
 		`<td>builder</td>`,

@@ -8,14 +8,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/slipway/actions/internal/testutil/cpsite"
+	"github.com/slipway/actions/internal/server/servertest"
 	"github.com/slipway/actions/internal/token"
 )
 
 var secretRE = regexp.MustCompile(`slw_([a-z2-7]{16})_[a-z2-7]{52}`)
 
 // identityOf asks the control plane who tok is: its status.
-func identityOf(t *testing.T, site *cpsite.Site, tok string) int {
+func identityOf(t *testing.T, site *servertest.Site, tok string) int {
 	t.Helper()
 	req, _ := http.NewRequest("GET", site.URL+"/api/v1/identity", nil)
 	req.Header.Set("Authorization", "Bearer "+tok)
@@ -35,7 +35,7 @@ func identityOf(t *testing.T, site *cpsite.Site, tok string) int {
 // admin scope" for the list and both actions.
 func TestTokensPage(t *testing.T) {
 	t.Parallel()
-	site := cpsite.Start(t)
+	site := servertest.Start(t)
 	u := startUI(t, site, testKey, 0)
 	u.login(t, site.Token(t, "boss", 0, token.Read, token.Admin))
 	csrf := u.csrf(t)

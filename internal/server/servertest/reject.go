@@ -1,4 +1,4 @@
-package cpsite
+package servertest
 
 import (
 	"bytes"

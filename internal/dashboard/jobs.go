@@ -40,6 +40,7 @@ type Job struct {
 	LogIndex        uint64     `json:"logIndex"`
 	Submitted       bool       `json:"submitted"`
 	State           string     `json:"state"`
+	Node            string     `json:"node"`
 	ExitCode        *int       `json:"exitCode"`
 	Started         *time.Time `json:"started"`
 	Ended           *time.Time `json:"ended"`

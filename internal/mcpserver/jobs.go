@@ -26,6 +26,7 @@ type Job struct {
 	LogIndex        uint64     `json:"logIndex" jsonschema:"its dispatch-recorded log entry"`
 	Submitted       bool       `json:"submitted" jsonschema:"the server submitted it (and follows its state)"`
 	State           string     `json:"state,omitempty" jsonschema:"Slurm's job state: PENDING, RUNNING, COMPLETED, FAILED, CANCELLED, …"`
+	Node            string     `json:"node,omitempty" jsonschema:"where it runs or ran, as Slurm names it (node1, node[1-4])"`
 	ExitCode        *int       `json:"exitCode,omitempty"`
 	Started         *time.Time `json:"started,omitempty"`
 	Ended           *time.Time `json:"ended,omitempty"`

@@ -94,6 +94,7 @@ type dispatchAnswer struct {
 	Receipt         string     `json:"receipt"`
 	Submitted       bool       `json:"submitted"`
 	State           string     `json:"state,omitempty"`
+	Node            string     `json:"node,omitempty"`
 	ExitCode        *int       `json:"exitCode,omitempty"`
 	Started         *time.Time `json:"started,omitempty"`
 	Ended           *time.Time `json:"ended,omitempty"`
@@ -103,7 +104,7 @@ type dispatchAnswer struct {
 func dispatchAnswerOf(d store.Dispatch, now time.Time) dispatchAnswer {
 	a := dispatchAnswer{DispatchID: d.ID, ReleaseID: d.ReleaseID, JobID: d.JobID, RunID: d.RunID, Cluster: d.Cluster,
 		Partition: d.Partition, BuilderID: d.BuilderID, Requester: d.Requester, Created: d.Created.UTC(), LogIndex: d.LogIndex,
-		Receipt: string(d.Receipt), Submitted: d.Submitted, State: d.State.State}
+		Receipt: string(d.Receipt), Submitted: d.Submitted, State: d.State.State, Node: d.State.Node}
 	if e, err := entry.Parse(d.LogEntry); err == nil && e.Dispatch != nil {
 		a.AuthorizationID = e.Dispatch.Authorization
 	}

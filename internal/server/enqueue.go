@@ -391,7 +391,7 @@ func (d *dispatches) followJob(rec store.Dispatch, stdout, stderr, name, dir str
 	}
 	go func() {
 		job, err := d.follower().Follow(context.Background(), uint32(id), follow.LogFiles{Stdout: stdout, Stderr: stderr, Name: name, WorkDir: dir}, io.Discard)
-		st := store.DispatchState{State: string(job.State), ExitCode: job.ExitCode, Started: job.Start, Ended: job.End, Final: job.State.Final()}
+		st := store.DispatchState{State: string(job.State), ExitCode: job.ExitCode, Started: job.Start, Ended: job.End, Final: job.State.Final(), Node: job.Nodes}
 		if err != nil {
 			d.s.log.Warn("following a dispatched job", "dispatch", rec.ID, "job_id", id, "err", err)
 			if errors.Is(err, follow.ErrForgotten) {
@@ -438,7 +438,7 @@ func (d *dispatches) liveState(ctx context.Context, rec store.Dispatch) store.Di
 	if err != nil || !ok {
 		return rec.State
 	}
-	st := store.DispatchState{State: string(j.State), ExitCode: j.ExitCode, Started: j.Start, Final: false}
+	st := store.DispatchState{State: string(j.State), ExitCode: j.ExitCode, Started: j.Start, Final: false, Node: j.Nodes}
 	// Slurm's end_time of a job that has not ended is when its time limit runs out: not an end.
 	if j.State.Final() {
 		st.Ended = j.End

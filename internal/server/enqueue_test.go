@@ -92,6 +92,7 @@ func testEnqueue(t *testing.T, c *slurmtest.Cluster, b slurm.Backend, name strin
 	deadline := time.Now().Add(2 * time.Minute)
 	var got struct {
 		State    string
+		Node     string
 		ExitCode *int
 		Elapsed  string
 		Ended    *time.Time
@@ -113,13 +114,13 @@ func testEnqueue(t *testing.T, c *slurmtest.Cluster, b slurm.Backend, name strin
 		got.Ended = nil
 		time.Sleep(300 * time.Millisecond)
 	}
-	if got.State != "COMPLETED" || got.ExitCode == nil || *got.ExitCode != 0 || got.Elapsed == "" {
+	if got.State != "COMPLETED" || got.ExitCode == nil || *got.ExitCode != 0 || got.Elapsed == "" || got.Node == "" {
 		logs, _ := filepath.Glob(filepath.Join(work, "*", ".slipway", "job-"+a.JobID+".*"))
 		for _, l := range logs {
 			b, _ := os.ReadFile(l)
 			t.Logf("%s:\n%s", l, b)
 		}
-		t.Fatalf("the job's end: %+v, want COMPLETED with exit code 0", got)
+		t.Fatalf("the job's end: %+v, want COMPLETED with exit code 0 on a node", got)
 	}
 	out, _ := filepath.Glob(filepath.Join(work, "*", ".slipway", "job-"+a.JobID+".out"))
 	if len(out) != 1 {

@@ -289,6 +289,9 @@ type DispatchState struct {
 	Started, Ended time.Time
 	// Final says State is the job's last (it will not change again).
 	Final bool
+	// Node is where the job runs or ran, as Slurm names it (its node
+	// list: "node1", "node[1-4]"); empty while it waits or when not known.
+	Node string
 }
 
 // DispatchRequests are requests to run an admitted release that wait for

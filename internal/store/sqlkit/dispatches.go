@@ -14,16 +14,16 @@ type Execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
-// DispatchColumns are the columns of table dispatches ScanDispatch reads, in its order (migration 4).
-const DispatchColumns = `id, release_id, run_id, job_id, cluster, slurm_partition, builder_id, requester, created, log_index, log_entry, receipt, submitted, state, exit_code, started, ended, is_final`
+// DispatchColumns are the columns of table dispatches ScanDispatch reads, in its order (migrations 4 and 9).
+const DispatchColumns = `id, release_id, run_id, job_id, cluster, slurm_partition, builder_id, requester, created, log_index, log_entry, receipt, submitted, state, exit_code, started, ended, is_final, node`
 
 // CreateDispatch inserts d; isDuplicate tells a taken key (store.ErrExists) from other failures, and
 // isForeignKey a release that is not recorded (store.ErrNotFound).
 func CreateDispatch(ctx context.Context, x Execer, d store.Dispatch, isDuplicate, isForeignKey func(error) bool) error {
 	st := d.State
-	_, err := x.ExecContext(ctx, `INSERT INTO dispatches (`+DispatchColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := x.ExecContext(ctx, `INSERT INTO dispatches (`+DispatchColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		d.ID, d.ReleaseID, d.RunID, d.JobID, d.Cluster, d.Partition, d.BuilderID, d.Requester, Millis(d.Created), d.LogIndex,
-		nonNilBytes(d.LogEntry), nonNilBytes(d.Receipt), d.Submitted, st.State, st.ExitCode, NullMillis(st.Started), NullMillis(st.Ended), st.Final)
+		nonNilBytes(d.LogEntry), nonNilBytes(d.Receipt), d.Submitted, st.State, st.ExitCode, NullMillis(st.Started), NullMillis(st.Ended), st.Final, st.Node)
 	return insertError(err, "dispatch", d.ID, d.ReleaseID, isDuplicate, isForeignKey)
 }
 
@@ -47,7 +47,7 @@ func ScanDispatch(s Scanner) (store.Dispatch, error) {
 	var created int64
 	var started, ended sql.NullInt64
 	if err := s.Scan(&d.ID, &d.ReleaseID, &d.RunID, &d.JobID, &d.Cluster, &d.Partition, &d.BuilderID, &d.Requester, &created, &d.LogIndex,
-		&d.LogEntry, &d.Receipt, &d.Submitted, &d.State.State, &d.State.ExitCode, &started, &ended, &d.State.Final); err != nil {
+		&d.LogEntry, &d.Receipt, &d.Submitted, &d.State.State, &d.State.ExitCode, &started, &ended, &d.State.Final, &d.State.Node); err != nil {
 		return d, err
 	}
 	d.Created, d.State.Started, d.State.Ended = FromMillis(created), FromNull(started), FromNull(ended)
@@ -68,8 +68,8 @@ func Dispatch(ctx context.Context, q Querier, id string) (store.Dispatch, error)
 
 // SetDispatchState records s for dispatch id unless its recorded state is final.
 func SetDispatchState(ctx context.Context, x Execer, q Querier, id string, s store.DispatchState) error {
-	_, err := x.ExecContext(ctx, `UPDATE dispatches SET state = ?, exit_code = ?, started = ?, ended = ?, is_final = ? WHERE id = ? AND NOT is_final`,
-		s.State, s.ExitCode, NullMillis(s.Started), NullMillis(s.Ended), s.Final, id)
+	_, err := x.ExecContext(ctx, `UPDATE dispatches SET state = ?, exit_code = ?, started = ?, ended = ?, is_final = ?, node = ? WHERE id = ? AND NOT is_final`,
+		s.State, s.ExitCode, NullMillis(s.Started), NullMillis(s.Ended), s.Final, s.Node, id)
 	if err != nil {
 		return fmt.Errorf("recording the state of dispatch %q: %w", id, err)
 	}

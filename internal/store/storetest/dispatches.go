@@ -82,8 +82,8 @@ func testDispatchState(t *testing.T, s store.Store) {
 	if got := unfinished(); got != "[d-a d-b]" {
 		t.Errorf("UnfinishedDispatches = %s, want [d-a d-b] (submitted ones, oldest first)", got)
 	}
-	running := store.DispatchState{State: "RUNNING", ExitCode: -1, Started: at(30)}
-	done := store.DispatchState{State: "COMPLETED", ExitCode: 0, Started: at(30), Ended: at(90), Final: true}
+	running := store.DispatchState{State: "RUNNING", ExitCode: -1, Started: at(30), Node: "node[1-2]"}
+	done := store.DispatchState{State: "COMPLETED", ExitCode: 0, Started: at(30), Ended: at(90), Final: true, Node: "node[1-2]"}
 	for _, st := range []store.DispatchState{running, done, {State: "RUNNING", ExitCode: -1}} {
 		if err := s.SetDispatchState(ctx(), "d-a", st); err != nil {
 			t.Fatal(err)

@@ -1,6 +1,7 @@
 package dashboard_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -226,15 +227,47 @@ func TestSessionEndsWithToken(t *testing.T) {
 	t.Parallel()
 	site := servertest.Start(t)
 	u := startUI(t, site, testKey, 0)
-	u.login(t, site.Token(t, "brief", 300*time.Millisecond, token.Read))
+	u.login(t, site.Token(t, "brief", time.Hour, token.Read))
 	if code, _, _ := u.get(t, "/ui/"); code != http.StatusOK {
 		t.Fatalf("while the token works: %d", code)
 	}
-	time.Sleep(350 * time.Millisecond)
+	revoke(t, site, "brief")
 	code, _, h := u.get(t, "/ui/")
 	if code != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/ui/login") || !strings.Contains(h.Get("Set-Cookie"), "Max-Age=0") {
-		t.Fatalf("after the token expired: %d %q %q, want the login page and the cookie dropped", code, h.Get("Location"), h.Get("Set-Cookie"))
+		t.Fatalf("after the token was revoked: %d %q %q, want the login page and the cookie dropped", code, h.Get("Location"), h.Get("Set-Cookie"))
 	}
+}
+
+// revoke revokes the token named name through the control plane's admin
+// API, as an admin would.
+func revoke(t *testing.T, site *servertest.Site, name string) {
+	t.Helper()
+	admin := site.Token(t, "admin-"+name, 0, token.Admin)
+	call := func(method, path string) []byte {
+		req, _ := http.NewRequest(method, site.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer "+admin)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, body)
+		}
+		return body
+	}
+	var list struct{ Tokens []struct{ ID, Name string } }
+	if err := json.Unmarshal(call("GET", "/api/v1/tokens"), &list); err != nil {
+		t.Fatal(err)
+	}
+	for _, tk := range list.Tokens {
+		if tk.Name == name {
+			call("POST", "/api/v1/tokens/"+tk.ID+"/revoke")
+			return
+		}
+	}
+	t.Fatalf("no token named %q in %+v", name, list.Tokens)
 }
 
 // TestCSRF: an unsafe request needs the session's CSRF token (form field
@@ -447,4 +480,33 @@ func mustURL(t *testing.T, s string) *url.URL {
 		t.Fatal(err)
 	}
 	return u
+}
+
+// TestSessionCappedByToken: a session lasts SessionTTL, and never past the
+// expiry of the token it was made from (GET /api/v1/identity's expires).
+func TestSessionCappedByToken(t *testing.T) {
+	t.Parallel()
+	site := servertest.Start(t)
+	for _, c := range []struct {
+		name   string
+		ttl    time.Duration
+		maxAge time.Duration
+	}{
+		{"token for an hour", time.Hour, time.Hour},
+		{"token without expiry", 0, dashboard.SessionTTL},
+		{"token for a week", 7 * 24 * time.Hour, dashboard.SessionTTL},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			u := startUI(t, site, testKey, 0)
+			code, _, h := u.send(t, "POST", "/ui/login", url.Values{"token": {site.Token(t, "capped", c.ttl, token.Read)}, "next": {"/ui/"}}, nil)
+			cookie, err := http.ParseSetCookie(h.Get("Set-Cookie"))
+			if code != http.StatusSeeOther || err != nil {
+				t.Fatalf("login: %d, cookie %q: %v", code, h.Get("Set-Cookie"), err)
+			}
+			got := time.Duration(cookie.MaxAge) * time.Second
+			if got > c.maxAge || got < c.maxAge-time.Minute {
+				t.Errorf("session cookie Max-Age %s, want about %s", got, c.maxAge)
+			}
+		})
+	}
 }

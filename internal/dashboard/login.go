@@ -28,6 +28,8 @@ func (d *Dashboard) loginForm(w http.ResponseWriter, r *http.Request) {
 type identity struct {
 	Identity string   `json:"identity"`
 	Scopes   []string `json:"scopes"`
+	// Expires is when the token stops working; nil for never.
+	Expires *time.Time `json:"expires"`
 }
 
 // login is POST /ui/login: the token is checked with GET /api/v1/identity
@@ -66,7 +68,12 @@ func (d *Dashboard) login(w http.ResponseWriter, r *http.Request) {
 		refuse(http.StatusBadGateway, "the control plane could not check the token; try again, and see the server's log if it persists")
 		return
 	}
-	s := &session{Token: tok, Identity: id.Identity, Scopes: id.Scopes, CSRF: newCSRF(), Expires: d.now().Add(SessionTTL)}
+	// A session lasts SessionTTL, and never past the token's own expiry.
+	exp := d.now().Add(SessionTTL)
+	if id.Expires != nil && id.Expires.Before(exp) {
+		exp = *id.Expires
+	}
+	s := &session{Token: tok, Identity: id.Identity, Scopes: id.Scopes, CSRF: newCSRF(), Expires: exp}
 	if err := d.setSession(w, s); err != nil {
 		refuse(http.StatusBadRequest, err.Error())
 		return

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/slipway/actions/internal/idtoken"
 	"github.com/slipway/actions/internal/policy"
@@ -114,6 +115,9 @@ func (i Identity) missingScope(scope token.Scope) string {
 type whoami struct {
 	Identity string        `json:"identity"`
 	Scopes   []token.Scope `json:"scopes"`
+	// Expires is when the bearer token stops working (a service token's
+	// expiry, an OIDC ID token's exp); nil for a token that never expires.
+	Expires *time.Time `json:"expires,omitempty"`
 }
 
 // identityRoutes: GET /api/v1/identity, who the token is and what it may
@@ -122,6 +126,17 @@ func (s *Server) identityRoutes() []Route {
 	return []Route{{Pattern: "GET /api/v1/identity", Scope: token.Read, OIDC: true, Handler: func(w http.ResponseWriter, r *http.Request) error {
 		id, _ := IdentityFrom(r.Context())
 		out := whoami{Identity: id.String(), Scopes: []token.Scope{}}
+		var exp time.Time
+		switch {
+		case id.Token != nil:
+			exp = id.Token.Expires
+		case id.OIDC != nil:
+			exp = id.OIDC.Expiry
+		}
+		if !exp.IsZero() {
+			exp = exp.UTC()
+			out.Expires = &exp
+		}
 		for _, sc := range token.Scopes {
 			if id.Has(sc) {
 				out.Scopes = append(out.Scopes, sc)

@@ -23,6 +23,8 @@ type Identity struct {
 	// Name is the name the token was made with.
 	Name   string
 	Scopes []Scope
+	// Expires is when the token stops working; zero for never.
+	Expires time.Time
 }
 
 // Has reports whether the identity holds scope s.
@@ -176,7 +178,7 @@ func (m *Manager) Authenticate(ctx context.Context, presented string) (Identity,
 	if !t.Expires.IsZero() && !now.Before(t.Expires) {
 		return Identity{}, fmt.Errorf("token %q (%s): %w at %s", p.ID, t.Name, ErrExpired, t.Expires.Format(time.RFC3339))
 	}
-	id := Identity{TokenID: t.ID, Name: t.Name}
+	id := Identity{TokenID: t.ID, Name: t.Name, Expires: t.Expires}
 	for _, s := range t.Scopes {
 		id.Scopes = append(id.Scopes, Scope(s))
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/log"
@@ -36,11 +37,19 @@ func Start(t testing.TB) *Browser {
 		tools.Unavailable(t, fmt.Sprintf("no headless browser: %s is missing (Debian package chromium)", path))
 		return nil
 	}
+	// The profile is removed after the browser ended, and again while its
+	// last helper processes finish writing into it (t.TempDir's one
+	// RemoveAll failed on a profile still being written: "directory not
+	// empty").
+	profile, err := os.MkdirTemp("", "slipway-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
 		chromedp.Flag("headless", "new"),
 		chromedp.DisableGPU,
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 		chromedp.WindowSize(1280, 900),
 	)
 	if os.Geteuid() == 0 {
@@ -51,6 +60,17 @@ func Start(t testing.TB) *Browser {
 	t.Cleanup(func() {
 		cancel()
 		cancelAlloc()
+		for i := 0; ; i++ {
+			err := os.RemoveAll(profile)
+			if err == nil {
+				return
+			}
+			if i == 50 {
+				t.Errorf("removing the browser's profile: %v", err)
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
 	})
 	// The first Run starts the browser, for as long as ctx lives (a shorter context would end it).
 	if err := chromedp.Run(ctx); err != nil {

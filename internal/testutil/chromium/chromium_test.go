@@ -54,10 +54,10 @@ func TestTab(t *testing.T) {
 	t.Run("own cookies", func(t *testing.T) {
 		first, second := b.Tab(t), b.Tab(t)
 		var a, c string
-		if err := chromedp.Run(first.Ctx, chromedp.Navigate(srv.URL+"/set"), chromedp.Navigate(srv.URL+"/cookie"), chromedp.Text("body", &a, chromedp.ByQuery)); err != nil {
+		if err := chromedp.Run(first.Ctx, chromedp.Navigate(srv.URL+"/set"), chromedp.Navigate(srv.URL+"/cookie"), chromedp.Evaluate(`document.body.textContent`, &a)); err != nil {
 			t.Fatal(err)
 		}
-		if err := chromedp.Run(second.Ctx, chromedp.Navigate(srv.URL+"/cookie"), chromedp.Text("body", &c, chromedp.ByQuery)); err != nil {
+		if err := chromedp.Run(second.Ctx, chromedp.Navigate(srv.URL+"/cookie"), chromedp.Evaluate(`document.body.textContent`, &c)); err != nil {
 			t.Fatal(err)
 		}
 		if a != "first" || c != "none" {
@@ -77,7 +77,7 @@ func TestTab(t *testing.T) {
 			t.Parallel()
 			tab := b.Tab(t)
 			var text string
-			if err := chromedp.Run(tab.Ctx, chromedp.Navigate(srv.URL+tc.path), chromedp.Text("body", &text, chromedp.ByQuery)); err != nil {
+			if err := chromedp.Run(tab.Ctx, chromedp.Navigate(srv.URL+tc.path), chromedp.Evaluate(`document.body.textContent`, &text)); err != nil {
 				t.Fatal(err)
 			}
 			if tc.kind == "" {

@@ -127,12 +127,20 @@ func TestHelpMatchesInputs(t *testing.T) {
 	}
 }
 
-// TestGitHubTokenDefault: Docker actions get only what with: passes, never the job's GITHUB_TOKEN, so every action
-// that writes to a registry (and the root action, which can push) passes the job's token by default; otherwise
-// a push to ghcr.io would be anonymous and fail with 401.
-func TestGitHubTokenDefault(t *testing.T) {
+// TestGitHubAPIURLDefault: an action's github-api-url must default to the runner's API (github.api_url, a GitHub
+// Enterprise Server's or act's), never to GitHub.com's: the runner sets INPUT_GITHUB-API-URL to the default, which
+// wins over GITHUB_API_URL, so a fixed https://api.github.com sent a GHES workflow's report and publish to GitHub.com
+// (seen under act in e2e TestGitHubFaces).
+func TestGitHubAPIURLDefault(t *testing.T) {
 	t.Parallel()
-	for _, rel := range []string{"action.yml", "actions/push/action.yml", "actions/sign/action.yml", "actions/attest/action.yml"} {
+	checkActionDefault(t, "github-api-url", "${{ github.api_url }}",
+		"action.yml", "actions/report/action.yml", "actions/publish/action.yml", "actions/slurm-dispatch/action.yml")
+}
+
+// checkActionDefault fails unless input defaults to want in each action.yml of rels (relative to the repository).
+func checkActionDefault(t *testing.T, input, want string, rels ...string) {
+	t.Helper()
+	for _, rel := range rels {
 		var a struct {
 			Inputs map[string]struct {
 				Default string `yaml:"default"`
@@ -141,10 +149,19 @@ func TestGitHubTokenDefault(t *testing.T) {
 		if err := readYAML(filepath.Join(repoRoot, rel), &a); err != nil {
 			t.Fatal(err)
 		}
-		if got := a.Inputs["github-token"].Default; got != "${{ github.token }}" {
-			t.Errorf("%s: github-token defaults to %q, want ${{ github.token }}", rel, got)
+		if got := a.Inputs[input].Default; got != want {
+			t.Errorf("%s: %s defaults to %q, want %s", rel, input, got, want)
 		}
 	}
+}
+
+// TestGitHubTokenDefault: Docker actions get only what with: passes, never the job's GITHUB_TOKEN, so every action
+// that writes to a registry (and the root action, which can push) passes the job's token by default; otherwise
+// a push to ghcr.io would be anonymous and fail with 401.
+func TestGitHubTokenDefault(t *testing.T) {
+	t.Parallel()
+	checkActionDefault(t, "github-token", "${{ github.token }}",
+		"action.yml", "actions/push/action.yml", "actions/sign/action.yml", "actions/attest/action.yml")
 	var push pushCommand
 	for _, in := range push.Inputs() {
 		if in.Name == "github-token" && in.Default != "" {

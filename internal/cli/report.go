@@ -44,7 +44,7 @@ func githubInputs(repository, apiURL, token *string, why string) []input.Input {
 	return []input.Input{
 		input.String(repository, input.Spec{Name: "repository", Env: "GITHUB_REPOSITORY",
 			Description: "The GitHub repository, OWNER/NAME; in a workflow the workflow's own."}),
-		input.String(apiURL, input.Spec{Name: "github-api-url", Env: "GITHUB_API_URL", Default: ghclient.DefaultAPIURL,
+		input.String(apiURL, input.Spec{Name: "github-api-url", Env: "GITHUB_API_URL", Default: ghclient.DefaultAPIURL, ActionDefault: "${{ github.api_url }}",
 			Description: "GitHub's REST API (a GitHub Enterprise Server's https://HOST/api/v3); in a workflow the runner's."}),
 		input.String(token, input.Spec{Name: "github-token", Env: "GITHUB_TOKEN", Secret: true, ActionDefault: GitHubTokenDefault,
 			Description: "Token for GitHub's API; in a workflow the job's token by default (it needs " + why + ")."}),

@@ -223,14 +223,23 @@ func checkNoSecretLeaked(t *testing.T, r *Result, c *controlPlane, secrets map[s
 	}
 	secrets = maps.Clone(secrets)
 	secrets["an ES256 JWT"] = jwtHeaderPrefix
+	checkLogHides(t, r, secrets)
+	for what, s := range secrets {
+		if c != nil && strings.Contains(c.stderr.String(), s) {
+			t.Errorf("slipway serve's log shows %s", what)
+		}
+	}
+}
+
+// checkLogHides fails when a line of act's log other than an ::add-mask:: command (which the runner consumes)
+// holds one of the secrets.
+func checkLogHides(t *testing.T, r *Result, secrets map[string]string) {
+	t.Helper()
 	for what, s := range secrets {
 		for _, l := range r.lines {
 			if l.Command != "add-mask" && strings.Contains(l.raw, s) {
 				t.Errorf("act's log shows %s: %s", what, strings.ReplaceAll(l.raw, s, "<SECRET>"))
 			}
-		}
-		if c != nil && strings.Contains(c.stderr.String(), s) {
-			t.Errorf("slipway serve's log shows %s", what)
 		}
 	}
 }

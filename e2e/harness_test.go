@@ -65,6 +65,10 @@ type Scenario struct {
 	Binds []string
 	// Timeout bounds the act run; 10 minutes when zero.
 	Timeout time.Duration
+	// Suffix, when set, is the suffix of the workflow's and its jobs' names (uniqueName) instead of a new one:
+	// runs that must look like runs of one workflow to a service they report to (the report action's
+	// fingerprint names the workflow) share one from runSuffix. Such runs must not overlap.
+	Suffix string
 }
 
 // Result is what an act run left: job and step results, step outputs, and what the workflow wrote for the test.
@@ -109,7 +113,11 @@ func Run(t *testing.T, s Scenario) *Result {
 	for _, d := range []string{r.Out, home, filepath.Join(T, "act")} {
 		mustMkdir(t, d)
 	}
-	wf := prepareSource(t, env, s, src, home, runSuffix())
+	suffix := s.Suffix
+	if suffix == "" {
+		suffix = runSuffix()
+	}
+	wf := prepareSource(t, env, s, src, home, suffix)
 	if s.Setup != nil {
 		s.Setup(t, src)
 	}

@@ -20,8 +20,8 @@ import (
 // list takes its turn after these, by name.
 var longestFirst = []string{
 	"TestPublish", "TestHPCRun", "TestPublishMain", "TestRelease", "TestReleaseKeyless", "TestFoundation",
-	"TestPullAction", "TestDockerfileAgrees", "TestSetup", "TestWorkspaceOwner", "TestSetupChecksBinary", "TestImage",
-	"TestOneImage",
+	"TestGitHubFaces", "TestPullAction", "TestDockerfileAgrees", "TestSetup", "TestWorkspaceOwner", "TestSetupChecksBinary",
+	"TestImage", "TestOneImage",
 }
 
 // TestMain gives the turns what go test -parallel says (GOMAXPROCS when not given), and go test itself no limit:

@@ -11,6 +11,9 @@ func (s *Server) releaseJSON(r *http.Request, rel *Release) map[string]any {
 	id := strconv.FormatInt(rel.ID, 10)
 	api := s.api(r) + "/releases/" + id
 	m["id"], m["tag_name"], m["name"], m["body"], m["draft"] = rel.ID, rel.Tag, rel.Name, rel.Body, rel.Draft
+	if rel.Target != "" {
+		m["target_commitish"] = rel.Target
+	}
 	m["url"], m["assets_url"] = api, api+"/assets"
 	m["upload_url"] = api + "/assets{?name,label}"
 	m["html_url"] = s.html() + "/releases/tag/" + rel.Tag
@@ -71,10 +74,11 @@ func (s *Server) releaseByTag(w http.ResponseWriter, r *http.Request, tag string
 
 func (s *Server) createRelease(w http.ResponseWriter, r *http.Request) {
 	var req struct {
-		Tag   string `json:"tag_name"`
-		Name  string `json:"name"`
-		Body  string `json:"body"`
-		Draft bool   `json:"draft"`
+		Tag    string `json:"tag_name"`
+		Target string `json:"target_commitish"`
+		Name   string `json:"name"`
+		Body   string `json:"body"`
+		Draft  bool   `json:"draft"`
 	}
 	const doc = "https://docs.github.com/rest/releases/releases#create-a-release"
 	if err := decode(r, &req); err != nil || req.Tag == "" {
@@ -87,7 +91,7 @@ func (s *Server) createRelease(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	rel := &Release{ID: s.id(), Tag: req.Tag, Name: req.Name, Body: req.Body, Draft: req.Draft}
+	rel := &Release{ID: s.id(), Tag: req.Tag, Target: req.Target, Name: req.Name, Body: req.Body, Draft: req.Draft}
 	s.Releases = append(s.Releases, rel)
 	s.write(w, http.StatusCreated, nil, s.releaseJSON(r, rel))
 }

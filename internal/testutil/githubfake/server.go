@@ -47,8 +47,11 @@ type Issue struct {
 
 // Release is a release with its assets.
 type Release struct {
-	ID     int64
-	Tag    string
+	ID  int64
+	Tag string
+	// Target is the release's target_commitish: the commit (or branch) a
+	// tag that does not exist yet is created at.
+	Target string
 	Name   string
 	Body   string
 	Draft  bool

@@ -8,6 +8,8 @@ import (
 
 	"github.com/slipway/actions/internal/atomicfile"
 	"github.com/slipway/actions/internal/cli"
+	// First of the initializers: the heap they allocate gets huge pages.
+	_ "github.com/slipway/actions/internal/hugeheap"
 	"github.com/slipway/actions/internal/interrupt"
 )
 

@@ -1,0 +1,7 @@
+//go:build !(linux && (amd64 || arm64))
+
+package hugeheap
+
+const supported = false
+
+func madvise(addr, n uintptr, advice int32) int { return 0 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -83,8 +84,11 @@ func (c *Client) Do(ctx context.Context, op string, idempotent bool, call func(c
 		if ctx.Err() != nil {
 			return fmt.Errorf("%s: %w", op, ctx.Err())
 		}
-		wait, limited, until, retry := r.classify(resp, err, idempotent, backoff)
-		if !retry {
+		wait, limited, until, why := r.classify(resp, err, idempotent, backoff)
+		if why == "" {
+			if host := unknownHost(err); host != "" {
+				return fmt.Errorf("%s: %w (the resolver knows no host %q: check the API URL, the github-api-url input or GITHUB_API_URL)", op, err, host)
+			}
 			return fmt.Errorf("%s: %w", op, err)
 		}
 		if limited && wait > r.MaxWait {
@@ -101,7 +105,7 @@ func (c *Client) Do(ctx context.Context, op string, idempotent bool, call func(c
 			backoff = min(2*backoff, r.MaxWait)
 		}
 		if r.Log != nil {
-			r.Log.Info("GitHub asked to wait; retrying", "op", op, "attempt", attempt, "wait", wait.String(), "cause", err.Error())
+			r.Log.Info(why+"; retrying", "op", op, "attempt", attempt, "wait", wait.String(), "cause", err.Error())
 		}
 		if err := sleep(ctx, wait); err != nil {
 			return fmt.Errorf("%s: interrupted while waiting to retry: %w", op, err)
@@ -109,25 +113,31 @@ func (c *Client) Do(ctx context.Context, op string, idempotent bool, call func(c
 	}
 }
 
-// classify says whether err is worth another try and after how long;
+// classify says whether err is worth another try and after how long: why
+// is the reason logged with the retry, "" for an error that is not retried;
 // limited is true for a rate limit (then until is when it resets, if known).
-func (r Retry) classify(resp *github.Response, err error, idempotent bool, backoff time.Duration) (wait time.Duration, limited bool, until time.Time, retry bool) {
+func (r Retry) classify(resp *github.Response, err error, idempotent bool, backoff time.Duration) (wait time.Duration, limited bool, until time.Time, why string) {
+	const (
+		asked   = "GitHub asked to wait"
+		server  = "GitHub answered a server error"
+		noReply = "GitHub did not answer"
+	)
 	var rle *github.RateLimitError
 	var abuse *github.AbuseRateLimitError
 	var er *github.ErrorResponse
 	switch {
 	case errors.As(err, &rle):
 		if rle.Rate.Reset.IsZero() {
-			return secondaryDefault, true, time.Time{}, true
+			return secondaryDefault, true, time.Time{}, asked
 		}
 		until = rle.Rate.Reset.Time
-		return r.untilReset(until), true, until, true
+		return r.untilReset(until), true, until, asked
 	case errors.As(err, &abuse):
 		if abuse.RetryAfter != nil {
 			w := max(*abuse.RetryAfter, 0)
-			return w, true, r.Now().Add(w), true
+			return w, true, r.Now().Add(w), asked
 		}
-		return secondaryDefault, true, time.Time{}, true
+		return secondaryDefault, true, time.Time{}, asked
 	case errors.As(err, &er) && er.Response != nil:
 		h := er.Response.Header
 		code := er.Response.StatusCode
@@ -136,27 +146,38 @@ func (r Retry) classify(resp *github.Response, err error, idempotent bool, backo
 			if s := h.Get("Retry-After"); s != "" {
 				if n, perr := strconv.Atoi(s); perr == nil && n >= 0 {
 					w := time.Duration(n) * time.Second
-					return w, true, r.Now().Add(w), true
+					return w, true, r.Now().Add(w), asked
 				}
 			}
 			if h.Get("X-RateLimit-Remaining") == "0" {
 				if n, perr := strconv.ParseInt(h.Get("X-RateLimit-Reset"), 10, 64); perr == nil {
 					until = time.Unix(n, 0)
-					return r.untilReset(until), true, until, true
+					return r.untilReset(until), true, until, asked
 				}
 			}
-			return secondaryDefault, true, time.Time{}, true
+			return secondaryDefault, true, time.Time{}, asked
 		}
 		if code >= 500 && idempotent {
-			return backoff, false, time.Time{}, true
+			return backoff, false, time.Time{}, server
 		}
-		return 0, false, time.Time{}, false
+		return 0, false, time.Time{}, ""
 	}
-	if resp == nil && idempotent {
-		// No answer at all (connection reset, timeout of one request).
-		return backoff, false, time.Time{}, true
+	if resp == nil && idempotent && unknownHost(err) == "" {
+		// No answer at all (connection reset, timeout of one request). A
+		// host that does not exist will not exist on the next try.
+		return backoff, false, time.Time{}, noReply
 	}
-	return 0, false, time.Time{}, false
+	return 0, false, time.Time{}, ""
+}
+
+// unknownHost is the host a DNS lookup found no record of, "" when err is
+// something else.
+func unknownHost(err error) string {
+	var dns *net.DNSError
+	if errors.As(err, &dns) && dns.IsNotFound {
+		return dns.Name
+	}
+	return ""
 }
 
 // untilReset is the wait until a reset time, plus a second: the reset is

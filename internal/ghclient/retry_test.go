@@ -1,10 +1,14 @@
 package ghclient_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
+	"net"
 	"net/http"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -167,5 +171,75 @@ func TestNewRefuses(t *testing.T) {
 		if got := c.UploadURL.String(); got != upload {
 			t.Errorf("%q: upload URL %q, want %q", url, got, upload)
 		}
+	}
+}
+
+// TestRetryReasons: the log says why a call is tried again (a rate limit, a
+// server error, no answer), and a host the resolver does not know fails at
+// once, naming the host and the input that sets it.
+func TestRetryReasons(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		fault    githubfake.Fault
+		dial     error // the transport's answer instead of the fake's
+		wantLog  string
+		wantErr  string
+		wantReqs int
+	}{
+		{name: "rate limit", fault: githubfake.Fault{Status: 429, Body: "rate_limit_secondary", Header: http.Header{"Retry-After": {"0"}}},
+			wantLog: "GitHub asked to wait; retrying", wantReqs: 2},
+		{name: "server error", fault: githubfake.Fault{Status: 502, Body: "server_error"},
+			wantLog: "GitHub answered a server error; retrying", wantReqs: 2},
+		{name: "no answer", dial: &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNRESET},
+			wantLog: "GitHub did not answer; retrying", wantErr: "gave up after 3 attempts"},
+		{name: "unknown host", dial: &net.DNSError{Err: "no such host", Name: "api.github.invalid", IsNotFound: true},
+			wantErr: `(the resolver knows no host "api.github.invalid": check the API URL, the github-api-url input or GITHUB_API_URL)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			gh := githubfake.New(t, "o", "r")
+			var log bytes.Buffer
+			r := ghclient.Retry{Attempts: 3, Base: time.Millisecond, MaxWait: time.Second, Log: slog.New(slog.NewTextHandler(&log, nil))}
+			o := ghclient.Options{APIURL: gh.URL, Token: githubfake.Token, Retry: r}
+			dials := 0
+			if tt.dial != nil {
+				o.HTTP = &http.Client{Transport: &http.Transport{DialContext: func(context.Context, string, string) (net.Conn, error) {
+					dials++
+					return nil, tt.dial
+				}}}
+			} else {
+				gh.Fail("GET /repos/o/r/issues", tt.fault)
+			}
+			c, err := ghclient.New(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = listIssues(context.Background(), c)
+			if tt.wantErr == "" && err != nil {
+				t.Fatalf("err = %v", err)
+			}
+			if tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Fatalf("err = %v, want it to say %q", err, tt.wantErr)
+			}
+			if tt.wantLog != "" && !strings.Contains(log.String(), tt.wantLog) {
+				t.Errorf("log = %q, want %q", log.String(), tt.wantLog)
+			}
+			if tt.wantLog == "" && log.Len() > 0 {
+				t.Errorf("log = %q, want no retry", log.String())
+			}
+			if tt.dial != nil {
+				if want := map[bool]int{true: 1, false: 3}[tt.wantLog == ""]; dials != want {
+					t.Errorf("dialled %d times, want %d", dials, want)
+				}
+				return
+			}
+			gh.Lock()
+			defer gh.Unlock()
+			if len(gh.Requests) != tt.wantReqs {
+				t.Errorf("requests = %q, want %d", gh.Requests, tt.wantReqs)
+			}
+		})
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"crypto/x509/pkix"
 	"database/sql"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"math/big"
 	"math/rand/v2"
@@ -20,6 +21,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -147,6 +149,14 @@ func TestServe(t *testing.T) {
 	}
 	if code, _, _ := s.get(t, "/readyz", ""); code != 200 {
 		t.Fatalf("GET /readyz: %d", code)
+	}
+	// A daemon takes internal/hugeheap's advice back (hugeheap.Undo).
+	if smaps, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps", s.cmd.Process.Pid)); err == nil {
+		for _, line := range strings.Split(string(smaps), "\n") {
+			if f := strings.Fields(line); len(f) > 0 && f[0] == "VmFlags:" && slices.Contains(f, "hg") {
+				t.Errorf("slipway serve still has memory advised for huge pages: %q", line)
+			}
+		}
 	}
 	artifact := "/api/v1/artifacts/sha256:" + strings.Repeat("0", 64)
 	code, h, body := s.get(t, artifact, "")

@@ -11,6 +11,7 @@ import (
 
 	"github.com/slipway/actions/internal/cpclient"
 	"github.com/slipway/actions/internal/exitcode"
+	"github.com/slipway/actions/internal/hugeheap"
 	"github.com/slipway/actions/internal/input"
 	"github.com/slipway/actions/internal/mcpserver"
 	"github.com/slipway/actions/internal/policy"
@@ -44,6 +45,8 @@ func (c *mcpCommand) Inputs() []input.Input {
 func (c *mcpCommand) Outputs() []input.Output { return nil }
 
 func (c *mcpCommand) Run(ctx context.Context, rt *Runtime) error {
+	// A daemon: the heap's huge page advice is for short runs.
+	hugeheap.Undo()
 	if err := rt.useNet(c.net); err != nil {
 		return err
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/slipway/actions/internal/datadir"
 	"github.com/slipway/actions/internal/exitcode"
 	"github.com/slipway/actions/internal/gcpace"
+	"github.com/slipway/actions/internal/hugeheap"
 	"github.com/slipway/actions/internal/idtoken"
 	"github.com/slipway/actions/internal/input"
 	"github.com/slipway/actions/internal/interrupt"
@@ -113,6 +114,8 @@ func (c *serveCommand) Inputs() []input.Input {
 func (c *serveCommand) Outputs() []input.Output { return nil }
 
 func (c *serveCommand) Run(ctx context.Context, rt *Runtime) error {
+	// A daemon: the heap's huge page advice is for short runs.
+	hugeheap.Undo()
 	cfg, err := c.check(rt)
 	if err != nil {
 		return exitcode.BadInput(err)

@@ -19,7 +19,8 @@
 // the garbage collector free them for what the program allocates next.
 // Untouched, they cost address space, not memory. The kernel then backs
 // each 2 MiB of that heap with one huge page on first touch. Heap the
-// runtime maps beyond Reserve keeps 4 KiB pages.
+// runtime maps beyond Reserve keeps 4 KiB pages. A daemon (slipway serve,
+// slipway mcp) calls Undo when it starts: the advice is for short runs.
 //
 // It must never change what the program computes, never fail or slow a
 // run: a kernel without transparent huge pages, one set to "never" (the

@@ -15,8 +15,10 @@ const (
 	// (heapArenaBytes): the heap is mapped within arenas of this size
 	// and alignment.
 	arenaBytes = 64 << 20
-	// madvHugepage is MADV_HUGEPAGE.
-	madvHugepage = 14
+	// madvHugepage and madvNohugepage are MADV_HUGEPAGE and
+	// MADV_NOHUGEPAGE.
+	madvHugepage   = 14
+	madvNohugepage = 15
 )
 
 // Advised is the heap range init advised, [Advised[0], Advised[1]); zero
@@ -31,6 +33,18 @@ func init() {
 		return
 	}
 	Advised[0], Advised[1], errno = advise(Reserve)
+}
+
+// Undo takes the advice back, for a process that runs for long (slipway
+// serve): the kernel's khugepaged would otherwise make a huge page again of
+// every advised 2 MiB stretch that the runtime gave back to the kernel but
+// for one page, and the process would hold up to Reserve more memory than
+// its heap needs. Huge pages already made stay until the runtime gives
+// their memory back.
+func Undo() {
+	if Advised[1] > Advised[0] {
+		madvise(Advised[0], Advised[1]-Advised[0], madvNohugepage)
+	}
 }
 
 // keep makes the runtime allocate b on the heap.

@@ -55,7 +55,7 @@ func thpMode(t *testing.T) string {
 
 // TestAdvised checks, in /proc/self/smaps, that the heap init advised is
 // mapped with the huge page advice (VmFlags "hg"), and that it covers
-// Reserve bytes of heap.
+// Reserve bytes of heap; then that Undo turns it into "nh".
 func TestAdvised(t *testing.T) {
 	if !supported {
 		t.Skip("hugeheap does nothing on this platform")
@@ -70,12 +70,28 @@ func TestAdvised(t *testing.T) {
 	if lo == 0 || hi-lo < Reserve {
 		t.Fatalf("advised [%#x, %#x): want at least %d bytes", lo, hi, Reserve)
 	}
+	mapped, flagged := advisedBytes(t, lo, hi, "hg")
+	if flagged < Reserve {
+		t.Errorf("%d of the %d heap bytes mapped in [%#x, %#x) carry the huge page advice; want at least Reserve (%d)", flagged, mapped, lo, hi, Reserve)
+	}
+	Undo()
+	if _, hg := advisedBytes(t, lo, hi, "hg"); hg != 0 {
+		t.Errorf("after Undo, %d bytes in [%#x, %#x) still carry the huge page advice", hg, lo, hi)
+	}
+	if _, nh := advisedBytes(t, lo, hi, "nh"); nh < Reserve {
+		t.Errorf("after Undo, %d bytes in [%#x, %#x) carry the no-huge-page advice; want at least Reserve (%d)", nh, lo, hi, Reserve)
+	}
+}
+
+// advisedBytes reads /proc/self/smaps: how many bytes of [lo, hi) are
+// mapped read-write, and how many of them carry the VmFlags flag.
+func advisedBytes(t *testing.T, lo, hi uintptr, flag string) (mapped, flagged uintptr) {
+	t.Helper()
 	f, err := os.Open("/proc/self/smaps")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	var mapped, hg uintptr
 	var cur struct {
 		start, end uintptr
 		rw         bool
@@ -99,14 +115,12 @@ func TestAdvised(t *testing.T) {
 		}
 		n := min(cur.end, hi) - max(cur.start, lo)
 		mapped += n
-		if slices.Contains(fields[1:], "hg") {
-			hg += n
+		if slices.Contains(fields[1:], flag) {
+			flagged += n
 		}
 	}
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if hg < Reserve {
-		t.Errorf("%d of the %d heap bytes mapped in [%#x, %#x) carry the huge page advice; want at least Reserve (%d)", hg, mapped, lo, hi, Reserve)
-	}
+	return mapped, flagged
 }

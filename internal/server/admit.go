@@ -197,6 +197,16 @@ func (a *admitter) admit(w http.ResponseWriter, r *http.Request) error {
 			return writeJSON(w, http.StatusOK, answerOf(rel))
 		}
 	}
+	// A decision on this manifest logged (or about to be) by a request
+	// that failed before recording it: finished, and answered as decided.
+	if f, err := a.s.pendingIntent(ctx, req.digest.String()); err != nil {
+		return err
+	} else if f != nil {
+		if f.kind == store.IntentRejection {
+			return refused(w, r, f.rejection, f.receipt)
+		}
+		return writeJSON(w, http.StatusOK, answerOf(f.release))
+	}
 	if byReference {
 		return a.runReference(w, r, req)
 	}
@@ -274,13 +284,8 @@ func (a *admitter) conclude(w http.ResponseWriter, r *http.Request, req *release
 	if err != nil {
 		return &Problem{Status: http.StatusUnprocessableEntity, Type: "too-large", Title: "Release too large for the log", Detail: err.Error()}
 	}
-	rc, err := a.s.cfg.TLog.Append(ctx, raw)
-	if err != nil {
-		return &Problem{Status: http.StatusServiceUnavailable, Type: "unavailable", Title: "Log unavailable", RetryAfter: 1,
-			Detail: "the transparency log did not take the entry; send the same manifest again (admission is idempotent)", Cause: err}
-	}
 	rel := store.Release{ID: req.id, SourceRepository: source, Uploader: who, ManifestDigest: req.digest.String(),
-		Created: e.Time, LogIndex: rc.Index, LogEntry: raw, Receipt: rc.Marshal(), Checks: checks,
+		Created: e.Time, Checks: checks,
 		// The admitted manifest is kept with the release (one commit, no
 		// file of its own), so that the release can be read back, verified
 		// again and exported (GET …/manifest).
@@ -289,14 +294,24 @@ func (a *admitter) conclude(w http.ResponseWriter, r *http.Request, req *release
 		rel.Artifacts = append(rel.Artifacts, store.Artifact{Name: x.Name, Digest: x.Digest.String(), Size: x.Size})
 	}
 	rel.Files = append(filesOf(m), req.files...)
+	// The intent first (the entry and this row), then the entry: a failure
+	// after the append leaves the intent, which the same manifest sent
+	// again (or the next start) finishes with this entry (intents.go).
+	rc, err := a.s.appendIntent(ctx, store.IntentRelease, rel.ManifestDigest, raw, rel)
+	if err != nil {
+		return err
+	}
+	rel.LogIndex, rel.LogEntry, rel.Receipt = rc.Index, raw, rc.Marshal()
 	if err := a.s.cfg.Store.CreateRelease(context.WithoutCancel(ctx), rel); err != nil {
-		if errors.Is(err, store.ErrExists) {
+		if errors.Is(err, store.ErrExists) { // a stale intent of it finished by another replica
 			if first, err := a.s.cfg.Store.ReleaseByManifest(ctx, req.digest.String()); err == nil {
+				a.s.recorded(rel.ManifestDigest)
 				return writeJSON(w, http.StatusOK, answerOf(first))
 			}
 		}
-		return err
+		return err // the intent stays pending: the same manifest again finishes it
 	}
+	a.s.recorded(rel.ManifestDigest)
 	a.s.log.Info("release admitted", "request_id", requestID(ctx), "release", rel.ID, "log_index", rc.Index, "source", source, "identity", who)
 	w.Header().Set("Location", "/api/v1/releases/"+rel.ID)
 	return writeJSON(w, http.StatusCreated, answerOf(rel))

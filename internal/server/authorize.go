@@ -167,25 +167,38 @@ func (d *dispatches) grant(ctx context.Context, rel store.Release, want store.Di
 	if !errors.Is(err, store.ErrNotFound) {
 		return want, false, err
 	}
+	// Logged by a request that failed before recording it: finished.
+	if f, err := d.s.pendingIntent(ctx, want.ID); err != nil {
+		return want, false, err
+	} else if f != nil {
+		return f.authorization, false, sameAuthorization(f.authorization, want)
+	}
 	if err := ConsumeOIDC(ctx); err != nil {
 		return want, false, err
 	}
 	want.Created = d.s.now()
-	raw, rc, err := d.appendEntry(ctx, rel, entry.Entry{Kind: entry.KindDispatchAuthorized, Decision: entry.DecisionAuthorized, Uploader: who,
+	raw, err := entryAbout(rel, entry.Entry{Kind: entry.KindDispatchAuthorized, Decision: entry.DecisionAuthorized, Uploader: who,
 		Time: want.Created, Dispatch: &entry.Dispatch{Authorization: want.ID, Fingerprint: want.Fingerprint, RunID: want.RunID,
 			Cluster: want.Cluster, Partition: want.Partition, BuilderID: want.BuilderID}})
 	if err != nil {
 		return want, false, err
 	}
+	// The intent first: CreateDispatchAuthorization removes it (intents.go).
+	rc, err := d.s.appendIntent(ctx, store.IntentAuthorization, want.ID, raw, want)
+	if err != nil {
+		return want, false, err
+	}
 	want.LogIndex, want.LogEntry, want.Receipt = rc.Index, raw, rc.Marshal()
 	if err := d.s.cfg.Store.CreateDispatchAuthorization(context.WithoutCancel(ctx), want); err != nil {
-		if errors.Is(err, store.ErrExists) { // another replica authorized it meanwhile
+		if errors.Is(err, store.ErrExists) { // a stale intent of it finished by another replica
 			if first, err := d.s.cfg.Store.DispatchAuthorization(ctx, want.ID); err == nil {
+				d.s.recorded(want.ID)
 				return first, false, sameAuthorization(first, want)
 			}
 		}
-		return want, false, err
+		return want, false, err // the intent stays pending: the same request again finishes it
 	}
+	d.s.recorded(want.ID)
 	d.s.log.Info("dispatch authorized", "request_id", requestID(ctx), "authorization", want.ID, "release", rel.ID, "run_id", want.RunID,
 		"fingerprint", want.Fingerprint, "cluster", want.Cluster, "log_index", want.LogIndex, "identity", who)
 	return want, true, nil

@@ -16,7 +16,6 @@ import (
 	"github.com/slipway/actions/internal/slurm/follow"
 	"github.com/slipway/actions/internal/store"
 	"github.com/slipway/actions/internal/tlog/entry"
-	"github.com/slipway/actions/internal/tlog/receipt"
 	"github.com/slipway/actions/internal/token"
 )
 
@@ -214,6 +213,12 @@ func (d *dispatches) record(w http.ResponseWriter, r *http.Request) error {
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
+	// Logged by a request that failed before recording it: finished.
+	if f, err := d.s.pendingIntent(ctx, rec.ID); err != nil {
+		return err
+	} else if f != nil {
+		return d.again(w, f.dispatch, rec)
+	}
 	if err := ConsumeOIDC(ctx); err != nil {
 		return err
 	}
@@ -222,13 +227,15 @@ func (d *dispatches) record(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := d.s.cfg.Store.CreateDispatch(context.WithoutCancel(ctx), rec); err != nil {
-		if errors.Is(err, store.ErrExists) { // another replica recorded it meanwhile
+		if errors.Is(err, store.ErrExists) { // a stale intent of it finished by another replica
 			if first, err := d.s.cfg.Store.Dispatch(ctx, rec.ID); err == nil {
+				d.s.recorded(rec.ID)
 				return d.again(w, first, rec)
 			}
 		}
-		return err
+		return err // the intent stays pending: the same record again finishes it
 	}
+	d.s.recorded(rec.ID)
 	d.s.log.Info("dispatch recorded", "request_id", requestID(ctx), "dispatch", rec.ID, "release", rel.ID, "job_id", rec.JobID,
 		"cluster", rec.Cluster, "log_index", rec.LogIndex, "identity", rec.Requester)
 	w.Header().Set("Location", "/api/v1/dispatches/"+rec.ID)
@@ -271,9 +278,14 @@ func (d *dispatches) allowed(ctx context.Context, rel store.Release) error {
 func (d *dispatches) log(ctx context.Context, rel store.Release, rec store.Dispatch, auth store.DispatchAuthorization) (store.Dispatch, error) {
 	_, who := callerOf(ctx)
 	rec.Requester, rec.Created = who, d.s.now()
-	raw, rc, err := d.appendEntry(ctx, rel, entry.Entry{Kind: entry.KindDispatchRecorded, Decision: entry.DecisionRecorded, Uploader: who,
+	raw, err := entryAbout(rel, entry.Entry{Kind: entry.KindDispatchRecorded, Decision: entry.DecisionRecorded, Uploader: who,
 		Time: rec.Created, Dispatch: &entry.Dispatch{ID: rec.ID, JobID: rec.JobID, RunID: rec.RunID, Cluster: rec.Cluster,
 			Partition: rec.Partition, BuilderID: rec.BuilderID, Authorization: auth.ID, Fingerprint: auth.Fingerprint}})
+	if err != nil {
+		return rec, err
+	}
+	// The intent first: the caller's CreateDispatch removes it (intents.go).
+	rc, err := d.s.appendIntent(ctx, store.IntentDispatch, rec.ID, raw, rec)
 	if err != nil {
 		return rec, err
 	}
@@ -281,24 +293,18 @@ func (d *dispatches) log(ctx context.Context, rel store.Release, rec store.Dispa
 	return rec, nil
 }
 
-// appendEntry appends e, a dispatch entry about rel (its release, source
-// and artifacts filled in here), to the log and returns its canonical
-// bytes and receipt.
-func (d *dispatches) appendEntry(ctx context.Context, rel store.Release, e entry.Entry) ([]byte, *receipt.Receipt, error) {
+// entryAbout returns the canonical bytes of e, a dispatch entry about rel
+// (its release, source and artifacts filled in here).
+func entryAbout(rel store.Release, e entry.Entry) ([]byte, error) {
 	e.Release, e.Source = rel.ID, rel.SourceRepository
 	for _, a := range rel.Artifacts {
 		e.Artifacts = append(e.Artifacts, entry.Subject{Name: a.Name, SHA256: strings.TrimPrefix(a.Digest, "sha256:")})
 	}
 	raw, err := entry.Marshal(e)
 	if err != nil {
-		return nil, nil, &Problem{Status: http.StatusBadRequest, Type: "bad-dispatch", Title: "Not a dispatch request", Detail: err.Error()}
+		return nil, &Problem{Status: http.StatusBadRequest, Type: "bad-dispatch", Title: "Not a dispatch request", Detail: err.Error()}
 	}
-	rc, err := d.s.cfg.TLog.Append(ctx, raw)
-	if err != nil {
-		return nil, nil, &Problem{Status: http.StatusServiceUnavailable, Type: "unavailable", Title: "Log unavailable", RetryAfter: 1,
-			Detail: "the transparency log did not take the " + string(e.Kind) + " entry; send the same request again (it is idempotent)", Cause: err}
-	}
-	return raw, rc, nil
+	return raw, nil
 }
 
 // get is GET /api/v1/dispatches/{id}: the dispatch and its job's latest

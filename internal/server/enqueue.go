@@ -191,7 +191,9 @@ func (d *dispatches) submit(ctx context.Context, rel store.Release, req enqueueR
 		JobID: strconv.FormatUint(uint64(id), 10), Cluster: sc.Cluster, Partition: req.Partition, Submitted: true,
 		State: store.DispatchState{State: string(slurm.Pending), ExitCode: -1}}
 	if rec, err = d.log(ctx, rel, rec, auth); err == nil {
-		err = d.s.cfg.Store.CreateDispatch(context.WithoutCancel(ctx), rec)
+		if err = d.s.cfg.Store.CreateDispatch(context.WithoutCancel(ctx), rec); err == nil {
+			d.s.recorded(rec.ID)
+		}
 	}
 	if err != nil {
 		// A job the log does not know breaks the chain from release to run.

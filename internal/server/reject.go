@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/slipway/actions/internal/policy"
 	"github.com/slipway/actions/internal/store"
 	"github.com/slipway/actions/internal/tlog/entry"
 	"github.com/slipway/actions/internal/verify"
@@ -28,9 +29,11 @@ type checkFailedBody struct {
 }
 
 // reject logs a release-rejected entry for req naming the failed check,
-// records it in the store for GET /api/v1/rejections (after the entry: a
-// failure there is logged, not answered), and answers 422 with its
-// receipt. Only a log that does not take the entry turns it into a 503
+// records it in the store for GET /api/v1/rejections, and answers 422 with
+// its receipt. The rejection's intent is written first (intents.go): a
+// failure to record the row after the entry is logged, not answered (the
+// intent stays pending, and the same manifest sent again or the next start
+// records it). Only a log that does not take the entry turns it into a 503
 // (the client sends the manifest again).
 func (a *admitter) reject(w http.ResponseWriter, r *http.Request, req *releaseRequest, who, source string, c verify.Check) error {
 	ctx := r.Context()
@@ -44,20 +47,29 @@ func (a *admitter) reject(w http.ResponseWriter, r *http.Request, req *releaseRe
 			return err
 		}
 	}
-	rc, err := a.s.cfg.TLog.Append(ctx, raw)
-	if err != nil {
-		return &Problem{Status: http.StatusServiceUnavailable, Type: "unavailable", Title: "Log unavailable", RetryAfter: 1,
-			Detail: "the release was refused, but the transparency log did not take the rejection; send the same manifest again", Cause: err}
+	if n, err := policy.ParseRepository(source); err == nil {
+		source = n
 	}
+	rej := store.Rejection{Created: e.Time, ReleaseID: req.id, ManifestDigest: req.digest.String(),
+		Repository: source, Uploader: who, Check: c.Check, Subject: c.Subject, Detail: c.Line() + fixOf(c.Check)}
+	rc, err := a.s.appendIntent(ctx, store.IntentRejection, rej.ManifestDigest, raw, rej)
+	if err != nil {
+		return err
+	}
+	rej.LogIndex = rc.Index
 	a.s.log.Info("release rejected", "request_id", requestID(ctx), "release", req.id, "log_index", rc.Index, "check", c.Check, "subject", c.Subject, "identity", who)
-	detail := c.Line() + fixOf(c.Check)
-	a.s.recordRejection(ctx, store.Rejection{LogIndex: rc.Index, Created: e.Time, ReleaseID: req.id, ManifestDigest: req.digest.String(),
-		Repository: source, Uploader: who, Check: c.Check, Subject: c.Subject, Detail: detail})
-	id := requestID(ctx)
+	a.s.recordRejection(ctx, rej)
+	return refused(w, r, rej, rc.Marshal())
+}
+
+// refused answers 422 for rej, whose release-rejected entry has the
+// receipt rc (tlog-proof text).
+func refused(w http.ResponseWriter, r *http.Request, rej store.Rejection, rc []byte) error {
+	id := requestID(r.Context())
 	body := checkFailedBody{
-		Type: ProblemTypePrefix + "check-failed", Title: fmt.Sprintf("Release refused: check %q failed", c.Check),
-		Status: http.StatusUnprocessableEntity, Detail: detail,
-		RequestID: id, Check: c.Check, Subject: c.Subject, ReleaseID: req.id, LogIndex: rc.Index, Receipt: string(rc.Marshal()),
+		Type: ProblemTypePrefix + "check-failed", Title: fmt.Sprintf("Release refused: check %q failed", rej.Check),
+		Status: http.StatusUnprocessableEntity, Detail: rej.Detail,
+		RequestID: id, Check: rej.Check, Subject: rej.Subject, ReleaseID: rej.ReleaseID, LogIndex: rej.LogIndex, Receipt: string(rc),
 	}
 	if id != "" {
 		body.Instance = "urn:slipway:request:" + id

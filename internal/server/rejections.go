@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/slipway/actions/internal/lazyregexp"
-	"github.com/slipway/actions/internal/policy"
 	"github.com/slipway/actions/internal/store"
 	"github.com/slipway/actions/internal/token"
 )
@@ -19,16 +18,16 @@ func (s *Server) rejectedRoutes() []Route {
 }
 
 // recordRejection records a refusal whose release-rejected entry the log
-// has taken (at r.LogIndex) in the store, for GET /api/v1/rejections. It
-// runs after the append, and a failure is logged, not answered: the client
-// gets its 422 with the receipt either way, and the entry stays the
-// record (a server stopped between the two leaves it without a row).
+// has taken (at r.LogIndex) in the store, for GET /api/v1/rejections,
+// removing its intent. It runs after the append, and a failure is logged,
+// not answered: the client gets its 422 with the receipt either way, and
+// the pending intent is finished by the same manifest sent again or at the
+// next start (intents.go).
 func (s *Server) recordRejection(ctx context.Context, r store.Rejection) {
-	if n, err := policy.ParseRepository(r.Repository); err == nil {
-		r.Repository = n
-	}
-	if err := s.cfg.Store.CreateRejection(context.WithoutCancel(ctx), r); err != nil {
-		s.log.Error("rejection not recorded in the store; the log holds its entry", "request_id", requestID(ctx),
+	if err := s.cfg.Store.CreateRejection(context.WithoutCancel(ctx), r); err == nil {
+		s.recorded(r.ManifestDigest)
+	} else {
+		s.log.Error("rejection not recorded in the store yet; the log holds its entry, and its pending intent is finished when the same manifest is sent again or at the next start", "request_id", requestID(ctx),
 			"log_index", r.LogIndex, "release", r.ReleaseID, "err", err.Error())
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -88,6 +89,12 @@ type Config struct {
 	// token (slipway serve mounts the MCP server so; this package does
 	// not import it).
 	Mounts []Mount
+	// Replica names this server among replicas sharing one database and
+	// log, in the log intents it writes (intents.go): a replica starting
+	// finishes its own pending intents at once, another's only once they
+	// are a minute old. Empty means the host name and the Staging
+	// directory, which is the replica's own data directory.
+	Replica string
 	// Replay makes OIDC ID tokens single-use (ConsumeOIDC); a cache with
 	// idtoken's defaults when nil and OIDC is set.
 	Replay *idtoken.ReplayCache
@@ -147,6 +154,11 @@ type Server struct {
 	// dispatches serves the dispatch endpoints; with Config.Slurm, Serve
 	// follows again the jobs a previous run submitted.
 	dispatches *dispatches
+	// unfinished are the keys of the intents this server left pending (a
+	// request that failed after writing its intent): only those are looked
+	// up when the same request comes again (intents.go).
+	unfinished sync.Map
+	owner      string // Config.Replica or its default
 }
 
 // New builds the server and its routes; it serves nothing until Serve.
@@ -165,6 +177,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.OIDC != nil && s.replay == nil {
 		s.replay = idtoken.NewReplayCache(0, 0, nil)
 	}
+	s.owner = replicaName(cfg)
 	s.mux.Handle("/", s.serve(notFound))
 	for _, group := range routeGroups {
 		for _, r := range group(s) {
@@ -201,8 +214,13 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Serve answers requests on ln until ctx ends, then shuts down gracefully:
 // it stops accepting, lets in-flight requests finish within the shutdown
 // timeout, closes what is left, and returns. It returns nil after a
-// graceful shutdown; the caller closes the store afterwards.
+// graceful shutdown; the caller closes the store afterwards. Before it
+// answers anything it runs Repair (what Repair could not finish is logged
+// and stays pending: the server serves anyway).
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	if err := s.Repair(ctx); err != nil {
+		s.log.Error("repairing the log's records at start failed; serving anyway", "err", err.Error())
+	}
 	srv := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,

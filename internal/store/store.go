@@ -20,7 +20,8 @@ type Store interface {
 	// none. Revoking a revoked token keeps the first time.
 	RevokeToken(ctx context.Context, id string, at time.Time) error
 
-	// CreateRelease records a release and its artifacts in one transaction;
+	// CreateRelease records a release and its artifacts in one transaction,
+	// which also removes the release intent of its manifest digest (Intents);
 	// ErrExists when its ID or its manifest digest is taken.
 	CreateRelease(ctx context.Context, r Release) error
 	// Release returns the release with this ID and its artifacts;
@@ -48,6 +49,7 @@ type Store interface {
 	Dispatches
 	DispatchRequests
 	Rejections
+	Intents
 
 	// Ping checks that the store answers (readiness).
 	Ping(ctx context.Context) error
@@ -192,7 +194,8 @@ func CursorOf(r Release) Cursor { return Cursor{Created: r.Created, ID: r.ID} }
 // state here. They are a separate interface so that a caller needing only
 // them says so; every Store implements it.
 type Dispatches interface {
-	// CreateDispatch records a dispatch; ErrExists when its ID is taken,
+	// CreateDispatch records a dispatch and removes the dispatch intent of
+	// its ID (Intents) in one transaction; ErrExists when its ID is taken,
 	// ErrNotFound when its release is not recorded.
 	CreateDispatch(ctx context.Context, d Dispatch) error
 	// Dispatch returns the dispatch with this ID; ErrNotFound when there is
@@ -207,8 +210,10 @@ type Dispatches interface {
 	// follows again.
 	UnfinishedDispatches(ctx context.Context) ([]Dispatch, error)
 
-	// CreateDispatchAuthorization records an authorization; ErrExists
-	// when its ID is taken, ErrNotFound when its release is not recorded.
+	// CreateDispatchAuthorization records an authorization and removes
+	// the authorization intent of its ID (Intents) in one transaction;
+	// ErrExists when its ID is taken, ErrNotFound when its release is not
+	// recorded.
 	CreateDispatchAuthorization(ctx context.Context, a DispatchAuthorization) error
 	// DispatchAuthorization returns the authorization with this ID;
 	// ErrNotFound when there is none.
@@ -386,11 +391,13 @@ type DispatchQuery struct {
 
 // Rejections are the admissions the server refused, each recorded after
 // its release-rejected log entry so that they can be listed and searched.
-// The log entry is the source of truth: a server stopped between the two
-// leaves the entry without its row. Every Store implements it.
+// The log entry is the source of truth; its intent (Intents), written
+// before the entry, lets a server stopped between the two finish the row.
+// Every Store implements it.
 type Rejections interface {
-	// CreateRejection records r; ErrExists when a rejection with its log
-	// index is recorded.
+	// CreateRejection records r and removes the rejection intent of its
+	// manifest digest (Intents) in one transaction; ErrExists when a
+	// rejection with its log index is recorded.
 	CreateRejection(ctx context.Context, r Rejection) error
 	// Rejections returns the rejections q selects, newest first (by
 	// Created, then LogIndex, both descending), keyset-paginated like
@@ -439,4 +446,64 @@ type RejectionQuery struct {
 // rejections (RejectionQuery.After).
 func RejectionCursor(r Rejection) Cursor {
 	return Cursor{Created: r.Created, ID: strconv.FormatUint(r.LogIndex, 10)}
+}
+
+// Intents are the log entries the server is about to append, each written
+// before its append with the exact entry bytes and the row to record once
+// the log has taken it, so that a server stopped (or a request failed)
+// between the append and the row leaves a pending intent to finish, never
+// an entry no row knows. Creating the row (CreateRelease, CreateRejection,
+// CreateDispatch, CreateDispatchAuthorization) removes its intent in the
+// same transaction. Every Store implements it.
+type Intents interface {
+	// CreateIntent records a pending intent; ErrExists when one with its
+	// key is pending (another request's, or a failed one's: finish that).
+	CreateIntent(ctx context.Context, i Intent) error
+	// Intent returns the pending intent with this key; ErrNotFound when
+	// there is none.
+	Intent(ctx context.Context, key string) (Intent, error)
+	// PendingIntents returns every pending intent, oldest first: what a
+	// starting server finishes.
+	PendingIntents(ctx context.Context) ([]Intent, error)
+	// DeleteIntent removes the pending intent of this key and kind (its
+	// row turned out to be recorded already); no error when there is none.
+	DeleteIntent(ctx context.Context, key, kind string) error
+	// HighestLogIndex is the highest log index a release, rejection,
+	// dispatch or dispatch authorization records; ok is false when there
+	// is none.
+	HighestLogIndex(ctx context.Context) (index uint64, ok bool, err error)
+}
+
+// The kinds of an intent: which row it becomes.
+const (
+	IntentRelease       = "release"       // Record is a Release; Key its ManifestDigest
+	IntentRejection     = "rejection"     // Record is a Rejection; Key its ManifestDigest
+	IntentDispatch      = "dispatch"      // Record is a Dispatch; Key its ID
+	IntentAuthorization = "authorization" // Record is a DispatchAuthorization; Key its ID
+)
+
+// Intent is a log entry decided on and not yet known to be both logged and
+// recorded.
+type Intent struct {
+	// Key is what makes the request idempotent: the manifest digest of a
+	// release or rejection (one decision per manifest at a time), the ID
+	// of a dispatch or dispatch authorization.
+	Key string
+	// Kind is IntentRelease, IntentRejection, IntentDispatch or
+	// IntentAuthorization.
+	Kind string
+	// Created is when it was written.
+	Created time.Time
+	// Owner names the server that wrote it (its host and data
+	// directory): a server starting finishes its own at once, and another
+	// replica's only when it is old enough that its writer has failed.
+	Owner string
+	// LogSize is the log's size before the entry was appended (a lower
+	// bound): the entry, if the log has it, is at this index or later.
+	LogSize uint64
+	// Entry is the exact entry bytes to append (and to look for).
+	Entry []byte
+	// Record is the row to write once the entry is logged (the server's
+	// JSON of it, without the log index and receipt).
+	Record []byte
 }

@@ -9,8 +9,10 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/transparency-dev/formats/log"
 	"github.com/transparency-dev/tessera"
 	"github.com/transparency-dev/tessera/storage/posix"
 	"golang.org/x/mod/sumdb/note"
@@ -72,6 +74,10 @@ type Log struct {
 
 	proofs proofCache
 
+	next     atomic.Uint64 // Size
+	opened   time.Time     // when start ran, for Settle
+	interval time.Duration // the checkpoint interval
+
 	// afterAdd, when set (by tests), runs once an entry is handed to tessera.
 	afterAdd func()
 }
@@ -114,7 +120,8 @@ func (l *Log) start(ctx context.Context, driver tessera.Driver, signer note.Sign
 	topts := tessera.NewAppendOptions().
 		WithCheckpointSigner(signer).
 		WithCheckpointInterval(opts.CheckpointInterval).
-		WithBatching(opts.BatchMaxSize, opts.BatchMaxAge)
+		WithBatching(opts.BatchMaxSize, opts.BatchMaxAge).
+		WithAntispam(dedupEntries, nil)
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	appender, shutdown, reader, err := tessera.NewAppender(bg, driver, topts)
 	if err != nil {
@@ -125,6 +132,12 @@ func (l *Log) start(ctx context.Context, driver tessera.Driver, signer note.Sign
 	l.appender, l.shutdown, l.reader, l.cancel = appender, shutdown, reader, cancel
 	l.awaiter = tessera.NewPublicationAwaiter(bg, reader.ReadCheckpoint, poll)
 	l.proofs.reader = reader
+	l.opened, l.interval = time.Now(), opts.CheckpointInterval
+	if cpRaw, err := reader.ReadCheckpoint(ctx); err == nil {
+		if cp, _, _, err := log.ParseCheckpoint(cpRaw, l.origin, verifier); err == nil {
+			l.next.Store(cp.Size)
+		}
+	}
 	l.log.Info("log opened", "storage", l.where, "origin", l.origin)
 	return nil
 }
@@ -192,6 +205,7 @@ func (l *Log) Append(ctx context.Context, entry []byte) (*receipt.Receipt, error
 	if err != nil {
 		return nil, fmt.Errorf("appending to log %q: %w", l.origin, err)
 	}
+	l.seen(idx.Index)
 	return l.receipt(ctx, idx.Index, entry, cp)
 }
 

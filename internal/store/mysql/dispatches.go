@@ -9,9 +9,10 @@ import (
 
 // CreateDispatch implements store.Store.
 func (d *DB) CreateDispatch(ctx context.Context, x store.Dispatch) error {
-	return sqlkit.CreateDispatch(ctx, d.db, x,
-		func(err error) bool { return isError(err, errDuplicateKey) },
-		func(err error) bool { return isError(err, errNoParent) })
+	return sqlkit.Recorded(ctx, d.db, store.IntentDispatch, x.ID, func(tx sqlkit.Execer) error {
+		return sqlkit.CreateDispatch(ctx, tx, x, func(err error) bool { return isError(err, errDuplicateKey) },
+			func(err error) bool { return isError(err, errNoParent) })
+	})
 }
 
 // Dispatch implements store.Store.
@@ -31,9 +32,10 @@ func (d *DB) UnfinishedDispatches(ctx context.Context) ([]store.Dispatch, error)
 
 // CreateDispatchAuthorization implements store.Store.
 func (d *DB) CreateDispatchAuthorization(ctx context.Context, a store.DispatchAuthorization) error {
-	return sqlkit.CreateDispatchAuthorization(ctx, d.db, a,
-		func(err error) bool { return isError(err, errDuplicateKey) },
-		func(err error) bool { return isError(err, errNoParent) })
+	return sqlkit.Recorded(ctx, d.db, store.IntentAuthorization, a.ID, func(tx sqlkit.Execer) error {
+		return sqlkit.CreateDispatchAuthorization(ctx, tx, a, func(err error) bool { return isError(err, errDuplicateKey) },
+			func(err error) bool { return isError(err, errNoParent) })
+	})
 }
 
 // DispatchAuthorization implements store.Store.

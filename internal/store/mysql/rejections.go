@@ -9,7 +9,9 @@ import (
 
 // CreateRejection implements store.Store.
 func (d *DB) CreateRejection(ctx context.Context, r store.Rejection) error {
-	return sqlkit.CreateRejection(ctx, d.db, r, func(err error) bool { return isError(err, errDuplicateKey) })
+	return sqlkit.Recorded(ctx, d.db, store.IntentRejection, r.ManifestDigest, func(tx sqlkit.Execer) error {
+		return sqlkit.CreateRejection(ctx, tx, r, func(err error) bool { return isError(err, errDuplicateKey) })
+	})
 }
 
 // Rejections implements store.Store.

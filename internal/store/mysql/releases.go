@@ -59,6 +59,9 @@ func (d *DB) createRelease(ctx context.Context, r store.Release, args []any) (er
 			return fmt.Errorf("recording file %q (%s) of release %q: %w; each record name may appear once per role in a release", f.Name, f.Role, r.ID, err)
 		}
 	}
+	if err = sqlkit.RemoveIntent(ctx, tx, r.ManifestDigest, store.IntentRelease); err != nil {
+		return err
+	}
 	if err = tx.Commit(); err != nil {
 		return fmt.Errorf("recording release %q in %s: %w", r.ID, d.where, err)
 	}

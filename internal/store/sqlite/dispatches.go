@@ -10,8 +10,9 @@ import (
 
 // CreateDispatch implements store.Store.
 func (d *DB) CreateDispatch(ctx context.Context, x store.Dispatch) error {
-	return sqlkit.CreateDispatch(ctx, d.write, x,
-		func(err error) bool { return isConstraint(err) && !isForeignKey(err) }, isForeignKey)
+	return sqlkit.Recorded(ctx, d.write, store.IntentDispatch, x.ID, func(tx sqlkit.Execer) error {
+		return sqlkit.CreateDispatch(ctx, tx, x, func(err error) bool { return isConstraint(err) && !isForeignKey(err) }, isForeignKey)
+	})
 }
 
 // isForeignKey reports a FOREIGN KEY violation.
@@ -36,8 +37,9 @@ func (d *DB) UnfinishedDispatches(ctx context.Context) ([]store.Dispatch, error)
 
 // CreateDispatchAuthorization implements store.Store.
 func (d *DB) CreateDispatchAuthorization(ctx context.Context, a store.DispatchAuthorization) error {
-	return sqlkit.CreateDispatchAuthorization(ctx, d.write, a,
-		func(err error) bool { return isConstraint(err) && !isForeignKey(err) }, isForeignKey)
+	return sqlkit.Recorded(ctx, d.write, store.IntentAuthorization, a.ID, func(tx sqlkit.Execer) error {
+		return sqlkit.CreateDispatchAuthorization(ctx, tx, a, func(err error) bool { return isConstraint(err) && !isForeignKey(err) }, isForeignKey)
+	})
 }
 
 // DispatchAuthorization implements store.Store.

@@ -11,8 +11,9 @@ import (
 	"github.com/slipway/actions/internal/store/sqlkit"
 )
 
-// groupCommit writes the releases of concurrent CreateRelease calls in one
-// transaction, so that many admissions share one commit (one fsync of the
+// groupCommit writes the releases of concurrent CreateRelease calls (and
+// the intents of CreateIntent, one before each admission's log entry) in
+// one transaction, so that many admissions share one commit (one fsync of the
 // WAL under synchronous=FULL) instead of queueing for a commit each. There
 // is no timer: the first caller to find the writer free writes everything
 // queued by then; whoever arrives while it writes waits for the next
@@ -22,13 +23,15 @@ import (
 // every release of the batch, and none of them is stored.
 type groupCommit struct {
 	mu      sync.Mutex // guards queue
-	queue   []*pendingRelease
+	queue   []*pendingWrite
 	writing sync.Mutex // held by the caller writing a batch
 }
 
-type pendingRelease struct {
-	r    store.Release
-	done chan error // buffered: the writer never blocks on it
+// pendingWrite is one caller's write in a batch: what names it in errors.
+type pendingWrite struct {
+	what  string
+	write func(context.Context, *releaseStmts) error
+	done  chan error // buffered: the writer never blocks on it
 }
 
 // CreateRelease implements store.Store. A caller returns once its release
@@ -36,10 +39,32 @@ type pendingRelease struct {
 // once queued, the release is written whatever becomes of ctx, since its
 // transaction may hold other callers' releases.
 func (d *DB) CreateRelease(ctx context.Context, r store.Release) error {
+	return d.grouped(ctx, fmt.Sprintf("release %q", r.ID), func(ctx context.Context, st *releaseStmts) error {
+		if err := insertRelease(ctx, st, r); err != nil {
+			return err
+		}
+		if _, err := st.delIntent.ExecContext(ctx, r.ManifestDigest, store.IntentRelease); err != nil {
+			return fmt.Errorf("removing the release intent %q: %w", r.ManifestDigest, err)
+		}
+		return nil
+	})
+}
+
+// CreateIntent implements store.Store, in the group commit of releases.
+func (d *DB) CreateIntent(ctx context.Context, i store.Intent) error {
+	return d.grouped(ctx, fmt.Sprintf("the %s intent %q", i.Kind, i.Key), func(ctx context.Context, st *releaseStmts) error {
+		_, err := st.insIntent.ExecContext(ctx, sqlkit.IntentArgs(i)...)
+		return sqlkit.IntentError(err, i, isConstraint)
+	})
+}
+
+// grouped runs write in the next batch of the group commit and returns its
+// outcome once the batch is committed (or failed).
+func (d *DB) grouped(ctx context.Context, what string, write func(context.Context, *releaseStmts) error) error {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("recording release %q: %w", r.ID, context.Cause(ctx))
+		return fmt.Errorf("recording %s: %w", what, context.Cause(ctx))
 	}
-	p := &pendingRelease{r: r, done: make(chan error, 1)}
+	p := &pendingWrite{what: what, write: write, done: make(chan error, 1)}
 	g := &d.group
 	g.mu.Lock()
 	g.queue = append(g.queue, p)
@@ -55,13 +80,13 @@ func (d *DB) CreateRelease(ctx context.Context, r store.Release) error {
 	batch := g.queue
 	g.queue = nil
 	g.mu.Unlock()
-	d.writeReleases(context.WithoutCancel(ctx), batch)
+	d.writeBatch(context.WithoutCancel(ctx), batch)
 	g.writing.Unlock()
 	return <-p.done
 }
 
-// writeReleases records batch in one transaction and answers each caller.
-func (d *DB) writeReleases(ctx context.Context, batch []*pendingRelease) {
+// writeBatch records batch in one transaction and answers each caller.
+func (d *DB) writeBatch(ctx context.Context, batch []*pendingWrite) {
 	errs := make([]error, len(batch))
 	err := func() (err error) {
 		tx, err := d.write.BeginTx(ctx, nil)
@@ -78,7 +103,7 @@ func (d *DB) writeReleases(ctx context.Context, batch []*pendingRelease) {
 			if _, err := st.savepoint.ExecContext(ctx); err != nil {
 				return err
 			}
-			if errs[i] = insertRelease(ctx, st, p.r); errs[i] != nil {
+			if errs[i] = p.write(ctx, st); errs[i] != nil {
 				if _, err := st.rollbackTo.ExecContext(ctx); err != nil {
 					return err
 				}
@@ -92,19 +117,20 @@ func (d *DB) writeReleases(ctx context.Context, batch []*pendingRelease) {
 	for i, p := range batch {
 		switch {
 		case err != nil:
-			p.done <- fmt.Errorf("recording release %q: %w", p.r.ID, err)
+			p.done <- fmt.Errorf("recording %s: %w", p.what, err)
 		default:
 			p.done <- errs[i]
 		}
 	}
 }
 
-// releaseStmts are the statements writeReleases runs for every release,
+// releaseStmts are the statements writeBatch runs for every release,
 // prepared once on the writing connection (instead of parsed again for
 // every release of every batch).
 type releaseStmts struct {
 	savepoint, rollbackTo, release   *sql.Stmt
 	insRelease, insArtifact, insFile *sql.Stmt
+	insIntent, delIntent             *sql.Stmt
 }
 
 // prepareReleaseStmts prepares them on db.
@@ -120,6 +146,8 @@ func prepareReleaseStmts(ctx context.Context, db *sql.DB) (*releaseStmts, error)
 		{&st.insRelease, sqlkit.InsertRelease},
 		{&st.insArtifact, `INSERT INTO artifacts (release_id, digest, size, name) VALUES (?, ?, ?, ?)`},
 		{&st.insFile, `INSERT INTO release_files (release_id, role, name, path, digest, size, media_type, describes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&st.insIntent, sqlkit.InsertIntent},
+		{&st.delIntent, sqlkit.DeleteIntent},
 	} {
 		var err error
 		if *s.to, err = db.PrepareContext(ctx, s.sql); err != nil {
@@ -135,13 +163,14 @@ func prepareReleaseStmts(ctx context.Context, db *sql.DB) (*releaseStmts, error)
 func (st *releaseStmts) in(ctx context.Context, tx *sql.Tx) *releaseStmts {
 	return &releaseStmts{savepoint: tx.StmtContext(ctx, st.savepoint), rollbackTo: tx.StmtContext(ctx, st.rollbackTo),
 		release: tx.StmtContext(ctx, st.release), insRelease: tx.StmtContext(ctx, st.insRelease),
-		insArtifact: tx.StmtContext(ctx, st.insArtifact), insFile: tx.StmtContext(ctx, st.insFile)}
+		insArtifact: tx.StmtContext(ctx, st.insArtifact), insFile: tx.StmtContext(ctx, st.insFile),
+		insIntent: tx.StmtContext(ctx, st.insIntent), delIntent: tx.StmtContext(ctx, st.delIntent)}
 }
 
 // Close closes the prepared statements.
 func (st *releaseStmts) Close() error {
 	var errs []error
-	for _, s := range []*sql.Stmt{st.savepoint, st.rollbackTo, st.release, st.insRelease, st.insArtifact, st.insFile} {
+	for _, s := range []*sql.Stmt{st.savepoint, st.rollbackTo, st.release, st.insRelease, st.insArtifact, st.insFile, st.insIntent, st.delIntent} {
 		if s != nil {
 			errs = append(errs, s.Close())
 		}

@@ -9,7 +9,9 @@ import (
 
 // CreateRejection implements store.Store.
 func (d *DB) CreateRejection(ctx context.Context, r store.Rejection) error {
-	return sqlkit.CreateRejection(ctx, d.write, r, isConstraint)
+	return sqlkit.Recorded(ctx, d.write, store.IntentRejection, r.ManifestDigest, func(tx sqlkit.Execer) error {
+		return sqlkit.CreateRejection(ctx, tx, r, isConstraint)
+	})
 }
 
 // Rejections implements store.Store.

@@ -38,6 +38,7 @@ func Run(t *testing.T, open Open) {
 		{"DispatchRequests", testDispatchRequests},
 		{"ListDispatches", testListDispatches},
 		{"Rejections", testRejections},
+		{"Intents", testIntents},
 		{"Ping", testPing},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -1,0 +1,28 @@
+package sqlite
+
+import (
+	"context"
+
+	"github.com/slipway/actions/internal/store"
+	"github.com/slipway/actions/internal/store/sqlkit"
+)
+
+// Intent implements store.Store.
+func (d *DB) Intent(ctx context.Context, key string) (store.Intent, error) {
+	return sqlkit.Intent(ctx, d.read, key)
+}
+
+// PendingIntents implements store.Store.
+func (d *DB) PendingIntents(ctx context.Context) ([]store.Intent, error) {
+	return sqlkit.PendingIntents(ctx, d.read)
+}
+
+// DeleteIntent implements store.Store.
+func (d *DB) DeleteIntent(ctx context.Context, key, kind string) error {
+	return sqlkit.RemoveIntent(ctx, d.write, key, kind)
+}
+
+// HighestLogIndex implements store.Store.
+func (d *DB) HighestLogIndex(ctx context.Context) (uint64, bool, error) {
+	return sqlkit.HighestLogIndex(ctx, d.read)
+}

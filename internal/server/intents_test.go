@@ -150,6 +150,21 @@ func (f *failing) CreateDispatch(ctx context.Context, d store.Dispatch) error {
 	return f.Store.CreateDispatch(ctx, d)
 }
 
+// lostAdmission uploads a release of content and admits it with f's next
+// CreateRelease failing: the log takes its entry, the row is lost (500).
+// It returns the manifest.
+func lostAdmission(t *testing.T, s *signer, site *site, f *failing, tok, content string) []byte {
+	t.Helper()
+	dir := t.TempDir()
+	s.release(t, dir, []byte(content), testBuilder, testSource)
+	manifest := uploadAll(t, site.url, tok, dir)
+	f.release.Store(true)
+	if code, a := admit(t, site.url, tok, manifest); code != http.StatusInternalServerError {
+		t.Fatalf("admission whose row failed: %d %+v, want 500", code, a)
+	}
+	return manifest
+}
+
 // logEntries are the log's entries, parsed, by index.
 func logEntries(t *testing.T, s *site) []*entry.Entry {
 	t.Helper()
@@ -272,16 +287,9 @@ func TestRepairAtStart(t *testing.T) {
 			site, stop := d.start(t, func(st store.Store) store.Store { f.Store = st; return f }, nil)
 			tok := site.token(t, "ci", token.Upload, token.Read, token.Dispatch)
 
-			// A release admitted, its row lost.
-			dir := t.TempDir()
-			s.release(t, dir, []byte("lost admission"), testBuilder, testSource)
-			lost := uploadAll(t, site.url, tok, dir)
-			f.release.Store(true)
-			if code, a := admit(t, site.url, tok, lost); code != http.StatusInternalServerError {
-				t.Fatalf("admission whose row failed: %d %+v", code, a)
-			}
+			lost := lostAdmission(t, s, site, f, tok, "lost admission")
 			// A release admitted, and a dispatch of it whose row is lost.
-			dir = t.TempDir()
+			dir := t.TempDir()
 			s.release(t, dir, []byte("dispatched"), testBuilder, testSource)
 			code, rel := admit(t, site.url, tok, uploadAll(t, site.url, tok, dir))
 			if code != http.StatusCreated {
@@ -351,47 +359,66 @@ func TestRepairAtStart(t *testing.T) {
 
 // TestOrphanReportedAtStart: an entry an older server logged and never
 // recorded (no intent: it predates them) is named at start, with its
-// index, kind, release and what to do.
+// index, kind, release and what to do: the last entry of the log, or one
+// followed by recorded entries (a hole below the highest recorded index).
 func TestOrphanReportedAtStart(t *testing.T) {
 	t.Parallel()
 	s := newSigner(t)
-	d := newDurable(t, s.writePolicy(t, t.TempDir(), ""), false)
-	f := &failing{}
-	site, stop := d.start(t, func(st store.Store) store.Store { f.Store = st; return f }, nil)
-	tok := site.token(t, "ci", token.Upload, token.Read)
-	dir := t.TempDir()
-	s.release(t, dir, []byte("orphan"), testBuilder, testSource)
-	manifest := uploadAll(t, site.url, tok, dir)
-	f.release.Store(true)
-	if code, a := admit(t, site.url, tok, manifest); code != http.StatusInternalServerError {
-		t.Fatalf("admission whose row failed: %d %+v", code, a)
-	}
-	release := logEntries(t, site)[0].Release
-	stop()
-	// What an older server leaves: the entry, no intent, no row.
-	db, err := sqlite.Open(context.Background(), filepath.Join(d.data, "db.sqlite"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pending, err := db.PendingIntents(context.Background())
-	if err != nil || len(pending) != 1 {
-		t.Fatalf("pending intents: %+v, %v", pending, err)
-	}
-	if err := db.DeleteIntent(context.Background(), pending[0].Key, pending[0].Kind); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-
-	logs := &logbuf.Buffer{}
-	d.start(t, nil, logs)
-	for _, want := range []string{
-		`"msg":"log entries without a record: the log holds them, no API, page or export shows them","from_index":0,"to_index":0,"count":1`,
-		`"msg":"log entry without a record","log_index":0,"kind":"release-admitted","release":"` + release + `"`,
-		"send the same manifest again (slipway upload) to record the release",
+	for _, c := range []struct {
+		name    string
+		later   bool // another release admitted after the orphan
+		summary string
+	}{
+		{"last", false, `"count":1,"below_highest_recorded":0,"after_highest_recorded":1,"log_size":1`},
+		{"hole", true, `"count":1,"below_highest_recorded":1,"after_highest_recorded":0,"log_size":2`},
 	} {
-		if !strings.Contains(logs.String(), want) {
-			t.Errorf("the server's log at start lacks %s:\n%s", want, logs)
-		}
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			d := newDurable(t, s.writePolicy(t, t.TempDir(), ""), false)
+			f := &failing{}
+			site, stop := d.start(t, func(st store.Store) store.Store { f.Store = st; return f }, nil)
+			tok := site.token(t, "ci", token.Upload, token.Read)
+			lostAdmission(t, s, site, f, tok, "orphan")
+			release := logEntries(t, site)[0].Release
+			stop()
+			// What an older server leaves: the entry, no intent, no row.
+			db, err := sqlite.Open(context.Background(), filepath.Join(d.data, "db.sqlite"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			pending, err := db.PendingIntents(context.Background())
+			if err != nil || len(pending) != 1 {
+				t.Fatalf("pending intents: %+v, %v", pending, err)
+			}
+			if err := db.DeleteIntent(context.Background(), pending[0].Key, pending[0].Kind); err != nil {
+				t.Fatal(err)
+			}
+			db.Close()
+			if c.later {
+				site, stop = d.start(t, nil, nil)
+				dir := t.TempDir()
+				s.release(t, dir, []byte("later"), testBuilder, testSource)
+				if code, a := admit(t, site.url, tok, uploadAll(t, site.url, tok, dir)); code != http.StatusCreated || a.LogIndex != 1 {
+					t.Fatalf("a later admission: %d %+v, want 201 at index 1", code, a)
+				}
+				stop()
+			}
+
+			logs := &logbuf.Buffer{}
+			d.start(t, nil, logs)
+			for _, want := range []string{
+				`"msg":"log entries without a record: the log holds them, no API, page or export shows them",` + c.summary,
+				`"msg":"log entry without a record","log_index":0,"kind":"release-admitted","release":"` + release + `"`,
+				"send the same manifest again (slipway upload) to record the release",
+			} {
+				if !strings.Contains(logs.String(), want) {
+					t.Errorf("the server's log at start lacks %s:\n%s", want, logs)
+				}
+			}
+			if strings.Count(logs.String(), `"msg":"log entry without a record"`) != 1 {
+				t.Errorf("more than the one orphan named:\n%s", logs)
+			}
+		})
 	}
 }
 

@@ -16,11 +16,10 @@ const maxOrphansListed = 20
 // finishes every pending intent (intents.go) but the young ones of other
 // replicas on a shared log (in a bucket), writing one line each to the
 // server log (kind, key, log index, whether the entry was found in the log
-// or appended now), and then reports, loudly, log entries no row records:
-// the entries after the highest index the tables know, appended by an
-// older slipway (before intents) that stopped before recording them, or a
-// log and a database restored from different backups. An entry in the
-// middle of the log without a row is not found this way. Its error joins
+// or appended now), and then reports, loudly, log entries no row records
+// (reportOrphans): appended by an older slipway (before intents) that
+// stopped before recording them, or a log and a database restored from
+// different backups. Its error joins
 // the intents it could not finish; they stay pending for the next start
 // or the same request sent again.
 func (s *Server) Repair(ctx context.Context) error {
@@ -62,8 +61,10 @@ func (s *Server) Repair(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// reportOrphans compares the log's size with the highest index the tables
-// record and names every entry after it.
+// reportOrphans names the log entries no row records: those after the
+// highest index the tables know (four index lookups), and, when the tables
+// hold fewer rows than that index plus one (four counts), the holes below
+// it (one read of every recorded index, only then).
 func (s *Server) reportOrphans(ctx context.Context) error {
 	size, err := s.cfg.TLog.Published(ctx)
 	if err != nil {
@@ -77,17 +78,46 @@ func (s *Server) reportOrphans(ctx context.Context) error {
 	if ok {
 		next = high + 1
 	}
-	switch {
-	case size < next:
+	if size < next {
 		s.log.Error("the database records log index beyond the log's end: this log is not the one the database was recorded with", "log_size", size, "highest_recorded_index", high,
 			"fix", "restore the data directory's log, its key and the database from the same backup; receipts of the missing entries do not verify against this log")
 		return nil
-	case size == next:
+	}
+	var holes []uint64 // below next, at most maxOrphansListed of them
+	var holeCount uint64
+	if ok {
+		rows, err := s.cfg.Store.CountLogIndexes(ctx)
+		if err != nil {
+			return err
+		}
+		if rows < next {
+			recorded := make([]uint64, (next+63)/64) // a bit per index below next
+			if err := s.cfg.Store.VisitLogIndexes(ctx, func(i uint64) {
+				if i < next {
+					recorded[i/64] |= 1 << (i % 64)
+				}
+			}); err != nil {
+				return err
+			}
+			for i := range next {
+				if recorded[i/64]&(1<<(i%64)) == 0 {
+					if holeCount++; len(holes) < maxOrphansListed {
+						holes = append(holes, i)
+					}
+				}
+			}
+		}
+	}
+	total := holeCount + size - next
+	if total == 0 {
 		return nil
 	}
-	s.log.Error("log entries without a record: the log holds them, no API, page or export shows them", "from_index", next, "to_index", size-1, "count", size-next,
+	s.log.Error("log entries without a record: the log holds them, no API, page or export shows them", "count", total, "below_highest_recorded", holeCount,
+		"after_highest_recorded", size-next, "log_size", size,
 		"fix", "an older slipway logged them and stopped before recording them (or the database is older than the log); the log is append-only, so they stay: each line below says what to do")
-	for i := next; i < size && i < next+maxOrphansListed; i++ {
+	listed := 0
+	list := func(i uint64) error {
+		listed++
 		rc, err := s.cfg.TLog.Entry(ctx, i)
 		if err != nil {
 			return err
@@ -95,12 +125,23 @@ func (s *Server) reportOrphans(ctx context.Context) error {
 		e, err := entry.Parse(rc.Entry)
 		if err != nil {
 			s.log.Error("log entry without a record", "log_index", i, "err", err.Error(), "fix", "the entry is not one slipway writes: keep it in the audit notes")
-			continue
+			return nil
 		}
 		s.log.Error("log entry without a record", "log_index", i, "kind", string(e.Kind), "release", e.Release, "time", e.Time, "uploader", e.Uploader, "fix", orphanFix(e))
+		return nil
 	}
-	if size-next > maxOrphansListed {
-		s.log.Error("more log entries without a record", "count", size-next-maxOrphansListed, "from_index", next+maxOrphansListed,
+	for _, i := range holes {
+		if err := list(i); err != nil {
+			return err
+		}
+	}
+	for i := next; i < size && listed < maxOrphansListed; i++ {
+		if err := list(i); err != nil {
+			return err
+		}
+	}
+	if total > uint64(listed) {
+		s.log.Error("more log entries without a record", "count", total-uint64(listed),
 			"fix", "read them with GET /api/v1/log/entries/{index}")
 	}
 	return nil

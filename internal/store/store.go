@@ -472,6 +472,12 @@ type Intents interface {
 	// dispatch or dispatch authorization records; ok is false when there
 	// is none.
 	HighestLogIndex(ctx context.Context) (index uint64, ok bool, err error)
+	// CountLogIndexes is how many rows of those tables record a log index.
+	CountLogIndexes(ctx context.Context) (uint64, error)
+	// VisitLogIndexes calls visit with the log index of every row of those
+	// tables, in no particular order (a scan: for a start-up check that
+	// found CountLogIndexes short of the highest index).
+	VisitLogIndexes(ctx context.Context, visit func(index uint64)) error
 }
 
 // The kinds of an intent: which row it becomes.

@@ -31,3 +31,13 @@ func (d *DB) DeleteIntent(ctx context.Context, key, kind string) error {
 func (d *DB) HighestLogIndex(ctx context.Context) (uint64, bool, error) {
 	return sqlkit.HighestLogIndex(ctx, d.db)
 }
+
+// CountLogIndexes implements store.Store.
+func (d *DB) CountLogIndexes(ctx context.Context) (uint64, error) {
+	return sqlkit.CountLogIndexes(ctx, d.db)
+}
+
+// VisitLogIndexes implements store.Store.
+func (d *DB) VisitLogIndexes(ctx context.Context, visit func(uint64)) error {
+	return sqlkit.VisitLogIndexes(ctx, d.db, visit)
+}

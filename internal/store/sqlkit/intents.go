@@ -104,6 +104,48 @@ func HighestLogIndex(ctx context.Context, q Querier) (uint64, bool, error) {
 	return uint64(high.Int64), high.Valid, nil
 }
 
+// loggedTables are the tables whose rows each record one log entry, by log_index.
+var loggedTables = []string{"releases", "rejections", "dispatches", "dispatch_authorizations"}
+
+// CountLogIndexes counts the rows of the tables of logged records.
+func CountLogIndexes(ctx context.Context, q Querier) (uint64, error) {
+	var total uint64
+	for _, table := range loggedTables {
+		var n uint64
+		if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+table).Scan(&n); err != nil {
+			return 0, fmt.Errorf("counting the rows of %s: %w", table, err)
+		}
+		total += n
+	}
+	return total, nil
+}
+
+// VisitLogIndexes calls visit with every log index the tables of logged records hold.
+func VisitLogIndexes(ctx context.Context, q Querier, visit func(uint64)) error {
+	for _, table := range loggedTables {
+		if err := visitIndexes(ctx, q, table, visit); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func visitIndexes(ctx context.Context, q Querier, table string, visit func(uint64)) error {
+	rows, err := q.QueryContext(ctx, `SELECT log_index FROM `+table)
+	if err != nil {
+		return fmt.Errorf("reading the log indexes of %s: %w", table, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var i uint64
+		if err := rows.Scan(&i); err != nil {
+			return fmt.Errorf("reading the log indexes of %s: %w", table, err)
+		}
+		visit(i)
+	}
+	return rows.Err()
+}
+
 // Recorded inserts a logged record and removes its intent (kind, key) in one transaction on db: insert runs
 // inside it.
 func Recorded(ctx context.Context, db *sql.DB, kind, key string, insert func(Execer) error) (err error) {

@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/slipway/actions/internal/store"
@@ -82,6 +83,17 @@ func testIntents(t *testing.T, s store.Store) {
 	}
 	if high, ok, err := s.HighestLogIndex(ctx()); err != nil || !ok || high != 8 {
 		t.Errorf("HighestLogIndex = %d, %v, %v; want 8 (the dispatch)", high, ok, err)
+	}
+	if n, err := s.CountLogIndexes(ctx()); err != nil || n != 5 {
+		t.Errorf("CountLogIndexes = %d, %v; want 5", n, err)
+	}
+	var seen []uint64
+	if err := s.VisitLogIndexes(ctx(), func(i uint64) { seen = append(seen, i) }); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(seen)
+	if !slices.Equal(seen, []uint64{3, 5, 6, 7, 8}) {
+		t.Errorf("VisitLogIndexes visited %v, want 3 (authorization), 5 and 6 (rejections), 7 (release), 8 (dispatch)", seen)
 	}
 
 	// A row that was recorded before its intent was finished: the intent

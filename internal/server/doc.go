@@ -17,6 +17,13 @@
 // served at /api/v1/openapi.json; the tests check the route table and real
 // answers against it, so a route or answer changed without it fails them.
 //
+// Every log entry is written to the store as an intent before it is
+// appended (intents.go), and the row it becomes removes the intent: a
+// failure between the append and the row leaves a pending intent, which the
+// same request sent again, or Repair at the next start (repair.go, run by
+// Serve before it answers), finishes with the entry already logged or the
+// same bytes appended, never a second entry.
+//
 // Admission by reference (byref.go) copies an image and what refers to it
 // from a registry into the blob store through internal/mirror and verifies
 // the copy; it never takes registry credentials from a request, and never
@@ -28,6 +35,8 @@
 // its issuer cannot be reached (that is a 503), never give an OIDC identity
 // more than the scopes upload and read, never consume an OIDC ID token
 // (ConsumeOIDC) anywhere but in admission after the uploader rule allowed
-// its sender, never answer before the store is open and migrated, and never
-// drop an in-flight request on SIGTERM within the shutdown timeout.
+// its sender, never answer before the store is open and migrated and its pending
+// intents repaired, never append a log entry whose intent is not written,
+// and never drop an in-flight request on SIGTERM within the shutdown
+// timeout.
 package server

@@ -1,7 +1,9 @@
 // Package store is the control plane's metadata behind one small interface:
 // service tokens (their Argon2id hashes, never the secrets), the releases
 // admission records with their artifacts' digests, and the dispatches of
-// releases to Slurm with their log entries and the jobs' last known states.
+// releases to Slurm with their log entries and the jobs' last known states,
+// and the intents of log entries about to be appended (Intents), whose row's
+// insert removes them in its own transaction.
 //
 // The interface is the contract; implementations live in sibling packages:
 // store/sqlite is the embedded default (one file, pure Go), store/mysql

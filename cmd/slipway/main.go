@@ -8,12 +8,14 @@ import (
 
 	"github.com/slipway/actions/internal/atomicfile"
 	"github.com/slipway/actions/internal/cli"
-	// First of the initializers: the heap they allocate gets huge pages.
-	_ "github.com/slipway/actions/internal/hugeheap"
 	"github.com/slipway/actions/internal/interrupt"
+	"github.com/slipway/actions/internal/startheap"
 )
 
 func main() {
+	// startheap initialized first of all packages: the heap the others
+	// allocated got huge pages, and no collection ran until now.
+	startheap.Done()
 	ctx, stop := interrupt.Notify(context.Background(), interrupt.Config{Stderr: os.Stderr, Cleanup: atomicfile.RemoveTemps})
 	code := cli.Main(ctx, cli.Env{Args: os.Args[1:], Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Getwd: os.Getwd})
 	stop()

@@ -150,7 +150,7 @@ func TestServe(t *testing.T) {
 	if code, _, _ := s.get(t, "/readyz", ""); code != 200 {
 		t.Fatalf("GET /readyz: %d", code)
 	}
-	// A daemon takes internal/hugeheap's advice back (hugeheap.Undo).
+	// A daemon takes internal/startheap's advice back (startheap.Undo).
 	if smaps, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps", s.cmd.Process.Pid)); err == nil {
 		for _, line := range strings.Split(string(smaps), "\n") {
 			if f := strings.Fields(line); len(f) > 0 && f[0] == "VmFlags:" && slices.Contains(f, "hg") {

@@ -11,11 +11,11 @@ import (
 
 	"github.com/slipway/actions/internal/cpclient"
 	"github.com/slipway/actions/internal/exitcode"
-	"github.com/slipway/actions/internal/hugeheap"
 	"github.com/slipway/actions/internal/input"
 	"github.com/slipway/actions/internal/mcpserver"
 	"github.com/slipway/actions/internal/policy"
 	"github.com/slipway/actions/internal/server"
+	"github.com/slipway/actions/internal/startheap"
 	"github.com/slipway/actions/internal/version"
 )
 
@@ -45,8 +45,8 @@ func (c *mcpCommand) Inputs() []input.Input {
 func (c *mcpCommand) Outputs() []input.Output { return nil }
 
 func (c *mcpCommand) Run(ctx context.Context, rt *Runtime) error {
-	// A daemon: the heap's huge page advice is for short runs.
-	hugeheap.Undo()
+	// A daemon: the heap's start-up tuning is for short runs.
+	startheap.Undo()
 	if err := rt.useNet(c.net); err != nil {
 		return err
 	}

@@ -20,13 +20,13 @@ import (
 	"github.com/slipway/actions/internal/datadir"
 	"github.com/slipway/actions/internal/exitcode"
 	"github.com/slipway/actions/internal/gcpace"
-	"github.com/slipway/actions/internal/hugeheap"
 	"github.com/slipway/actions/internal/idtoken"
 	"github.com/slipway/actions/internal/input"
 	"github.com/slipway/actions/internal/interrupt"
 	"github.com/slipway/actions/internal/policy"
 	"github.com/slipway/actions/internal/regfile"
 	"github.com/slipway/actions/internal/server"
+	"github.com/slipway/actions/internal/startheap"
 	"github.com/slipway/actions/internal/tlog"
 )
 
@@ -114,8 +114,8 @@ func (c *serveCommand) Inputs() []input.Input {
 func (c *serveCommand) Outputs() []input.Output { return nil }
 
 func (c *serveCommand) Run(ctx context.Context, rt *Runtime) error {
-	// A daemon: the heap's huge page advice is for short runs.
-	hugeheap.Undo()
+	// A daemon: the heap's start-up tuning is for short runs.
+	startheap.Undo()
 	cfg, err := c.check(rt)
 	if err != nil {
 		return exitcode.BadInput(err)

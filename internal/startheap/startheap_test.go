@@ -1,4 +1,4 @@
-package hugeheap
+package startheap
 
 import (
 	"bufio"
@@ -30,7 +30,7 @@ func TestImports(t *testing.T) {
 		for _, im := range af.Imports {
 			p, _ := strconv.Unquote(im.Path.Value)
 			if !slices.Contains([]string{"runtime", "unsafe"}, p) {
-				t.Errorf("%s imports %q: hugeheap may import only runtime and unsafe, or its init no longer runs before the other packages allocate", f, p)
+				t.Errorf("%s imports %q: startheap may import only runtime and unsafe, or its init no longer runs before the other packages allocate", f, p)
 			}
 		}
 	}
@@ -58,7 +58,7 @@ func thpMode(t *testing.T) string {
 // Reserve bytes of heap; then that Undo turns it into "nh".
 func TestAdvised(t *testing.T) {
 	if !supported {
-		t.Skip("hugeheap does nothing on this platform")
+		t.Skip("startheap advises nothing on this platform")
 	}
 	if m := thpMode(t); m == "" || m == "never" {
 		t.Skipf("transparent huge pages are %q here", m)

@@ -153,5 +153,6 @@ func testServeKilledDuringAdmissions(t *testing.T, dbFlags []string) {
 	// Every manifest again: the answered ones are the same releases, the
 	// others are admitted now.
 	checkReadmitted(t, func(int) string { return srv.url }, tok, manifests, answered)
+	checkOneEntryEach(t, srv, tok, verifier)
 	t.Logf("%d of %d admissions answered before SIGKILL; tree %d -> %d", len(answered), n, before.Size, after.Size)
 }

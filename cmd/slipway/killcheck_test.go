@@ -134,3 +134,42 @@ func (a *admissions) wait() (map[string]admitted, int) {
 	defer a.mu.Unlock()
 	return a.answered, a.cut
 }
+
+// checkOneEntryEach: every release-admitted entry in s's log is recorded
+// (its release answers that entry's index) and no release was admitted
+// twice: an admission killed after its append and before its row is
+// finished with that entry (at the restart, or when it is sent again),
+// never logged a second time.
+func checkOneEntryEach(t *testing.T, s *server, tok string, v note.Verifier) {
+	t.Helper()
+	code, _, cpText := s.get(t, "/log/checkpoint", "")
+	cp, _, _, err := log.ParseCheckpoint([]byte(cpText), v.Name(), v)
+	if code != http.StatusOK || err != nil {
+		t.Fatalf("checkpoint: %d %v", code, err)
+	}
+	admittedAt := map[string][]uint64{}
+	for i := range cp.Size {
+		code, _, body := s.get(t, fmt.Sprintf("/api/v1/log/entries/%d", i), tok)
+		var e struct {
+			Kind  string
+			Entry struct{ Release string }
+		}
+		if err := json.Unmarshal([]byte(body), &e); code != http.StatusOK || err != nil {
+			t.Fatalf("log entry %d: %d %v", i, code, err)
+		}
+		if e.Kind == "release-admitted" {
+			admittedAt[e.Entry.Release] = append(admittedAt[e.Entry.Release], i)
+		}
+	}
+	for id, at := range admittedAt {
+		if len(at) != 1 {
+			t.Errorf("release %q has %d release-admitted entries (indices %v), want one", id, len(at), at)
+			continue
+		}
+		code, _, body := s.get(t, "/api/v1/releases/"+id, tok)
+		var rel struct{ LogIndex uint64 }
+		if err := json.Unmarshal([]byte(body), &rel); code != http.StatusOK || err != nil || rel.LogIndex != at[0] {
+			t.Errorf("release %q, admitted at log index %d: GET answers %d %s", id, at[0], code, body)
+		}
+	}
+}

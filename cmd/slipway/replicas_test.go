@@ -106,6 +106,7 @@ func TestReplicasKilledDuringAdmissions(t *testing.T) {
 	}
 	// Every manifest again, on the other replica.
 	checkReadmitted(t, func(i int) string { return replicas[(i+1)%2].url }, tok, manifests, answered)
+	checkOneEntryEach(t, b, tok, verifier)
 	t.Logf("%d of %d admissions answered before SIGKILL, %d cut off by it; tree %d -> %d", len(answered), n, cut, before.Size, after.Size)
 }
 

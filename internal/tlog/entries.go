@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/transparency-dev/formats/log"
 	"github.com/transparency-dev/tessera/api/layout"
 	"github.com/transparency-dev/tessera/client"
 
@@ -22,13 +21,9 @@ var ErrNotLogged = errors.New("no such entry")
 // it is returned. Its error wraps ErrNotLogged for an index at or past the
 // checkpoint's size.
 func (l *Log) Entry(ctx context.Context, index uint64) (*receipt.Receipt, error) {
-	cpRaw, err := l.reader.ReadCheckpoint(ctx)
+	cp, cpRaw, err := l.latest(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("reading checkpoint of log %q: %w", l.origin, err)
-	}
-	cp, _, _, err := log.ParseCheckpoint(cpRaw, l.origin, l.verifier)
-	if err != nil {
-		return nil, fmt.Errorf("reading checkpoint of log %q: %w: the checkpoint file is not signed by this log's key; restore the log directory and its key together", l.origin, err)
+		return nil, err
 	}
 	switch {
 	case cp.Size == 0:

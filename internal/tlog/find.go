@@ -47,13 +47,9 @@ func (l *Log) seen(index uint64) {
 // checkpoint holds no such entry at or after from. It reads one entry
 // bundle (256 entries) at a time: pass the Size read before the append.
 func (l *Log) Find(ctx context.Context, from uint64, entry []byte) (*receipt.Receipt, error) {
-	cpRaw, err := l.reader.ReadCheckpoint(ctx)
+	cp, cpRaw, err := l.latest(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("reading checkpoint of log %q: %w", l.origin, err)
-	}
-	cp, _, _, err := log.ParseCheckpoint(cpRaw, l.origin, l.verifier)
-	if err != nil {
-		return nil, fmt.Errorf("reading checkpoint of log %q: %w: the checkpoint file is not signed by this log's key; restore the log directory and its key together", l.origin, err)
+		return nil, err
 	}
 	for b := from / layout.EntryBundleWidth; b*layout.EntryBundleWidth < cp.Size; b++ {
 		bundle, err := client.GetEntryBundle(ctx, l.reader.ReadEntryBundle, b, cp.Size)
@@ -92,16 +88,26 @@ func (l *Log) Settle(ctx context.Context) error {
 // Published returns the size of the latest published checkpoint, its
 // signature checked.
 func (l *Log) Published(ctx context.Context) (uint64, error) {
-	cpRaw, err := l.reader.ReadCheckpoint(ctx)
+	cp, _, err := l.latest(ctx)
 	if errors.Is(err, os.ErrNotExist) {
 		return 0, nil // nothing published yet
 	}
 	if err != nil {
-		return 0, fmt.Errorf("reading checkpoint of log %q: %w", l.origin, err)
-	}
-	cp, _, _, err := log.ParseCheckpoint(cpRaw, l.origin, l.verifier)
-	if err != nil {
-		return 0, fmt.Errorf("reading checkpoint of log %q: %w: the checkpoint file is not signed by this log's key; restore the log directory and its key together", l.origin, err)
+		return 0, err
 	}
 	return cp.Size, nil
+}
+
+// latest reads the latest published checkpoint, checks its signature and
+// returns it parsed and as published.
+func (l *Log) latest(ctx context.Context) (*log.Checkpoint, []byte, error) {
+	raw, err := l.reader.ReadCheckpoint(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading checkpoint of log %q: %w", l.origin, err)
+	}
+	cp, _, _, err := log.ParseCheckpoint(raw, l.origin, l.verifier)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading checkpoint of log %q: %w: the checkpoint file is not signed by this log's key; restore the log directory and its key together", l.origin, err)
+	}
+	return cp, raw, nil
 }

@@ -62,3 +62,38 @@ func TestStartheapInitializesFirst(t *testing.T) {
 		t.Errorf("%d collections ran after internal/startheap's init, want none (its ballast holds the collector off):\n%s", len(collections), strings.Join(collections, "\n"))
 	}
 }
+
+// TestStartheapDisableTHP: GODEBUG=disablethp=1, Go's own switch against
+// huge pages on the heap, takes internal/startheap's advice back. The build
+// command reads its parent's (slipway's) VmFlags while slipway runs.
+func TestStartheapDisableTHP(t *testing.T) {
+	if _, err := os.Stat("/sys/kernel/mm/transparent_hugepage/enabled"); err != nil {
+		t.Skip("no transparent huge pages here")
+	}
+	for _, tc := range []struct {
+		godebug string
+		advised bool
+	}{{"", true}, {"disablethp=1", false}, {"madvdontneed=1,disablethp=1", false}} {
+		t.Run("GODEBUG="+tc.godebug, func(t *testing.T) {
+			dir := t.TempDir()
+			cmd := exec.Command(binary(t), "build", "--command", `grep -c " hg" /proc/$PPID/smaps > hg.txt || true; echo x > app`,
+				"--artifacts", "app", "--source-date-epoch", "0", "--output-dir", "out")
+			cmd.Dir = dir
+			cmd.Env = append(os.Environ(), "GODEBUG="+tc.godebug)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("slipway build: %v\n%s", err, out)
+			}
+			b, err := os.ReadFile(dir + "/hg.txt")
+			if err != nil {
+				t.Fatal(err)
+			}
+			n, err := strconv.Atoi(strings.TrimSpace(string(b)))
+			if err != nil {
+				t.Fatalf("hg.txt: %q", b)
+			}
+			if got := n > 0; got != tc.advised {
+				t.Errorf("%d mappings of slipway carry the huge page advice; want advised = %v", n, tc.advised)
+			}
+		})
+	}
+}

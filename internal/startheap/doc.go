@@ -37,7 +37,11 @@
 // run: a kernel without transparent huge pages, one set to "never" (the
 // administrator's switch: /sys/kernel/mm/transparent_hugepage/enabled), or
 // a seccomp filter that refuses madvise leaves the heap as it was, and the
-// error is not reported. It must never import anything but runtime and
+// error is not reported. Where memory is fragmented, the kernel's default
+// defrag setting ("madvise") makes a fault in advised memory wait for
+// compaction; an administrator who sees such stalls sets
+// /sys/kernel/mm/transparent_hugepage/defrag to "defer". GODEBUG=disablethp=1,
+// Go's own switch against huge pages on the heap, makes main call Undo. It must never import anything but runtime and
 // unsafe: one more import and its init runs after the packages whose
 // allocations it is meant to serve. Outside linux/amd64 and linux/arm64 it
 // keeps the ballast and advises nothing.

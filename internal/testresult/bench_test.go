@@ -45,3 +45,21 @@ func BenchmarkJUnit10000(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkJUnit10000Sized counts the cases of the same report first, as
+// slipway test does, and parses with room for them.
+func BenchmarkJUnit10000Sized(b *testing.B) {
+	in := JUnitReport(10000)
+	b.SetBytes(int64(len(in)))
+	b.ReportAllocs()
+	for b.Loop() {
+		n, err := CountCases(bytes.NewReader(in))
+		if err != nil {
+			b.Fatal(err)
+		}
+		rep, err := ParseSized("bench.xml", bytes.NewReader(in), Auto, n)
+		if err != nil || len(rep.Cases) != 10000 {
+			b.Fatalf("ParseSized() = %v cases, %v", len(rep.Cases), err)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -23,6 +24,15 @@ func fuzzParse(f *testing.F, format Format, globs ...string) {
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		rep, err := Parse("fuzz.in", bytes.NewReader(in), format)
+		// Sized by the first pass, the parse finds the same cases.
+		n, cerr := CountCases(bytes.NewReader(in))
+		if cerr != nil {
+			t.Fatal(cerr)
+		}
+		sized, serr := ParseSized("fuzz.in", bytes.NewReader(in), format, n)
+		if (serr == nil) != (err == nil) || err == nil && !slices.Equal(sized.Cases, rep.Cases) {
+			t.Fatalf("ParseSized(count %d) = %v, %v; Parse = %v, %v", n, sized, serr, rep, err)
+		}
 		if err != nil {
 			var pe *ParseError
 			if !errors.As(err, &pe) || pe.File != "fuzz.in" {

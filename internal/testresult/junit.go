@@ -2,6 +2,7 @@ package testresult
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"strconv"
@@ -23,10 +24,18 @@ type junitParser struct {
 	s      *xmlScanner
 	rep    *Report
 	suites []junitSuite
+	// class is the last classname read without entities: the cases of a
+	// suite share it, and so share one string.
+	class string
 }
 
-func parseJUnit(name string, r *bufio.Reader) (*Report, error) {
+// parseJUnit reads a JUnit report, with room for cases test cases made up
+// front (0 for none).
+func parseJUnit(name string, r *bufio.Reader, cases int) (*Report, error) {
 	p := &junitParser{name: name, s: newXMLScanner(r), rep: &Report{Format: JUnit}}
+	if cases > 0 {
+		p.rep.Cases = make([]Case, 0, cases)
+	}
 	t, err := p.next()
 	if err != nil {
 		return nil, err
@@ -152,7 +161,7 @@ func (p *junitParser) testcase(t *xmlToken) error {
 	if c.Name == "" {
 		return p.errorf("<testcase> has no name attribute; every JUnit test case is named")
 	}
-	c.Suite = t.attr("classname")
+	c.Suite = p.classname(t)
 	if c.Suite == "" || c.Suite == c.Name {
 		c.Suite = ""
 		if n := len(p.suites); n > 0 {
@@ -210,6 +219,24 @@ func (p *junitParser) testcase(t *xmlToken) error {
 	}
 	p.rep.Cases = append(p.rep.Cases, c)
 	return nil
+}
+
+// classname is the case's classname attribute, the string of the case
+// before it when the bytes are the same and hold no entity (so decode to
+// themselves).
+func (p *junitParser) classname(t *xmlToken) string {
+	raw, ok := t.rawAttr("classname")
+	switch {
+	case !ok:
+		return ""
+	case string(raw) == p.class:
+		return p.class
+	}
+	v := unescapeXML(string(raw))
+	if !bytes.ContainsAny(raw, "&\r") {
+		p.class = v
+	}
+	return v
 }
 
 // rank orders statuses: a case has the worst status any of its elements

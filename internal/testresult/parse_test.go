@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -72,7 +75,59 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkGolden(t, path, append(got, '\n'))
+			// Sized by a first pass, the same cases.
+			if _, err := f.Seek(0, io.SeekStart); err != nil {
+				t.Fatal(err)
+			}
+			n, err := CountCases(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.Seek(0, io.SeekStart); err != nil {
+				t.Fatal(err)
+			}
+			sized, err := ParseSized(filepath.Base(path), f, Auto, n)
+			if err != nil || !slices.Equal(sized.Cases, rep.Cases) {
+				t.Errorf("ParseSized(count %d) = %+v, %v; want the cases Parse found", n, sized, err)
+			}
 		})
+	}
+}
+
+// TestCountCases counts the "<testcase" of a JUnit report whichever way
+// the reads cut it, and nothing in other formats.
+func TestCountCases(t *testing.T) {
+	t.Parallel()
+	junit := string(JUnitReport(250))
+	tests := []struct {
+		name string
+		in   string
+		want int
+	}{
+		{"empty", "", 0},
+		{"junit", junit, 250},
+		{"self-closing and commented", `<testsuite><testcase name="a"/><!-- <testcase --><testcase name="b"></testcase></testsuite>`, 3},
+		{"gotest", `{"Action":"run","Test":"TestX"}` + "\n", 0},
+		{"tap", "1..1\nok 1 - x\n", 0},
+	}
+	for _, tt := range tests {
+		for _, how := range []struct {
+			name string
+			r    func(io.Reader) io.Reader
+		}{
+			{"whole", func(r io.Reader) io.Reader { return r }},
+			{"bytewise", iotest.OneByteReader},
+			{"halves", iotest.HalfReader},
+			{"data with EOF", iotest.DataErrReader},
+		} {
+			got, err := CountCases(how.r(strings.NewReader(tt.in)))
+			if err != nil || got != tt.want {
+				t.Errorf("%s, %s: CountCases() = %d, %v; want %d", tt.name, how.name, got, err, tt.want)
+			}
+		}
+	}
+	if _, err := CountCases(iotest.ErrReader(io.ErrUnexpectedEOF)); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("CountCases(failing reader) = %v; want its error", err)
 	}
 }
 

@@ -108,6 +108,14 @@ func (e *ParseError) Error() string {
 // Parse reads one result file named name (for errors) in format f; Auto
 // detects the format from the first bytes.
 func Parse(name string, r io.Reader, f Format) (*Report, error) {
+	return ParseSized(name, r, f, 0)
+}
+
+// ParseSized is Parse with room made up front for cases test cases (what
+// CountCases found in a first pass over the same file), so that a large
+// JUnit report's list is allocated once instead of grown a dozen times. The
+// count only sizes the list: a wrong one costs memory, never a case.
+func ParseSized(name string, r io.Reader, f Format, cases int) (*Report, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	if f == Auto || f == "" {
 		var err error
@@ -117,13 +125,45 @@ func Parse(name string, r io.Reader, f Format) (*Report, error) {
 	}
 	switch f {
 	case JUnit:
-		return parseJUnit(name, br)
+		return parseJUnit(name, br, min(max(cases, 0), maxSized))
 	case GoTest:
 		return parseGoTest(name, br)
 	case TAP:
 		return parseTAP(name, br)
 	}
 	return nil, fmt.Errorf("format %q is not known; use junit, gotest, tap or auto", f)
+}
+
+// maxSized bounds the room ParseSized makes (17 MiB of cases): a file of
+// nothing but "<testcase" must not allocate ten times its size up front.
+const maxSized = 200_000
+
+// caseTag starts every JUnit test case.
+const caseTag = "<testcase"
+
+// CountCases reads r to its end and counts the JUnit test cases it can
+// hold (the "<testcase" in it, also those inside comments or CDATA, so an
+// upper bound): the count ParseSized takes, found by a pass over a file
+// that is several times cheaper than parsing it. Other formats count 0.
+func CountCases(r io.Reader) (int, error) {
+	buf := make([]byte, 32<<10)
+	n, keep := 0, 0
+	for {
+		m, err := r.Read(buf[keep:])
+		data := buf[:keep+m]
+		n += bytes.Count(data, []byte(caseTag))
+		// The tail that could begin a tag split across two reads (too
+		// short to hold a whole one, so never counted twice).
+		keep = min(len(caseTag)-1, len(data))
+		copy(buf, data[len(data)-keep:])
+		switch err {
+		case nil:
+		case io.EOF:
+			return n, nil
+		default:
+			return n, err
+		}
+	}
 }
 
 // detect tells the format from the first non-blank bytes: "<" is XML

@@ -33,12 +33,20 @@ type xmlToken struct {
 }
 
 func (t *xmlToken) attr(name string) string {
-	for _, a := range t.attrs {
-		if a.name == name {
-			return unescapeXML(string(a.raw))
-		}
+	if raw, ok := t.rawAttr(name); ok {
+		return unescapeXML(string(raw))
 	}
 	return ""
+}
+
+// rawAttr is an attribute's value as written, valid until the next token.
+func (t *xmlToken) rawAttr(name string) ([]byte, bool) {
+	for _, a := range t.attrs {
+		if a.name == name {
+			return a.raw, true
+		}
+	}
+	return nil, false
 }
 
 // xmlScanner is a small streaming XML tokenizer for JUnit reports, several

@@ -40,7 +40,11 @@ func (o *Options) collect(ctx context.Context, res *Result, stdout string, start
 			return nil, err
 		}
 		res.Files = append(res.Files, file)
-		cases = append(cases, fc...)
+		if cases == nil {
+			cases = fc // one file, as most runs have: no copy
+		} else {
+			cases = append(cases, fc...)
+		}
 	}
 	if e := res.Exit; e != nil && !e.OK() && !anyFailed(cases) {
 		how := fmt.Sprintf("the test command exited with status %d", e.Code)
@@ -91,8 +95,20 @@ func (o *Options) read(f fileset.File, ranCommand bool, started int64) ([]testre
 	if fi, err := r.Stat(); err == nil && ranCommand && fi.ModTime().Unix() < started {
 		return nil, file, exitcode.WithFile(exitcode.BadInputf("test results %q were written before the test command started: they are an earlier run's; delete them before the run, or point results at the files this command writes", f.Name), f.Name)
 	}
+	// A first pass counts the cases, to allocate their list once; the
+	// second parses and hashes the same bytes, so the digest is of what
+	// was parsed.
+	n := 0
+	if o.Format == testresult.Auto || o.Format == testresult.JUnit || o.Format == "" {
+		if n, err = testresult.CountCases(r); err == nil {
+			_, err = r.Seek(0, io.SeekStart)
+		}
+		if err != nil {
+			return nil, file, exitcode.WithFile(exitcode.Infra(fmt.Errorf("reading test results %q: %w", f.Name, err)), f.Name)
+		}
+	}
 	h := sha256.New()
-	rep, err := testresult.Parse(f.Name, io.TeeReader(r, h), o.Format)
+	rep, err := testresult.ParseSized(f.Name, io.TeeReader(r, h), o.Format, n)
 	if err != nil {
 		var pe *testresult.ParseError
 		if errors.As(err, &pe) {

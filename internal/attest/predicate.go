@@ -33,6 +33,11 @@ type PredicateOptions struct {
 	// Predicate is the predicate, a JSON object; it is kept byte for byte
 	// (compacted).
 	Predicate []byte
+	// Compacted says that Predicate is compact JSON already, as
+	// json.Marshal writes it, made by the caller's code: it is copied into
+	// the statement as it is, without a second pass to compact (and
+	// check) it. Never for bytes read from input.
+	Compacted bool
 	// Name is the short name of the predicate, such as "test-result": the
 	// bundle is written as PredicateBundle(Manifest, Name) unless Bundle is
 	// set.
@@ -109,7 +114,7 @@ func Predicate(ctx context.Context, p PredicateOptions) (*PredicateResult, error
 	if err != nil {
 		return nil, exitcode.WithFile(exitcode.BadInput(err), o.Manifest)
 	}
-	payload, err := encodeStatement(rds, p.PredicateType, p.Predicate)
+	payload, err := encodeStatement(rds, p.PredicateType, p.Predicate, p.Compacted)
 	if err != nil {
 		return nil, exitcode.Infra(err)
 	}

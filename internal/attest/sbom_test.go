@@ -273,7 +273,7 @@ func FuzzCheckSBOM(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		st, err := encodeStatement(rds, kind.PredicateType(), doc)
+		st, err := encodeStatement(rds, kind.PredicateType(), doc, false)
 		if err != nil {
 			t.Fatalf("accepted document does not encode: %v", err)
 		}

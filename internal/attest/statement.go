@@ -11,10 +11,11 @@ import (
 )
 
 // encodeStatement writes an in-toto Statement v1 whose predicate is the JSON
-// object predicate, kept byte for byte (compacted). It is used for SBOM
-// predicates, which must not go through protobuf's Struct: that would turn
-// every number into a float64 and hold the document several times over.
-func encodeStatement(subjects []*intoto.ResourceDescriptor, predicateType string, predicate []byte) ([]byte, error) {
+// object predicate, kept byte for byte (compacted, unless compacted says it
+// is already: then it is copied as it is). It is used for SBOM predicates,
+// which must not go through protobuf's Struct: that would turn every number
+// into a float64 and hold the document several times over.
+func encodeStatement(subjects []*intoto.ResourceDescriptor, predicateType string, predicate []byte, compacted bool) ([]byte, error) {
 	// Validate the envelope fields with the in-toto types themselves.
 	check := &intoto.Statement{Type: intoto.StatementTypeUri, Subject: subjects, PredicateType: predicateType, Predicate: &structpb.Struct{}}
 	if err := check.Validate(); err != nil {
@@ -40,7 +41,9 @@ func encodeStatement(subjects []*intoto.ResourceDescriptor, predicateType string
 	b.WriteString(`],"predicateType":`)
 	writeJSONString(&b, predicateType)
 	b.WriteString(`,"predicate":`)
-	if err := json.Compact(&b, predicate); err != nil {
+	if compacted {
+		b.Write(predicate)
+	} else if err := json.Compact(&b, predicate); err != nil {
 		return nil, fmt.Errorf("encoding predicate: %w", err)
 	}
 	b.WriteByte('}')

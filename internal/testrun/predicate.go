@@ -2,6 +2,7 @@ package testrun
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 
 	"github.com/slipway/actions/internal/artifact"
@@ -25,24 +26,21 @@ type resourceDescriptor struct {
 	Annotations map[string]any    `json:"annotations,omitempty"`
 }
 
-// predicate is the test-result v0.1 predicate
-// (https://github.com/in-toto/attestation/blob/main/spec/predicates/test-result.md).
-type predicate struct {
-	Result        string               `json:"result"`
-	Configuration []resourceDescriptor `json:"configuration"`
-	URL           string               `json:"url,omitempty"`
-	PassedTests   []string             `json:"passedTests"`
-	WarnedTests   []string             `json:"warnedTests"`
-	FailedTests   []string             `json:"failedTests"`
-	SkippedTests  []string             `json:"slipwaySkippedTests,omitempty"`
-}
+// The test-result v0.1 predicate
+// (https://github.com/in-toto/attestation/blob/main/spec/predicates/test-result.md)
+// is written by hand, in the bytes json.Marshal writes for
+// {result, configuration, url (omitted when empty), passedTests,
+// warnedTests, failedTests, slipwaySkippedTests (omitted when empty)}
+// (TestPredicateEncoding holds it to that): its lists name every test, ten
+// thousand and more, and going through []string and reflection held them
+// three times over.
 
 // predicate makes the predicate: the result, the configuration (the commit
 // from the manifest's build record, the command, each result file by
-// digest), the run's URL in GitHub Actions, and the tests by status.
+// digest), the run's URL in GitHub Actions, and the tests by status. It is
+// compact JSON.
 func (o *Options) predicate(m *artifact.Manifest, res *Result, cases []testresult.Case) ([]byte, error) {
-	p := predicate{Result: res.Result, URL: o.runURL(),
-		PassedTests: []string{}, WarnedTests: []string{}, FailedTests: []string{}}
+	var config []resourceDescriptor
 	if b := m.Build; b != nil && b.Commit != "" {
 		rd := resourceDescriptor{Name: "commit", Digest: map[string]string{"gitCommit": b.Commit}}
 		if b.Repository != "" {
@@ -51,7 +49,7 @@ func (o *Options) predicate(m *artifact.Manifest, res *Result, cases []testresul
 				rd.URI += "@" + b.Ref
 			}
 		}
-		p.Configuration = append(p.Configuration, rd)
+		config = append(config, rd)
 	}
 	if o.Command != "" {
 		rd := resourceDescriptor{Name: "command", Content: []byte(o.Command)}
@@ -61,33 +59,97 @@ func (o *Options) predicate(m *artifact.Manifest, res *Result, cases []testresul
 				rd.Annotations["signal"] = e.Signal
 			}
 		}
-		p.Configuration = append(p.Configuration, rd)
+		config = append(config, rd)
 	}
 	for _, f := range res.Files {
-		p.Configuration = append(p.Configuration, resourceDescriptor{
+		config = append(config, resourceDescriptor{
 			Name:        f.Path,
 			Digest:      map[string]string{"sha256": strings.TrimPrefix(f.Digest, "sha256:")},
 			Annotations: map[string]any{"format": string(f.Format), "cases": f.Cases},
 		})
 	}
-	for _, c := range cases {
-		name := c.FullName()
-		switch c.Status {
-		case testresult.Passed:
-			p.PassedTests = append(p.PassedTests, name)
-		case testresult.Warned:
-			p.WarnedTests = append(p.WarnedTests, name)
-		case testresult.Failed:
-			p.FailedTests = append(p.FailedTests, name)
-		case testresult.Skipped:
-			p.SkippedTests = append(p.SkippedTests, name)
-		}
-	}
-	b, err := json.Marshal(p)
+	cj, err := json.Marshal(config)
 	if err != nil {
 		return nil, exitcode.Infraf("encoding the test-result predicate: %w", err)
 	}
-	return b, nil
+	url := o.runURL()
+	// Room for all of it: every name quoted, with a comma, and the suite's
+	// slash (more only for names that need escaping).
+	size := 160 + len(res.Result) + len(cj) + len(url)
+	for i := range cases {
+		size += len(cases[i].Suite) + len(cases[i].Name) + 4
+	}
+	b := make([]byte, 0, size)
+	b = append(b, `{"result":`...)
+	b = appendJSONString(b, res.Result)
+	b = append(b, `,"configuration":`...)
+	b = append(b, cj...)
+	if url != "" {
+		b = append(b, `,"url":`...)
+		b = appendJSONString(b, url)
+	}
+	skipped := slices.ContainsFunc(cases, func(c testresult.Case) bool { return c.Status == testresult.Skipped })
+	for _, l := range []struct {
+		field  string
+		status testresult.Status
+	}{
+		{`,"passedTests":[`, testresult.Passed},
+		{`],"warnedTests":[`, testresult.Warned},
+		{`],"failedTests":[`, testresult.Failed},
+		{`],"` + SkippedTestsField + `":[`, testresult.Skipped},
+	} {
+		if l.status == testresult.Skipped && !skipped {
+			break
+		}
+		b = append(b, l.field...)
+		first := true
+		for i := range cases {
+			if cases[i].Status != l.status {
+				continue
+			}
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+			b = appendTestName(b, &cases[i])
+		}
+	}
+	return append(b, "]}"...), nil
+}
+
+// appendTestName appends c.FullName() as a JSON string without making it.
+func appendTestName(b []byte, c *testresult.Case) []byte {
+	if c.Suite == "" || c.Name == "" || !plainJSON(c.Suite) || !plainJSON(c.Name) {
+		return appendJSONString(b, c.FullName())
+	}
+	b = append(b, '"')
+	b = append(b, c.Suite...)
+	b = append(b, '/')
+	b = append(b, c.Name...)
+	return append(b, '"')
+}
+
+// appendJSONString appends s as json.Marshal writes a string.
+func appendJSONString(b []byte, s string) []byte {
+	if plainJSON(s) {
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"')
+	}
+	js, _ := json.Marshal(s) // a string always encodes
+	return append(b, js...)
+}
+
+// plainJSON tells whether json.Marshal writes s as it is between quotes:
+// printable ASCII without a quote, a backslash or what it escapes for HTML.
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c >= 0x7f, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			return false
+		}
+	}
+	return true
 }
 
 // runURL is the GitHub Actions run's URL, or "" outside Actions.

@@ -144,7 +144,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	res.Attestation, err = attest.Predicate(ctx, attest.PredicateOptions{
-		Dir: o.Workspace, Manifest: o.Manifest, PredicateType: PredicateType, Predicate: pred,
+		Dir: o.Workspace, Manifest: o.Manifest, PredicateType: PredicateType, Predicate: pred, Compacted: true,
 		Name: BundleName, Bundle: o.Bundle, Signer: o.Signer, Log: o.Log,
 	})
 	if err != nil {

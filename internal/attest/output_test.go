@@ -1,0 +1,111 @@
+package attest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/slipway/actions/internal/provenance"
+)
+
+// TestEncodeBundle holds encodeBundle to the bytes of json.Marshal and a
+// newline, the encoding bundles had before it: for a signed bundle of a
+// large payload, and for one whose strings hold what json.Marshal escapes
+// for HTML and protojson does not.
+func TestEncodeBundle(t *testing.T) {
+	t.Parallel()
+	s := newTestSigner(t)
+	tests := []struct {
+		name        string
+		payload     string
+		payloadType string
+	}{
+		{"small", `{"a":1}`, provenance.PayloadType},
+		{"large", `{"passedTests":["` + strings.Repeat(`tests.test_module/test_case[param-1]","`, 12000) + `"]}`, provenance.PayloadType},
+		{"html", `{"a":"<b>"}`, "application/x<y>&z"},
+		{"ampersand", `{}`, "application/x&z"},
+		{"line separator", `{}`, "application/x\u2028"},
+		{"paragraph separator", `{}`, "application/x\u2029"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b, err := s.SignDSSE(context.Background(), provenance.PayloadType, []byte(tt.payload))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.GetDsseEnvelope().PayloadType = tt.payloadType
+			got, err := encodeBundle(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := json.Marshal(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want = append(want, '\n'); !bytes.Equal(got, want) {
+				t.Errorf("encodeBundle() =\n%.400s\nwant (json.Marshal)\n%.400s", got, want)
+			}
+		})
+	}
+}
+
+// TestEncodeStatementCompacted: a predicate said to be compact already is
+// copied into the same statement bytes compacting it writes.
+func TestEncodeStatementCompacted(t *testing.T) {
+	t.Parallel()
+	rds, err := provenanceSubjects(newWorkspace(t).m.Subjects())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pred := range []string{`{}`, `{"result":"PASSED","passedTests":["a/<b>&c","é"],"n":12345678901234567890}`} {
+		want, err := encodeStatement(rds, testResultType, []byte(pred), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := encodeStatement(rds, testResultType, []byte(pred), true)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("encodeStatement(%s, compacted) = %s, %v; want %s", pred, got, err, want)
+		}
+	}
+}
+
+// TestCompactJSON: compactJSON writes what json.Marshal writes for the same
+// JSON (json.Compact, and the HTML escapes it reports instead of writing).
+func TestCompactJSON(t *testing.T) {
+	t.Parallel()
+	for _, in := range []string{
+		`{}`,
+		`{ "a" : 1 , "b" :[ 1, 2 ,{ } ] }`,
+		"{\n\t\"a\":\r\n \"x  y\"}",
+		`{"q": "a \" b", "bs": "c \\", "after": [ true , null ]}`,
+		`{"u": "é \u00e9 日本 \\u2028"}`,
+		`{"html": "a<b"}`,
+		`{"amp": "a&b"}`,
+		`{"gt": ["x" , "b>"]}`,
+		"{\"ls\": \"a\u2028b\"}",
+		"{\"ps\": \"a\u2029b\"}",
+		"{\"near\": \"\u2027\u202a\"}",
+	} {
+		want, err := json.Marshal(json.RawMessage(in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := compactJSON([]byte(in))
+		if escapes := !bytes.Equal(want, compactOnly(t, in)); ok == escapes || ok && !bytes.Equal(got, want) {
+			t.Errorf("compactJSON(%s) = %s, %v; json.Marshal writes %s", in, got, ok, want)
+		}
+	}
+}
+
+// compactOnly is json.Compact's output, without json.Marshal's HTML escapes.
+func compactOnly(t *testing.T, in string) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := json.Compact(&b, []byte(in)); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}

@@ -1,6 +1,7 @@
 package attest
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -51,9 +52,51 @@ func (o *Options) store(ctx context.Context, p plan, b *bundle.Bundle, img *imag
 
 // encodeBundle is the bundle's protobuf JSON form and a newline, the bytes
 // of json.Marshal(b) and "\n" (compacted: protojson varies its white space
-// on purpose), made in one buffer sized for the payload instead of the half
-// dozen that growing and copying it took: a test-result bundle is 600 KB.
+// on purpose). A large payload (a test-result statement is 450 KB) is
+// base64-encoded once, straight into the one buffer the bundle is written
+// to: protojson encodes the bundle around a placeholder payload, and the
+// payload takes its place. Growing and copying the whole took half a dozen
+// buffers of 600 KB, each freshly touched memory. b is changed while it is
+// encoded, and restored.
 func encodeBundle(b *bundle.Bundle) ([]byte, error) {
+	env := b.GetDsseEnvelope()
+	if env == nil || len(env.GetPayload()) < 4<<10 {
+		return encodeBundleWhole(b)
+	}
+	payload := env.Payload
+	env.Payload = payloadPlaceholder[:]
+	js, err := protojson.Marshal(b.Bundle)
+	env.Payload = payload
+	if err != nil {
+		return nil, err
+	}
+	js, ok := compactJSON(js)
+	mark := []byte(`"payload":"` + base64.StdEncoding.EncodeToString(payloadPlaceholder[:]) + `"`)
+	i := bytes.Index(js, mark)
+	if !ok || i < 0 || bytes.Contains(js[i+1:], mark) {
+		return encodeBundleWhole(b)
+	}
+	head, tail := js[:i+len(`"payload":"`)], js[i+len(mark)-1:]
+	n := base64.StdEncoding.EncodedLen(len(payload))
+	out := make([]byte, len(head)+n, len(head)+n+len(tail)+1)
+	copy(out, head)
+	base64.StdEncoding.Encode(out[len(head):], payload)
+	out = append(out, tail...)
+	return append(out, '\n'), nil
+}
+
+// payloadPlaceholder stands for the payload while protojson encodes a
+// bundle: bytes whose base64 form no other field of a bundle holds (the
+// first 24 bytes of the SHA-256 of "slipway bundle payload placeholder";
+// encodeBundle checks that it is found once).
+var payloadPlaceholder = [24]byte{
+	0x26, 0x29, 0x32, 0x3e, 0xa2, 0x06, 0xce, 0x24, 0xd9, 0xbe, 0x4b, 0xe8,
+	0x40, 0xa8, 0x9c, 0xfd, 0x2a, 0xd0, 0xb2, 0x53, 0xc4, 0x66, 0x6f, 0xbd,
+}
+
+// encodeBundleWhole is encodeBundle without the placeholder: one buffer
+// sized for the payload, compacted in place.
+func encodeBundleWhole(b *bundle.Bundle) ([]byte, error) {
 	// Room for the base64 payload and the signature, certificates and log
 	// entries around it.
 	size := base64.StdEncoding.EncodedLen(len(b.GetDsseEnvelope().GetPayload())) + 16<<10

@@ -24,6 +24,7 @@ func TestEncodeBundle(t *testing.T) {
 	}{
 		{"small", `{"a":1}`, provenance.PayloadType},
 		{"large", `{"passedTests":["` + strings.Repeat(`tests.test_module/test_case[param-1]","`, 12000) + `"]}`, provenance.PayloadType},
+		{"large, html", `{"passedTests":["` + strings.Repeat(`a/b","`, 2000) + `"]}`, "application/x<y>&z"},
 		{"html", `{"a":"<b>"}`, "application/x<y>&z"},
 		{"ampersand", `{}`, "application/x&z"},
 		{"line separator", `{}`, "application/x\u2028"},
@@ -44,6 +45,9 @@ func TestEncodeBundle(t *testing.T) {
 			want, err := json.Marshal(b)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if !bytes.Equal(b.GetDsseEnvelope().GetPayload(), []byte(tt.payload)) {
+				t.Error("encodeBundle() left the bundle's payload changed")
 			}
 			if want = append(want, '\n'); !bytes.Equal(got, want) {
 				t.Errorf("encodeBundle() =\n%.400s\nwant (json.Marshal)\n%.400s", got, want)

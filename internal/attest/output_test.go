@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -56,22 +57,32 @@ func TestEncodeBundle(t *testing.T) {
 	}
 }
 
-// TestEncodeStatementCompacted: a predicate said to be compact already is
-// copied into the same statement bytes compacting it writes.
-func TestEncodeStatementCompacted(t *testing.T) {
+// TestPredicateAppend: a predicate appended by the caller into the
+// statement's buffer makes the statement a predicate given as bytes does,
+// whether the room made for it was enough or not.
+func TestPredicateAppend(t *testing.T) {
 	t.Parallel()
-	rds, err := provenanceSubjects(newWorkspace(t).m.Subjects())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, pred := range []string{`{}`, `{"result":"PASSED","passedTests":["a/<b>&c","é"],"n":12345678901234567890}`} {
-		want, err := encodeStatement(rds, testResultType, []byte(pred), false)
+	s := newTestSigner(t)
+	pred := `{"result":"PASSED","passedTests":["a/<b>&c","é"],"n":12345678901234567890}`
+	statement := func(t *testing.T, p PredicateOptions) []byte {
+		t.Helper()
+		w := newWorkspace(t)
+		p.Dir, p.Manifest, p.PredicateType, p.Name, p.Signer = w.dir, "dist/manifest.json", testResultType, "test-result", s
+		res, err := Predicate(context.Background(), p)
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := encodeStatement(rds, testResultType, []byte(pred), true)
-		if err != nil || !bytes.Equal(got, want) {
-			t.Errorf("encodeStatement(%s, compacted) = %s, %v; want %s", pred, got, err, want)
+		_, payload, err := openEnvelope(t, readBundle(t, filepath.Join(w.dir, filepath.FromSlash(res.BundlePath))), s.PublicKey())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return payload
+	}
+	want := statement(t, PredicateOptions{Predicate: []byte(pred)})
+	for _, size := range []int{0, len(pred) - 1, len(pred), 4 * len(pred)} {
+		got := statement(t, PredicateOptions{PredicateSize: size, AppendPredicate: func(b []byte) []byte { return append(b, pred...) }})
+		if !bytes.Equal(got, want) {
+			t.Errorf("size %d: statement\n%s\nwant\n%s", size, got, want)
 		}
 	}
 }

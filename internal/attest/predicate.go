@@ -33,11 +33,14 @@ type PredicateOptions struct {
 	// Predicate is the predicate, a JSON object; it is kept byte for byte
 	// (compacted).
 	Predicate []byte
-	// Compacted says that Predicate is compact JSON already, as
-	// json.Marshal writes it, made by the caller's code: it is copied into
-	// the statement as it is, without a second pass to compact (and
-	// check) it. Never for bytes read from input.
-	Compacted bool
+	// AppendPredicate, set instead of Predicate, appends the predicate to
+	// b and returns it: compact JSON as json.Marshal writes it, made by the
+	// caller's code (never bytes read from input), written straight into
+	// the statement's buffer without a copy or a pass to compact it: a
+	// test-result predicate is 450 KB. PredicateSize is its size (or a
+	// close guess), for the room made.
+	AppendPredicate func(b []byte) []byte
+	PredicateSize   int
 	// Name is the short name of the predicate, such as "test-result": the
 	// bundle is written as PredicateBundle(Manifest, Name) unless Bundle is
 	// set.
@@ -82,7 +85,7 @@ func (p *PredicateOptions) validate() error {
 	if u, err := url.Parse(p.PredicateType); err != nil || u.Scheme == "" {
 		return exitcode.Infraf("attest: predicate type %q is not a URI (internal error)", p.PredicateType)
 	}
-	if t := bytes.TrimSpace(p.Predicate); len(t) == 0 || t[0] != '{' {
+	if t := bytes.TrimSpace(p.Predicate); p.AppendPredicate == nil && (len(t) == 0 || t[0] != '{') {
 		return exitcode.Infraf("attest: the %s predicate is not a JSON object (internal error)", p.PredicateType)
 	}
 	return nil
@@ -114,7 +117,15 @@ func Predicate(ctx context.Context, p PredicateOptions) (*PredicateResult, error
 	if err != nil {
 		return nil, exitcode.WithFile(exitcode.BadInput(err), o.Manifest)
 	}
-	payload, err := encodeStatement(rds, p.PredicateType, p.Predicate, p.Compacted)
+	var payload []byte
+	if p.AppendPredicate != nil {
+		payload, err = writeStatement(rds, p.PredicateType, p.PredicateSize, func(b *bytes.Buffer) error {
+			b.Write(p.AppendPredicate(b.AvailableBuffer())) // in place when the room was enough
+			return nil
+		})
+	} else {
+		payload, err = encodeStatement(rds, p.PredicateType, p.Predicate)
+	}
 	if err != nil {
 		return nil, exitcode.Infra(err)
 	}

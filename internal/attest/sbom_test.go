@@ -273,7 +273,7 @@ func FuzzCheckSBOM(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		st, err := encodeStatement(rds, kind.PredicateType(), doc, false)
+		st, err := encodeStatement(rds, kind.PredicateType(), doc)
 		if err != nil {
 			t.Fatalf("accepted document does not encode: %v", err)
 		}

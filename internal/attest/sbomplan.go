@@ -67,7 +67,7 @@ func (o *Options) sbomPlans(ctx context.Context, m *artifact.Manifest, img *imag
 		if pt == SBOMReferencePredicateType {
 			o.Log.Info("SBOM is larger than sbom-inline-limit: attesting it by digest reference", "sbom", f.name, "limit", o.SBOMInlineLimit, "predicateType", pt)
 		}
-		payload, err := encodeStatement(rds, pt, predicate, false)
+		payload, err := encodeStatement(rds, pt, predicate)
 		if err != nil {
 			return nil, exitcode.Infra(fmt.Errorf("SBOM %q: %w", f.name, err))
 		}

@@ -11,18 +11,28 @@ import (
 )
 
 // encodeStatement writes an in-toto Statement v1 whose predicate is the JSON
-// object predicate, kept byte for byte (compacted, unless compacted says it
-// is already: then it is copied as it is). It is used for SBOM predicates,
-// which must not go through protobuf's Struct: that would turn every number
-// into a float64 and hold the document several times over.
-func encodeStatement(subjects []*intoto.ResourceDescriptor, predicateType string, predicate []byte, compacted bool) ([]byte, error) {
+// object predicate, kept byte for byte (compacted). It is used for SBOM
+// predicates, which must not go through protobuf's Struct: that would turn
+// every number into a float64 and hold the document several times over.
+func encodeStatement(subjects []*intoto.ResourceDescriptor, predicateType string, predicate []byte) ([]byte, error) {
+	return writeStatement(subjects, predicateType, len(predicate), func(b *bytes.Buffer) error {
+		if err := json.Compact(b, predicate); err != nil {
+			return fmt.Errorf("encoding predicate: %w", err)
+		}
+		return nil
+	})
+}
+
+// writeStatement writes an in-toto Statement v1 in one buffer with room for
+// a predicate of size bytes, which writePredicate writes into it.
+func writeStatement(subjects []*intoto.ResourceDescriptor, predicateType string, size int, writePredicate func(*bytes.Buffer) error) ([]byte, error) {
 	// Validate the envelope fields with the in-toto types themselves.
 	check := &intoto.Statement{Type: intoto.StatementTypeUri, Subject: subjects, PredicateType: predicateType, Predicate: &structpb.Struct{}}
 	if err := check.Validate(); err != nil {
 		return nil, fmt.Errorf("building statement: %w", err)
 	}
 	var b bytes.Buffer
-	b.Grow(len(predicate) + 256*len(subjects) + 128)
+	b.Grow(size + 256*len(subjects) + 128)
 	b.WriteString(`{"_type":`)
 	writeJSONString(&b, intoto.StatementTypeUri)
 	b.WriteString(`,"subject":[`)
@@ -41,10 +51,8 @@ func encodeStatement(subjects []*intoto.ResourceDescriptor, predicateType string
 	b.WriteString(`],"predicateType":`)
 	writeJSONString(&b, predicateType)
 	b.WriteString(`,"predicate":`)
-	if compacted {
-		b.Write(predicate)
-	} else if err := json.Compact(&b, predicate); err != nil {
-		return nil, fmt.Errorf("encoding predicate: %w", err)
+	if err := writePredicate(&b); err != nil {
+		return nil, err
 	}
 	b.WriteByte('}')
 	return b.Bytes(), nil

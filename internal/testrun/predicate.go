@@ -37,9 +37,11 @@ type resourceDescriptor struct {
 
 // predicate makes the predicate: the result, the configuration (the commit
 // from the manifest's build record, the command, each result file by
-// digest), the run's URL in GitHub Actions, and the tests by status. It is
-// compact JSON.
-func (o *Options) predicate(m *artifact.Manifest, res *Result, cases []testresult.Case) ([]byte, error) {
+// digest), the run's URL in GitHub Actions, and the tests by status. It
+// returns its size (exact unless names need escaping) and a function that
+// appends it, compact, to a buffer: attest.PredicateOptions.AppendPredicate,
+// which writes it straight into the statement.
+func (o *Options) predicate(m *artifact.Manifest, res *Result, cases []testresult.Case) (int, func([]byte) []byte, error) {
 	var config []resourceDescriptor
 	if b := m.Build; b != nil && b.Commit != "" {
 		rd := resourceDescriptor{Name: "commit", Digest: map[string]string{"gitCommit": b.Commit}}
@@ -70,7 +72,7 @@ func (o *Options) predicate(m *artifact.Manifest, res *Result, cases []testresul
 	}
 	cj, err := json.Marshal(config)
 	if err != nil {
-		return nil, exitcode.Infraf("encoding the test-result predicate: %w", err)
+		return 0, nil, exitcode.Infraf("encoding the test-result predicate: %w", err)
 	}
 	url := o.runURL()
 	// Room for all of it: every name quoted, with a comma, and the suite's
@@ -79,11 +81,15 @@ func (o *Options) predicate(m *artifact.Manifest, res *Result, cases []testresul
 	for i := range cases {
 		size += len(cases[i].Suite) + len(cases[i].Name) + 4
 	}
-	b := make([]byte, 0, size)
+	return size, func(b []byte) []byte { return appendPredicate(b, res.Result, cj, url, cases) }, nil
+}
+
+// appendPredicate appends the predicate (see predicate) to b.
+func appendPredicate(b []byte, result string, config []byte, url string, cases []testresult.Case) []byte {
 	b = append(b, `{"result":`...)
-	b = appendJSONString(b, res.Result)
+	b = appendJSONString(b, result)
 	b = append(b, `,"configuration":`...)
-	b = append(b, cj...)
+	b = append(b, config...)
 	if url != "" {
 		b = append(b, `,"url":`...)
 		b = appendJSONString(b, url)
@@ -114,7 +120,7 @@ func (o *Options) predicate(m *artifact.Manifest, res *Result, cases []testresul
 			b = appendTestName(b, &cases[i])
 		}
 	}
-	return append(b, "]}"...), nil
+	return append(b, "]}"...)
 }
 
 // appendTestName appends c.FullName() as a JSON string without making it.

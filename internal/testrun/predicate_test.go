@@ -80,9 +80,13 @@ func TestPredicateEncoding(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := tt.o.predicate(tt.m, &tt.res, tt.cases)
+			size, appendPred, err := tt.o.predicate(tt.m, &tt.res, tt.cases)
 			if err != nil {
 				t.Fatal(err)
+			}
+			got := appendPred(nil)
+			if tt.name != "odd names, everything configured" && size < len(got) {
+				t.Errorf("size %d, predicate %d bytes: the room made was short", size, len(got))
 			}
 			ref := referencePredicate{Result: tt.res.Result, URL: tt.o.runURL(), PassedTests: []string{}, WarnedTests: []string{}, FailedTests: []string{}}
 			if err := json.Unmarshal(mustField(t, got, "configuration"), &ref.Configuration); err != nil {

@@ -139,12 +139,12 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	res.tally(cases)
-	pred, err := o.predicate(m, res, cases)
+	size, appendPred, err := o.predicate(m, res, cases)
 	if err != nil {
 		return nil, err
 	}
 	res.Attestation, err = attest.Predicate(ctx, attest.PredicateOptions{
-		Dir: o.Workspace, Manifest: o.Manifest, PredicateType: PredicateType, Predicate: pred, Compacted: true,
+		Dir: o.Workspace, Manifest: o.Manifest, PredicateType: PredicateType, AppendPredicate: appendPred, PredicateSize: size,
 		Name: BundleName, Bundle: o.Bundle, Signer: o.Signer, Log: o.Log,
 	})
 	if err != nil {

@@ -227,3 +227,29 @@ func TestMessageBounded(t *testing.T) {
 		t.Errorf("message of %d bytes, ends %q", len(m), m[len(m)-8:])
 	}
 }
+
+// TestNamesAcrossBuffer reads tag and attribute names that the reader's
+// 64 KiB buffer cuts at every offset, and names longer than the fast
+// path takes (64 bytes): the same cases, the same error positions.
+func TestNamesAcrossBuffer(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("a", 70)
+	for pad := 65536 - 80; pad < 65536+10; pad++ {
+		in := "<testsuite name=\"s\">" + strings.Repeat(" ", pad) + `<testcase ` + long + `="1" classname="c" name="n"/></testsuite>`
+		rep, err := Parse("x.xml", strings.NewReader(in), JUnit)
+		if err != nil || len(rep.Cases) != 1 || rep.Cases[0].FullName() != "c/n" {
+			t.Fatalf("pad %d: Parse() = %+v, %v", pad, rep, err)
+		}
+		// Errors where a name ends: at the positions the byte-by-byte
+		// path gives (a reader of one byte at a time leaves the buffer
+		// next to empty).
+		for _, tail := range []string{"<testcase name=\"n\"></testcase\n></testsuite >< />", "<testcase\n&/>", "</x>"} {
+			bad := "<testsuite>" + strings.Repeat("\n", pad/100) + strings.Repeat(" ", pad-pad/100) + tail
+			_, err = Parse("x.xml", strings.NewReader(bad), JUnit)
+			_, want := Parse("x.xml", iotest.OneByteReader(strings.NewReader(bad)), JUnit)
+			if err == nil || want == nil || err.Error() != want.Error() {
+				t.Fatalf("pad %d, %q: Parse() = %v; want %v", pad, tail, err, want)
+			}
+		}
+	}
+}

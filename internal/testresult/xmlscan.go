@@ -309,6 +309,14 @@ func (s *xmlScanner) skipPast(end string) error {
 	}
 }
 
+// nameByte is isNameByte as a table.
+var nameByte = func() (t [256]bool) {
+	for c := range t {
+		t[c] = isNameByte(byte(c))
+	}
+	return t
+}()
+
 func isNameByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.' || c == ':' || c >= 0x80
 }
@@ -320,6 +328,31 @@ func (s *xmlScanner) name(first byte) (string, byte, error) {
 	n := b[:0]
 	if first != 0 {
 		n = append(n, first)
+	}
+	// Most names end inside the reader's buffer: take them from it
+	// without a call per byte. A name holds no newline, the byte after it
+	// may.
+	if buf, _ := s.r.Peek(s.r.Buffered()); len(buf) > 0 {
+		i := 0
+		for i < len(buf) && i < cap(n)-len(n) && nameByte[buf[i]] {
+			i++
+		}
+		if i < len(buf) && !nameByte[buf[i]] {
+			n = append(n, buf[:i]...)
+			c := buf[i]
+			if _, err := s.r.Discard(i + 1); err != nil {
+				return "", 0, err
+			}
+			s.off += int64(i + 1)
+			if c == '\n' {
+				s.line++
+				s.lineOff = s.off
+			}
+			if len(n) == 0 {
+				return "", 0, s.errorf("%q where a name was expected", c)
+			}
+			return s.intern(n), c, nil
+		}
 	}
 	for {
 		c, err := s.readByte()
